@@ -1,0 +1,45 @@
+# spaps: the two commands are `make demo` and `make test`; both bootstrap uv.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+# Never download a Python build: the machine's Python 3.11+ is used.
+export UV_PYTHON_DOWNLOADS := never
+# Evaluated at each use, so it sees a uv that `bootstrap` has just installed.
+UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+RUN = $(UV) run --no-sync
+
+.PHONY: bootstrap sync lint typecheck imports services-check pytest standalone test demo bench
+
+bootstrap:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
+		|| { echo "uv not found: installing it with pip"; $(PYTHON) -m pip install --quiet uv; }
+
+sync: bootstrap
+	$(UV) sync --locked --all-packages --all-extras
+
+lint: sync
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: sync
+	$(RUN) mypy libs/*/src
+
+imports: sync
+	$(RUN) lint-imports
+
+services-check: sync
+	$(RUN) python tools/check_services.py
+
+pytest: sync services-check
+	SPAPS_REQUIRE_SERVICES=1 $(RUN) pytest -n auto
+
+standalone: sync services-check
+	SPAPS_REQUIRE_SERVICES=1 $(RUN) python tools/standalone_check.py
+
+test: lint typecheck imports pytest standalone
+
+demo: sync
+	$(RUN) python examples/ops_demo.py
+
+bench: sync
+	$(RUN) python bench/run_all.py
