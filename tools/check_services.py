@@ -12,7 +12,11 @@ import sys
 from urllib.parse import urlsplit
 
 SERVERS = (
-    ("PostgreSQL", os.environ.get("SPAPS_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test"), 5432),
+    (
+        "PostgreSQL",
+        os.environ.get("SPAPS_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test"),
+        5432,
+    ),
     ("Redis", os.environ.get("SPAPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), 6379),
     ("RabbitMQ", os.environ.get("SPAPS_TEST_AMQP_URL", "amqp://127.0.0.1:5672//"), 5672),
 )
@@ -31,8 +35,10 @@ def main() -> int:
     for line in failed:
         print(f"error: {line}", file=sys.stderr)
     if failed:
-        print("error: start the server(s) above; the test suites need them and never skip in CI",
-              file=sys.stderr)
+        print(
+            "error: start the server(s) above; the test suites need them and never skip in CI",
+            file=sys.stderr,
+        )
         return 1
     print("servers reachable: " + ", ".join(name for name, _, _ in SERVERS))
     return 0

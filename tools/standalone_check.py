@@ -83,9 +83,22 @@ def wheel_of(dist: str, wheels: Path) -> Path:
 def constraints_file(work: Path) -> Path:
     """The locked versions of every third-party package, as pip constraints."""
     exported = subprocess.run(
-        [*uv(), "export", "--frozen", "--all-packages", "--all-extras", "--all-groups",
-         "--no-hashes", "--no-emit-workspace", "--format", "requirements-txt"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        [
+            *uv(),
+            "export",
+            "--frozen",
+            "--all-packages",
+            "--all-extras",
+            "--all-groups",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--format",
+            "requirements-txt",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     lines = [ln for ln in exported.splitlines() if ln and not ln.startswith(("-e", "#", " "))]
     path = work / "constraints.txt"
@@ -113,8 +126,21 @@ def check(dist: str, wheels: Path, work: Path, constraints: Path, workers: str) 
     if not any(tests.rglob("test_*.py")):
         raise SystemExit(f"{dist} has no tests")
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    run([str(python), "-m", "pytest", str(tests.relative_to(ROOT)), "-q", "-n", workers,
-         "-p", "no:cacheprovider"], cwd=ROOT, env=env)
+    run(
+        [
+            str(python),
+            "-m",
+            "pytest",
+            str(tests.relative_to(ROOT)),
+            "-q",
+            "-n",
+            workers,
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def main() -> int:
@@ -127,8 +153,10 @@ def main() -> int:
         work = Path(tmp)
         wheels = work / "wheels"
         for dist in sorted(p.name for p in LIBS.iterdir() if (p / "pyproject.toml").exists()):
-            run([*uv(), "build", "--quiet", "--package", dist, "--wheel", "--out-dir", str(wheels)],
-                cwd=ROOT)
+            run(
+                [*uv(), "build", "--quiet", "--package", dist, "--wheel", "--out-dir", str(wheels)],
+                cwd=ROOT,
+            )
         constraints = constraints_file(work)
         for dist in dists:
             started = time.monotonic()
