@@ -1,0 +1,61 @@
+"""The GCRA core: pure functions over theoretical arrival times (TAT).
+
+Times are microseconds as floats. For a limit with emission interval ``T``
+(``period / count``) and tolerance ``tau = burst * T``, a request at ``now`` is admitted
+when ``max(tat, now) + T - tau <= now``; admitting it moves the TAT to
+``max(tat, now) + T``. Several limits are decided together and all-or-nothing: if one
+rejects, no TAT moves, so a rejected request consumes nothing from the others.
+
+``spaps_ratelimit/_redis.py`` carries the same arithmetic as a Lua script; the tests
+run both against one reference model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ._decision import Decision, LimitState
+from ._limit import Limit
+
+# Float noise must not turn "exactly one request left" into zero.
+_EPSILON = 1e-6
+
+
+def decide(
+    now: float, tats: Sequence[float | None], limits: Sequence[Limit]
+) -> tuple[Decision, list[float] | None]:
+    """Decide one request against ``limits`` whose stored TATs are ``tats``.
+
+    Args:
+        now: The current time, in microseconds.
+        tats: The stored TAT of each limit (``None`` when absent or expired).
+        limits: The limits, in the same order.
+
+    Returns:
+        The decision, and the new TATs to store (``None`` when the request is rejected
+        and nothing must be written). A TAT may be dropped once ``now`` passes it.
+    """
+    admitted_all = True
+    new_tats: list[float] = []
+    raw: list[tuple[Limit, float, float, float]] = []
+    for limit, stored in zip(limits, tats, strict=True):
+        tat = now if stored is None or stored < now else stored
+        new_tat = tat + limit.interval_us
+        allow_at = new_tat - limit.tolerance_us
+        admitted_all = admitted_all and now >= allow_at
+        new_tats.append(new_tat)
+        raw.append((limit, tat, new_tat, allow_at))
+    states = []
+    for limit, tat, new_tat, allow_at in raw:
+        if admitted_all:
+            remaining = math.floor((now - allow_at) / limit.interval_us + _EPSILON)
+            states.append(LimitState(limit, True, remaining, (new_tat - now) / 1e6, 0.0))
+        elif now >= allow_at:
+            # Admissible by itself, but another limit rejected: report it unconsumed.
+            remaining = math.floor((now - allow_at) / limit.interval_us + _EPSILON) + 1
+            states.append(LimitState(limit, True, remaining, (tat - now) / 1e6, 0.0))
+        else:
+            retry = (allow_at - now) / 1e6
+            states.append(LimitState(limit, False, 0, (tat - now) / 1e6, retry))
+    return Decision(admitted_all, tuple(states)), (new_tats if admitted_all else None)

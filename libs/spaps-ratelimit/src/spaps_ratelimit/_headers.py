@@ -1,0 +1,87 @@
+"""The IETF ``RateLimit-Policy``/``RateLimit`` fields and problem+json answers.
+
+Field format: draft-ietf-httpapi-ratelimit-headers-11 (Structured Field lists)::
+
+    RateLimit-Policy: "10-per-1s";q=10;w=1, "1000-per-3600s";q=1000;w=3600
+    RateLimit: "10-per-1s";r=9;t=1, "1000-per-3600s";r=999;t=4
+
+``q`` is the sustained quota per window ``w``; a burst other than ``q`` is added as
+the vendor parameter ``spaps-burst``. ``r`` is what the client may send right now and
+``t`` the whole seconds until the limit is fully replenished.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+
+from starlette.types import Send
+
+from ._decision import Decision
+from ._errors import SpapsRatelimitError
+from ._limit import Limit
+
+
+@lru_cache(maxsize=512)
+def policy_field(limits: tuple[Limit, ...]) -> str:
+    """The ``RateLimit-Policy`` value for ``limits``."""
+    items = []
+    for limit in limits:
+        item = f'"{limit.name}";q={limit.count};w={limit.period}'
+        if limit.burst != limit.count:
+            item += f";spaps-burst={limit.burst}"
+        items.append(item)
+    return ", ".join(items)
+
+
+def ratelimit_field(decision: Decision) -> str:
+    """The ``RateLimit`` value for ``decision``."""
+    return ", ".join(
+        f'"{s.limit.name}";r={s.remaining};t={math.ceil(s.reset_after - 1e-9)}'
+        for s in decision.states
+    )
+
+
+def decision_headers(decision: Decision) -> dict[str, str]:
+    """The rate-limit headers of a decision (empty when the limiter failed open)."""
+    if not decision.states:
+        return {}
+    headers = {
+        "RateLimit-Policy": policy_field(tuple(s.limit for s in decision.states)),
+        "RateLimit": ratelimit_field(decision),
+    }
+    if not decision.allowed:
+        headers["Retry-After"] = str(decision.retry_after_seconds)
+    return headers
+
+
+def raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """ASGI header pairs (lower-case names) of ``headers``."""
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+def problem_body(error: SpapsRatelimitError) -> bytes:
+    """The problem+json body of ``error``, in the shape every spaps library uses."""
+    body: dict[str, object] = {
+        "type": f"urn:spaps:problem:{error.code}",
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+        "code": error.code,
+    }
+    body.update(error.extensions or {})
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+async def send_problem(send: Send, error: SpapsRatelimitError) -> None:
+    """Answer with ``error`` as ``application/problem+json``."""
+    body = problem_body(error)
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        *raw_headers(error.headers or {}),
+    ]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,50 @@
+"""Find the route a request will reach, to apply that route's own policy."""
+
+from __future__ import annotations
+
+from starlette.routing import Match
+from starlette.types import Scope
+
+from ._policy import Policy
+from ._route import route_limit_of
+
+
+class RouteIndex:
+    """Routes up to the last one carrying a :class:`RouteLimit`, in routing order.
+
+    Built from the application's route list on first use and rebuilt when the list
+    changes length; with no route policies at all the lookup costs one comparison.
+    Mounted sub-applications are not searched (give them their own middleware).
+    """
+
+    def __init__(self) -> None:
+        # A derived cache of the app's routes, not per-request state.
+        self._routes: object = None
+        self._count = -1
+        self._entries: list[tuple[object, Policy | None]] = []
+
+    def _rebuild(self, routes: list[object]) -> None:
+        entries: list[tuple[object, Policy | None]] = []
+        last = -1
+        for index, route in enumerate(routes):
+            limit = route_limit_of(route)
+            path = getattr(route, "path", "")
+            entries.append((route, None if limit is None else limit.policy_for(path)))
+            if limit is not None:
+                last = index
+        self._entries = entries[: last + 1]
+        self._routes = routes
+        self._count = len(routes)
+
+    def lookup(self, scope: Scope) -> Policy | None:
+        """The route policy for ``scope``, or ``None`` for the global one."""
+        routes = getattr(scope.get("app"), "routes", None)
+        if not isinstance(routes, list):
+            return None
+        if routes is not self._routes or len(routes) != self._count:
+            self._rebuild(routes)
+        for route, policy in self._entries:
+            match, _ = route.matches(scope)  # type: ignore[attr-defined]  # Starlette BaseRoute
+            if match is Match.FULL:
+                return policy
+        return None
