@@ -1,0 +1,127 @@
+"""The compatibility matrix, generated end to end on a scratch workspace with real tags."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "compat_matrix.py"
+
+ROOT_PYPROJECT = """[project]
+name = "scratch"
+version = "0"
+requires-python = ">=3.11"
+[tool.uv]
+package = false
+[tool.uv.workspace]
+members = ["libs/*", "services/*"]
+[tool.uv.sources]
+spaps-a = { workspace = true }
+"""
+
+MEMBER = """[project]
+name = "{name}"
+version = "{version}"
+requires-python = ">=3.11"
+dependencies = [{deps}]
+[dependency-groups]
+test = ["pytest>=8"]
+[build-system]
+requires = ["uv_build>=0.8,<0.14"]
+build-backend = "uv_build"
+"""
+
+
+def git(root: Path, *args: str) -> None:
+    ident = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", *ident, *args], cwd=root, check=True, capture_output=True)
+
+
+def write_lib(root: Path, version: str, body: str) -> None:
+    lib = root / "libs" / "spaps-a"
+    (lib / "src" / "spaps_a").mkdir(parents=True, exist_ok=True)
+    (lib / "pyproject.toml").write_text(MEMBER.format(name="spaps-a", version=version, deps=""))
+    (lib / "src" / "spaps_a" / "__init__.py").write_text(body)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """spaps-a released as 0.1.0 (tagged), now at 0.2.0; service svc allows both."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(ROOT_PYPROJECT)
+    write_lib(root, "0.1.0", "def answer() -> int:\n    return 42\n")
+    svc = root / "services" / "svc"
+    (svc / "src" / "svc").mkdir(parents=True)
+    (svc / "tests").mkdir()
+    (svc / "pyproject.toml").write_text(
+        MEMBER.format(name="svc", version="1.0.0", deps='"spaps-a>=0.1,<0.3"')
+    )
+    (svc / "src" / "svc" / "__init__.py").write_text("")
+    (svc / "tests" / "test_svc.py").write_text(
+        "import spaps_a\n\n\ndef test_answer():\n    assert spaps_a.answer() == 42\n"
+    )
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "one")
+    git(root, "tag", "spaps-a-v0.1.0")
+    write_lib(root, "0.2.0", "def answer() -> int:\n    return 42\n")
+    return root
+
+
+def tool(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SPAPS_WORKSPACE_ROOT": str(root)}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [sys.executable, str(TOOL), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_plan_takes_lowest_release_and_newest_version(workspace: Path) -> None:
+    result = tool(workspace, "plan", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["point"]: r["libraries"] for r in rows} == {
+        "lowest": {"spaps-a": "0.1.0"},
+        "newest": {"spaps-a": "0.2.0"},
+    }
+
+
+def test_a_range_no_version_satisfies_is_a_clear_error(workspace: Path) -> None:
+    pyproject = workspace / "services" / "svc" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(">=0.1,<0.3", ">=0.5"))
+    result = tool(workspace, "plan")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: svc: no version of spaps-a satisfies 'spaps-a>=0.5'"
+
+
+@pytest.mark.slow
+def test_run_installs_the_tagged_version_and_render_reports_it(workspace: Path) -> None:
+    record = workspace / "compat.json"
+    out = workspace / "compat.md"
+    assert tool(workspace, "render", "--record", str(record), "--out", str(out)).returncode == 2
+    for point in ("lowest", "newest"):
+        result = tool(workspace, "run", "svc", point, "--record", str(record))
+        assert result.returncode == 0, result.stdout + result.stderr
+    records = json.loads(record.read_text())
+    assert [(r["point"], r["libraries"], r["result"]) for r in records] == [
+        ("lowest", {"spaps-a": "0.1.0"}, "pass"),
+        ("newest", {"spaps-a": "0.2.0"}, "pass"),
+    ]
+    # A newest version that breaks the service is recorded as a failure, not hidden.
+    write_lib(workspace, "0.2.0", "VERSION = '0.2.0'\n")
+    assert tool(workspace, "run", "svc", "newest", "--record", str(record)).returncode == 1
+    assert tool(workspace, "render", "--record", str(record), "--out", str(out)).returncode == 0
+    table = out.read_text()
+    assert "| svc 1.0.0 | lowest | spaps-a 0.1.0 | pass |" in table
+    assert "| svc 1.0.0 | newest | spaps-a 0.2.0 | fail |" in table
