@@ -1,0 +1,174 @@
+"""Automatic tenant filtering and stamping for SQLAlchemy 2 ORM sessions.
+
+``install_tenant_filter(target)`` adds two session event listeners:
+
+* ``do_orm_execute`` adds ``with_loader_criteria(TenantScoped, tenant_id == current)``
+  to every ORM SELECT, UPDATE and DELETE, so the filter reaches joins, aliased entities,
+  relationship loads (lazy, joined, selectin) and bulk ``update()``/``delete()``. With no
+  tenant set it adds a criterion whose bound value raises at execution time: a statement
+  that touches any tenant-scoped table fails with :class:`TenantContextError`, while a
+  statement on global tables only runs normally.
+* ``before_flush`` stamps new tenant-scoped rows with the current tenant and refuses to
+  insert, update or delete a row of another tenant (:class:`CrossTenantWriteError`).
+
+Raw SQL (``text()``) and Core statements on ``Table`` objects are outside the ORM and
+are not filtered: PostgreSQL row-level security (see ``install_rls``) covers them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String, bindparam, event, inspect
+from sqlalchemy.engine import Result
+from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    UOWTransaction,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+
+from ._bypass import bypass_active
+from ._context import get_tenant
+from ._errors import CrossTenantWriteError, TenantContextError
+
+SessionTarget = type[Session] | sessionmaker[Any]
+"""Where session hooks are installed: a ``Session`` subclass or a ``sessionmaker``."""
+
+
+class TenantScoped:
+    """Mixin for ORM models whose rows belong to one tenant.
+
+    Adds an indexed, non-null ``tenant_id`` column. Rows are filtered and stamped by the
+    hooks of :func:`install_tenant_filter`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+
+
+def _raise_no_tenant() -> str:
+    raise TenantContextError(
+        "a tenant-scoped table was queried with no tenant set; "
+        "use tenant_context() or bypass(reason=...)"
+    )
+
+
+# Rendered only when a statement touches a tenant-scoped table; its value is computed at
+# execution time, which is where the missing tenant is reported.
+_NO_TENANT_PARAM = bindparam("spaps_no_tenant", callable_=_raise_no_tenant, type_=String())
+_NO_TENANT_CRITERIA = with_loader_criteria(
+    TenantScoped,
+    lambda cls: cls.tenant_id == _NO_TENANT_PARAM,
+    include_aliases=True,
+    propagate_to_loaders=True,
+)
+
+
+def _tenant_criteria(tenant_id: str) -> Any:
+    # The lambda's closure variable becomes a bound parameter: one cached SQL string for
+    # every tenant.
+    return with_loader_criteria(
+        TenantScoped,
+        lambda cls: cls.tenant_id == tenant_id,
+        include_aliases=True,
+        propagate_to_loaders=True,
+    )
+
+
+def _on_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return None
+    # Refreshing columns of an object already in the identity map is keyed by its
+    # primary key; it cannot reach another tenant's row.
+    if state.is_column_load or bypass_active():
+        return None
+    tenant_id = get_tenant()
+    if tenant_id is not None:
+        state.statement = state.statement.options(_tenant_criteria(tenant_id))
+        return None
+    state.statement = state.statement.options(_NO_TENANT_CRITERIA)
+    try:
+        return state.invoke_statement()
+    except StatementError as exc:
+        if isinstance(exc.orig, TenantContextError):
+            raise exc.orig from None
+        raise
+
+
+def _before_flush(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+    bypassed = bypass_active()
+    tenant_id = get_tenant()
+    for obj in session.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        # The attribute is typed ``str`` but is ``None`` until stamped.
+        if inspect(obj).attrs.tenant_id.value is None:
+            if tenant_id is None:
+                raise TenantContextError(
+                    f"cannot insert {type(obj).__name__} without a tenant: "
+                    "set one with tenant_context() or give tenant_id explicitly under bypass()"
+                )
+            obj.tenant_id = tenant_id
+        elif not bypassed:
+            _check_owner(obj, tenant_id, "insert")
+    if bypassed:
+        return
+    for obj in session.dirty:
+        if isinstance(obj, TenantScoped) and session.is_modified(obj):
+            if inspect(obj).attrs.tenant_id.history.has_changes():
+                raise CrossTenantWriteError(f"cannot move a {type(obj).__name__} to another tenant")
+            _check_owner(obj, tenant_id, "update")
+    for obj in session.deleted:
+        if isinstance(obj, TenantScoped):
+            _check_owner(obj, tenant_id, "delete")
+
+
+def _check_owner(obj: TenantScoped, tenant_id: str | None, verb: str) -> None:
+    if tenant_id is None:
+        raise TenantContextError(f"cannot {verb} {type(obj).__name__} with no tenant set")
+    if obj.tenant_id != tenant_id:
+        raise CrossTenantWriteError(f"cannot {verb} a {type(obj).__name__} of another tenant")
+
+
+def _check_target(target: object) -> None:
+    if isinstance(target, async_sessionmaker) or (
+        isinstance(target, type) and issubclass(target, AsyncSession)
+    ):
+        raise TypeError(
+            "install on the sync Session class used by async sessions: "
+            "async_sessionmaker(engine, sync_session_class=YourSession)"
+        )
+    if not (
+        isinstance(target, sessionmaker)
+        or (isinstance(target, type) and issubclass(target, Session))
+    ):
+        raise TypeError("target must be a Session subclass or a sessionmaker")
+
+
+def install_tenant_filter(target: SessionTarget) -> None:
+    """Filter and stamp tenant-scoped rows for every session made from ``target``.
+
+    Install on a dedicated ``Session`` subclass (pass it to ``sessionmaker(class_=...)``
+    or ``async_sessionmaker(sync_session_class=...)``) or on a ``sessionmaker``.
+    Installing twice is a no-op.
+
+    Args:
+        target: A ``Session`` subclass or a ``sessionmaker``.
+
+    Raises:
+        TypeError: ``target`` is an async session class or factory, or not a session target.
+
+    .. versionadded:: 0.1.0
+    """
+    _check_target(target)
+    if not event.contains(target, "do_orm_execute", _on_orm_execute):
+        event.listen(target, "do_orm_execute", _on_orm_execute)
+    if not event.contains(target, "before_flush", _before_flush):
+        event.listen(target, "before_flush", _before_flush)
