@@ -1,0 +1,198 @@
+"""The relay: publish pending outbox rows in batches, mark them sent, purge old ones."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Engine
+
+from ._errors import RelayError, SpapsJobsError
+from ._outbox import Outbox, OutboxMessage
+
+__all__ = ["Dispatch", "Relay"]
+
+Dispatch = Callable[[Sequence[OutboxMessage]], None]
+"""Publishes a batch of messages; raises to leave the whole batch pending."""
+
+_log = structlog.get_logger("spaps_jobs.relay")
+
+
+class Relay:
+    """Move events from the outbox to a dispatcher (usually the Celery broker).
+
+    Each pass runs in one transaction: claim up to ``batch_size`` pending rows (``FOR
+    UPDATE SKIP LOCKED`` on PostgreSQL, so several relays share the work without
+    publishing a row twice in a pass), dispatch them, mark them sent, commit. A relay
+    that dies mid-pass commits nothing: its rows are published again by the next pass,
+    so delivery is at-least-once and consumers dedupe on the message id (see
+    :class:`~spaps_jobs.Inbox`). On SQLite, which has no row locks, run a single relay.
+
+    Args:
+        outbox: The outbox whose table to drain.
+        engine: Synchronous engine of the database holding the outbox.
+        dispatch: Callable that publishes a batch (e.g. :class:`~spaps_jobs.CeleryDispatcher`).
+        batch_size: Rows per pass.
+        poll_interval: Seconds ``run_forever`` sleeps when the outbox is empty.
+        retention: Sent rows older than this are deleted by :meth:`purge_sent`.
+        purge_every: Seconds between purges in ``run_forever``.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        engine: Engine,
+        dispatch: Dispatch,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+        retention: timedelta = timedelta(days=7),
+        purge_every: float = 300.0,
+    ) -> None:
+        if not isinstance(outbox, Outbox):
+            raise TypeError("outbox must be an Outbox")
+        if not isinstance(engine, Engine):
+            raise TypeError("engine must be a synchronous sqlalchemy Engine")
+        if not callable(dispatch):
+            raise TypeError("dispatch must be callable")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError("batch_size must be a positive integer")
+        if poll_interval <= 0 or purge_every <= 0:
+            raise ValueError("poll_interval and purge_every must be positive")
+        if not isinstance(retention, timedelta) or retention < timedelta(0):
+            raise ValueError("retention must be a non-negative timedelta")
+        self.outbox = outbox
+        self.engine = engine
+        self.dispatch = dispatch
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.retention = retention
+        self.purge_every = purge_every
+        self._skip_locked = engine.dialect.name in {"postgresql", "mysql", "oracle"}
+
+    def run_once(self) -> int:
+        """Publish one batch; return how many rows were published.
+
+        Raises:
+            BrokerUnavailableError: The dispatcher could not reach the broker.
+            RelayError: Any other dispatch failure. In both cases no row is marked sent.
+        """
+        t = self.outbox.table
+        query = select(t).where(t.c.sent_at.is_(None)).order_by(t.c.seq).limit(self.batch_size)
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        seqs: list[int] = []
+        try:
+            with self.engine.begin() as conn:
+                rows = conn.execute(query).all()
+                if not rows:
+                    return 0
+                seqs = [row.seq for row in rows]
+                messages = [
+                    OutboxMessage(
+                        id=row.message_id,
+                        topic=row.topic,
+                        payload=row.payload,
+                        headers=row.headers or {},
+                        created_at=row.created_at,
+                        attempts=row.attempts,
+                    )
+                    for row in rows
+                ]
+                self.dispatch(messages)
+                conn.execute(
+                    update(t)
+                    .where(t.c.seq.in_(seqs))
+                    .values(sent_at=datetime.now(UTC), attempts=t.c.attempts + 1)
+                )
+        except Exception as exc:
+            if seqs:
+                self._record_failure(seqs, exc)
+            if isinstance(exc, SpapsJobsError):
+                raise
+            raise RelayError(f"relay pass failed: {exc!r}") from exc
+        _log.debug("outbox.relayed", count=len(seqs))
+        return len(seqs)
+
+    def _record_failure(self, seqs: list[int], exc: BaseException) -> None:
+        t = self.outbox.table
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(t)
+                    .where(t.c.seq.in_(seqs))
+                    .values(attempts=t.c.attempts + 1, last_error=repr(exc)[:2000])
+                )
+        except Exception as record_exc:  # the original error matters more
+            _log.warning("outbox.record_failure_failed", error=repr(record_exc))
+        _log.warning("outbox.relay_failed", count=len(seqs), error=repr(exc))
+
+    def pending(self) -> int:
+        """How many rows wait to be published."""
+        t = self.outbox.table
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(t.c.sent_at.is_(None))).scalar_one())
+
+    def purge_sent(self, *, older_than: timedelta | None = None, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` rows sent before ``now - older_than`` (default: retention).
+
+        Returns:
+            The number of rows deleted.
+        """
+        cutoff = datetime.now(UTC) - (self.retention if older_than is None else older_than)
+        t = self.outbox.table
+        victims = (
+            select(t.c.seq)
+            .where(t.c.sent_at.is_not(None), t.c.sent_at <= cutoff)
+            .order_by(t.c.seq)
+            .limit(limit)
+        )
+        with self.engine.begin() as conn:
+            seqs = list(conn.execute(victims).scalars())
+            if not seqs:
+                return 0
+            conn.execute(delete(t).where(t.c.seq.in_(seqs)))
+        _log.info("outbox.purged", count=len(seqs))
+        return len(seqs)
+
+    def run_forever(
+        self, *, stop: threading.Event | None = None, max_idle_passes: int | None = None
+    ) -> None:
+        """Relay until ``stop`` is set (or, for tests and drains, after idle passes).
+
+        Failures are logged and retried after ``poll_interval``; a full batch is followed
+        at once by the next pass.
+
+        Args:
+            stop: Set it to end the loop (e.g. from a signal handler).
+            max_idle_passes: Return after this many consecutive empty passes.
+        """
+        stop = stop or threading.Event()
+        idle = 0
+        last_purge = 0.0
+        while not stop.is_set():
+            now = time.monotonic()
+            if now - last_purge >= self.purge_every:
+                last_purge = now
+                try:
+                    self.purge_sent()
+                except Exception as exc:  # purge is housekeeping: never stop relaying
+                    _log.warning("outbox.purge_failed", error=repr(exc))
+            try:
+                count = self.run_once()
+            except SpapsJobsError:
+                count = 0
+            if count >= self.batch_size:
+                idle = 0
+                continue
+            if count == 0:
+                idle += 1
+                if max_idle_passes is not None and idle >= max_idle_passes:
+                    return
+            else:
+                idle = 0
+            stop.wait(self.poll_interval)
