@@ -47,7 +47,7 @@ for i = 1, n do
     remaining = math.floor((now - allow_at[i]) / interval + 1e-6)
     reset = new_tat[i] - now
     local ttl = math.ceil(reset / 1000)
-    redis.call('SET', KEYS[i], string.format('%.3f', new_tat[i]), 'PX', ttl)
+    redis.call('SET', KEYS[i], string.format('%.6f', new_tat[i]), 'PX', ttl)
   elseif now >= allow_at[i] then
     remaining = math.floor((now - allow_at[i]) / interval + 1e-6) + 1
     reset = tat[i] - now

@@ -1,0 +1,121 @@
+"""GCRA against a reference token-bucket model, for the memory and the Redis store.
+
+Times are whole ticks of 1/1024 s and intervals whole microseconds, so every float in
+the stores is exact and decisions can be compared one for one with the model, which
+uses exact fractions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from redis.asyncio import Redis
+
+from spaps_ratelimit import Limit, MemoryStore, RedisStore, Store
+from spaps_ratelimit.testing import ManualClock
+
+TICK = Fraction(1, 1024)  # seconds
+
+
+class TokenBucket:
+    """The reference: ``burst`` tokens, refilled at ``count / period`` per second."""
+
+    def __init__(self, limit: Limit) -> None:
+        self.capacity = Fraction(limit.burst)
+        self.rate = Fraction(limit.count, limit.period)
+        self.tokens = self.capacity
+        self.last: Fraction | None = None
+
+    def request(self, now: Fraction) -> tuple[bool, int]:
+        if self.last is not None:
+            self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True, int(self.tokens)
+        return False, 0
+
+
+limits = st.builds(
+    Limit,
+    count=st.sampled_from([1, 2, 4, 5, 8, 10, 20, 25, 50]),
+    period=st.sampled_from([1, 2, 5]),
+    burst=st.integers(min_value=1, max_value=12),
+)
+gaps = st.lists(st.integers(min_value=0, max_value=3 * 1024), min_size=1, max_size=40)
+
+
+async def run(store: Store, clock: ManualClock, limit: Limit, ticks: list[int]) -> None:
+    model = TokenBucket(limit)
+    now = Fraction(0)
+    admitted_at: list[Fraction] = []
+    for gap in ticks:
+        now += gap * TICK
+        clock.now = float(now)
+        decision = await store.decide(["k"], [limit])
+        expected, remaining = model.request(now)
+        assert decision.allowed is expected, f"at {now}: model says {expected}"
+        if expected:
+            admitted_at.append(now)
+            assert decision.states[0].remaining == remaining
+        else:
+            assert decision.retry_after > 0
+    # The defining bound: in any window, admitted <= burst + rate * elapsed.
+    for i, start in enumerate(admitted_at):
+        for j in range(i, len(admitted_at)):
+            elapsed = admitted_at[j] - start
+            assert j - i + 1 <= limit.burst + elapsed * Fraction(limit.count, limit.period)
+
+
+@settings(max_examples=150, deadline=None)
+@given(limit=limits, ticks=gaps)
+def test_memory_store_matches_the_reference_model(limit: Limit, ticks: list[int]) -> None:
+    clock = ManualClock(0)
+    asyncio.run(run(MemoryStore(clock=clock), clock, limit, ticks))
+
+
+@pytest.mark.redis
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(limit=limits, ticks=gaps)
+def test_redis_script_matches_the_reference_model(
+    redis_url: str, unique_name: str, limit: Limit, ticks: list[int]
+) -> None:
+    async def scenario() -> None:
+        client = Redis.from_url(redis_url, socket_timeout=2)
+        prefix = f"{unique_name}:{uuid.uuid4().hex[:8]}:"
+        clock = ManualClock(0)
+        try:
+            await run(RedisStore(client, prefix=prefix, clock=clock), clock, limit, ticks)
+        finally:
+            await client.delete(prefix + "k")
+            await client.aclose()
+
+    asyncio.run(scenario())
+
+
+async def test_a_rejected_request_consumes_from_no_limit(
+    make_store: Callable[..., Store],
+) -> None:
+    clock = ManualClock(0)
+    store = make_store(clock=clock)
+    per_second = Limit.per_second(2, name="second")
+    per_hour = Limit.per_hour(100, name="hour")
+    keys = ["k:s", "k:h"]
+    results = [await store.decide(keys, [per_second, per_hour]) for _ in range(5)]
+    assert [d.allowed for d in results] == [True, True, False, False, False]
+    # Only the two admitted requests were taken from the hourly budget.
+    last = results[-1].states
+    assert (last[0].admitted, last[1].admitted) == (False, True)
+    assert last[1].remaining == 98
+    clock.advance(1)
+    after = await store.decide(keys, [per_second, per_hour])
+    assert after.allowed
+    assert after.states[1].remaining == 97
