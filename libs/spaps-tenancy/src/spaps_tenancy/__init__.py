@@ -24,7 +24,7 @@ from ._errors import (
     TransferError,
 )
 from ._middleware import TenantLookup, TenantMiddleware
-from ._orm import SessionTarget, TenantScoped, install_tenant_filter
+from ._orm import SessionTarget, TenantScoped, TenantSession, install_tenant_filter
 from ._ratelimit import plan_limits_override, tenant_rate_limit_key
 from ._request_quota import (
     CounterStore,
@@ -72,6 +72,7 @@ __all__ = [
     "TenantResolutionError",
     "TenantResolver",
     "TenantScoped",
+    "TenantSession",
     "TenantUnknownError",
     "TransferError",
     "bypass",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,7 +29,8 @@ class TenantMiddleware:
 
     A request without a tenant gets ``400 tenancy.tenant_missing``, a malformed one
     ``400 tenancy.tenant_invalid`` and an unknown one ``404 tenancy.tenant_unknown``, as
-    ``application/problem+json``. There is no default tenant.
+    ``application/problem+json``. There is no default tenant. The resolved id is also
+    stored as ``request.state.tenant_id``.
 
     Args:
         app: The wrapped ASGI app.
@@ -80,6 +81,13 @@ class TenantMiddleware:
             else:
                 await send_problem(send, error)
             return
+        state = scope.get("state")
+        if isinstance(state, MutableMapping):
+            # ``request.state.tenant_id`` for code that reads state (e.g. spaps-ratelimit's
+            # tenant_key); the context variable stays the source of truth.
+            state["tenant_id"] = tenant_id
+        elif state is None:
+            scope["state"] = {"tenant_id": tenant_id}
         token = _TENANT.set(tenant_id)
         try:
             await self.app(scope, receive, send)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import String, bindparam, event, inspect
 from sqlalchemy.engine import Result
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import NoResultFound, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import (
     Mapped,
@@ -152,12 +152,44 @@ def _check_target(target: object) -> None:
         raise TypeError("target must be a Session subclass or a sessionmaker")
 
 
+class TenantSession(Session):
+    """A ``Session`` whose ``get()`` also checks objects found in the identity map.
+
+    ``Session.get`` answers from the identity map without SQL, so an object loaded under
+    :func:`bypass` (or for another tenant earlier in the same session) would be returned
+    unfiltered. This class hides such objects (``get`` returns ``None``, ``get_one``
+    raises ``NoResultFound``). Subclass it and pass it to :func:`install_tenant_filter`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        return _visible(super().get(entity, ident, **kwargs))
+
+    def get_one(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        found = _visible(super().get_one(entity, ident, **kwargs))
+        if found is None:
+            raise NoResultFound("No row was found when one was required")
+        return found
+
+
+def _visible(obj: Any) -> Any:
+    if obj is None or not isinstance(obj, TenantScoped) or bypass_active():
+        return obj
+    tenant_id = get_tenant()
+    if tenant_id is None:
+        _raise_no_tenant()
+    return obj if obj.tenant_id == tenant_id else None
+
+
 def install_tenant_filter(target: SessionTarget) -> None:
     """Filter and stamp tenant-scoped rows for every session made from ``target``.
 
-    Install on a dedicated ``Session`` subclass (pass it to ``sessionmaker(class_=...)``
-    or ``async_sessionmaker(sync_session_class=...)``) or on a ``sessionmaker``.
-    Installing twice is a no-op.
+    Install on a subclass of :class:`TenantSession` (pass it to
+    ``sessionmaker(class_=...)`` or ``async_sessionmaker(sync_session_class=...)``) or on
+    a ``sessionmaker`` of one. Installing twice is a no-op. Use one session per tenant
+    unit of work: objects already in a session's identity map are not re-checked by
+    lazy many-to-one loads.
 
     Args:
         target: A ``Session`` subclass or a ``sessionmaker``.
