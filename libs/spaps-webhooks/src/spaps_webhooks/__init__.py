@@ -1,1 +1,100 @@
-"""Placeholder until the first module lands."""
+"""spaps-webhooks: Standard Webhooks sender and receiver.
+
+Signed deliveries run as spaps-jobs (Celery) tasks with a persisted delivery log,
+retries, secret rotation, auto-disable, replay, test-fire and an SSRF guard; receivers
+verify signatures, timestamps and replays.
+"""
+
+from ._builtin_events import (
+    ENDPOINT_DISABLED_EVENT,
+    TEST_EVENT,
+    EndpointDisabledV1,
+    WebhookTestV1,
+)
+from ._delivery import AttemptOutcome, Deliverer, EndpointDisabledHook, make_body
+from ._endpoints import UNSET, EndpointService
+from ._errors import (
+    EndpointNotFoundError,
+    InvalidPayloadError,
+    MessageNotFoundError,
+    SpapsWebhooksError,
+    UnknownEventTypeError,
+    UnsafeURLError,
+    WebhookDuplicateError,
+    WebhookHeaderError,
+    WebhookSignatureError,
+    WebhookTimestampError,
+    WebhookVerificationError,
+)
+from ._history import DeliveryHistory, Enqueue
+from ._models import Attempt, Delivery, Endpoint, EndpointWithSecret, FireResult
+from ._receiver import MemoryReplayGuard, ReplayGuard, WebhookReceiver
+from ._registry import EventRegistry, EventSchema, parse_event_type
+from ._schedule import DEFAULT_DELAYS, RetrySchedule, parse_retry_after
+from ._secret import WebhookSecret
+from ._signing import sign, sign_headers
+from ._ssrf import CheckedURL, Resolver, URLGuard, forbidden_reason, system_resolver
+from ._tables import WebhookTables
+from ._tasks import DELIVER_TASK, SWEEP_TASK, WebhookTasks, register_tasks
+from ._transport import GuardedTransport, create_delivery_client
+from ._verifier import VerifiedWebhook, WebhookVerifier
+from ._webhooks import FAN_OUT_TOPIC, Webhooks
+
+__all__ = [
+    "Attempt",
+    "AttemptOutcome",
+    "CheckedURL",
+    "DEFAULT_DELAYS",
+    "DELIVER_TASK",
+    "Deliverer",
+    "Delivery",
+    "DeliveryHistory",
+    "ENDPOINT_DISABLED_EVENT",
+    "Endpoint",
+    "EndpointDisabledHook",
+    "EndpointDisabledV1",
+    "EndpointNotFoundError",
+    "EndpointService",
+    "EndpointWithSecret",
+    "Enqueue",
+    "EventRegistry",
+    "EventSchema",
+    "FAN_OUT_TOPIC",
+    "FireResult",
+    "GuardedTransport",
+    "InvalidPayloadError",
+    "MemoryReplayGuard",
+    "MessageNotFoundError",
+    "ReplayGuard",
+    "Resolver",
+    "RetrySchedule",
+    "SWEEP_TASK",
+    "SpapsWebhooksError",
+    "TEST_EVENT",
+    "UNSET",
+    "URLGuard",
+    "UnknownEventTypeError",
+    "UnsafeURLError",
+    "VerifiedWebhook",
+    "WebhookDuplicateError",
+    "WebhookHeaderError",
+    "WebhookReceiver",
+    "WebhookSecret",
+    "WebhookSignatureError",
+    "WebhookTables",
+    "WebhookTasks",
+    "WebhookTestV1",
+    "WebhookTimestampError",
+    "WebhookVerificationError",
+    "WebhookVerifier",
+    "Webhooks",
+    "create_delivery_client",
+    "forbidden_reason",
+    "make_body",
+    "parse_event_type",
+    "parse_retry_after",
+    "register_tasks",
+    "sign",
+    "sign_headers",
+    "system_resolver",
+]

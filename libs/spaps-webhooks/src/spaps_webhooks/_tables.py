@@ -1,0 +1,125 @@
+"""The four tables of spaps-webhooks, on the caller's ``MetaData``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use datetime.now(UTC)")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class WebhookTables:
+    """The endpoint, message, delivery and attempt tables.
+
+    Args:
+        metadata: The application's ``MetaData`` (so its migrations see the tables).
+        prefix: Table name prefix (default ``"webhook_"``).
+    """
+
+    def __init__(self, metadata: MetaData, *, prefix: str = "webhook_") -> None:
+        if not isinstance(metadata, MetaData):
+            raise TypeError("metadata must be a sqlalchemy.MetaData")
+        if not prefix.replace("_", "").isalnum():
+            raise ValueError("prefix may contain letters, digits and underscores only")
+        self.metadata = metadata
+        self.endpoints = Table(
+            f"{prefix}endpoints",
+            metadata,
+            Column("id", String(40), primary_key=True),
+            Column("owner", String(255), nullable=False, index=True),
+            Column("url", Text, nullable=False),
+            Column("description", Text, nullable=False, default=""),
+            Column("event_types", JSON, nullable=False),
+            Column("secret", String(128), nullable=False),
+            Column("previous_secret", String(128)),
+            Column("previous_secret_expires_at", UTCDateTime),
+            Column("enabled", Boolean, nullable=False, default=True),
+            Column("disabled_reason", Text),
+            Column("failing_since", UTCDateTime),
+            Column("created_at", UTCDateTime, nullable=False),
+            Column("updated_at", UTCDateTime, nullable=False),
+        )
+        self.messages = Table(
+            f"{prefix}messages",
+            metadata,
+            Column("id", String(64), primary_key=True),
+            Column("owner", String(255), nullable=False),
+            Column("event_type", String(255), nullable=False),
+            # The exact body that is signed and sent, serialized once.
+            Column("body", Text, nullable=False),
+            Column("endpoint_id", String(40)),  # set when the message targets one endpoint
+            Column("created_at", UTCDateTime, nullable=False),
+            Index(f"ix_{prefix}messages_owner_created", "owner", "created_at"),
+        )
+        self.deliveries = Table(
+            f"{prefix}deliveries",
+            metadata,
+            Column("id", String(40), primary_key=True),
+            Column(
+                "message_id", String(64), ForeignKey(self.messages.c.id), nullable=False, index=True
+            ),
+            Column("endpoint_id", String(40), nullable=False, index=True),
+            # pending -> delivering -> succeeded | pending (retry) | failed | cancelled
+            Column("status", String(16), nullable=False),
+            Column("attempts", Integer, nullable=False, default=0),
+            Column("next_attempt_at", UTCDateTime),
+            Column("lease_until", UTCDateTime),
+            Column("enqueued_until", UTCDateTime),
+            Column("last_status_code", Integer),
+            Column("last_error", Text),
+            Column("created_at", UTCDateTime, nullable=False),
+            Column("updated_at", UTCDateTime, nullable=False),
+            Column("completed_at", UTCDateTime),
+            Index(f"ix_{prefix}deliveries_due", "status", "next_attempt_at"),
+        )
+        self.attempts = Table(
+            f"{prefix}attempts",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("delivery_id", String(40), nullable=False, index=True),
+            Column("message_id", String(64), nullable=False, index=True),
+            Column("endpoint_id", String(40), nullable=False, index=True),
+            Column("number", Integer, nullable=False),
+            Column("started_at", UTCDateTime, nullable=False),
+            Column("status_code", Integer),
+            Column("latency_ms", Float),
+            Column("response_excerpt", Text),
+            Column("error", Text),
+            Column("succeeded", Boolean, nullable=False),
+        )
