@@ -1,1 +1,77 @@
-"""Placeholder until the first module lands."""
+"""spaps-ops: the app shell for FastAPI services.
+
+Settings, ``create_app`` with lifespan and resources, pure-ASGI middlewares (request id,
+access log, security headers, strict CORS, metrics, maintenance), RFC 9457 problem+json,
+probes, Prometheus metrics and a circuit breaker. Database helpers live in
+:mod:`spaps_ops.db` (``db`` extra) and tracing in :mod:`spaps_ops.tracing` (``otel``).
+"""
+
+from ._access_log import AccessLogMiddleware
+from ._app import create_app
+from ._breaker import BreakerState, CircuitBreaker
+from ._cors import StrictCORSMiddleware
+from ._errors import (
+    CircuitOpenError,
+    ConfigurationError,
+    DuplicateErrorCodeError,
+    InsecureSettingsError,
+    OpsNotConfiguredError,
+    ProblemError,
+    SpapsOpsError,
+    StaleWriteError,
+)
+from ._health import CheckResult, HealthCheck
+from ._logging import configure_logging
+from ._maintenance import MaintenanceMiddleware, MaintenanceSwitch
+from ._metrics import HttpMetrics, MetricsMiddleware
+from ._problem import (
+    ProblemLike,
+    ProblemMiddleware,
+    install_problem_handlers,
+    is_problem,
+    problem_response,
+)
+from ._registry import OPS_ERROR_CODES, ErrorCode, ErrorRegistry
+from ._request_id import RequestIdMiddleware, forward_request_id, get_request_id
+from ._security_headers import SecurityHeadersMiddleware
+from ._settings import OpsSettings
+from ._state import LifespanHook, Ops, get_ops
+
+__all__ = [
+    "AccessLogMiddleware",
+    "BreakerState",
+    "CheckResult",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "DuplicateErrorCodeError",
+    "ErrorCode",
+    "ErrorRegistry",
+    "HealthCheck",
+    "HttpMetrics",
+    "InsecureSettingsError",
+    "LifespanHook",
+    "MaintenanceMiddleware",
+    "MaintenanceSwitch",
+    "MetricsMiddleware",
+    "OPS_ERROR_CODES",
+    "Ops",
+    "OpsNotConfiguredError",
+    "OpsSettings",
+    "ProblemError",
+    "ProblemLike",
+    "ProblemMiddleware",
+    "RequestIdMiddleware",
+    "SecurityHeadersMiddleware",
+    "SpapsOpsError",
+    "StaleWriteError",
+    "StrictCORSMiddleware",
+    "configure_logging",
+    "create_app",
+    "forward_request_id",
+    "get_ops",
+    "get_request_id",
+    "install_problem_handlers",
+    "is_problem",
+    "problem_response",
+]

@@ -1,0 +1,160 @@
+"""Throughput of the spaps-ops middleware stack against bare FastAPI and a template stack.
+
+One uvicorn worker pinned to CPU 0, wrk pinned to CPU 1, GET of a tiny JSON route, all
+cases in one run. Cases:
+
+* ``bare``: FastAPI with the route only;
+* ``template``: the usual template stack -- asgi-correlation-id,
+  prometheus-fastapi-instrumentator and a ``BaseHTTPMiddleware`` security-headers
+  middleware;
+* ``spaps``: ``spaps_ops.create_app`` -- request id, access log (JSON lines written to
+  /dev/null so the terminal is not the bottleneck), metrics, security headers, strict
+  CORS (one allowed origin), maintenance switch and problem handlers.
+
+Prints requests/s per case and the ratios spaps/bare (target >= 0.80) and
+spaps/template (target >= 2.0). Usage: ``python bench/ops/bench_stack.py [--duration 8]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+CASES = ("bare", "template", "spaps")
+
+
+def build_app(case: str) -> Any:
+    """The ASGI app of one case."""
+    from fastapi import FastAPI
+
+    if case == "bare":
+        app = FastAPI()
+    elif case == "template":
+        from asgi_correlation_id import CorrelationIdMiddleware
+        from prometheus_fastapi_instrumentator import Instrumentator
+        from starlette.middleware.base import BaseHTTPMiddleware
+
+        app = FastAPI()
+
+        async def security_headers(request: Any, call_next: Any) -> Any:
+            response = await call_next(request)
+            response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["Content-Security-Policy"] = "default-src 'none'"
+            return response
+
+        app.add_middleware(BaseHTTPMiddleware, dispatch=security_headers)
+        app.add_middleware(CorrelationIdMiddleware)
+        Instrumentator().instrument(app).expose(app)
+    elif case == "spaps":
+        from spaps_ops import OpsSettings, create_app
+
+        settings = OpsSettings(cors_origins=["https://app.example.com"], _env_file=None)
+        app = create_app(settings, log_stream=open(os.devnull, "w"))  # noqa: SIM115, PTH123  # lives as long as the server
+    else:
+        raise SystemExit(f"unknown case {case!r}")
+
+    @app.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def run_case(case: str, duration: int, connections: int) -> float:
+    port = free_port()
+    server = subprocess.Popen(
+        ["taskset", "-c", "0", sys.executable, __file__, "--serve", case, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(port)
+        url = f"http://127.0.0.1:{port}/ping"
+        wrk = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}"]
+        subprocess.run([*wrk, "-d2s", url], capture_output=True, timeout=30, check=True)  # warm-up
+        out = subprocess.run(
+            [*wrk, f"-d{duration}s", url],
+            capture_output=True,
+            text=True,
+            timeout=duration + 30,
+            check=True,
+        ).stdout
+        match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        if not match or "Non-2xx" in out:
+            raise SystemExit(f"{case}: unexpected wrk output:\n{out}")
+        return float(match.group(1))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def serve(case: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(build_app(case), host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=8, help="seconds of load per case")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (best kept)")
+    parser.add_argument("--serve", choices=CASES, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return 0
+    best = dict.fromkeys(CASES, 0.0)
+    for round_ in range(args.rounds):
+        for case in CASES:
+            rps = run_case(case, args.duration, args.connections)
+            print(f"round {round_ + 1} {case:>9}: {rps:10.0f} req/s", flush=True)
+            best[case] = max(best[case], rps)
+    print()
+    for case in CASES:
+        print(f"{case:>9}: {best[case]:10.0f} req/s")
+    to_bare = best["spaps"] / best["bare"]
+    to_template = best["spaps"] / best["template"]
+    print(
+        f"spaps / bare     = {to_bare:.2f}  (target >= 0.80) {'OK' if to_bare >= 0.8 else 'MISS'}"
+    )
+    print(
+        f"spaps / template = {to_template:.2f}  (target >= 2.00) "
+        f"{'OK' if to_template >= 2.0 else 'MISS'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""One structured access-log line per HTTP request."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._routes import route_template
+
+#: Keys of ``request.state`` read for the log line; auth and tenancy set them.
+USER_STATE_KEY = "user_id"
+TENANT_STATE_KEY = "tenant_id"
+
+
+class AccessLogMiddleware:
+    """Write one ``http_request`` log line per request, after the response is sent.
+
+    Fields: ``method``, ``route`` (the route template such as ``/items/{item_id}``, never
+    the raw path, or ``<unmatched>``), ``status``, ``duration_ms``, plus ``request_id``
+    from the contextvars and ``user_id`` / ``tenant_id`` when known. Authentication and
+    tenancy report those without importing spaps-ops by setting ``request.state.user_id``
+    / ``request.state.tenant_id`` (or binding structlog contextvars of the same names).
+
+    Args:
+        app: the ASGI app to wrap.
+        logger: the structlog logger to write with (default ``spaps.access``).
+        skip_routes: route templates not logged (e.g. probes hit every few seconds).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        logger: Any = None,
+        skip_routes: frozenset[str] = frozenset(),
+    ) -> None:
+        self.app = app
+        self.logger = logger if logger is not None else structlog.get_logger("spaps.access")
+        self.skip_routes = frozenset(skip_routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # if the app raises before answering, the server answers 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = route_template(scope)
+            if route not in self.skip_routes:
+                fields: dict[str, Any] = {
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - start) * 1000, 3),
+                }
+                state = scope.get("state")
+                if state:
+                    user = state.get(USER_STATE_KEY)
+                    if user is not None:
+                        fields["user_id"] = str(user)
+                    tenant = state.get(TENANT_STATE_KEY)
+                    if tenant is not None:
+                        fields["tenant_id"] = str(tenant)
+                self.logger.info("http_request", **fields)

@@ -1,0 +1,219 @@
+"""``create_app``: a FastAPI app with the spaps-ops stack, probes and lifespan."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any, TextIO
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ._access_log import AccessLogMiddleware
+from ._cors import StrictCORSMiddleware
+from ._logging import configure_logging as _configure_logging
+from ._maintenance import MaintenanceMiddleware, MaintenanceSwitch
+from ._metrics import HttpMetrics, MetricsMiddleware
+from ._problem import ProblemMiddleware, install_problem_handlers, problem_response
+from ._registry import OPS_ERROR_CODES, ErrorCode, ErrorRegistry
+from ._request_id import RequestIdMiddleware
+from ._security_headers import SecurityHeadersMiddleware
+from ._settings import OpsSettings
+from ._state import LifespanHook, Ops, get_ops, set_ops
+
+PROBE_ROUTES = frozenset({"/health/live", "/health/ready", "/health", "/metrics"})
+
+
+def create_app(
+    settings: OpsSettings,
+    *,
+    title: str | None = None,
+    on_startup: Sequence[LifespanHook] = (),
+    on_shutdown: Sequence[LifespanHook] = (),
+    resources: Sequence[object] = (),
+    error_codes: Iterable[ErrorCode] = (),
+    middleware: Sequence[Middleware] = (),
+    lifespan: Any = None,
+    configure_logging: bool = True,
+    log_stream: TextIO | None = None,
+    metrics_registry: CollectorRegistry | None = None,
+    tracer_provider: Any = None,
+    log_probes: bool = False,
+    fastapi_options: Mapping[str, Any] | None = None,
+) -> FastAPI:
+    """Build a FastAPI app with the spaps-ops stack.
+
+    Middleware, outermost first: request id, tracing (when ``tracer_provider``), access
+    log, metrics, security headers, strict CORS (when ``settings.cors_origins``), your
+    ``middleware``, maintenance, problem rendering. Routes: ``/health/live``,
+    ``/health/ready``, ``/health`` and ``/metrics`` (when ``settings.metrics_enabled``).
+
+    Args:
+        settings: the service settings; production settings are checked first.
+        title: OpenAPI title (default ``settings.service_name``).
+        on_startup: hooks awaited in order at start-up, after resources opened.
+        on_shutdown: hooks awaited in reverse order at shutdown, before resources close.
+        resources: opened at start-up, closed at shutdown in reverse order
+            (see :meth:`Ops.add_resource`).
+        error_codes: the app's own codes, added to the registry next to spaps-ops's.
+        middleware: extra middleware placed inside CORS and outside maintenance mode
+            (e.g. rate limiting, tenancy), outermost first.
+        lifespan: an extra lifespan context manager factory, entered after the hooks.
+        configure_logging: configure structlog JSON logging from the settings.
+        log_stream: where logs go (default stdout).
+        metrics_registry: registry for the HTTP metrics (default: a new one per app).
+        tracer_provider: an OpenTelemetry ``TracerProvider``: adds request spans
+            (needs the ``otel`` extra).
+        log_probes: also write access-log lines for probe and metrics requests.
+        fastapi_options: extra keyword arguments for ``FastAPI(...)``.
+
+    Raises:
+        InsecureSettingsError: production settings that must not run.
+    """
+    settings.check_production()
+    if configure_logging:
+        _configure_logging(level=settings.log_level, json=settings.log_json, stream=log_stream)
+    metrics = HttpMetrics(registry=metrics_registry) if settings.metrics_enabled else None
+    errors = ErrorRegistry(OPS_ERROR_CODES)
+    for item in error_codes:
+        errors.add(item)
+    ops = Ops(
+        settings=settings,
+        errors=errors,
+        maintenance=MaintenanceSwitch(
+            enabled=settings.maintenance_mode, retry_after=settings.maintenance_retry_after
+        ),
+        metrics=metrics,
+    )
+    for resource in resources:
+        ops.add_resource(resource)
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            ops._stack = stack
+            try:
+                pending, ops._pending = ops._pending, []
+                for resource in pending:
+                    await ops.enter(resource)
+                for hook in on_startup:
+                    await hook(app)
+                for hook in on_shutdown:
+                    stack.push_async_callback(hook, app)
+                if lifespan is not None:
+                    extra: AbstractAsyncContextManager[Any] = lifespan(app)
+                    await stack.enter_async_context(extra)
+                yield
+            finally:
+                ops._stack = None
+
+    docs = settings.docs_enabled
+    options: dict[str, Any] = {
+        "title": title or settings.service_name,
+        "version": settings.service_version,
+        "debug": settings.debug,
+        "docs_url": "/docs" if docs else None,
+        "redoc_url": "/redoc" if docs else None,
+        "openapi_url": "/openapi.json" if docs else None,
+        "lifespan": _lifespan,
+        "middleware": _middleware_stack(settings, ops, middleware, tracer_provider, log_probes),
+    }
+    if tracer_provider is not None and "telemetry" in inspect.signature(FastAPI).parameters:
+        # Newer FastAPI has native spans; one span per request is enough.
+        options["telemetry"] = {"tracing": False}
+    options.update(fastapi_options or {})
+    app = FastAPI(**options)
+    set_ops(app, ops)
+    install_problem_handlers(app)
+    _add_probe_routes(app)
+    return app
+
+
+def _middleware_stack(
+    settings: OpsSettings,
+    ops: Ops,
+    extra: Sequence[Middleware],
+    tracer_provider: Any,
+    log_probes: bool,
+) -> list[Middleware]:
+    stack = [Middleware(RequestIdMiddleware)]
+    if tracer_provider is not None:
+        from .tracing import TracingMiddleware  # noqa: PLC0415  # optional extra, imported on use
+
+        stack.append(Middleware(TracingMiddleware, tracer_provider=tracer_provider))
+    skip = frozenset() if log_probes else PROBE_ROUTES
+    stack.append(Middleware(AccessLogMiddleware, skip_routes=skip))
+    if ops.metrics is not None:
+        stack.append(Middleware(MetricsMiddleware, metrics=ops.metrics))
+    docs_paths = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+    stack.append(
+        Middleware(
+            SecurityHeadersMiddleware,
+            hsts_max_age=settings.hsts_max_age,
+            csp_exempt_paths=docs_paths if settings.docs_enabled else frozenset(),
+        )
+    )
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                StrictCORSMiddleware,
+                origins=settings.cors_origins,
+                allow_credentials=settings.cors_allow_credentials,
+            )
+        )
+    stack.extend(extra)
+    stack.append(Middleware(MaintenanceMiddleware, switch=ops.maintenance))
+    stack.append(Middleware(ProblemMiddleware))
+    return stack
+
+
+def _add_probe_routes(app: FastAPI) -> None:
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    async def ready(request: Request) -> Response:
+        results = await get_ops(request).health.run()
+        failing = [r.name for r in results if not r.ok]
+        if failing:
+            return problem_response(
+                status=503,
+                code="ops.not_ready",
+                title="Service not ready",
+                detail="failing checks: " + ", ".join(failing),
+                instance=request.url.path,
+                request_id=getattr(request.state, "request_id", None),
+                extensions={"failing_checks": failing},
+            )
+        return JSONResponse({"status": "ok", "checks": [r.name for r in results]})
+
+    async def details(request: Request) -> Response:
+        ops = get_ops(request)
+        results = await ops.health.run()
+        ok = all(r.ok for r in results)
+        body = {
+            "status": "ok" if ok else "failing",
+            "service": ops.settings.service_name,
+            "version": ops.settings.service_version,
+            "environment": ops.settings.environment,
+            "maintenance": ops.maintenance.enabled,
+            "checks": {r.name: r.as_dict() for r in results},
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    app.add_api_route("/health/live", live, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/health/ready", ready, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/health", details, methods=["GET"], include_in_schema=False)
+    if get_ops(app).metrics is not None:
+
+        async def metrics(request: Request) -> Response:
+            ops_metrics = get_ops(request).metrics
+            if ops_metrics is None:  # pragma: no cover - route only exists with metrics
+                raise RuntimeError("metrics disabled")
+            content, content_type = ops_metrics.render()
+            return Response(content, media_type=content_type)
+
+        app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)

@@ -1,0 +1,162 @@
+"""Async engine and sessions for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.pool import StaticPool
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+
+from ._db_models import OpsSession
+from ._errors import OpsNotConfiguredError, StaleWriteError
+from ._problem import response_for_exception
+from ._state import get_ops
+
+_STATE_KEY = "spaps_database"
+
+
+def async_url(url: str) -> str:
+    """Rewrite a database URL to its async driver (``aiosqlite``, ``asyncpg``).
+
+    Args:
+        url: ``sqlite:///file.db``, ``sqlite://`` (memory), ``postgresql://...`` (or
+            ``postgres://``); URLs already naming a driver are kept.
+    """
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, wal: bool) -> None:
+    cursor = dbapi_connection.cursor()
+    # foreign keys are off by default in SQLite; WAL lets readers run during a write.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    if wal:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Database:
+    """An async engine plus its session factory; a resource for ``create_app``.
+
+    SQLite file databases get WAL, ``foreign_keys=ON`` and a busy timeout, and their
+    parent directory is created; ``sqlite://`` is one shared in-memory database.
+    PostgreSQL uses asyncpg with pre-ping.
+
+    Args:
+        url: database URL (sync scheme accepted, see :func:`async_url`).
+        echo: log SQL.
+        engine_options: extra ``create_async_engine`` keyword arguments.
+    """
+
+    def __init__(
+        self, url: str, *, echo: bool = False, engine_options: dict[str, Any] | None = None
+    ) -> None:
+        self.url = async_url(url)
+        parsed = make_url(self.url)
+        options: dict[str, Any] = {"echo": echo}
+        if parsed.get_backend_name() == "sqlite":
+            memory = parsed.database in (None, "", ":memory:")
+            if memory:
+                options["poolclass"] = StaticPool
+                options["connect_args"] = {"check_same_thread": False}
+            else:
+                Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            options["pool_pre_ping"] = True
+        options.update(engine_options or {})
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if parsed.get_backend_name() == "sqlite":
+            wal = not memory
+
+            def on_connect(dbapi_connection: Any, record: Any) -> None:
+                _sqlite_pragmas(dbapi_connection, record, wal=wal)
+
+            event.listen(self.engine.sync_engine, "connect", on_connect)
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=OpsSession
+        )
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def session(self) -> AsyncSession:
+        """A new session (use as ``async with db.session() as session:``)."""
+        return self.sessions()
+
+    async def ping(self) -> None:
+        """Run ``SELECT 1``; a readiness check."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def aclose(self) -> None:
+        """Dispose of the engine's pool."""
+        await self.engine.dispose()
+
+
+async def _stale_handler(request: Request, exc: Exception) -> Response:
+    return response_for_exception(StaleWriteError(), request.scope)
+
+
+def use_database(app: FastAPI, database: Database, *, check_name: str = "database") -> Database:
+    """Wire ``database`` into an app built by ``create_app``.
+
+    Registers it as a resource (disposed at shutdown), adds a readiness check, makes
+    :func:`get_session` / :data:`SessionDep` find it, and answers SQLAlchemy's
+    ``StaleDataError`` (optimistic-lock conflict) with a 409 problem.
+
+    Args:
+        app: the app.
+        database: the database.
+        check_name: name of the readiness check.
+    """
+    ops = get_ops(app)
+    ops.add_resource(database)
+    ops.add_check(check_name, database.ping)
+    setattr(app.state, _STATE_KEY, database)
+    app.add_exception_handler(StaleDataError, _stale_handler)
+    return database
+
+
+def get_database(source: FastAPI | HTTPConnection) -> Database:
+    """The :class:`Database` given to :func:`use_database`.
+
+    Raises:
+        OpsNotConfiguredError: ``use_database`` was not called for this app.
+    """
+    app = source.app if isinstance(source, HTTPConnection) else source
+    database = getattr(app.state, _STATE_KEY, None)
+    if not isinstance(database, Database):
+        raise OpsNotConfiguredError("no database on this app: call use_database(app, db)")
+    return database
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: a session for this request, closed (rolled back if not
+    committed) afterwards. Commit explicitly in the route."""
+    async with get_database(request).sessions() as session:
+        yield session
+
+
+#: ``session: SessionDep`` in a route signature.
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,154 @@
+"""The error-code registry: every problem ``code`` an app can answer with, once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ._errors import DuplicateErrorCodeError
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """One documented problem type.
+
+    Args:
+        code: stable machine-readable code, ``"<lib>.<snake_name>"``.
+        status: the HTTP status it is answered with.
+        title: short summary, identical for every occurrence.
+        description: when it happens and what a client should do (for docs).
+    """
+
+    code: str
+    status: int
+    title: str
+    description: str = ""
+
+    @property
+    def type_uri(self) -> str:
+        """The problem ``type`` member: ``urn:spaps:problem:<code>``."""
+        return PROBLEM_TYPE_PREFIX + self.code
+
+
+PROBLEM_TYPE_PREFIX = "urn:spaps:problem:"
+
+#: The codes spaps-ops itself answers with.
+OPS_ERROR_CODES: tuple[ErrorCode, ...] = (
+    ErrorCode("ops.bad_request", 400, "Bad request", "The request was malformed."),
+    ErrorCode("ops.not_found", 404, "Not found", "No resource at this path."),
+    ErrorCode(
+        "ops.method_not_allowed", 405, "Method not allowed", "The path exists, the method not."
+    ),
+    ErrorCode(
+        "ops.validation_failed",
+        422,
+        "Validation failed",
+        "The request did not match the schema; `errors` lists each field.",
+    ),
+    ErrorCode("ops.http_error", 400, "HTTP error", "Any other HTTP error; `status` tells which."),
+    ErrorCode(
+        "ops.internal_error",
+        500,
+        "Internal server error",
+        "An unexpected error; quote `request_id` when reporting it.",
+    ),
+    ErrorCode(
+        "ops.maintenance",
+        503,
+        "Service under maintenance",
+        "Maintenance mode is on; retry after `Retry-After` seconds.",
+    ),
+    ErrorCode(
+        "ops.not_ready",
+        503,
+        "Service not ready",
+        "A readiness check failed; `failing_checks` names them.",
+    ),
+    ErrorCode(
+        "ops.circuit_open",
+        503,
+        "Dependency unavailable",
+        "A circuit breaker is open; retry after `Retry-After` seconds.",
+    ),
+    ErrorCode(
+        "ops.stale_write",
+        409,
+        "Conflicting update",
+        "Optimistic-lock conflict: reload the resource and retry.",
+    ),
+)
+
+
+class ErrorRegistry:
+    """A set of error codes where each code appears once.
+
+    Args:
+        codes: initial codes (duplicates raise like :meth:`register`).
+    """
+
+    def __init__(self, codes: Iterable[ErrorCode] = ()) -> None:
+        self._codes: dict[str, ErrorCode] = {}
+        for item in codes:
+            self.add(item)
+
+    def add(self, item: ErrorCode) -> ErrorCode:
+        """Add a code.
+
+        Args:
+            item: the code to add.
+
+        Raises:
+            DuplicateErrorCodeError: ``item.code`` is already registered.
+        """
+        if not isinstance(item, ErrorCode):
+            raise TypeError(f"expected ErrorCode, got {type(item).__name__}")
+        if item.code in self._codes:
+            raise DuplicateErrorCodeError(f"error code {item.code!r} is already registered")
+        self._codes[item.code] = item
+        return item
+
+    def register(self, code: str, *, status: int, title: str, description: str = "") -> ErrorCode:
+        """Register a code.
+
+        Args:
+            code: the code, ``"<lib>.<snake_name>"``.
+            status: HTTP status.
+            title: short summary.
+            description: documentation text.
+        """
+        return self.add(ErrorCode(code, status, title, description))
+
+    def register_exception(self, exc_type: type[BaseException], description: str = "") -> ErrorCode:
+        """Register the code an exception class carries as class attributes.
+
+        Args:
+            exc_type: a class with ``status``, ``code`` and ``title`` class attributes
+                (the problem protocol other spaps libraries follow).
+            description: documentation text (default: the class docstring's first line).
+        """
+        try:
+            status, code, title = exc_type.status, exc_type.code, exc_type.title  # type: ignore[attr-defined]  # protocol read by duck typing
+        except AttributeError as exc:
+            raise TypeError(f"{exc_type.__name__} lacks status/code/title attributes") from exc
+        doc = description or (exc_type.__doc__ or "").strip().splitlines()[0:1]
+        text = doc if isinstance(doc, str) else "".join(doc)
+        return self.register(code, status=status, title=title, description=text)
+
+    def get(self, code: str) -> ErrorCode | None:
+        """The registered entry for ``code``, or ``None``."""
+        return self._codes.get(code)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._codes
+
+    def __iter__(self) -> Iterator[ErrorCode]:
+        return iter(sorted(self._codes.values(), key=lambda c: c.code))
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def to_markdown(self) -> str:
+        """A Markdown table of every code, sorted, for docs."""
+        lines = ["| code | status | title | description |", "|---|---|---|---|"]
+        lines += [f"| `{c.code}` | {c.status} | {c.title} | {c.description} |" for c in self]
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,100 @@
+"""Request/correlation ids: accept a well-formed incoming one or make one, echo it,
+bind it to every log line, and forward it on outgoing httpx calls."""
+
+from __future__ import annotations
+
+import os
+import re
+from contextvars import ContextVar
+
+import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import bind_contextvars, reset_contextvars
+
+DEFAULT_HEADER = "X-Request-ID"
+# Letters, digits and a few separators; bounded so a client cannot bloat every log line.
+_WELL_FORMED = re.compile(rb"[A-Za-z0-9._:@=+/-]{8,128}")
+
+_request_id: ContextVar[str | None] = ContextVar("spaps_request_id", default=None)
+
+
+def get_request_id() -> str | None:
+    """The id of the request being handled in this context, or ``None`` outside one."""
+    return _request_id.get()
+
+
+def _new_id() -> str:
+    # 16 random bytes as hex: as unique as a uuid4, a third of the cost.
+    return os.urandom(16).hex()
+
+
+class RequestIdMiddleware:
+    """Give every HTTP request an id.
+
+    A well-formed incoming header (8-128 characters from ``A-Za-z0-9._:@=+/-``) is
+    kept, so ids flow across services; anything else is replaced by a fresh random id.
+    The id is echoed on the response, stored as ``request.state.request_id``, exposed by
+    :func:`get_request_id` and bound to structlog's contextvars as ``request_id``.
+
+    Args:
+        app: the ASGI app to wrap.
+        header: the header name.
+        trust_incoming: keep well-formed incoming ids (set ``False`` at an edge that
+            must not accept client-chosen ids).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, header: str = DEFAULT_HEADER, trust_incoming: bool = True
+    ) -> None:
+        if not header or not re.fullmatch(r"[A-Za-z0-9-]+", header):
+            raise ValueError(f"invalid header name {header!r}")
+        self.app = app
+        self.trust_incoming = trust_incoming
+        self._header = header.lower().encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        if self.trust_incoming:
+            for name, value in scope["headers"]:
+                if name == self._header:
+                    if _WELL_FORMED.fullmatch(value):
+                        request_id = value.decode("ascii")
+                    break
+        if request_id is None:
+            request_id = _new_id()
+        raw = request_id.encode("ascii")
+        state = scope.get("state")
+        if state is None:
+            scope["state"] = state = {}
+        state["request_id"] = request_id
+        header = self._header
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), (header, raw)]
+            await send(message)
+
+        token = _request_id.set(request_id)
+        log_tokens = bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            reset_contextvars(**log_tokens)
+            _request_id.reset(token)
+
+
+async def forward_request_id(request: httpx.Request) -> None:
+    """httpx event hook: send the current request id on outgoing calls.
+
+    Use with ``httpx.AsyncClient(event_hooks={"request": [forward_request_id]})``; an id
+    already set on the outgoing request is left alone.
+
+    Args:
+        request: the outgoing request.
+    """
+    request_id = _request_id.get()
+    if request_id is not None and DEFAULT_HEADER not in request.headers:
+        request.headers[DEFAULT_HEADER] = request_id

@@ -1,0 +1,135 @@
+"""One JSON access-log line per request, with route template, user and tenant."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from spaps_ops import AccessLogMiddleware, configure_logging
+
+Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
+
+
+async def test_one_line_per_request_with_route_template(
+    make_app: Callable[..., FastAPI], make_client: Client, logs: Any
+) -> None:
+    app = make_app()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    client = await make_client(app)
+    await client.get("/items/41", headers={"X-Request-ID": "access-0001"})
+    await client.get("/no/such/path")
+    await client.get("/health/live")  # probes are not logged by default
+    first, second = logs.records("http_request")
+    assert first["method"] == "GET"
+    assert first["route"] == "/items/{item_id}"
+    assert first["status"] == 200
+    assert first["request_id"] == "access-0001"
+    assert first["level"] == "info"
+    assert first["timestamp"].endswith("Z")
+    assert 0 <= first["duration_ms"] < 5000
+    assert "user_id" not in first
+    assert second["route"] == "<unmatched>"
+    assert second["status"] == 404
+
+
+async def test_user_and_tenant_reported_through_request_state(
+    make_app: Callable[..., FastAPI], make_client: Client, logs: Any
+) -> None:
+    app = make_app()
+
+    @app.get("/me")
+    async def me(request: Request) -> dict[str, bool]:
+        request.state.user_id = "user-7"  # what an auth dependency does
+        request.state.tenant_id = 42  # what tenancy middleware does
+        return {"ok": True}
+
+    client = await make_client(app)
+    await client.get("/me")
+    (line,) = logs.records("http_request")
+    assert line["user_id"] == "user-7"
+    assert line["tenant_id"] == "42"
+
+
+async def test_user_reported_through_structlog_contextvars(
+    make_app: Callable[..., FastAPI], make_client: Client, logs: Any
+) -> None:
+    app = make_app()
+
+    @app.get("/me")
+    async def me() -> dict[str, bool]:
+        structlog.contextvars.bind_contextvars(user_id="ctx-user")
+        return {"ok": True}
+
+    client = await make_client(app)
+    await client.get("/me")
+    (line,) = logs.records("http_request")
+    assert line["user_id"] == "ctx-user"
+
+
+async def test_unhandled_error_logged_with_status_500(
+    make_app: Callable[..., FastAPI], make_client: Client, logs: Any
+) -> None:
+    app = make_app()
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("database password is hunter2")
+
+    client = await make_client(app)
+    response = await client.get("/boom")
+    assert response.status_code == 500
+    (error,) = logs.records("unhandled_exception")
+    assert "RuntimeError" in error["exception"]
+    (line,) = logs.records("http_request")
+    assert line["status"] == 500
+    assert line["request_id"] == response.headers["x-request-id"]
+
+
+class Raising:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("before any response")
+
+
+async def test_bare_middleware_logs_even_when_the_app_raises(logs: Any) -> None:
+    configure_logging(stream=logs.stream)
+    app: ASGIApp = AccessLogMiddleware(Raising())
+    scope = {"type": "http", "method": "POST", "path": "/x", "headers": []}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        raise AssertionError("nothing should be sent")
+
+    try:
+        await app(scope, receive, send)
+    except RuntimeError:
+        pass
+    (line,) = logs.records("http_request")
+    assert line == {**line, "method": "POST", "route": "<unmatched>", "status": 500}
+
+
+def test_console_renderer_for_development(logs: Any) -> None:
+    configure_logging(json=False, stream=logs.stream, level="warning")
+    log = structlog.get_logger("t")
+    log.info("hidden")
+    log.warning("shown", k=1)
+    text = logs.stream.getvalue()
+    assert "hidden" not in text
+    assert "shown" in text
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    else:  # pragma: no cover - would mean JSON was written
+        raise AssertionError("expected console output, got JSON")

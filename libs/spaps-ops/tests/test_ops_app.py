@@ -1,0 +1,163 @@
+"""create_app: lifespan hooks, resources closed in reverse order, typed state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI, Request
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from spaps_ops import Ops, OpsNotConfiguredError, get_ops
+
+Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
+
+
+class AsyncClosing:
+    def __init__(self, name: str, events: list[str]) -> None:
+        self.name, self.events = name, events
+
+    async def aclose(self) -> None:
+        self.events.append(f"aclose {self.name}")
+
+
+class SyncClosing:
+    def __init__(self, name: str, events: list[str]) -> None:
+        self.name, self.events = name, events
+
+    def close(self) -> None:
+        self.events.append(f"close {self.name}")
+
+
+class Context:
+    def __init__(self, name: str, events: list[str]) -> None:
+        self.name, self.events = name, events
+
+    async def __aenter__(self) -> Context:
+        self.events.append(f"enter {self.name}")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.events.append(f"exit {self.name}")
+
+
+async def test_hooks_and_resources_run_in_order(make_app: Callable[..., FastAPI]) -> None:
+    events: list[str] = []
+
+    async def start(app: FastAPI) -> None:
+        events.append("startup")
+        await get_ops(app).enter(AsyncClosing("late", events))
+
+    async def stop(app: FastAPI) -> None:
+        events.append("shutdown")
+
+    @asynccontextmanager
+    async def extra(app: FastAPI) -> AsyncIterator[None]:
+        events.append("extra in")
+        yield
+        events.append("extra out")
+
+    app = make_app(
+        resources=[AsyncClosing("a", events), Context("b", events)],
+        on_startup=[start],
+        on_shutdown=[stop],
+        lifespan=extra,
+    )
+    get_ops(app).add_resource(SyncClosing("c", events))
+    async with LifespanManager(app):
+        assert events == ["enter b", "startup", "extra in"]
+        with pytest.raises(RuntimeError, match="has started"):
+            get_ops(app).add_resource(SyncClosing("too late", events))
+    assert events == [
+        "enter b",
+        "startup",
+        "extra in",
+        "extra out",
+        "shutdown",
+        "aclose late",
+        "close c",
+        "exit b",
+        "aclose a",
+    ]
+
+
+async def test_resources_close_even_when_a_shutdown_hook_fails(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    events: list[str] = []
+
+    async def broken(app: FastAPI) -> None:
+        raise RuntimeError("hook failed")
+
+    app = make_app(resources=[AsyncClosing("db", events)], on_shutdown=[broken])
+    manager = LifespanManager(app)
+    await manager.__aenter__()
+    with pytest.raises(RuntimeError, match="hook failed"):
+        await manager.__aexit__(None, None, None)
+    assert events == ["aclose db"]
+
+
+def test_non_resources_are_refused(make_app: Callable[..., FastAPI]) -> None:
+    with pytest.raises(TypeError, match="not a resource"):
+        make_app(resources=[object()])
+
+
+async def test_typed_state_accessor(make_app: Callable[..., FastAPI], make_client: Client) -> None:
+    app = make_app()
+    seen: list[Ops] = []
+
+    @app.get("/who")
+    async def who(request: Request) -> dict[str, str]:
+        ops = get_ops(request)
+        seen.append(ops)
+        return {"service": ops.settings.service_name}
+
+    client = await make_client(app)
+    response = await client.get("/who")
+    assert response.json() == {"service": "spaps-service"}
+    assert seen == [get_ops(app)]
+
+
+def test_state_accessor_fails_loudly_without_create_app() -> None:
+    with pytest.raises(OpsNotConfiguredError, match="create_app"):
+        get_ops(FastAPI())
+
+
+class TagMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/blocked":
+            # answers itself, like a rate limiter would: still gets the outer layers
+            await send({"type": "http.response.start", "status": 429, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, send)
+
+
+async def test_extra_middleware_sits_inside_the_stack(
+    make_app: Callable[..., FastAPI], make_client: Client
+) -> None:
+    app = make_app(middleware=[Middleware(TagMiddleware)])
+    client = await make_client(app)
+    response = await client.get("/blocked")
+    assert response.status_code == 429
+    assert response.headers["x-request-id"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_docs_follow_settings(
+    make_app: Callable[..., FastAPI], settings_factory: Callable[..., Any], make_client: Client
+) -> None:
+    client = await make_client(make_app(settings_factory(docs_enabled=False)))
+    assert (await client.get("/docs")).status_code == 404
+    client = await make_client(make_app())
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "content-security-policy" not in docs.headers  # the docs page needs scripts

@@ -1,0 +1,90 @@
+"""The public surface is pinned; optional extras stay out of the package root."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import spaps_ops
+import spaps_ops.db
+import spaps_ops.tracing
+
+
+def test_root_exports_are_pinned() -> None:
+    assert spaps_ops.__all__ == [
+        "AccessLogMiddleware",
+        "BreakerState",
+        "CheckResult",
+        "CircuitBreaker",
+        "CircuitOpenError",
+        "ConfigurationError",
+        "DuplicateErrorCodeError",
+        "ErrorCode",
+        "ErrorRegistry",
+        "HealthCheck",
+        "HttpMetrics",
+        "InsecureSettingsError",
+        "LifespanHook",
+        "MaintenanceMiddleware",
+        "MaintenanceSwitch",
+        "MetricsMiddleware",
+        "OPS_ERROR_CODES",
+        "Ops",
+        "OpsNotConfiguredError",
+        "OpsSettings",
+        "ProblemError",
+        "ProblemLike",
+        "ProblemMiddleware",
+        "RequestIdMiddleware",
+        "SecurityHeadersMiddleware",
+        "SpapsOpsError",
+        "StaleWriteError",
+        "StrictCORSMiddleware",
+        "configure_logging",
+        "create_app",
+        "forward_request_id",
+        "get_ops",
+        "get_request_id",
+        "install_problem_handlers",
+        "is_problem",
+        "problem_response",
+    ]
+    assert sorted(spaps_ops.__all__) == spaps_ops.__all__
+    for name in spaps_ops.__all__:
+        assert getattr(spaps_ops, name) is not None
+
+
+def test_db_and_tracing_exports_are_pinned() -> None:
+    assert spaps_ops.db.__all__ == [
+        "Database",
+        "INCLUDE_DELETED",
+        "MigrationStatus",
+        "MigrationsPendingError",
+        "NAMING_CONVENTION",
+        "OpsSession",
+        "SessionDep",
+        "SoftDeleteMixin",
+        "VersionedMixin",
+        "async_url",
+        "get_database",
+        "get_session",
+        "migration_check",
+        "migration_status",
+        "new_metadata",
+        "use_database",
+    ]
+    assert spaps_ops.tracing.__all__ == ["TracingMiddleware"]
+
+
+def test_package_root_imports_neither_db_nor_tracing_modules() -> None:
+    # (FastAPI itself may import the OpenTelemetry API; the SDK and our module must not be.)
+    code = (
+        "import sys, spaps_ops\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'alembic'} "
+        "or m.startswith(('opentelemetry.sdk', 'spaps_ops.tracing', 'spaps_ops.db'))]\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == ""

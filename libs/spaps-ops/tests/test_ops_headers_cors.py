@@ -1,0 +1,121 @@
+"""Security headers (precomputed, not overriding the app) and strict CORS."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from spaps_ops import SecurityHeadersMiddleware, StrictCORSMiddleware
+
+Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
+ORIGIN = "https://app.example.com"
+
+
+async def test_security_headers_on_every_response(
+    make_app: Callable[..., FastAPI], make_client: Client
+) -> None:
+    app = make_app()
+
+    @app.get("/framed")
+    async def framed() -> JSONResponse:
+        return JSONResponse({}, headers={"X-Frame-Options": "SAMEORIGIN"})
+
+    client = await make_client(app)
+    for path in ("/health/live", "/missing"):
+        headers = (await client.get(path)).headers
+        assert headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    framed_response = await client.get("/framed")
+    assert framed_response.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+
+
+async def test_security_headers_options(make_client: Client) -> None:
+    inner = FastAPI()
+
+    @inner.get("/")
+    async def root() -> dict[str, str]:
+        return {}
+
+    app = SecurityHeadersMiddleware(
+        inner,
+        hsts_max_age=0,
+        content_security_policy=None,
+        permissions_policy=None,
+        frame_options="sameorigin",
+    )
+    headers = (await (await make_client(app)).get("/")).headers
+    assert "strict-transport-security" not in headers
+    assert "content-security-policy" not in headers
+    assert "permissions-policy" not in headers
+    assert headers["x-frame-options"] == "SAMEORIGIN"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"hsts_max_age": -1}, "hsts_max_age"), ({"frame_options": "ALLOW"}, "frame_options")],
+)
+def test_security_headers_validate(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SecurityHeadersMiddleware(FastAPI(), **kwargs)
+
+
+async def test_cors_denies_unless_allow_listed(
+    make_app: Callable[..., FastAPI],
+    settings_factory: Callable[..., Any],
+    make_client: Client,
+) -> None:
+    app = make_app(settings_factory(cors_origins=[ORIGIN], cors_allow_credentials=True))
+
+    @app.get("/data")
+    async def data() -> dict[str, int]:
+        return {"x": 1}
+
+    client = await make_client(app)
+    allowed = await client.get("/data", headers={"Origin": ORIGIN})
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    assert "x-request-id" in allowed.headers["access-control-expose-headers"].lower()
+    denied = await client.get("/data", headers={"Origin": "https://evil.example.com"})
+    assert "access-control-allow-origin" not in denied.headers
+    preflight = await client.options(
+        "/data",
+        headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 400
+    assert "access-control-allow-origin" not in preflight.headers
+    ok_preflight = await client.options(
+        "/data", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
+    )
+    assert ok_preflight.status_code == 200
+    assert ok_preflight.headers["access-control-allow-origin"] == ORIGIN
+
+
+async def test_no_origins_means_no_cors_headers(
+    make_app: Callable[..., FastAPI], make_client: Client
+) -> None:
+    client = await make_client(make_app())
+    response = await client.get("/health/live", headers={"Origin": ORIGIN})
+    assert "access-control-allow-origin" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"origins": ["*"], "allow_credentials": True}, "wildcard"),
+        ({"origins": ["app.example.com"]}, "not an origin"),
+        ({"origins": ["https://a.example.com/path"]}, "not an origin"),
+        ({"origins": [ORIGIN], "methods": ["*"]}, "explicitly"),
+        ({"origins": [ORIGIN], "headers": ["*"]}, "explicitly"),
+    ],
+)
+def test_cors_refuses_loose_configuration(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        StrictCORSMiddleware(FastAPI(), **kwargs)

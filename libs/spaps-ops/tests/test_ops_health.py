@@ -1,0 +1,120 @@
+"""Probes: live without checks, ready with concurrent timed checks, details."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from spaps_ops import get_ops
+
+Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
+
+
+async def ok_check() -> Mapping[str, Any]:
+    return {"pool": 3}
+
+
+async def slow_check() -> None:
+    await asyncio.sleep(0.3)
+
+
+async def failing_check() -> None:
+    raise ConnectionRefusedError("redis at 127.0.0.1:1 refused")
+
+
+async def test_live_runs_no_checks(make_app: Callable[..., FastAPI], make_client: Client) -> None:
+    calls: list[int] = []
+
+    async def counting() -> None:
+        calls.append(1)
+        raise RuntimeError("down")
+
+    app = make_app()
+    get_ops(app).add_check("db", counting)
+    client = await make_client(app)
+    response = await client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert calls == []
+
+
+async def test_ready_ok(make_app: Callable[..., FastAPI], make_client: Client) -> None:
+    app = make_app()
+    get_ops(app).add_check("db", ok_check)
+    client = await make_client(app)
+    response = await client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": ["db"]}
+
+
+async def test_ready_names_failing_checks_and_runs_them_concurrently(
+    make_app: Callable[..., FastAPI], make_client: Client
+) -> None:
+    app = make_app()
+    ops = get_ops(app)
+    ops.add_check("db", ok_check)
+    ops.add_check("redis", failing_check)
+    ops.add_check("slow_a", slow_check, timeout=0.1)
+    ops.add_check("slow_b", slow_check, timeout=0.1)
+    ops.add_check("slow_ok_a", slow_check, timeout=5)
+    ops.add_check("slow_ok_b", slow_check, timeout=5)
+    client = await make_client(app)
+    started = time.perf_counter()
+    response = await client.get("/health/ready")
+    elapsed = time.perf_counter() - started
+    assert elapsed < 0.55  # two 0.3 s checks in sequence would take 0.6 s
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "ops.not_ready"
+    assert body["failing_checks"] == ["redis", "slow_a", "slow_b"]
+    assert "redis" in body["detail"]
+    assert "127.0.0.1" not in response.text  # error messages stay on /health
+
+
+async def test_details(
+    make_app: Callable[..., FastAPI], make_client: Client, settings_factory: Any
+) -> None:
+    app = make_app(settings_factory(service_name="htma", service_version="1.2.3"))
+    ops = get_ops(app)
+    ops.add_check("db", ok_check)
+    ops.add_check("redis", failing_check)
+    ops.add_check("slow", slow_check, timeout=0.05)
+    client = await make_client(app)
+    response = await client.get("/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["service"] == "htma"
+    assert body["version"] == "1.2.3"
+    assert body["status"] == "failing"
+    assert body["checks"]["db"]["status"] == "ok"
+    assert body["checks"]["db"]["details"] == {"pool": 3}
+    assert (
+        body["checks"]["redis"]["error"] == "ConnectionRefusedError: redis at 127.0.0.1:1 refused"
+    )
+    assert body["checks"]["slow"]["error"] == "timed out after 0.05 s"
+
+
+async def test_details_ok(make_app: Callable[..., FastAPI], make_client: Client) -> None:
+    client = await make_client(make_app())
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {}
+
+
+def test_check_registration_is_validated(make_app: Callable[..., FastAPI]) -> None:
+    ops = get_ops(make_app())
+    ops.add_check("db", ok_check)
+    with pytest.raises(ValueError, match="already registered"):
+        ops.add_check("db", ok_check)
+    with pytest.raises(ValueError, match="timeout"):
+        ops.add_check("x", ok_check, timeout=0)
+    with pytest.raises(TypeError):
+        ops.add_check("y", "not callable")  # type: ignore[arg-type]
+    assert ops.health.names == ("db",)

@@ -1,0 +1,115 @@
+"""Request ids: accepted or generated, echoed, bound to logs, forwarded on httpx calls."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+from fastapi import FastAPI, Request
+
+from spaps_ops import RequestIdMiddleware, forward_request_id, get_request_id
+
+Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
+GENERATED = re.compile(r"[0-9a-f]{32}")
+
+
+@pytest.fixture
+async def client(make_app: Callable[..., FastAPI], make_client: Client) -> httpx.AsyncClient:
+    app = make_app()
+
+    @app.get("/id")
+    async def show(request: Request) -> dict[str, Any]:
+        structlog.get_logger("test").info("inside_route")
+        return {"contextvar": get_request_id(), "state": request.state.request_id}
+
+    return await make_client(app)
+
+
+async def test_well_formed_incoming_id_is_kept_and_echoed(
+    client: httpx.AsyncClient, logs: Any
+) -> None:
+    response = await client.get("/id", headers={"X-Request-ID": "req-2024.abc:42"})
+    assert response.headers["x-request-id"] == "req-2024.abc:42"
+    assert response.json() == {"contextvar": "req-2024.abc:42", "state": "req-2024.abc:42"}
+    (line,) = logs.records("inside_route")
+    assert line["request_id"] == "req-2024.abc:42"
+
+
+@pytest.mark.parametrize(
+    "incoming",
+    ["short", "x" * 129, "has space in it", "semi;colon-1234", "new\tline-12345"],
+)
+async def test_malformed_incoming_id_is_replaced(client: httpx.AsyncClient, incoming: str) -> None:
+    response = await client.get("/id", headers={"X-Request-ID": incoming})
+    echoed = response.headers["x-request-id"]
+    assert echoed != incoming
+    assert GENERATED.fullmatch(echoed)
+    assert response.json()["contextvar"] == echoed
+
+
+async def test_missing_id_is_generated_fresh_per_request(client: httpx.AsyncClient) -> None:
+    first = (await client.get("/id")).headers["x-request-id"]
+    second = (await client.get("/id")).headers["x-request-id"]
+    assert GENERATED.fullmatch(first)
+    assert first != second
+
+
+async def test_id_is_unbound_after_the_request(client: httpx.AsyncClient) -> None:
+    await client.get("/id", headers={"X-Request-ID": "abcdefgh-1"})
+    assert get_request_id() is None
+    assert "request_id" not in structlog.contextvars.get_contextvars()
+
+
+async def test_untrusted_edge_ignores_incoming_ids(make_client: Client) -> None:
+    inner = FastAPI()
+
+    @inner.get("/id")
+    async def show() -> dict[str, str | None]:
+        return {"id": get_request_id()}
+
+    app = RequestIdMiddleware(inner, trust_incoming=False, header="X-Correlation-ID")
+    client = await make_client(app)
+    response = await client.get("/id", headers={"X-Correlation-ID": "abcdefgh-12345"})
+    assert response.headers["x-correlation-id"] != "abcdefgh-12345"
+    assert response.json()["id"] == response.headers["x-correlation-id"]
+
+
+def test_invalid_header_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="header"):
+        RequestIdMiddleware(FastAPI(), header="bad header")
+
+
+async def test_forward_request_id_on_outgoing_calls(
+    make_app: Callable[..., FastAPI], make_client: Client
+) -> None:
+    seen: list[str | None] = []
+
+    def downstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-request-id"))
+        return httpx.Response(200, json={})
+
+    app = make_app()
+
+    @app.get("/call")
+    async def call() -> dict[str, bool]:
+        async with httpx.AsyncClient(
+            transport=httpx.MockTransport(downstream),
+            event_hooks={"request": [forward_request_id]},
+        ) as outgoing:
+            await outgoing.get("http://downstream/x")
+            await outgoing.get("http://downstream/y", headers={"X-Request-ID": "explicit-id-1"})
+        return {"ok": True}
+
+    client = await make_client(app)
+    await client.get("/call", headers={"X-Request-ID": "chain-0001"})
+    assert seen == ["chain-0001", "explicit-id-1"]
+
+
+async def test_forward_outside_a_request_adds_nothing() -> None:
+    request = httpx.Request("GET", "http://downstream/")
+    await forward_request_id(request)
+    assert "x-request-id" not in request.headers
