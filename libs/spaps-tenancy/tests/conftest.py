@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from spaps_tenancy import TenantScoped, TenantSession, install_tenant_filter
 from sqlalchemy import ForeignKey, String, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -18,8 +19,6 @@ from sqlalchemy.orm import (
     relationship,
     sessionmaker,
 )
-
-from spaps_tenancy import TenantScoped, TenantSession, install_tenant_filter
 
 
 class Base(DeclarativeBase):

@@ -15,11 +15,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
-
 from spaps_tenancy import bypass, tenant_context
 from spaps_tenancy.testing import RecordingAuditSink
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 TENANTS = ["t0", "t1", "t2"]
 
@@ -130,22 +129,19 @@ def test_orm_queries_never_cross_tenants(
     actor: str,
     ops: list[tuple[str, int]],
 ) -> None:
-    with make_session() as session:
-        with bypass(reason="property setup", audit=RecordingAuditSink()):
-            session.execute(delete(orm.Note))
-            session.execute(delete(orm.Patient))
-            for number, (tenant, score, notes) in enumerate(rows):
-                owner = orm.Patient(name=f"p{number}", score=score, tenant_id=tenant)
-                # Every other note is planted with a foreign tenant id, which only a
-                # maintenance script could do: loads through the relationship must hide it.
-                owner.notes = [
-                    orm.Note(
-                        body=f"n{number}.{i}", tenant_id=tenant if i % 2 == 0 else _other(tenant)
-                    )
-                    for i in range(notes)
-                ]
-                session.add(owner)
-            session.commit()
+    with make_session() as session, bypass(reason="property setup", audit=RecordingAuditSink()):
+        session.execute(delete(orm.Note))
+        session.execute(delete(orm.Patient))
+        for number, (tenant, score, notes) in enumerate(rows):
+            owner = orm.Patient(name=f"p{number}", score=score, tenant_id=tenant)
+            # Every other note is planted with a foreign tenant id, which only a
+            # maintenance script could do: loads through the relationship must hide it.
+            owner.notes = [
+                orm.Note(body=f"n{number}.{i}", tenant_id=tenant if i % 2 == 0 else _other(tenant))
+                for i in range(notes)
+            ]
+            session.add(owner)
+        session.commit()
     # One session per tenant unit of work, as in a request handler.
     with tenant_context(actor), make_session() as session:
         for op in ops:

@@ -7,11 +7,6 @@ from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.exc import NoResultFound
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload, sessionmaker
-
 from spaps_tenancy import (
     CrossTenantWriteError,
     TenantContextError,
@@ -20,6 +15,10 @@ from spaps_tenancy import (
     tenant_context,
 )
 from spaps_tenancy.testing import RecordingAuditSink
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import NoResultFound
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload, sessionmaker
 
 MakeSession = Callable[[], Session]
 
@@ -75,7 +74,8 @@ def test_joins_aliases_and_subqueries_are_filtered(
         pairs = session.execute(
             select(orm.Patient.tenant_id, other.tenant_id).join(other, other.id != orm.Patient.id)
         ).all()
-        assert pairs and all(pair == ("zeta", "zeta") for pair in pairs)
+        assert pairs
+        assert all(pair == ("zeta", "zeta") for pair in pairs)
         inner = select(orm.Note.patient_id)
         in_subquery = session.scalars(
             select(orm.Patient.name).where(orm.Patient.id.in_(inner))
