@@ -9,6 +9,9 @@ import pytest
 import redis
 import redis.asyncio
 import structlog
+from prometheus_client import CollectorRegistry
+from spaps_jobs import JobsCelery, JobsSettings, create_celery_app
+from spaps_jobs.testing import WorkerProcess
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -77,3 +80,77 @@ async def async_redis_client(
     client = redis.asyncio.Redis.from_url(redis_url)
     yield client
     await client.aclose()
+
+
+class WorkerFactory:
+    """Starts real ``celery -A spaps_jobs_worker_app worker`` processes for one test."""
+
+    def __init__(self, tmp_path: Path, broker_url: str, queue: str, key_prefix: str) -> None:
+        self.tmp_path = tmp_path
+        self.env = {
+            "SPAPS_TEST_BROKER": broker_url,
+            "SPAPS_TEST_QUEUE": queue,
+            "SPAPS_TEST_KEY_PREFIX": key_prefix,
+            "SPAPS_TEST_DEAD_LETTERS": f"sqlite:///{tmp_path / 'dead.db'}",
+            "SPAPS_TEST_INBOX_DB": f"sqlite:///{tmp_path / 'inbox.db'}",
+        }
+        self.queue = queue
+        self.workers: list[WorkerProcess] = []
+
+    def client_app(self) -> JobsCelery:
+        """An app configured like the worker's, for sending from the test process."""
+        return create_celery_app(
+            JobsSettings(
+                broker_url=self.env["SPAPS_TEST_BROKER"],
+                result_backend=None,
+                default_queue=self.queue,
+                key_prefix=self.env["SPAPS_TEST_KEY_PREFIX"] or None,
+                dead_letter_url=self.env["SPAPS_TEST_DEAD_LETTERS"],
+                publish_retries=1,
+            ),
+            registry=CollectorRegistry(),
+        )
+
+    def start(self, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(
+            "spaps_jobs_worker_app",
+            queues=[self.queue],
+            cwd=TESTS_DIR,
+            env={**self.env, **env},
+            log_path=self.tmp_path / f"worker-{len(self.workers)}.log",
+        )
+        self.workers.append(worker)
+        return worker.start(ready_timeout=40)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.kill()
+
+
+@pytest.fixture
+def redis_workers(
+    tmp_path: Path, redis_url: str, redis_prefix: str, unique_name: str
+) -> Iterator[WorkerFactory]:
+    """Workers on the Redis broker, with a queue and key prefix of this test only."""
+    factory = WorkerFactory(tmp_path, redis_url, unique_name, redis_prefix)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def amqp_workers(tmp_path: Path, amqp_url: str, unique_name: str) -> Iterator[WorkerFactory]:
+    """Workers on RabbitMQ with a queue of this test only (deleted afterwards)."""
+    factory = WorkerFactory(tmp_path, amqp_url, unique_name, "")
+    yield factory
+    factory.close()
+    app = factory.client_app()
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_delete(unique_name)
+
+
+@pytest.fixture
+def embedded_workers(tmp_path: Path, unique_name: str) -> Iterator[WorkerFactory]:
+    """Workers on the zero-setup embedded broker (kombu SQLAlchemy transport on SQLite)."""
+    factory = WorkerFactory(tmp_path, f"sqla+sqlite:///{tmp_path / 'broker.db'}", unique_name, "")
+    yield factory
+    factory.close()

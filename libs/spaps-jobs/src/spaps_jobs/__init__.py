@@ -1,5 +1,7 @@
 """spaps-jobs: Celery jobs that survive crashes, outbox/inbox, HTTP idempotency keys."""
 
+from ._app import JobsCelery, create_celery_app
+from ._dead_letters import DeadLetter, DeadLetterStore
 from ._dedupe import (
     AsyncDedupeStore,
     AsyncSqlDedupeStore,
@@ -23,8 +25,13 @@ from ._errors import (
     SpapsJobsError,
 )
 from ._inbox import Inbox, message_id_of
+from ._metrics import TaskMetrics
 from ._outbox import Outbox, OutboxMessage
 from ._relay import Dispatch, Relay
+from ._schedules import Schedule, parse_schedules
+from ._settings import JobsSettings
+from ._signals import REQUEST_ID_HEADER, current_request_id
+from ._tasks import JobTask, backoff_delay
 
 __all__ = [
     "AsyncDedupeStore",
@@ -32,7 +39,9 @@ __all__ = [
     "AsyncSqlDedupeStore",
     "BrokerUnavailableError",
     "CeleryDispatcher",
+    "DeadLetter",
     "DeadLetterNotFoundError",
+    "DeadLetterStore",
     "DedupeRecord",
     "DedupeStore",
     "Dispatch",
@@ -42,16 +51,26 @@ __all__ = [
     "IdempotencyKeyMismatchError",
     "IdempotencyKeyMissingError",
     "Inbox",
+    "JobTask",
+    "JobsCelery",
+    "JobsSettings",
     "MESSAGE_ID_HEADER",
     "MessageInProgressError",
     "Outbox",
     "OutboxMessage",
+    "REQUEST_ID_HEADER",
     "RedisDedupeStore",
     "Relay",
     "RelayError",
+    "Schedule",
     "ScheduleError",
     "SpapsJobsError",
     "SqlDedupeStore",
     "TOPIC_HEADER",
+    "TaskMetrics",
+    "backoff_delay",
+    "create_celery_app",
+    "current_request_id",
     "message_id_of",
+    "parse_schedules",
 ]

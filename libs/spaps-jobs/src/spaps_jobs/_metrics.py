@@ -1,0 +1,49 @@
+"""Prometheus metrics of task execution."""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+
+__all__ = ["TaskMetrics"]
+
+_DEFAULT: TaskMetrics | None = None
+
+
+class TaskMetrics:
+    """Counters and a duration histogram per task name.
+
+    ``spaps_jobs_tasks_total{task, state}`` counts ``started``, ``succeeded``,
+    ``failed`` and ``retried``; ``spaps_jobs_task_duration_seconds{task, state}``
+    observes run time. In a prefork worker set ``PROMETHEUS_MULTIPROC_DIR`` so the
+    children's samples are aggregated (prometheus-client multiprocess mode).
+
+    Args:
+        registry: Where to register the metrics (default: the global registry, once).
+        namespace: Metric name prefix.
+    """
+
+    def __init__(
+        self, *, registry: CollectorRegistry | None = None, namespace: str = "spaps_jobs"
+    ) -> None:
+        self.registry = registry if registry is not None else REGISTRY
+        self.tasks = Counter(
+            f"{namespace}_tasks",
+            "Task executions by outcome",
+            ["task", "state"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            f"{namespace}_task_duration_seconds",
+            "Task run time in seconds",
+            ["task", "state"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+        )
+
+    @classmethod
+    def default(cls) -> TaskMetrics:
+        """The process-wide instance on the global registry (created on first use)."""
+        global _DEFAULT  # noqa: PLW0603 -- one set of collectors per global registry
+        if _DEFAULT is None:
+            _DEFAULT = cls()
+        return _DEFAULT

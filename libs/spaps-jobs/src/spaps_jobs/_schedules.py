@@ -1,0 +1,122 @@
+"""Beat schedules from configuration, validated when the settings are built."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from celery.schedules import crontab
+
+from ._errors import ScheduleError
+
+__all__ = ["Schedule", "parse_schedules"]
+
+_KNOWN_KEYS = frozenset({"task", "cron", "every", "args", "kwargs", "queue"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Schedule:
+    """One periodic task.
+
+    Exactly one of ``cron`` (five fields: minute hour day-of-month month day-of-week,
+    UTC) and ``every`` (seconds) is given.
+
+    Args:
+        name: Unique name of the entry.
+        task: Name of the Celery task to send.
+        cron: Crontab expression, e.g. ``"*/15 * * * *"``.
+        every: Interval in seconds.
+        args: Positional arguments of the task (JSON values).
+        kwargs: Keyword arguments of the task (JSON values).
+        queue: Queue to send to (default: the app's default queue).
+    """
+
+    name: str
+    task: str
+    cron: str | None = None
+    every: float | None = None
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    queue: str | None = None
+
+    def __post_init__(self) -> None:
+        where = f"schedule {self.name!r}"
+        if not isinstance(self.task, str) or not self.task:
+            raise ScheduleError(f"{where}: 'task' must be a non-empty task name")
+        if (self.cron is None) == (self.every is None):
+            raise ScheduleError(f"{where}: give exactly one of 'cron' and 'every'")
+        if self.cron is not None:
+            self._crontab()
+        if self.every is not None and (
+            isinstance(self.every, bool)
+            or not isinstance(self.every, int | float)
+            or self.every <= 0
+        ):
+            raise ScheduleError(f"{where}: 'every' must be a positive number of seconds")
+
+    def _crontab(self) -> crontab:
+        cron = self.cron
+        if not isinstance(cron, str) or len(cron.split()) != 5:
+            raise ScheduleError(
+                f"schedule {self.name!r}: bad cron expression {cron!r}: "
+                "expected 5 fields (minute hour day-of-month month day-of-week)"
+            )
+        try:
+            return crontab.from_string(cron)
+        except (ValueError, KeyError, IndexError) as exc:
+            raise ScheduleError(
+                f"schedule {self.name!r}: bad cron expression {cron!r}: {exc}"
+            ) from exc
+
+    def to_beat(self) -> dict[str, Any]:
+        """The entry in Celery's ``beat_schedule`` format."""
+        schedule: Any = (
+            self._crontab() if self.cron is not None else timedelta(seconds=float(self.every or 0))
+        )
+        entry: dict[str, Any] = {
+            "task": self.task,
+            "schedule": schedule,
+            "args": tuple(self.args),
+            "kwargs": dict(self.kwargs),
+        }
+        if self.queue:
+            entry["options"] = {"queue": self.queue}
+        return entry
+
+
+def parse_schedules(config: Mapping[str, Any]) -> tuple[Schedule, ...]:
+    """Build :class:`Schedule` entries from plain configuration (TOML/JSON/env).
+
+    Args:
+        config: ``{name: {"task": ..., "cron": ... | "every": ..., "args": [...],
+            "kwargs": {...}, "queue": ...}}``; values may already be ``Schedule``.
+
+    Raises:
+        ScheduleError: An entry is invalid; the message names it.
+    """
+    if not isinstance(config, Mapping):
+        raise ScheduleError("schedules must be a mapping of name -> entry")
+    entries = []
+    for name, raw in config.items():
+        if isinstance(raw, Schedule):
+            entries.append(raw)
+            continue
+        if not isinstance(raw, Mapping):
+            raise ScheduleError(f"schedule {name!r}: entry must be a mapping")
+        unknown = set(raw) - _KNOWN_KEYS
+        if unknown:
+            raise ScheduleError(f"schedule {name!r}: unknown keys {sorted(unknown)}")
+        entries.append(
+            Schedule(
+                name=str(name),
+                task=raw.get("task", ""),
+                cron=raw.get("cron"),
+                every=raw.get("every"),
+                args=tuple(raw.get("args", ())),
+                kwargs=dict(raw.get("kwargs", {})),
+                queue=raw.get("queue"),
+            )
+        )
+    return tuple(entries)
