@@ -6,15 +6,14 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import pytest
 from redis.asyncio import Redis
-from starlette.types import ASGIApp
-
 from spaps_ratelimit import MemoryStore, RedisStore
+from starlette.types import ASGIApp
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -48,15 +47,13 @@ async def redis_client(redis_url: str, unique_name: str) -> AsyncIterator[Redis]
 
 
 @pytest.fixture
-async def make_redis_store(
-    redis_client: Redis, unique_name: str
-) -> AsyncIterator[Callable[..., RedisStore]]:
+def make_redis_store(redis_client: Redis, unique_name: str) -> Callable[..., RedisStore]:
     """Stores on the shared Redis, namespaced under ``unique_name:``."""
 
     def factory(**kwargs: object) -> RedisStore:
         return RedisStore(redis_client, prefix=f"{unique_name}:", **kwargs)  # type: ignore[arg-type]
 
-    yield factory
+    return factory
 
 
 def free_port() -> int:
@@ -109,21 +106,6 @@ def redis_process() -> Iterator[RedisProcess]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def eventually() -> Callable[[Callable[[], Awaitable[bool]], float], Awaitable[None]]:
-    """Poll an async condition until true, failing after ``timeout`` seconds."""
-    import asyncio
-
-    async def wait(condition: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not await condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met within {timeout} s")
-            await asyncio.sleep(0.05)
-
-    return wait
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

@@ -6,10 +6,9 @@ import json
 
 import pytest
 from fastapi import FastAPI
+from spaps_ratelimit import BodySizeLimitMiddleware
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
-
-from spaps_ratelimit import BodySizeLimitMiddleware
 
 
 def upload_app() -> FastAPI:

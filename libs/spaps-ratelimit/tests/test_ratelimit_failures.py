@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 from fastapi import Depends, FastAPI
-
 from spaps_ratelimit import (
     Policy,
     RateLimiter,
@@ -61,7 +60,9 @@ async def test_fail_closed_answers_503_problem_json(make_client, closed_port_sto
     assert errors == [False]
 
 
-async def test_fail_closed_in_a_route_dependency_uses_the_error_handler(make_client, closed_port_store):
+async def test_fail_closed_in_a_route_dependency_uses_the_error_handler(
+    make_client, closed_port_store
+):
     limiter = RateLimiter(closed_port_store(), fail_open=False)
     app = FastAPI()
     setup(app, limiter)

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
-
 from spaps_ratelimit import Limit, MemoryStore, RedisStore, Store
 from spaps_ratelimit.testing import ManualClock
 

@@ -6,8 +6,6 @@ import hashlib
 
 import pytest
 from fastapi import FastAPI
-from starlette.types import Scope
-
 from spaps_ratelimit import (
     Policy,
     RateLimiter,
@@ -19,6 +17,7 @@ from spaps_ratelimit import (
     tenant_key,
     user_key,
 )
+from starlette.types import Scope
 
 
 def scope(peer: str, *headers: tuple[str, str], state: dict[str, object] | None = None) -> Scope:

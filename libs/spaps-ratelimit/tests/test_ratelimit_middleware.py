@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from fastapi import Depends, FastAPI
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
-
 from spaps_ratelimit import (
     Limit,
     MemoryStore,
@@ -22,6 +15,10 @@ from spaps_ratelimit import (
 )
 from spaps_ratelimit.integration import get_limiter, setup
 from spaps_ratelimit.testing import ManualClock
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
 
 
 def fastapi_app(limiter: RateLimiter, **middleware: object) -> FastAPI:
@@ -234,5 +231,3 @@ async def test_memory_and_redis_stores_give_the_same_headers(make_client, make_s
                 response = await client.get("/items")
                 answers.append({k: v for k, v in response.headers.items() if "rate" in k})
     assert answers[:4] == answers[4:]
-
-

@@ -6,14 +6,14 @@ import logging
 
 import pytest
 from redis.asyncio import Redis
-
 from spaps_ratelimit import Limit, Policy, RateLimiter, RedisStore
 
 pytestmark = pytest.mark.redis
 
 
-async def test_keys_are_namespaced_and_expire_with_their_state(make_redis_store, redis_client,
-                                                               unique_name):
+async def test_keys_are_namespaced_and_expire_with_their_state(
+    make_redis_store, redis_client, unique_name
+):
     store = make_redis_store()
     limit = Limit.per_second(2, burst=4)
     decision = await store.decide(["client-a"], [limit])
@@ -72,8 +72,9 @@ async def test_reset_forgets_a_client(make_redis_store):
     assert (await store.decide(["k"], [limit])).allowed
 
 
-async def test_limiter_keys_name_the_policy_the_key_and_the_limit(make_redis_store, redis_client,
-                                                                  unique_name):
+async def test_limiter_keys_name_the_policy_the_key_and_the_limit(
+    make_redis_store, redis_client, unique_name
+):
     limiter = RateLimiter(make_redis_store())
     policy = Policy("5/second", key=lambda scope: "user:1", name="api")
     await policy.check(limiter, {"type": "http"})
