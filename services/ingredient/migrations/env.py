@@ -1,0 +1,43 @@
+"""Alembic environment of the ingredient service.
+
+Runs on the connection the caller put in ``config.attributes["connection"]`` (see
+``ingredient.migrate``), or else opens one from ``sqlalchemy.url``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from ingredient.catalog import models  # noqa: F401 -- registers the tables on the metadata
+from ingredient.db import Base, create_engine
+from sqlalchemy import Connection
+
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online() -> None:
+    engine = create_engine(context.config.get_main_option("sqlalchemy.url") or "")
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run)
+    finally:
+        await engine.dispose()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    asyncio.run(_run_online())

@@ -1,0 +1,121 @@
+"""Read API of the catalog: list, search, detail, minerals, richest sources, attribution."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from ingredient.catalog import service
+from ingredient.catalog.minerals import MINERALS, get_mineral
+from ingredient.catalog.schemas import (
+    Attribution,
+    IngredientDetail,
+    IngredientPage,
+    IngredientSummary,
+    MineralInfo,
+    RichestList,
+    RichSource,
+    SearchHit,
+)
+from ingredient.catalog.seed import ATTRIBUTION, licence_text
+from ingredient.deps import SessionDep, SettingsDep
+from ingredient.errors import InvalidQueryError
+
+router = APIRouter(prefix="/v1", tags=["catalog"])
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+@router.get(
+    "/ingredients",
+    response_model=IngredientPage,
+    summary="List or search ingredients",
+    responses={400: {"description": "Invalid query or page", **_PROBLEM}},
+)
+async def list_or_search(  # noqa: PLR0917 -- FastAPI route: one parameter per query field
+    session: SessionDep,
+    settings: SettingsDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="full-text query; every word matches as a prefix",
+            examples=["spinach"],
+        ),
+    ] = None,
+    food_group: Annotated[
+        str | None, Query(max_length=100, examples=["Green Leafy Vegetables"])
+    ] = None,
+    limit: Annotated[int, Query(ge=1, description="page size", examples=[20])] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, examples=[0])] = 0,
+) -> IngredientPage:
+    """Search by relevance when ``q`` is given, otherwise list alphabetically."""
+    if limit > settings.page_size_max:
+        raise InvalidQueryError(f"limit must be at most {settings.page_size_max}")
+    if q is not None:
+        page = await service.search_ingredients(session, q, limit=limit, offset=offset)
+    else:
+        page = await service.list_ingredients(
+            session, limit=limit, offset=offset, food_group=food_group
+        )
+    items = [
+        SearchHit(**IngredientSummary.of(ingredient).model_dump(), score=score)
+        for ingredient, score in page.items
+    ]
+    return IngredientPage(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/ingredients/{code}",
+    response_model=IngredientDetail,
+    summary="One ingredient with its composition",
+    responses={404: {"description": "No such ingredient", **_PROBLEM}},
+)
+async def get_ingredient(
+    session: SessionDep,
+    code: Annotated[str, Path(max_length=32, examples=["D063"])],
+) -> IngredientDetail:
+    """Nutrients and minerals per 100 g edible portion, units spelt out."""
+    return IngredientDetail.of(await service.get_ingredient(session, code))
+
+
+@router.get("/minerals", response_model=list[MineralInfo], summary="Minerals the catalog records")
+async def list_minerals() -> list[MineralInfo]:
+    """Every mineral with its unit (mg per 100 g)."""
+    return [MineralInfo.of(m) for m in MINERALS]
+
+
+@router.get(
+    "/minerals/{mineral}/richest",
+    response_model=RichestList,
+    summary="Foods richest in a mineral",
+    responses={404: {"description": "Unknown mineral", **_PROBLEM}},
+)
+async def richest(
+    session: SessionDep,
+    settings: SettingsDep,
+    mineral: Annotated[
+        str, Path(max_length=20, description="symbol or English name", examples=["Zn"])
+    ],
+    limit: Annotated[int, Query(ge=1, examples=[10])] = 10,
+    food_group: Annotated[str | None, Query(max_length=100, examples=["Grain Legumes"])] = None,
+) -> RichestList:
+    """Ingredients with the highest content per 100 g, richest first."""
+    found = get_mineral(mineral)
+    if limit > settings.page_size_max:
+        raise InvalidQueryError(f"limit must be at most {settings.page_size_max}")
+    rows = await service.richest_in(session, found, limit=limit, food_group=food_group)
+    return RichestList(
+        mineral=MineralInfo.of(found),
+        items=[
+            RichSource(**IngredientSummary.of(row).model_dump(), amount=getattr(row, found.column))
+            for row in rows
+        ],
+    )
+
+
+@router.get("/attribution", response_model=Attribution, summary="Source and licence of the data")
+async def attribution() -> Attribution:
+    """The seed catalog's source, its licence and what was changed."""
+    return Attribution(**ATTRIBUTION, licence_text=licence_text())

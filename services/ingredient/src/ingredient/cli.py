@@ -1,0 +1,146 @@
+"""The ``ingredient`` command: migrations, seed import and a development server.
+
+Every failure prints one line ``error: ...`` on stderr and exits non-zero:
+1 for a failed operation, 2 for bad usage (click's convention).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from ingredient import migrate
+from ingredient.app import create_app
+from ingredient.catalog.seed import import_catalog, read_catalog, seed_path
+from ingredient.db import create_sessionmaker, engine_for
+from ingredient.errors import IngredientError
+from ingredient.settings import Settings
+
+T = TypeVar("T")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _settings(database_url: str | None) -> Settings:
+    try:
+        return Settings(database_url=database_url) if database_url else Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        _fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        raise AssertionError("unreachable") from exc
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except IngredientError as exc:
+        _fail(str(exc))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        _fail(f"database error: {reason}")
+    except OSError as exc:
+        _fail(f"{type(exc).__name__}: {exc}")
+    raise AssertionError("unreachable")
+
+
+database_url_option = click.option(
+    "--database-url",
+    envvar="INGREDIENT_DATABASE_URL",
+    help="SQLAlchemy URL (default: INGREDIENT_DATABASE_URL or a SQLite file under .data/)",
+)
+
+
+@click.group()
+def main() -> None:
+    """Ingredient catalog service."""
+
+
+@main.command("migrate")
+@database_url_option
+@click.option("--revision", default="head", show_default=True, help="target revision")
+def migrate_command(database_url: str | None, revision: str) -> None:
+    """Upgrade the database schema."""
+    settings = _settings(database_url)
+    _run(migrate.upgrade(settings.database_url, revision))
+    click.echo(f"database at revision {revision}")
+
+
+@main.command("downgrade")
+@database_url_option
+@click.option("--revision", default="base", show_default=True, help="target revision")
+def downgrade_command(database_url: str | None, revision: str) -> None:
+    """Downgrade the database schema (default: drop everything)."""
+    settings = _settings(database_url)
+    _run(migrate.downgrade(settings.database_url, revision))
+    click.echo(f"database at revision {revision}")
+
+
+@main.command("import-catalog")
+@database_url_option
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="catalog CSV (.csv or .csv.gz); default: the IFCT 2017 seed shipped with the service",
+)
+@click.option(
+    "--migrate/--no-migrate", "run_migrations", default=False, help="upgrade the schema first"
+)
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def import_catalog_command(
+    database_url: str | None, path: Path | None, run_migrations: bool, quiet: bool
+) -> None:
+    """Import (insert or update by code) a catalog of ingredients."""
+    settings = _settings(database_url)
+    source = path or seed_path()
+    try:
+        rows = read_catalog(source)
+    except IngredientError as exc:
+        _fail(str(exc))
+
+    async def work() -> tuple[int, int]:
+        if run_migrations:
+            await migrate.upgrade(settings.database_url)
+        elif await migrate.current_revision(settings.database_url) != migrate.head_revision():
+            raise IngredientError(
+                "the database schema is not up to date: run `ingredient migrate` first"
+            )
+        async with engine_for(settings.database_url) as engine:
+            sessionmaker = create_sessionmaker(engine)
+            with click.progressbar(
+                length=len(rows),
+                label=f"importing {source.name}",
+                file=sys.stderr,
+                hidden=quiet,
+            ) as bar:
+                return await import_catalog(sessionmaker, rows, progress=bar.update)
+
+    created, updated = _run(work())
+    unchanged = len(rows) - created - updated
+    click.echo(
+        f"imported {len(rows)} ingredients: {created} new, {updated} updated, {unchanged} unchanged"
+    )
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Run the API with uvicorn (one process; use a process manager in production)."""
+    uvicorn.run(create_app(_settings(None)), host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Errors of the ingredient service.
+
+Every error carries ``status``, ``code``, ``title`` (and optionally ``detail``), the
+protocol the problem+json renderer uses::
+
+    IngredientError
+    ├── NotFoundError          404 ingredient.not_found
+    ├── UnknownMineralError    404 ingredient.unknown_mineral
+    ├── InvalidQueryError      400 ingredient.invalid_query
+    └── CatalogImportError     (CLI only) a seed file cannot be read or stored
+"""
+
+from __future__ import annotations
+
+
+class IngredientError(Exception):
+    """Root of the ingredient service's errors."""
+
+    status: int = 500
+    code: str = "ingredient.error"
+    title: str = "Ingredient service error"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+
+
+class NotFoundError(IngredientError):
+    """The requested ingredient does not exist."""
+
+    status = 404
+    code = "ingredient.not_found"
+    title = "Ingredient not found"
+
+
+class UnknownMineralError(IngredientError):
+    """The mineral symbol is not one the catalog records."""
+
+    status = 404
+    code = "ingredient.unknown_mineral"
+    title = "Unknown mineral"
+
+
+class InvalidQueryError(IngredientError):
+    """The search query has no searchable word."""
+
+    status = 400
+    code = "ingredient.invalid_query"
+    title = "Invalid search query"
+
+
+class CatalogImportError(IngredientError):
+    """A seed catalog file cannot be read, parsed or stored."""
+
+    code = "ingredient.catalog_import"
+    title = "Catalog import failed"

@@ -1,0 +1,60 @@
+"""Settings: prefix, defaults and URL normalisation; no settings at import time."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from ingredient import Settings, create_app
+from ingredient.settings import DEFAULT_DATABASE_URL
+from pydantic import ValidationError
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    for key in list(os.environ):
+        if key.startswith("INGREDIENT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(str(tmp_path))  # no stray .env
+
+
+def test_defaults() -> None:
+    settings = Settings()
+    assert (
+        settings.database_url == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///.data/ingredient.db"
+    )
+    assert settings.environment == "development"
+
+
+def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INGREDIENT_DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("INGREDIENT_PAGE_SIZE_MAX", "7")
+    settings = Settings()
+    assert settings.database_url == "postgresql+asyncpg://u@h/db"
+    assert settings.page_size_max == 7
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("postgres://h/db", "postgresql+asyncpg://h/db"),
+        ("postgresql+psycopg://h/db", "postgresql+asyncpg://h/db"),
+        ("postgresql+asyncpg://h/db", "postgresql+asyncpg://h/db"),
+    ],
+)
+def test_urls_get_an_async_driver(url: str, expected: str) -> None:
+    assert Settings(database_url=url).database_url == expected
+
+
+@pytest.mark.parametrize("url", ["mysql://h/db", "not a url"])
+def test_unsupported_urls_are_rejected(url: str) -> None:
+    with pytest.raises(ValidationError, match="database_url"):
+        Settings(database_url=url)
+
+
+def test_two_apps_with_different_settings_coexist() -> None:
+    one = create_app(Settings(page_size_max=5))
+    two = create_app(Settings(page_size_max=50))
+    assert one.state.settings.page_size_max == 5
+    assert two.state.settings.page_size_max == 50
