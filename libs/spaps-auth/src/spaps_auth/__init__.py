@@ -1,1 +1,111 @@
-"""Placeholder until the first module lands."""
+"""spaps-auth: identity and access for FastAPI services.
+
+Passwords (argon2id), policy and breached-password checks, JWT access tokens with key
+rotation and JWKS, refresh-token rotation with reuse detection, sessions, RBAC/ABAC,
+API keys, lockout, TOTP, magic links, wallet sign-in, organisations and invitations,
+signed cookies and a hash-chained audit log. FastAPI glue lives in
+:mod:`spaps_auth.fastapi`; test helpers in :mod:`spaps_auth.testing`.
+"""
+
+from ._access import (
+    PermissionRegistry,
+    Predicate,
+    Principal,
+    all_of,
+    any_of,
+    authorize,
+    has_permission,
+    is_owner,
+    same_organisation,
+)
+from ._apikeys import ApiKey, ApiKeyManager, CreatedApiKey
+from ._audit import AuditEntry, AuditLog, AuditVerification
+from ._authenticator import Authenticator, parse_bearer
+from ._errors import (
+    AccountLockedError,
+    AuthenticationError,
+    BreachCheckUnavailableError,
+    InvalidApiKeyError,
+    InvalidCredentialsError,
+    InvalidInvitationError,
+    InvalidMagicLinkError,
+    InvalidOtpError,
+    InvalidSignatureError,
+    InvalidTokenError,
+    KeysUnavailableError,
+    NotFoundError,
+    PasswordPolicyError,
+    PermissionDeniedError,
+    RefreshTokenReusedError,
+    SpapsAuthError,
+    TokenExpiredError,
+    TokenRevokedError,
+    WalletSignInError,
+)
+from ._jwks import JWKSClient
+from ._keys import JsonWebKey, KeySet
+from ._passwords import PasswordHasher
+from ._policy import BreachedPasswordChecker, PasswordPolicy
+from ._revocation import RevocationList
+from ._sessions import SessionInfo, SessionManager, TokenPair
+from ._tables import create_tables, include_tables, metadata
+from ._tokens import KeyResolver, TokenClaims, TokenIssuer, TokenVerifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccountLockedError",
+    "ApiKey",
+    "ApiKeyManager",
+    "AuditEntry",
+    "AuditLog",
+    "AuditVerification",
+    "AuthenticationError",
+    "Authenticator",
+    "BreachCheckUnavailableError",
+    "BreachedPasswordChecker",
+    "CreatedApiKey",
+    "InvalidApiKeyError",
+    "InvalidCredentialsError",
+    "InvalidInvitationError",
+    "InvalidMagicLinkError",
+    "InvalidOtpError",
+    "InvalidSignatureError",
+    "InvalidTokenError",
+    "JWKSClient",
+    "JsonWebKey",
+    "KeyResolver",
+    "KeySet",
+    "KeysUnavailableError",
+    "NotFoundError",
+    "PasswordHasher",
+    "PasswordPolicy",
+    "PasswordPolicyError",
+    "PermissionDeniedError",
+    "PermissionRegistry",
+    "Predicate",
+    "Principal",
+    "RefreshTokenReusedError",
+    "RevocationList",
+    "SessionInfo",
+    "SessionManager",
+    "SpapsAuthError",
+    "TokenClaims",
+    "TokenExpiredError",
+    "TokenIssuer",
+    "TokenPair",
+    "TokenRevokedError",
+    "TokenVerifier",
+    "WalletSignInError",
+    "__version__",
+    "all_of",
+    "any_of",
+    "authorize",
+    "create_tables",
+    "has_permission",
+    "include_tables",
+    "is_owner",
+    "metadata",
+    "parse_bearer",
+    "same_organisation",
+]

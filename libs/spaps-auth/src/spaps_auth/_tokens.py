@@ -1,0 +1,333 @@
+"""Access tokens: issuing and verifying JWTs with an explicit algorithm allowlist."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import jwt
+
+from ._errors import InvalidTokenError, TokenExpiredError, TokenRevokedError
+from ._keys import SUPPORTED_ALGORITHMS, JsonWebKey, KeySet, valid_kid
+
+__all__ = ["KeyResolver", "TokenClaims", "TokenIssuer", "TokenVerifier"]
+
+Clock = Callable[[], float]
+RESERVED_CLAIMS = frozenset(
+    {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "roles", "permissions"}
+)
+DEFAULT_REQUIRED_CLAIMS = ("exp", "iat", "nbf", "iss", "aud", "sub", "jti")
+
+
+class KeyResolver(Protocol):
+    """Where a verifier finds keys by ``kid`` (a :class:`KeySet` or a JWKS client)."""
+
+    def cached_key(self, kid: str) -> JsonWebKey | None:
+        """A key known without I/O, or ``None``."""
+
+    async def fetch_key(self, kid: str) -> JsonWebKey:
+        """Find a key, possibly over the network; raise ``InvalidTokenError`` if unknown."""
+
+
+class RevocationChecker(Protocol):
+    """Answers whether a token id or session id has been revoked."""
+
+    def is_revoked(self, jti: str, session_id: str | None) -> Awaitable[bool]:
+        """Whether the token or its session is revoked."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """The verified claims of an access token.
+
+    Args:
+        subject: ``sub`` -- the user (or service) id.
+        issuer: ``iss``.
+        audience: ``aud`` as a tuple.
+        token_id: ``jti``.
+        issued_at: ``iat`` (epoch seconds).
+        expires_at: ``exp`` (epoch seconds).
+        session_id: ``sid`` when the token belongs to a session.
+        roles: ``roles`` claim.
+        permissions: ``permissions`` claim.
+        raw: Every claim as decoded.
+    """
+
+    subject: str
+    issuer: str
+    audience: tuple[str, ...]
+    token_id: str
+    issued_at: int
+    expires_at: int
+    session_id: str | None = None
+    roles: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+class TokenIssuer:
+    """Signs access tokens with the key set's signing key.
+
+    Args:
+        keys: Key set; its signing key signs and its ``kid`` goes into the header.
+        issuer: ``iss`` of every token.
+        audience: Default ``aud``.
+        access_ttl: Lifetime of access tokens in seconds (default 900).
+        clock: Returns the current epoch time (inject in tests).
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        *,
+        keys: KeySet,
+        issuer: str,
+        audience: str | Sequence[str],
+        access_ttl: float = 900,
+        clock: Clock = time.time,
+    ) -> None:
+        if not isinstance(keys, KeySet):
+            raise TypeError("keys must be a KeySet")
+        keys.signing_key  # noqa: B018 - fail at construction when the set cannot sign
+        if not issuer:
+            raise ValueError("issuer must be non-empty")
+        if not audience:
+            raise ValueError("audience must be non-empty")
+        if access_ttl <= 0:
+            raise ValueError("access_ttl must be positive")
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.access_ttl = access_ttl
+        self._clock = clock
+
+    def issue(
+        self,
+        subject: str,
+        *,
+        roles: Iterable[str] = (),
+        permissions: Iterable[str] = (),
+        session_id: str | None = None,
+        audience: str | Sequence[str] | None = None,
+        ttl: float | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Sign an access token for ``subject``.
+
+        Args:
+            subject: The user or service id (``sub``).
+            roles: Role names (``roles``).
+            permissions: Permission names granted directly (``permissions``).
+            session_id: Session id (``sid``), so revoking the session revokes the token.
+            audience: Override the default audience.
+            ttl: Override the default lifetime (seconds).
+            extra: Additional claims; reserved names are refused.
+        """
+        if not subject:
+            raise ValueError("subject must be non-empty")
+        extra = dict(extra or {})
+        clash = RESERVED_CLAIMS.intersection(extra)
+        if clash:
+            raise ValueError(f"extra claims may not set reserved claims {sorted(clash)}")
+        now = int(self._clock())
+        aud = self.audience if audience is None else audience
+        payload: dict[str, Any] = {
+            **extra,
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": aud if isinstance(aud, str) else list(aud),
+            "iat": now,
+            "nbf": now,
+            "exp": now + int(ttl if ttl is not None else self.access_ttl),
+            "jti": secrets.token_urlsafe(16),
+        }
+        if session_id is not None:
+            payload["sid"] = session_id
+        roles, permissions = sorted(set(roles)), sorted(set(permissions))
+        if roles:
+            payload["roles"] = roles
+        if permissions:
+            payload["permissions"] = permissions
+        key = self.keys.signing_key
+        return jwt.encode(
+            payload,
+            key.signing_key,
+            algorithm=key.algorithm,
+            headers={"kid": key.kid, "typ": "at+jwt"},
+        )
+
+
+def _bad(detail: str) -> InvalidTokenError:
+    return InvalidTokenError(detail)
+
+
+class TokenVerifier:
+    """Verifies access tokens: signature, algorithm, ``kid`` and every registered claim.
+
+    The header's ``alg`` must be in ``algorithms`` *and* equal the algorithm the key with
+    that ``kid`` is bound to, so a token can never make the verifier use an RSA public key
+    as an HMAC secret, and ``alg: none`` is never accepted.
+
+    Args:
+        keys: A :class:`KeySet` (local keys) or a JWKS client (any :class:`KeyResolver`).
+        issuer: Required ``iss``.
+        audience: Accepted ``aud`` value(s); a token must name at least one.
+        algorithms: Explicit allowlist, a subset of RS256, EdDSA, HS256.
+        leeway: Clock skew tolerated on ``exp``/``nbf``/``iat`` (seconds).
+        max_token_bytes: Longer tokens are rejected before any parsing.
+        required_claims: Claims that must be present.
+        revocation: Optional revocation list consulted by :meth:`averify`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        *,
+        keys: KeySet | KeyResolver,
+        issuer: str,
+        audience: str | Sequence[str],
+        algorithms: Iterable[str],
+        leeway: float = 0,
+        max_token_bytes: int = 8192,
+        required_claims: Sequence[str] = DEFAULT_REQUIRED_CLAIMS,
+        revocation: RevocationChecker | None = None,
+    ) -> None:
+        allowed = frozenset(algorithms)
+        if not allowed:
+            raise ValueError("algorithms must list at least one algorithm")
+        unsupported = allowed - SUPPORTED_ALGORITHMS
+        if unsupported:
+            raise ValueError(f"unsupported algorithms {sorted(unsupported)}")
+        if not issuer or not audience:
+            raise ValueError("issuer and audience are required")
+        if leeway < 0 or max_token_bytes < 64:
+            raise ValueError("leeway must be >= 0 and max_token_bytes >= 64")
+        self._local = keys if isinstance(keys, KeySet) else None
+        self._resolver: KeyResolver | None = None if isinstance(keys, KeySet) else keys
+        self._algorithms = allowed
+        self._issuer = issuer
+        self._audience = audience if isinstance(audience, str) else list(audience)
+        self._leeway = leeway
+        self._max = max_token_bytes
+        self._options: Any = {"require": list(required_claims)}  # PyJWT's Options TypedDict
+        self._revocation = revocation
+
+    def _header(self, token: str) -> tuple[str, str]:
+        if not isinstance(token, str) or not token:
+            raise _bad("missing token")
+        if len(token) > self._max:
+            raise _bad("token too large")
+        head, dot, _ = token.partition(".")
+        if not dot:
+            raise _bad("malformed token")
+        try:
+            header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise _bad("malformed token header") from None
+        if not isinstance(header, dict):
+            raise _bad("malformed token header")
+        alg = header.get("alg")
+        if alg not in self._algorithms:
+            raise _bad("algorithm not allowed")
+        kid = header.get("kid")
+        if not valid_kid(kid):
+            raise _bad("missing or malformed kid")
+        return str(alg), str(kid)
+
+    def _decode(self, token: str, alg: str, key: JsonWebKey) -> TokenClaims:
+        if key.algorithm != alg:
+            raise _bad("algorithm does not match the key")
+        try:
+            payload = jwt.decode(
+                token,
+                key.verifying_key,
+                algorithms=[alg],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options=self._options,
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenExpiredError("token expired") from None
+        except jwt.ImmatureSignatureError:
+            raise _bad("token not yet valid") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise _bad(f"missing claim {exc.claim}") from None
+        except jwt.InvalidAudienceError:
+            raise _bad("wrong audience") from None
+        except jwt.InvalidIssuerError:
+            raise _bad("wrong issuer") from None
+        except jwt.PyJWTError:
+            raise _bad("invalid token") from None
+        return _claims(payload)
+
+    def verify(self, token: str) -> TokenClaims:
+        """Verify with local keys, without I/O (no revocation check).
+
+        Raises:
+            InvalidTokenError: Any failure (``TokenExpiredError`` when expired).
+        """
+        alg, kid = self._header(token)
+        key = self._local.get(kid) if self._local is not None else self._resolver.cached_key(kid)  # type: ignore[union-attr]  # exactly one is set
+        if key is None:
+            raise _bad("unknown kid")
+        return self._decode(token, alg, key)
+
+    async def averify(self, token: str) -> TokenClaims:
+        """Verify, fetching unknown keys from the resolver and checking revocation.
+
+        Raises:
+            InvalidTokenError: Any failure (``TokenRevokedError`` when revoked).
+            KeysUnavailableError: The JWKS issuer is unreachable and nothing is cached.
+        """
+        alg, kid = self._header(token)
+        if self._local is not None:
+            key = self._local.get(kid)
+            if key is None:
+                raise _bad("unknown kid")
+        else:
+            resolver: KeyResolver = self._resolver  # type: ignore[assignment]  # set when _local is not
+            key = resolver.cached_key(kid) or await resolver.fetch_key(kid)
+        claims = self._decode(token, alg, key)
+        if self._revocation is not None and await self._revocation.is_revoked(
+            claims.token_id, claims.session_id
+        ):
+            raise TokenRevokedError("token revoked")
+        return claims
+
+
+def _strings(value: object, name: str) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _bad(f"claim {name} must be a list of strings")
+    return frozenset(value)
+
+
+def _claims(payload: dict[str, Any]) -> TokenClaims:
+    sub, jti, sid = payload.get("sub"), payload.get("jti"), payload.get("sid")
+    if not isinstance(sub, str) or not sub or not isinstance(jti, str) or not jti:
+        raise _bad("sub and jti must be non-empty strings")
+    if sid is not None and not isinstance(sid, str):
+        raise _bad("sid must be a string")
+    aud = payload.get("aud")
+    return TokenClaims(
+        subject=sub,
+        issuer=payload.get("iss", ""),
+        audience=(aud,) if isinstance(aud, str) else tuple(aud or ()),
+        token_id=jti,
+        issued_at=int(payload.get("iat", 0)),
+        expires_at=int(payload.get("exp", 0)),
+        session_id=sid,
+        roles=_strings(payload.get("roles"), "roles"),
+        permissions=_strings(payload.get("permissions"), "permissions"),
+        raw=payload,
+    )

@@ -1,0 +1,38 @@
+"""The public surface is exactly what ``__all__`` lists, sorted; errors follow the protocol."""
+
+from __future__ import annotations
+
+import inspect
+
+import spaps_auth
+import spaps_auth.fastapi
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert spaps_auth.__all__ == sorted(spaps_auth.__all__)
+    for name in spaps_auth.__all__:
+        assert hasattr(spaps_auth, name), name
+    public = {n for n in dir(spaps_auth) if not n.startswith("_")} - {"fastapi", "testing"}
+    public = {n for n in public if not inspect.ismodule(getattr(spaps_auth, n))}
+    assert public <= set(spaps_auth.__all__) | {"__version__"}
+
+
+def test_fastapi_all_is_sorted() -> None:
+    assert spaps_auth.fastapi.__all__ == sorted(spaps_auth.fastapi.__all__)
+    for name in spaps_auth.fastapi.__all__:
+        assert hasattr(spaps_auth.fastapi, name), name
+
+
+def test_errors_carry_problem_attributes_with_unique_codes() -> None:
+    errors = [
+        getattr(spaps_auth, n)
+        for n in spaps_auth.__all__
+        if inspect.isclass(getattr(spaps_auth, n))
+        and issubclass(getattr(spaps_auth, n), spaps_auth.SpapsAuthError)
+    ]
+    codes = [e.code for e in errors]
+    assert len(codes) == len(set(codes))
+    for error in errors:
+        assert error.code.startswith("auth.")
+        assert isinstance(error.status, int)
+        assert error.title
