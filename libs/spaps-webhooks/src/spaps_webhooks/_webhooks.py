@@ -42,6 +42,8 @@ class Webhooks:
             10 h, 14 h, 20 h, 24 h, each with ±10 % jitter).
         disable_after: Disable an endpoint failing without success this long (default 5 days).
         rotation_overlap: Default overlap of old and new secret on rotation (24 h).
+        lease_margin: Seconds on top of the timeouts before an in-flight attempt whose
+            worker died is retried.
         on_endpoint_disabled: Hook called after an automatic disable.
         now: Clock.
     """
@@ -58,6 +60,7 @@ class Webhooks:
         schedule: RetrySchedule | None = None,
         disable_after: timedelta = timedelta(days=5),
         rotation_overlap: timedelta = timedelta(hours=24),
+        lease_margin: float = 30.0,
         on_endpoint_disabled: EndpointDisabledHook | None = None,
         now: Now = utcnow,
     ) -> None:
@@ -84,6 +87,7 @@ class Webhooks:
             timeout=timeout,
             schedule=schedule,
             disable_after=disable_after,
+            lease_margin=lease_margin,
             on_endpoint_disabled=on_endpoint_disabled,
             now=now,
         )

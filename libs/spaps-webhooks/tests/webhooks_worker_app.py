@@ -1,0 +1,60 @@
+"""The Celery app a real worker process runs in the fault tests (not a test module).
+
+Configured from the environment by the test that starts it.
+"""
+
+import os
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from spaps_jobs import JobsSettings, Outbox, create_celery_app
+from spaps_webhooks import RetrySchedule, URLGuard, Webhooks, WebhookTables, register_tasks
+from sqlalchemy import MetaData, create_engine, event
+
+
+def build(db_url: str, *, timeout: float, **overrides: Any) -> Webhooks:
+    """The Webhooks configuration shared by the test process and the worker."""
+    engine = create_engine(db_url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+
+    metadata = MetaData()
+    options: dict[str, Any] = {
+        "guard": URLGuard(require_https=False, allow_networks=["127.0.0.0/8"]),
+        "schedule": RetrySchedule(delays=[0, 0.2, 0.5, 0.5, 1, 1, 1, 1, 1, 1, 1, 1], jitter=0.2),
+        "lease_margin": 0.5,
+    }
+    options.update(overrides)
+    return Webhooks(
+        engine=engine,
+        tables=WebhookTables(metadata),
+        outbox=Outbox(metadata),
+        timeout=timeout,
+        **options,
+    )
+
+
+def celery_settings(broker_url: str, queue: str) -> JobsSettings:
+    return JobsSettings(
+        name="webhooks-tests",
+        broker_url=broker_url,
+        result_backend=None,
+        dead_letter_url=None,
+        default_queue=queue,
+        soft_time_limit=30,
+        time_limit=40,
+        visibility_timeout=60,
+        transport_options={"polling_interval": 0.05},
+    )
+
+
+if "WH_DB_URL" in os.environ:
+    webhooks = build(os.environ["WH_DB_URL"], timeout=float(os.environ["WH_TIMEOUT"]))
+    app = create_celery_app(
+        celery_settings(os.environ["WH_BROKER_URL"], os.environ["WH_QUEUE"]),
+        registry=CollectorRegistry(),
+    )
+    tasks = register_tasks(app, webhooks, max_countdown=5, sweep_interval=0.5)
