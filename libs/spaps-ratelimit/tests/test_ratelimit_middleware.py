@@ -95,7 +95,7 @@ async def test_route_policy_replaces_the_global_one(make_client):
 
 async def test_route_dependency_works_without_the_middleware(make_client):
     app = FastAPI()
-    setup(app, RateLimiter())
+    setup(app, RateLimiter(MemoryStore(clock=ManualClock())))
 
     @app.get("/a", dependencies=[Depends(RouteLimit(Limit.per_minute(2, name="a")))])
     async def a() -> dict[str, int]:
