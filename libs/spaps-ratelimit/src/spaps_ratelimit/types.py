@@ -12,6 +12,8 @@ from starlette.types import Scope
 
 from ._limit import Limit
 
+__all__ = ["Clock", "KeyFunc", "LimitsFunc", "StoreErrorHook"]
+
 #: Seconds as a float, monotonic or wall clock (``time.monotonic``).
 Clock: TypeAlias = Callable[[], float]
 
