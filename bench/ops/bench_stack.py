@@ -26,20 +26,21 @@ import sys
 import time
 from typing import Any
 
+import uvicorn
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from prometheus_fastapi_instrumentator import Instrumentator
+from spaps_ops import OpsSettings, create_app
+from starlette.middleware.base import BaseHTTPMiddleware
+
 CASES = ("bare", "template", "spaps")
 
 
 def build_app(case: str) -> Any:
     """The ASGI app of one case."""
-    from fastapi import FastAPI
-
     if case == "bare":
         app = FastAPI()
     elif case == "template":
-        from asgi_correlation_id import CorrelationIdMiddleware
-        from prometheus_fastapi_instrumentator import Instrumentator
-        from starlette.middleware.base import BaseHTTPMiddleware
-
         app = FastAPI()
 
         async def security_headers(request: Any, call_next: Any) -> Any:
@@ -55,10 +56,8 @@ def build_app(case: str) -> Any:
         app.add_middleware(CorrelationIdMiddleware)
         Instrumentator().instrument(app).expose(app)
     elif case == "spaps":
-        from spaps_ops import OpsSettings, create_app
-
         settings = OpsSettings(cors_origins=["https://app.example.com"], _env_file=None)
-        app = create_app(settings, log_stream=open(os.devnull, "w"))  # noqa: SIM115, PTH123  # lives as long as the server
+        app = create_app(settings, log_stream=open(os.devnull, "w"))  # noqa: SIM115  # lives as long as the server
     else:
         raise SystemExit(f"unknown case {case!r}")
 
@@ -119,8 +118,6 @@ def run_case(case: str, duration: int, connections: int) -> float:
 
 
 def serve(case: str, port: int) -> None:
-    import uvicorn
-
     uvicorn.run(build_app(case), host="127.0.0.1", port=port, access_log=False, log_level="warning")
 
 

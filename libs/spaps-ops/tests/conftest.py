@@ -14,7 +14,6 @@ import pytest
 import structlog
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-
 from spaps_ops import OpsSettings, create_app
 
 

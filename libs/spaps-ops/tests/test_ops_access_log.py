@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 import structlog
 from fastapi import FastAPI, Request
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 from spaps_ops import AccessLogMiddleware, configure_logging
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
 
@@ -111,10 +111,8 @@ async def test_bare_middleware_logs_even_when_the_app_raises(logs: Any) -> None:
     async def send(message: dict[str, Any]) -> None:
         raise AssertionError("nothing should be sent")
 
-    try:
+    with pytest.raises(RuntimeError, match="before any response"):
         await app(scope, receive, send)
-    except RuntimeError:
-        pass
     (line,) = logs.records("http_request")
     assert line == {**line, "method": "POST", "route": "<unmatched>", "status": 500}
 

@@ -10,10 +10,9 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request
+from spaps_ops import Ops, OpsNotConfiguredError, get_ops
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from spaps_ops import Ops, OpsNotConfiguredError, get_ops
 
 Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
 

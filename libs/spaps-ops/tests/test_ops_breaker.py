@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-
 from spaps_ops import BreakerState, CircuitBreaker, CircuitOpenError, is_problem
 
 Client = Callable[[Any], Awaitable[httpx.AsyncClient]]

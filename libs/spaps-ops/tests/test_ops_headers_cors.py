@@ -9,7 +9,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-
 from spaps_ops import SecurityHeadersMiddleware, StrictCORSMiddleware
 
 Client = Callable[[Any], Awaitable[httpx.AsyncClient]]

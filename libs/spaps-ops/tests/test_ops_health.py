@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-
 from spaps_ops import get_ops
 
 Client = Callable[[Any], Awaitable[httpx.AsyncClient]]

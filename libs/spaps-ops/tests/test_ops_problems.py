@@ -9,7 +9,6 @@ import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
-
 from spaps_ops import (
     OPS_ERROR_CODES,
     DuplicateErrorCodeError,
@@ -167,7 +166,7 @@ def test_ops_codes_are_unique_and_namespaced() -> None:
 def test_registry_refuses_duplicates() -> None:
     registry = ErrorRegistry(OPS_ERROR_CODES)
     registry.register("shop.out_of_stock", status=409, title="Out of stock")
-    with pytest.raises(DuplicateErrorCodeError, match="shop.out_of_stock"):
+    with pytest.raises(DuplicateErrorCodeError, match=r"shop\.out_of_stock"):
         registry.register("shop.out_of_stock", status=410, title="Gone")
     with pytest.raises(DuplicateErrorCodeError):
         ErrorRegistry([ErrorCode("a.b", 400, "x"), ErrorCode("a.b", 400, "x")])

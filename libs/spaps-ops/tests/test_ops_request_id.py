@@ -10,7 +10,6 @@ import httpx
 import pytest
 import structlog
 from fastapi import FastAPI, Request
-
 from spaps_ops import RequestIdMiddleware, forward_request_id, get_request_id
 
 Client = Callable[[Any], Awaitable[httpx.AsyncClient]]

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from pydantic_settings import SettingsConfigDict
-
 from spaps_ops import InsecureSettingsError, OpsSettings, create_app
 
 STRONG = "k3Y-9f!Qz8#rT2^mW7&pL1*vX6@nB4$hJ0"

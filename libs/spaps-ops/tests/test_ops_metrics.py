@@ -1,0 +1,211 @@
+"""Prometheus metrics: bounded labels, per-app registries, multiprocess with two workers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from spaps_ops import HttpMetrics, MetricsMiddleware, get_ops
+
+Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
+
+
+def sample(registry: CollectorRegistry, name: str, **labels: str) -> float:
+    value = registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+async def test_counts_by_method_route_template_and_status_class(
+    make_app: Callable[..., FastAPI], make_client: Client
+) -> None:
+    registry = CollectorRegistry()
+    app = make_app(metrics_registry=registry)
+    in_flight: list[float] = []
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        in_flight.append(sample(registry, "http_requests_in_progress"))
+        return {"id": item_id}
+
+    client = await make_client(app)
+    for item_id in (1, 2, 3):
+        await client.get(f"/items/{item_id}")
+    await client.get("/items/not-a-number")
+    for path in ("/wp-admin", "/.env", "/random/attacker/path"):
+        await client.get(path)
+    await client.request("BREW", "/items/1")
+
+    assert in_flight == [1.0, 1.0, 1.0]
+    assert sample(registry, "http_requests_in_progress") == 0.0
+    labels = {"method": "GET", "route": "/items/{item_id}"}
+    assert sample(registry, "http_requests_total", **labels, status="2xx") == 3
+    assert sample(registry, "http_requests_total", **labels, status="4xx") == 1
+    unmatched = {"method": "GET", "route": "<unmatched>", "status": "4xx"}
+    assert sample(registry, "http_requests_total", **unmatched) == 3
+    other = {"method": "OTHER", "route": "/items/{item_id}", "status": "4xx"}
+    assert sample(registry, "http_requests_total", **other) == 1
+    assert sample(registry, "http_request_duration_seconds_count", **labels, status="2xx") == 3
+    assert (
+        sample(registry, "http_request_duration_seconds_bucket", **labels, status="2xx", le="+Inf")
+        == 3
+    )
+
+    text = (await client.get("/metrics")).text
+    routes = set(re.findall(r'route="([^"]*)"', text))
+    assert routes == {"/items/{item_id}", "<unmatched>"}  # /metrics not yet counted
+    assert "wp-admin" not in text
+
+
+async def test_each_app_has_its_own_registry(
+    make_app: Callable[..., FastAPI], make_client: Client
+) -> None:
+    first, second = make_app(), make_app()  # no duplicate-timeseries error
+    client = await make_client(first)
+    await client.get("/health/live")
+    first_metrics = get_ops(first).metrics
+    second_metrics = get_ops(second).metrics
+    assert first_metrics is not None
+    assert second_metrics is not None
+    assert first_metrics.registry is not second_metrics.registry
+    live = {"method": "GET", "route": "/health/live", "status": "2xx"}
+    assert sample(first_metrics.registry, "http_requests_total", **live) == 1
+    assert sample(second_metrics.registry, "http_requests_total", **live) == 0
+
+
+async def test_metrics_can_be_disabled(
+    make_app: Callable[..., FastAPI], make_client: Client, settings_factory: Any
+) -> None:
+    app = make_app(settings_factory(metrics_enabled=False))
+    assert get_ops(app).metrics is None
+    assert (await (await make_client(app)).get("/metrics")).status_code == 404
+
+
+def test_middleware_validates() -> None:
+    with pytest.raises(TypeError, match="HttpMetrics"):
+        MetricsMiddleware(FastAPI(), metrics="nope")  # type: ignore[arg-type]
+
+
+async def test_status_is_500_when_app_raises_before_answering(make_client: Client) -> None:
+    metrics = HttpMetrics()
+
+    async def raising(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    app = MetricsMiddleware(raising, metrics=metrics)
+    with pytest.raises(RuntimeError):
+        await app({"type": "http", "method": "GET", "path": "/"}, None, None)  # type: ignore[arg-type]
+    labels = {"method": "GET", "route": "<unmatched>", "status": "5xx"}
+    assert sample(metrics.registry, "http_requests_total", **labels) == 1
+    assert sample(metrics.registry, "http_requests_in_progress") == 0
+
+
+WORKER_APP = textwrap.dedent(
+    """
+    import os
+    import time
+
+    from spaps_ops import OpsSettings, create_app
+
+
+    def build():
+        app = create_app(OpsSettings(_env_file=None), configure_logging=False)
+
+        @app.get("/pid")
+        async def pid():
+            time.sleep(0.05)  # hold this worker so the other accepts the next connection
+            return {"pid": os.getpid()}
+
+        return app
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path) -> Iterator[str]:
+    """uvicorn with two worker processes sharing one PROMETHEUS_MULTIPROC_DIR."""
+    (tmp_path / "worker_app.py").write_text(WORKER_APP)
+    metrics_dir = tmp_path / "prom"
+    metrics_dir.mkdir()
+    port = free_port()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "worker_app:build",
+            "--factory",
+            "--workers",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--app-dir",
+            str(tmp_path),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("uvicorn workers did not start within 30 s")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=15)
+
+
+@pytest.mark.slow
+async def test_multiprocess_scrape_aggregates_two_workers(two_workers: str) -> None:
+    pids: set[int] = set()
+    sent = 0
+    limits = httpx.Limits(max_keepalive_connections=0)  # a new connection per request
+    async with httpx.AsyncClient(base_url=two_workers, limits=limits, timeout=10) as client:
+        for _ in range(25):  # bounded: stop as soon as both workers answered
+            responses = await asyncio.gather(*(client.get("/pid") for _ in range(4)))
+            sent += len(responses)
+            pids.update(r.json()["pid"] for r in responses)
+            if len(pids) == 2:
+                break
+        assert len(pids) == 2, "the kernel never handed a connection to the second worker"
+        text = (await client.get("/metrics")).text
+    match = re.search(
+        r'http_requests_total\{method="GET",route="/pid",status="2xx"\} ([\d.]+)', text
+    )
+    assert match is not None, text
+    assert float(match.group(1)) == sent  # counts from both processes in one scrape
+    assert "http_requests_in_progress" in text
