@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from spaps_tenancy import (
     TransferError,
     enable_rls,
@@ -77,10 +82,6 @@ def models(
 
 
 def fill(engine: Engine, models: ModuleType, tenants: tuple[str, ...] = ("acme", "zeta")) -> None:
-    import datetime as dt
-    import uuid
-    from decimal import Decimal
-
     models.Base.metadata.create_all(engine)
     with engine.begin() as connection:
         connection.execute(models.Lab.__table__.insert(), [{"id": 1, "name": "central"}])
@@ -368,7 +369,7 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path, models: ModuleType, unique_n
 
 
 @pytest.mark.postgres
-def test_cli_round_trip_on_postgres_with_rls(
+def test_cli_round_trip_on_postgres_with_rls(  # noqa: PLR0917  # pytest passes fixtures positionally
     tmp_path: Path,
     models: ModuleType,
     unique_name: str,
@@ -379,9 +380,6 @@ def test_cli_round_trip_on_postgres_with_rls(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """As the NON-owner app role, RLS on: the CLI sets the tenant itself and round-trips."""
-    from alembic.migration import MigrationContext
-    from alembic.operations import Operations
-
     owner = create_engine(pg_url(postgres_url, "psycopg"))
     fill(owner, models)
     with owner.begin() as connection:
