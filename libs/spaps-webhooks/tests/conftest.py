@@ -108,6 +108,12 @@ def start_receiver(tmp_path: Path) -> Iterator[Callable[..., Receiver]]:
 
 
 @pytest.fixture
+def worker_helpers() -> ModuleType:
+    """The ``webhooks_worker_app`` module (shared configuration of test process and worker)."""
+    return load_helper("webhooks_worker_app")
+
+
+@pytest.fixture
 def make_webhooks(tmp_path: Path) -> Iterator[Callable[..., Webhooks]]:
     """Build a :class:`Webhooks` on a fresh SQLite file (tables created)."""
     helpers = load_helper("webhooks_worker_app")

@@ -51,7 +51,9 @@ async def stats() -> dict[str, Any]:
 
 
 @app.post("/hook")
-async def hook(request: Request) -> Response:
+async def hook(  # noqa: PLR0911 -- one branch per misbehaviour, read top to bottom
+    request: Request,
+) -> Response:
     state["requests"] += 1
     state["hosts"].append(request.headers.get("host"))
     state["signatures"].append(request.headers.get("webhook-signature"))
@@ -61,6 +63,7 @@ async def hook(request: Request) -> Response:
         return JSONResponse({"error": "flaky"}, status_code=500)
     if mode == "hang":
         await asyncio.sleep(state["hang_seconds"])
+        return Response(status_code=503)
     if mode == "gone":
         return Response(status_code=410)
     if mode == "throttle":

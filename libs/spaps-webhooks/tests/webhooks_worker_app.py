@@ -38,6 +38,7 @@ def build(db_url: str, *, timeout: float, **overrides: Any) -> Webhooks:
 
 
 def celery_settings(broker_url: str, queue: str) -> JobsSettings:
+    """Celery settings: a Redis broker, keys and queue namespaced by ``queue``."""
     return JobsSettings(
         name="webhooks-tests",
         broker_url=broker_url,
@@ -47,7 +48,7 @@ def celery_settings(broker_url: str, queue: str) -> JobsSettings:
         soft_time_limit=30,
         time_limit=40,
         visibility_timeout=60,
-        transport_options={"polling_interval": 0.05},
+        key_prefix=f"{queue}:",
     )
 
 
