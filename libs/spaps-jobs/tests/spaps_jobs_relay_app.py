@@ -1,0 +1,57 @@
+"""A relay factory for ``python -m spaps_jobs relay --factory spaps_jobs_relay_app:make_relay``.
+
+Configured from environment variables by the relay fault test. Dispatch is slowed down a
+little per message so that a SIGKILL lands in the middle of a batch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry
+from spaps_jobs import (
+    CeleryDispatcher,
+    JobsSettings,
+    Outbox,
+    OutboxMessage,
+    Relay,
+    create_celery_app,
+)
+from sqlalchemy import MetaData, create_engine
+
+
+def make_outbox() -> tuple[MetaData, Outbox]:
+    metadata = MetaData()
+    return metadata, Outbox(metadata)
+
+
+def make_relay() -> Relay:
+    app = create_celery_app(
+        JobsSettings(
+            broker_url=os.environ["SPAPS_TEST_BROKER"],
+            result_backend=None,
+            default_queue=os.environ["SPAPS_TEST_QUEUE"],
+            key_prefix=os.environ["SPAPS_TEST_KEY_PREFIX"],
+            dead_letter_url=None,
+        ),
+        registry=CollectorRegistry(),
+    )
+    dispatcher = CeleryDispatcher(app, routes={"order.placed": "t.consume"})
+    delay = float(os.environ.get("SPAPS_TEST_DISPATCH_DELAY", "0.002"))
+
+    def slow_dispatch(messages: Sequence[OutboxMessage]) -> None:
+        for message in messages:
+            dispatcher([message])
+            time.sleep(delay)
+
+    _, outbox = make_outbox()
+    engine = create_engine(os.environ["SPAPS_TEST_OUTBOX_DB"])
+    return Relay(
+        outbox,
+        engine,
+        slow_dispatch,
+        batch_size=int(os.environ.get("SPAPS_TEST_BATCH", "25")),
+        poll_interval=0.05,
+    )
