@@ -129,7 +129,12 @@ async def test_tenant_a_cannot_touch_tenant_b_by_id(client: httpx.AsyncClient) -
     a_id = mine.json()["id"]
 
     missing_id = b_id + a_id + 100
-    for method, kwargs in (("GET", {}), ("PUT", {"json": {"body": "pwned"}}), ("DELETE", {})):
+    attempts: list[tuple[str, dict[str, Any]]] = [
+        ("GET", {}),
+        ("PUT", {"json": {"body": "pwned"}}),
+        ("DELETE", {}),
+    ]
+    for method, kwargs in attempts:
         foreign = await client.request(method, f"/notes/{b_id}", headers=auth("token-a"), **kwargs)
         absent = await client.request(
             method, f"/notes/{missing_id}", headers=auth("token-a"), **kwargs

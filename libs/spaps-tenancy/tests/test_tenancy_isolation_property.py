@@ -95,8 +95,8 @@ def _run_op(session: Session, orm: SimpleNamespace, tenant: str, op: tuple[str, 
             assert found.tenant_id == tenant
             assert all(note.tenant_id == tenant for note in found.notes)
     elif kind == "get":
-        found = session.get(patient, arg)
-        assert found is None or found.tenant_id == tenant
+        got = session.get(patient, arg)
+        assert got is None or got.tenant_id == tenant
     elif kind == "count":
         counted = session.scalar(
             select(func.count()).select_from(patient).where(patient.score >= arg)

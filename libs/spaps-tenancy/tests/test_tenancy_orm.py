@@ -107,9 +107,9 @@ def test_bulk_update_and_delete_touch_only_current_tenant(
     seed(make_session, orm)
     with tenant_context("acme"), make_session() as session:
         changed = session.execute(update(orm.Patient).values(score=orm.Patient.score + 100))
-        assert changed.rowcount == 2
+        assert changed.rowcount == 2  # type: ignore[attr-defined]  # a CursorResult at runtime
         removed = session.execute(delete(orm.Note))
-        assert removed.rowcount == 2
+        assert removed.rowcount == 2  # type: ignore[attr-defined]  # as above
         session.commit()
     with tenant_context("zeta"), make_session() as session:
         assert sorted(session.scalars(select(orm.Patient.score))) == [0, 1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 
 import httpx
@@ -167,7 +167,7 @@ def test_rate_limit_key_from_context_or_resolver() -> None:
         assert key(scope) == "tenant:acme"
 
     class RequestLike:
-        def __init__(self, scope: dict[str, object]) -> None:
+        def __init__(self, scope: Mapping[str, object]) -> None:
             self.scope = scope
 
     assert key(RequestLike(scope)) == "tenant:zeta"

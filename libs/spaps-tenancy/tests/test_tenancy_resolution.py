@@ -114,7 +114,7 @@ async def test_tenant_context_is_per_task() -> None:
             await asyncio.sleep(0.01)
             return current_tenant()
 
-    assert await asyncio.gather(worker("a"), worker("b")) == ["a", "b"]
+    assert list(await asyncio.gather(worker("a"), worker("b"))) == ["a", "b"]
 
 
 async def whoami(request: Request) -> JSONResponse:

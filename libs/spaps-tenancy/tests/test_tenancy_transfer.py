@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from alembic.migration import MigrationContext
@@ -116,7 +117,7 @@ def fill(engine: Engine, models: ModuleType, tenants: tuple[str, ...] = ("acme",
             connection.execute(models.Sample.__table__.insert(), samples)
 
 
-def dump(engine: Engine, metadata: MetaData) -> dict[str, list[tuple[object, ...]]]:
+def dump(engine: Engine, metadata: MetaData) -> dict[str, list[Any]]:
     with engine.connect() as connection:
         return {
             t.name: sorted(connection.execute(select(t)).all(), key=lambda row: str(row[0]))
