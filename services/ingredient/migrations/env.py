@@ -10,7 +10,7 @@ import asyncio
 
 from alembic import context
 from ingredient.catalog import models  # noqa: F401 -- registers the tables on the metadata
-from ingredient.db import Base, create_engine
+from ingredient.db import Base, engine_for
 from sqlalchemy import Connection
 
 target_metadata = Base.metadata
@@ -28,12 +28,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url") or "")
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_run)
-    finally:
-        await engine.dispose()
+    url = context.config.get_main_option("sqlalchemy.url") or ""
+    async with engine_for(url) as engine, engine.begin() as connection:
+        await connection.run_sync(_run)
 
 
 connection = context.config.attributes.get("connection")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -55,7 +56,7 @@ def make_client() -> ClientFactory:
 
     @asynccontextmanager
     async def factory(**settings: object) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(Settings(**settings))  # type: ignore[arg-type] # test keyword settings
+        app = create_app(Settings(**settings), log_stream=io.StringIO())  # type: ignore[arg-type] # test keyword settings
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://ingredient") as c:

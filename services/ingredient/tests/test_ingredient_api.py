@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
 import httpx
 import pytest
+
+ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 PROBLEM = "application/problem+json"
 
@@ -140,12 +145,30 @@ async def test_invalid_parameters_are_a_422_problem(client: httpx.AsyncClient) -
     response = await client.get("/v1/ingredients", params={"offset": -1})
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
-    assert response.json()["errors"][0]["loc"] == ["query", "offset"]
+    assert response.json()["code"] == "ops.validation_failed"
+    assert response.json()["errors"][0]["field"] == "query.offset"
 
 
 async def test_health_probes(client: httpx.AsyncClient) -> None:
     assert (await client.get("/health/live")).json() == {"status": "ok"}
-    assert (await client.get("/health/ready")).json() == {"status": "ok"}
+    ready = await client.get("/health/ready")
+    assert ready.json() == {"status": "ok", "checks": ["database", "migrations"]}
+
+
+async def test_readiness_fails_while_migrations_are_pending(
+    database_url: str, make_client: ClientFactory
+) -> None:
+    async with make_client(database_url=database_url) as client:
+        response = await client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["failing_checks"] == ["migrations"]
+
+
+async def test_request_ids_and_metrics(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/minerals", headers={"X-Request-ID": "req-12345"})
+    assert response.headers["x-request-id"] == "req-12345"
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/v1/minerals"' in metrics
 
 
 @pytest.mark.parametrize("query", ["rice:*", "x & y | !z", "don't", "(crab)", "Kumbh'", "über"])

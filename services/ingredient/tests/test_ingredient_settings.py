@@ -8,6 +8,7 @@ import pytest
 from ingredient import Settings, create_app
 from ingredient.settings import DEFAULT_DATABASE_URL
 from pydantic import ValidationError
+from spaps_ops import InsecureSettingsError, get_ops
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +55,12 @@ def test_unsupported_urls_are_rejected(url: str) -> None:
 
 
 def test_two_apps_with_different_settings_coexist() -> None:
-    one = create_app(Settings(page_size_max=5))
-    two = create_app(Settings(page_size_max=50))
-    assert one.state.settings.page_size_max == 5
-    assert two.state.settings.page_size_max == 50
+    one = create_app(Settings(page_size_max=5), configure_logging=False)
+    two = create_app(Settings(page_size_max=50), configure_logging=False)
+    assert get_ops(one).settings.page_size_max == 5  # type: ignore[attr-defined] # our subclass
+    assert get_ops(two).settings.page_size_max == 50  # type: ignore[attr-defined] # our subclass
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(InsecureSettingsError, match="secret_key"):
+        create_app(Settings(environment="production"), configure_logging=False)

