@@ -1,0 +1,109 @@
+"""In-process figures: memory-store decisions/s, and RedisStore vs a bare EVALSHA loop.
+
+* Memory: decisions per second of ``MemoryStore.decide`` (one limit, 1,000 keys) and
+  of a full ``Policy.check`` (key function + limiter + store), one core.
+* Redis: decisions per second through ``RedisStore.decide`` against a bare redis-py
+  ``evalsha`` loop running the very same script with the same arguments and the same
+  concurrency; target ratio >= 0.8.
+
+Usage: ``python bench/ratelimit/bench_decisions.py [--redis-url URL] [--seconds 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+
+from redis.asyncio import Redis
+
+from spaps_ratelimit import Limit, MemoryStore, Policy, RateLimiter, RedisStore
+from spaps_ratelimit._redis import LUA  # the same script, for the bare baseline
+
+HIGH = Limit.per_hour(1_000_000_000)
+
+
+async def memory_figures(seconds: float) -> None:
+    store = MemoryStore()
+    keys = [[f"client-{i}"] for i in range(1000)]
+    limits = [HIGH]
+    done, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for key in keys:
+            await store.decide(key, limits)
+        done += len(keys)
+    print(f"memory store decide          {done / seconds:>12,.0f} decisions/s")
+
+    limiter, policy = RateLimiter(store), Policy(HIGH)
+    scopes = [{"type": "http", "client": (f"10.0.{i // 256}.{i % 256}", 1), "headers": []}
+              for i in range(1000)]  # fmt: skip
+    done, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for scope in scopes:
+            await policy.check(limiter, scope)
+        done += len(scopes)
+    print(f"memory policy check          {done / seconds:>12,.0f} decisions/s")
+
+
+async def measure(call, concurrency: int, seconds: float) -> float:  # type: ignore[no-untyped-def]
+    count = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal count
+        while time.perf_counter() < deadline:
+            await call()
+            count += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return count / seconds
+
+
+async def redis_figures(url: str, seconds: float, concurrency: int) -> None:
+    prefix = f"bench:decisions:{uuid.uuid4().hex[:8]}:"
+    client = Redis.from_url(url)
+    store = RedisStore(client, prefix=prefix)
+    sha = await client.script_load(LUA)
+    key, limits = ["k"], [HIGH]
+    bare_args = [prefix + "bare", "", HIGH.interval_us, HIGH.tolerance_us]
+
+    async def bare() -> object:
+        return await client.evalsha(sha, 1, *bare_args)
+
+    async def spaps() -> object:
+        return await store.decide(key, limits)
+
+    try:
+        await measure(bare, concurrency, 0.5)  # warm the pool
+        results: dict[str, list[float]] = {"bare": [], "spaps": []}
+        for _ in range(3):  # interleaved rounds against outside load
+            results["bare"].append(await measure(bare, concurrency, seconds))
+            results["spaps"].append(await measure(spaps, concurrency, seconds))
+        best = {name: max(values) for name, values in results.items()}
+        print(f"bare redis-py EVALSHA loop   {best['bare']:>12,.0f} calls/s (c={concurrency})")
+        print(f"RedisStore.decide            {best['spaps']:>12,.0f} decisions/s")
+        ratio = best["spaps"] / best["bare"]
+        print(f"RedisStore / bare EVALSHA    {ratio:>12.2f}x  target >= 0.8: "
+              + ("met" if ratio >= 0.8 else "MISSED"))  # fmt: skip
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    asyncio.run(memory_figures(args.seconds))
+    asyncio.run(redis_figures(args.redis_url, args.seconds, args.concurrency))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
