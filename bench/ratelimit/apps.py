@@ -13,6 +13,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
+from fastapi_limiter.depends import RateLimiter as FLRateLimiter
+from pyrate_limiter import Duration, Limiter, Rate, RedisBucket
+from redis.asyncio import Redis
+from slowapi import Limiter as SlowLimiter
+from slowapi import _rate_limit_exceeded_handler
+from slowapi.errors import RateLimitExceeded
+from slowapi.util import get_remote_address
+from spaps_ratelimit import (
+    Limit,
+    MemoryStore,
+    Policy,
+    RateLimiter,
+    RateLimitMiddleware,
+    RedisStore,
+)
+from spaps_ratelimit.integration import setup
 
 HIGH = 1_000_000_000  # requests per hour: never reached in a benchmark run
 
@@ -36,16 +52,10 @@ def unlimited() -> FastAPI:
 
 
 def _spaps(store_kind: str) -> FastAPI:
-    from spaps_ratelimit import Limit, MemoryStore, Policy, RateLimiter, RateLimitMiddleware
-    from spaps_ratelimit.integration import setup
-
-    store = MemoryStore() if store_kind == "memory" else None
-    if store is None:
-        from spaps_ratelimit import RedisStore
-
-        limiter = RateLimiter(RedisStore.from_url(_redis_url(), prefix=_prefix()))
+    if store_kind == "memory":
+        limiter = RateLimiter(MemoryStore())
     else:
-        limiter = RateLimiter(store)
+        limiter = RateLimiter(RedisStore.from_url(_redis_url(), prefix=_prefix()))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,11 +83,10 @@ def spaps_redis() -> FastAPI:
 
 
 def _slowapi(storage_uri: str) -> FastAPI:
-    from slowapi import Limiter, _rate_limit_exceeded_handler
-    from slowapi.errors import RateLimitExceeded
-    from slowapi.util import get_remote_address
 
-    limiter = Limiter(key_func=get_remote_address, storage_uri=storage_uri, key_prefix=_prefix())
+    limiter = SlowLimiter(
+        key_func=get_remote_address, storage_uri=storage_uri, key_prefix=_prefix()
+    )
     app = FastAPI()
     app.state.limiter = limiter
     app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)  # type: ignore[arg-type]
@@ -99,9 +108,6 @@ def slowapi_redis() -> FastAPI:
 
 
 def fastapi_limiter_redis() -> FastAPI:
-    from fastapi_limiter.depends import RateLimiter as FLRateLimiter
-    from pyrate_limiter import Duration, Limiter, Rate, RedisBucket
-    from redis.asyncio import Redis
 
     dependency = FLRateLimiter(limiter=None)  # type: ignore[arg-type]  # set at startup
 

@@ -18,7 +18,6 @@ import time
 import uuid
 
 from redis.asyncio import Redis
-
 from spaps_ratelimit import Limit, MemoryStore, Policy, RateLimiter, RedisStore
 from spaps_ratelimit._redis import LUA  # the same script, for the bare baseline
 

@@ -24,6 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
+import redis
+
 HERE = Path(__file__).resolve().parent
 CASES = [
     "unlimited",
@@ -92,8 +94,6 @@ def run_case(case: str, seconds: float, connections: int, env: dict[str, str]) -
 
 
 def cleanup(redis_url: str, prefix: str) -> None:
-    import redis
-
     client = redis.Redis.from_url(redis_url)
     keys = list(client.scan_iter(match=prefix + "*", count=1000))
     if keys:
@@ -142,8 +142,10 @@ def main() -> int:
         ("spaps redis / unlimited", rps["spaps_redis"] / rps["unlimited"], None),
     ]  # fmt: skip
     for label, ratio, target in ratios:
-        verdict = "" if target is None else f"  target >= {target}: " + (
-            "met" if ratio >= target else "MISSED"
+        verdict = (
+            ""
+            if target is None
+            else f"  target >= {target}: " + ("met" if ratio >= target else "MISSED")
         )
         print(f"{label:<38} {ratio:5.2f}x{verdict}")
     return 0
