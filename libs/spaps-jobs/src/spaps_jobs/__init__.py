@@ -24,6 +24,7 @@ from ._errors import (
     ScheduleError,
     SpapsJobsError,
 )
+from ._idempotency import CallerFunc, IdempotencyMiddleware, authorization_caller
 from ._inbox import Inbox, message_id_of
 from ._metrics import TaskMetrics
 from ._outbox import Outbox, OutboxMessage
@@ -38,6 +39,7 @@ __all__ = [
     "AsyncRedisDedupeStore",
     "AsyncSqlDedupeStore",
     "BrokerUnavailableError",
+    "CallerFunc",
     "CeleryDispatcher",
     "DeadLetter",
     "DeadLetterNotFoundError",
@@ -50,6 +52,7 @@ __all__ = [
     "IdempotencyKeyInvalidError",
     "IdempotencyKeyMismatchError",
     "IdempotencyKeyMissingError",
+    "IdempotencyMiddleware",
     "Inbox",
     "JobTask",
     "JobsCelery",
@@ -68,6 +71,7 @@ __all__ = [
     "SqlDedupeStore",
     "TOPIC_HEADER",
     "TaskMetrics",
+    "authorization_caller",
     "backoff_delay",
     "create_celery_app",
     "current_request_id",
