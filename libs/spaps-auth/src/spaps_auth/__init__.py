@@ -21,6 +21,7 @@ from ._access import (
 from ._apikeys import ApiKey, ApiKeyManager, CreatedApiKey
 from ._audit import AuditEntry, AuditLog, AuditVerification
 from ._authenticator import Authenticator, parse_bearer
+from ._cookies import CookieSigner
 from ._errors import (
     AccountLockedError,
     AuthenticationError,
@@ -44,12 +45,21 @@ from ._errors import (
 )
 from ._jwks import JWKSClient
 from ._keys import JsonWebKey, KeySet
+from ._lockout import DatabaseLockoutStore, Lockout, LockoutStore
+from ._login import PasswordLogin
+from ._magic_link import MagicLinkManager
+from ._mail import MailMessage, MailSender, RecordingMailSender
+from ._orgs import Invitation, Membership, Organisation, OrganisationManager, Team
 from ._passwords import PasswordHasher
 from ._policy import BreachedPasswordChecker, PasswordPolicy
+from ._redis_lockout import RedisLockoutStore
 from ._revocation import RevocationList
 from ._sessions import SessionInfo, SessionManager, TokenPair
+from ._siwe import SiweMessage
 from ._tables import create_tables, include_tables, metadata
-from ._tokens import KeyResolver, TokenClaims, TokenIssuer, TokenVerifier
+from ._tokens import KeyResolver, RevocationChecker, TokenClaims, TokenIssuer, TokenVerifier
+from ._totp import TotpEnrolment, TotpManager
+from ._wallet import WalletSignIn
 
 __version__ = "0.1.0"
 
@@ -64,7 +74,9 @@ __all__ = [
     "Authenticator",
     "BreachCheckUnavailableError",
     "BreachedPasswordChecker",
+    "CookieSigner",
     "CreatedApiKey",
+    "DatabaseLockoutStore",
     "InvalidApiKeyError",
     "InvalidCredentialsError",
     "InvalidInvitationError",
@@ -72,30 +84,48 @@ __all__ = [
     "InvalidOtpError",
     "InvalidSignatureError",
     "InvalidTokenError",
+    "Invitation",
     "JWKSClient",
     "JsonWebKey",
     "KeyResolver",
     "KeySet",
     "KeysUnavailableError",
+    "Lockout",
+    "LockoutStore",
+    "MagicLinkManager",
+    "MailMessage",
+    "MailSender",
+    "Membership",
     "NotFoundError",
+    "Organisation",
+    "OrganisationManager",
     "PasswordHasher",
+    "PasswordLogin",
     "PasswordPolicy",
     "PasswordPolicyError",
     "PermissionDeniedError",
     "PermissionRegistry",
     "Predicate",
     "Principal",
+    "RecordingMailSender",
+    "RedisLockoutStore",
     "RefreshTokenReusedError",
+    "RevocationChecker",
     "RevocationList",
     "SessionInfo",
     "SessionManager",
+    "SiweMessage",
     "SpapsAuthError",
+    "Team",
     "TokenClaims",
     "TokenExpiredError",
     "TokenIssuer",
     "TokenPair",
     "TokenRevokedError",
     "TokenVerifier",
+    "TotpEnrolment",
+    "TotpManager",
+    "WalletSignIn",
     "WalletSignInError",
     "__version__",
     "all_of",

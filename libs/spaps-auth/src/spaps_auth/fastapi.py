@@ -24,7 +24,13 @@ from pydantic import BaseModel
 from ._access import Predicate, Principal, authorize
 from ._apikeys import ApiKeyManager
 from ._authenticator import Authenticator
-from ._errors import AuthenticationError, PermissionDeniedError, SpapsAuthError
+from ._cookies import CookieSigner
+from ._errors import (
+    AuthenticationError,
+    InvalidSignatureError,
+    PermissionDeniedError,
+    SpapsAuthError,
+)
 from ._keys import KeySet
 from ._sessions import SessionManager
 
@@ -39,9 +45,11 @@ __all__ = [
     "install_error_handlers",
     "jwks_router",
     "problem_response",
+    "read_signed_cookie",
     "require_access",
     "require_permissions",
     "require_roles",
+    "set_signed_cookie",
     "setup_auth",
 ]
 
@@ -177,6 +185,55 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(exc)
 
     app.add_exception_handler(SpapsAuthError, handler)
+
+
+def set_signed_cookie(
+    response: Response,
+    signer: CookieSigner,
+    name: str,
+    value: str,
+    *,
+    secure: bool = True,
+    httponly: bool = True,
+    samesite: str = "lax",
+    path: str = "/",
+) -> None:
+    """Set cookie ``name`` to ``value`` signed by ``signer`` (``Max-Age`` = its max age).
+
+    Args:
+        response: The response to add the ``Set-Cookie`` header to.
+        signer: The cookie signer.
+        name: Cookie name.
+        value: Plain value to sign.
+        secure: ``Secure`` attribute (keep on outside local development).
+        httponly: ``HttpOnly`` attribute.
+        samesite: ``SameSite`` attribute: ``"lax"``, ``"strict"`` or ``"none"``.
+        path: ``Path`` attribute.
+    """
+    if samesite not in ("lax", "strict", "none"):
+        raise ValueError("samesite must be 'lax', 'strict' or 'none'")
+    response.set_cookie(
+        name,
+        signer.sign(value),
+        max_age=int(signer.max_age),
+        secure=secure,
+        httponly=httponly,
+        samesite=samesite,  # type: ignore[arg-type]  # validated above
+        path=path,
+    )
+
+
+def read_signed_cookie(request: Request, signer: CookieSigner, name: str) -> str | None:
+    """The verified value of cookie ``name``; ``None`` when absent, tampered or expired
+    (a bad cookie is treated like no cookie).
+    """
+    raw = request.cookies.get(name)
+    if raw is None:
+        return None
+    try:
+        return signer.unsign(raw)
+    except InvalidSignatureError:
+        return None
 
 
 def jwks_router(

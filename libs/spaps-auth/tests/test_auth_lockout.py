@@ -1,0 +1,147 @@
+"""Lockout per account and per client, escalating cooldown, DB and Redis stores, login."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis.asyncio as redis_asyncio
+from spaps_auth import (
+    AccountLockedError,
+    DatabaseLockoutStore,
+    InvalidCredentialsError,
+    Lockout,
+    LockoutStore,
+    PasswordHasher,
+    PasswordLogin,
+    RedisLockoutStore,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def _exercise(store: LockoutStore) -> None:
+    clock = Clock()
+    lockout = Lockout(
+        store,
+        account_threshold=3,
+        client_threshold=100,
+        base_cooldown=timedelta(seconds=30),
+        clock=clock,
+    )
+    for _ in range(2):
+        await lockout.record_failure("Alice@example.com", "10.0.0.1")
+    await lockout.check("alice@example.com", "10.0.0.1")  # 2 < 3: still open
+    await lockout.record_failure("alice@example.com", "10.0.0.1")
+    with pytest.raises(AccountLockedError) as info:
+        await lockout.check("ALICE@example.com", "10.0.0.9")  # account lock, any client
+    assert 29 <= info.value.retry_after <= 31
+    assert info.value.headers == {"Retry-After": str(info.value.retry_after)}
+    clock.now += timedelta(seconds=31)
+    await lockout.check("alice@example.com")
+    await lockout.record_failure("alice@example.com")  # 4th failure: cooldown doubles
+    with pytest.raises(AccountLockedError) as info:
+        await lockout.check("alice@example.com")
+    assert 59 <= info.value.retry_after <= 61
+    clock.now += timedelta(seconds=61)
+    await lockout.record_success("alice@example.com")
+    await lockout.record_failure("alice@example.com")
+    await lockout.check("alice@example.com")  # counter was reset by the success
+
+
+async def test_database_store_escalates_and_resets(engine: AsyncEngine) -> None:
+    await _exercise(DatabaseLockoutStore(engine))
+
+
+@pytest.mark.postgres
+async def test_database_store_on_postgres(pg_engine: AsyncEngine) -> None:
+    await _exercise(DatabaseLockoutStore(pg_engine))
+
+
+@pytest.fixture
+async def redis_store(redis_url: str, unique_name: str) -> AsyncIterator[RedisLockoutStore]:
+    client = redis_asyncio.Redis.from_url(redis_url)
+    yield RedisLockoutStore(client, prefix=unique_name + ":")
+    keys = [k async for k in client.scan_iter(unique_name + ":*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_store(redis_store: RedisLockoutStore) -> None:
+    lockout = Lockout(redis_store, account_threshold=2, base_cooldown=timedelta(seconds=30))
+    await lockout.record_failure("bob")
+    await lockout.check("bob")
+    await lockout.record_failure("bob")
+    with pytest.raises(AccountLockedError):
+        await lockout.check("bob")
+    await lockout.record_success("bob")
+    await lockout.check("bob")
+
+
+async def test_client_lock_spans_accounts(engine: AsyncEngine) -> None:
+    lockout = Lockout(DatabaseLockoutStore(engine), account_threshold=100, client_threshold=3)
+    for i in range(3):
+        await lockout.record_failure(f"user{i}", "203.0.113.7")
+    with pytest.raises(AccountLockedError):
+        await lockout.check("someone-new", "203.0.113.7")
+    await lockout.check("someone-new", "198.51.100.1")
+
+
+async def test_failures_older_than_window_are_forgotten(engine: AsyncEngine) -> None:
+    clock = Clock()
+    lockout = Lockout(
+        DatabaseLockoutStore(engine), account_threshold=2, window=timedelta(minutes=10), clock=clock
+    )
+    await lockout.record_failure("carol")
+    clock.now += timedelta(minutes=11)
+    await lockout.record_failure("carol")
+    await lockout.check("carol")
+
+
+def test_cooldown_is_capped(engine: AsyncEngine) -> None:
+    lockout = Lockout(
+        DatabaseLockoutStore(engine),
+        base_cooldown=timedelta(seconds=30),
+        max_cooldown=timedelta(minutes=5),
+    )
+    assert lockout.cooldown(4, 5) is None
+    assert lockout.cooldown(5, 5) == timedelta(seconds=30)
+    assert lockout.cooldown(7, 5) == timedelta(seconds=120)
+    assert lockout.cooldown(500, 5) == timedelta(minutes=5)
+    with pytest.raises(ValueError, match="threshold"):
+        Lockout(DatabaseLockoutStore(engine), account_threshold=0)
+
+
+async def test_password_login_flow(engine: AsyncEngine) -> None:
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024)
+    login = PasswordLogin(
+        hasher=hasher, lockout=Lockout(DatabaseLockoutStore(engine), account_threshold=2)
+    )
+    stored = await hasher.hash("right-password")
+    assert await login.verify("dave", "right-password", stored) is None
+    with pytest.raises(InvalidCredentialsError):
+        await login.verify("dave", "wrong", stored)
+    with pytest.raises(InvalidCredentialsError):
+        await login.verify("nobody", "whatever", None)  # unknown user: same error
+    with pytest.raises(InvalidCredentialsError):
+        await login.verify("dave", "wrong", stored)
+    with pytest.raises(AccountLockedError):
+        await login.verify("dave", "right-password", stored)  # locked even with the right one
+
+
+async def test_password_login_returns_rehash(engine: AsyncEngine) -> None:
+    old = await PasswordHasher(time_cost=1, memory_cost=1024).hash("pw-long-enough")
+    login = PasswordLogin(hasher=PasswordHasher(time_cost=1, memory_cost=2048))
+    new_hash = await login.verify("erin", "pw-long-enough", old)
+    assert new_hash is not None
+    assert "m=2048" in new_hash
