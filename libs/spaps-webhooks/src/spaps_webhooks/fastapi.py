@@ -1,6 +1,5 @@
 """FastAPI integration: the receiver dependency, the endpoints router, error rendering."""
-
-from __future__ import annotations
+# No "from __future__ import annotations": FastAPI must resolve the local Owner alias.
 
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta

@@ -1,0 +1,101 @@
+"""The public surface and the README example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import spaps_webhooks
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def test_public_names_are_pinned() -> None:
+    assert spaps_webhooks.__all__ == [
+        "Attempt",
+        "AttemptOutcome",
+        "CheckedURL",
+        "DEFAULT_DELAYS",
+        "DELIVER_TASK",
+        "Deliverer",
+        "Delivery",
+        "DeliveryHistory",
+        "ENDPOINT_DISABLED_EVENT",
+        "Endpoint",
+        "EndpointDisabledHook",
+        "EndpointDisabledV1",
+        "EndpointNotFoundError",
+        "EndpointService",
+        "EndpointWithSecret",
+        "Enqueue",
+        "EventRegistry",
+        "EventSchema",
+        "FAN_OUT_TOPIC",
+        "FireResult",
+        "GuardedTransport",
+        "InvalidPayloadError",
+        "MemoryReplayGuard",
+        "MessageNotFoundError",
+        "ReplayGuard",
+        "Resolver",
+        "RetrySchedule",
+        "SWEEP_TASK",
+        "SpapsWebhooksError",
+        "TEST_EVENT",
+        "UNSET",
+        "URLGuard",
+        "UnknownEventTypeError",
+        "UnsafeURLError",
+        "VerifiedWebhook",
+        "WebhookDuplicateError",
+        "WebhookHeaderError",
+        "WebhookReceiver",
+        "WebhookSecret",
+        "WebhookSignatureError",
+        "WebhookTables",
+        "WebhookTasks",
+        "WebhookTestV1",
+        "WebhookTimestampError",
+        "WebhookVerificationError",
+        "WebhookVerifier",
+        "Webhooks",
+        "create_delivery_client",
+        "forbidden_reason",
+        "make_body",
+        "parse_event_type",
+        "parse_retry_after",
+        "register_tasks",
+        "sign",
+        "sign_headers",
+        "system_resolver",
+    ]
+    assert spaps_webhooks.__all__ == sorted(spaps_webhooks.__all__)
+    for name in spaps_webhooks.__all__:
+        assert hasattr(spaps_webhooks, name)
+
+
+def test_errors_share_one_root_with_unique_codes() -> None:
+    errors = [
+        getattr(spaps_webhooks, n)
+        for n in spaps_webhooks.__all__
+        if isinstance(getattr(spaps_webhooks, n), type)
+        and issubclass(getattr(spaps_webhooks, n), Exception)
+    ]
+    assert all(issubclass(e, spaps_webhooks.SpapsWebhooksError) for e in errors)
+    codes = [e.code for e in errors]
+    assert len(codes) == len(set(codes))
+    assert all(code.startswith("webhooks.") for code in codes)
+
+
+def test_readme_example_runs(tmp_path: Path, monkeypatch: object) -> None:
+    text = README.read_text()
+    match = re.search(r"```python\n(.*?)```", text, re.S)
+    assert match is not None
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        exec(compile(match.group(1), str(README), "exec"), {"__name__": "readme"})  # noqa: S102 -- running our own README
+    finally:
+        os.chdir(cwd)
