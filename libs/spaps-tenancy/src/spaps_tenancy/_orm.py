@@ -2,12 +2,12 @@
 
 ``install_tenant_filter(target)`` adds two session event listeners:
 
-* ``do_orm_execute`` adds ``with_loader_criteria(TenantScoped, tenant_id == current)``
+* ``do_orm_execute`` adds ``with_loader_criteria(TenantScoped, tenant_id == :tenant)``
   to every ORM SELECT, UPDATE and DELETE, so the filter reaches joins, aliased entities,
-  relationship loads (lazy, joined, selectin) and bulk ``update()``/``delete()``. With no
-  tenant set it adds a criterion whose bound value raises at execution time: a statement
-  that touches any tenant-scoped table fails with :class:`TenantContextError`, while a
-  statement on global tables only runs normally.
+  relationship loads (lazy, joined, selectin) and bulk ``update()``/``delete()``. The
+  bound value is read from the tenant context when the statement executes; with no
+  tenant set, computing it raises :class:`TenantContextError`, so a statement touching
+  any tenant-scoped table fails while a statement on global tables runs normally.
 * ``before_flush`` stamps new tenant-scoped rows with the current tenant and refuses to
   insert, update or delete a row of another tenant (:class:`CrossTenantWriteError`).
 
@@ -60,26 +60,22 @@ def _raise_no_tenant() -> str:
     )
 
 
-# Rendered only when a statement touches a tenant-scoped table; its value is computed at
-# execution time, which is where the missing tenant is reported.
-_NO_TENANT_PARAM = bindparam("spaps_no_tenant", callable_=_raise_no_tenant, type_=String())
-_NO_TENANT_CRITERIA = with_loader_criteria(
+def _tenant_value() -> str:
+    tenant_id = get_tenant()
+    return _raise_no_tenant() if tenant_id is None else tenant_id
+
+
+# One criteria object for every statement: its bound value is computed from the tenant
+# context each time a statement executes, so the compiled SQL and its cache key never
+# change (no per-query lambda analysis), and a statement touching a tenant-scoped table
+# with no tenant set fails at execution. Statements on global tables never render it.
+_TENANT_PARAM = bindparam("spaps_tenant_id", callable_=_tenant_value, type_=String())
+_TENANT_CRITERIA = with_loader_criteria(
     TenantScoped,
-    lambda cls: cls.tenant_id == _NO_TENANT_PARAM,
+    lambda cls: cls.tenant_id == _TENANT_PARAM,
     include_aliases=True,
     propagate_to_loaders=True,
 )
-
-
-def _tenant_criteria(tenant_id: str) -> Any:
-    # The lambda's closure variable becomes a bound parameter: one cached SQL string for
-    # every tenant.
-    return with_loader_criteria(
-        TenantScoped,
-        lambda cls: cls.tenant_id == tenant_id,
-        include_aliases=True,
-        propagate_to_loaders=True,
-    )
 
 
 def _on_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
@@ -89,14 +85,13 @@ def _on_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
     # primary key; it cannot reach another tenant's row.
     if state.is_column_load or bypass_active():
         return None
-    tenant_id = get_tenant()
-    if tenant_id is not None:
-        state.statement = state.statement.options(_tenant_criteria(tenant_id))
+    state.statement = state.statement.options(_TENANT_CRITERIA)
+    if get_tenant() is not None:
         return None
-    state.statement = state.statement.options(_NO_TENANT_CRITERIA)
     try:
         return state.invoke_statement()
     except StatementError as exc:
+        # Unwrap the error raised while computing the bound value.
         if isinstance(exc.orig, TenantContextError):
             raise exc.orig from None
         raise
