@@ -12,14 +12,28 @@ run both against one reference model.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from math import floor
 
 from ._decision import Decision, LimitState
 from ._limit import Limit
 
 # Float noise must not turn "exactly one request left" into zero.
 _EPSILON = 1e-6
+
+
+def decide_one(now: float, stored: float | None, limit: Limit) -> tuple[Decision, float | None]:
+    """:func:`decide` for a single limit: the common case, kept cheap."""
+    tat = now if stored is None or stored < now else stored
+    interval = limit.interval_us
+    new_tat = tat + interval
+    allow_at = new_tat - limit.tolerance_us
+    if now >= allow_at:
+        remaining = floor((now - allow_at) / interval + _EPSILON)
+        state = LimitState(limit, True, remaining, (new_tat - now) / 1e6, 0.0)
+        return Decision(True, (state,)), new_tat
+    state = LimitState(limit, False, 0, (tat - now) / 1e6, (allow_at - now) / 1e6)
+    return Decision(False, (state,)), None
 
 
 def decide(
@@ -36,6 +50,9 @@ def decide(
         The decision, and the new TATs to store (``None`` when the request is rejected
         and nothing must be written). A TAT may be dropped once ``now`` passes it.
     """
+    if len(limits) == 1:
+        decision, new_tat = decide_one(now, tats[0], limits[0])
+        return decision, None if new_tat is None else [new_tat]
     admitted_all = True
     new_tats: list[float] = []
     raw: list[tuple[Limit, float, float, float]] = []
@@ -49,11 +66,11 @@ def decide(
     states = []
     for limit, tat, new_tat, allow_at in raw:
         if admitted_all:
-            remaining = math.floor((now - allow_at) / limit.interval_us + _EPSILON)
+            remaining = floor((now - allow_at) / limit.interval_us + _EPSILON)
             states.append(LimitState(limit, True, remaining, (new_tat - now) / 1e6, 0.0))
         elif now >= allow_at:
             # Admissible by itself, but another limit rejected: report it unconsumed.
-            remaining = math.floor((now - allow_at) / limit.interval_us + _EPSILON) + 1
+            remaining = floor((now - allow_at) / limit.interval_us + _EPSILON) + 1
             states.append(LimitState(limit, True, remaining, (tat - now) / 1e6, 0.0))
         else:
             retry = (allow_at - now) / 1e6

@@ -13,9 +13,8 @@ the vendor parameter ``spaps-burst``. ``r`` is what the client may send right no
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from math import ceil
 
 from starlette.types import Send
 
@@ -24,23 +23,15 @@ from ._errors import SpapsRatelimitError
 from ._limit import Limit
 
 
-@lru_cache(maxsize=512)
-def policy_field(limits: tuple[Limit, ...]) -> str:
+def policy_field(limits: Iterable[Limit]) -> str:
     """The ``RateLimit-Policy`` value for ``limits``."""
-    items = []
-    for limit in limits:
-        item = f'"{limit.name}";q={limit.count};w={limit.period}'
-        if limit.burst != limit.count:
-            item += f";spaps-burst={limit.burst}"
-        items.append(item)
-    return ", ".join(items)
+    return ", ".join(limit.header_item for limit in limits)
 
 
 def ratelimit_field(decision: Decision) -> str:
     """The ``RateLimit`` value for ``decision``."""
     return ", ".join(
-        f'"{s.limit.name}";r={s.remaining};t={math.ceil(s.reset_after - 1e-9)}'
-        for s in decision.states
+        f'"{s.limit.name}";r={s.remaining};t={ceil(s.reset_after - 1e-9)}' for s in decision.states
     )
 
 
@@ -49,12 +40,26 @@ def decision_headers(decision: Decision) -> dict[str, str]:
     if not decision.states:
         return {}
     headers = {
-        "RateLimit-Policy": policy_field(tuple(s.limit for s in decision.states)),
+        "RateLimit-Policy": policy_field(s.limit for s in decision.states),
         "RateLimit": ratelimit_field(decision),
     }
     if not decision.allowed:
         headers["Retry-After"] = str(decision.retry_after_seconds)
     return headers
+
+
+def admitted_raw_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    """:func:`decision_headers` of an admitted decision, as ASGI pairs (the hot path)."""
+    states = decision.states
+    if len(states) == 1:
+        s = states[0]
+        limit = s.limit
+        policy = limit.header_item
+        current = f'"{limit.name}";r={s.remaining};t={ceil(s.reset_after - 1e-9)}'
+    else:
+        policy = policy_field(s.limit for s in states)
+        current = ratelimit_field(decision)
+    return [(b"ratelimit-policy", policy.encode()), (b"ratelimit", current.encode())]
 
 
 def raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:

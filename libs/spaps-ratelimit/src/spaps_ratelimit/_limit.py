@@ -41,6 +41,8 @@ class Limit:
     name: str = ""
     interval_us: float = field(init=False, repr=False, compare=False)
     tolerance_us: float = field(init=False, repr=False, compare=False)
+    header_item: str = field(init=False, repr=False, compare=False)
+    id: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for attr in ("count", "period", "burst"):
@@ -64,11 +66,13 @@ class Limit:
         interval = self.period * 1_000_000 / self.count
         object.__setattr__(self, "interval_us", interval)
         object.__setattr__(self, "tolerance_us", interval * self.burst)
-
-    @property
-    def id(self) -> str:
-        """Storage suffix: distinct for distinct rates, so plan changes never share state."""
-        return f"{self.count}/{self.period}/{self.burst}"
+        # This limit's item of the RateLimit-Policy field, built once.
+        item = f'"{self.name}";q={self.count};w={self.period}'
+        if self.burst != self.count:
+            item += f";spaps-burst={self.burst}"
+        object.__setattr__(self, "header_item", item)
+        # Storage suffix: distinct for distinct rates, so plan changes never share state.
+        object.__setattr__(self, "id", f"{self.count}/{self.period}/{self.burst}")
 
     @classmethod
     def per_second(cls, count: int, *, burst: int = 0, name: str = "") -> Limit:

@@ -76,7 +76,7 @@ class RateLimiter:
             RateLimitStoreUnavailable: The store failed and ``fail_open`` is False.
         """
         base = f"{namespace}:{key}:" if namespace else f"{key}:"
-        keys = [base + limit.id for limit in limits]
+        keys = [base + limits[0].id] if len(limits) == 1 else [base + lim.id for lim in limits]
         try:
             decision = await self.store.decide(keys, limits)
         except Exception as exc:  # any store failure is handled by the fail policy

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from ._decision import Decision
-from ._gcra import decide
+from ._gcra import decide, decide_one
 from ._limit import Limit
 from .types import Clock
 
@@ -57,6 +57,16 @@ class MemoryStore:
         """Synchronous :meth:`decide`, for code that is not async."""
         now = self._clock() * 1e6
         tats = self._tats
+        if len(keys) == 1:  # the common case, without the list juggling
+            key = keys[0]
+            one, new_tat = decide_one(now, tats.get(key), limits[0])
+            if new_tat is not None:
+                if key in tats:
+                    tats.move_to_end(key)
+                else:
+                    self._make_room(now)
+                tats[key] = new_tat
+            return one
         stored = [tats.get(key) for key in keys]
         decision, new_tats = decide(now, stored, limits)
         if new_tats is not None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._errors import RateLimitExceeded, RateLimitStoreUnavailable
-from ._headers import decision_headers, raw_headers, send_problem
+from ._headers import admitted_raw_headers, decision_headers, send_problem
 from ._limit import Limit
 from ._limiter import RateLimiter
 from ._policy import Policy
@@ -87,11 +87,11 @@ class RateLimitMiddleware:
         if decision is None or not decision.states:
             await self.app(scope, receive, send)
             return
-        headers = decision_headers(decision)
         if not decision.allowed:
+            headers = decision_headers(decision)
             await send_problem(send, RateLimitExceeded(decision, headers=headers))
             return
-        extra = raw_headers(headers)
+        extra = admitted_raw_headers(decision)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -74,9 +74,12 @@ class Policy:
             RateLimitStoreUnavailable: The store failed and the limiter fails closed.
         """
         key = self.key(scope)
-        if inspect.isawaitable(key):
-            key = await key
-        if key is None:
-            return None
+        if key.__class__ is not str:  # skip the costlier checks for the common case
+            if key is None:
+                return None
+            if inspect.isawaitable(key):
+                key = await key
+                if key is None:
+                    return None
         limits = self.limits if self.overrides is None else await self.limits_for(key)
         return await limiter.hit(key, limits, namespace=self.name)

@@ -129,11 +129,12 @@ class RedisStore:
     async def decide(self, keys: Sequence[str], limits: Sequence[Limit]) -> Decision:
         """Decide one request in one round trip; see :class:`spaps_ratelimit.Store`."""
         prefix = self._prefix
-        args: list[str | float] = ["" if self._clock is None else repr(self._clock() * 1e6)]
+        now = "" if self._clock is None else repr(self._clock() * 1e6)
+        args: list[str | float] = [now]
         for limit in limits:
             args.append(limit.interval_us)
             args.append(limit.tolerance_us)
-        raw = await self._script(keys=[prefix + key for key in keys], args=args)
+        raw = await self._script([prefix + key for key in keys], args)
         states = tuple(
             LimitState(
                 limit,
