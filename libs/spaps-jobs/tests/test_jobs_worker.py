@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 import structlog
+from spaps_jobs import CeleryDispatcher, Outbox, OutboxMessage, Relay
 from spaps_jobs.testing import wait_for
+from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:  # the fixture's class, for annotations only
     from conftest import WorkerFactory
@@ -139,3 +142,36 @@ def test_embedded_broker_runs_jobs_without_any_server(
     result = app.send_task("t.context", args=(str(tmp_path),))
     wait_for((tmp_path / "context.json").exists, timeout=30, what="the task")
     assert json.loads((tmp_path / "context.json").read_text())["task_id"] == result.id
+
+
+@pytest.mark.redis
+def test_outbox_to_worker_end_to_end_with_inbox(
+    redis_workers: WorkerFactory, tmp_path: Path
+) -> None:
+    metadata = MetaData()
+    outbox = Outbox(metadata)
+    engine = create_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
+    metadata.create_all(engine)
+    effects = tmp_path / "effects.txt"
+    with Session(engine) as session, session.begin():
+        ids = [outbox.add(session, "order.placed", {"effects": str(effects)}) for _ in range(5)]
+    app = redis_workers.client_app()
+    dispatcher = CeleryDispatcher(app, routes={"order.placed": "t.consume"})
+    relay = Relay(outbox, engine, dispatcher)
+    assert relay.run_once() == 5
+    # A relay that died before its commit publishes the same batch again.
+    with engine.connect() as conn:
+        rows = conn.execute(select(outbox.table)).all()
+    dispatcher(
+        [OutboxMessage(id=row.message_id, topic=row.topic, payload=row.payload) for row in rows]
+    )
+    redis_workers.start()
+
+    def lines() -> list[str]:
+        return effects.read_text().split() if effects.exists() else []
+
+    wait_for(lambda: len(lines()) >= 5, timeout=30, what="five effects")
+    # Give the five duplicates time to be delivered and absorbed.
+    wait_for(lambda: redis_workers.workers[0].log().count("task.succeeded") >= 10, timeout=30)
+    assert sorted(lines()) == sorted(ids)
+    engine.dispose()

@@ -1,0 +1,83 @@
+"""The public surface of spaps-jobs is exactly this list (sorted, pinned)."""
+
+from __future__ import annotations
+
+import spaps_jobs
+import spaps_jobs.fastapi
+import spaps_jobs.testing
+
+EXPECTED = [
+    "AsyncDedupeStore",
+    "AsyncRedisDedupeStore",
+    "AsyncSqlDedupeStore",
+    "BrokerUnavailableError",
+    "CallerFunc",
+    "CeleryDispatcher",
+    "DeadLetter",
+    "DeadLetterNotFoundError",
+    "DeadLetterStore",
+    "DedupeRecord",
+    "DedupeStore",
+    "Dispatch",
+    "IdempotencyError",
+    "IdempotencyKeyInUseError",
+    "IdempotencyKeyInvalidError",
+    "IdempotencyKeyMismatchError",
+    "IdempotencyKeyMissingError",
+    "IdempotencyMiddleware",
+    "Inbox",
+    "JobTask",
+    "JobsCelery",
+    "JobsSettings",
+    "MESSAGE_ID_HEADER",
+    "MessageInProgressError",
+    "Outbox",
+    "OutboxMessage",
+    "REQUEST_ID_HEADER",
+    "RedisDedupeStore",
+    "Relay",
+    "RelayError",
+    "Schedule",
+    "ScheduleError",
+    "SpapsJobsError",
+    "SqlDedupeStore",
+    "TOPIC_HEADER",
+    "TaskMetrics",
+    "authorization_caller",
+    "backoff_delay",
+    "create_celery_app",
+    "current_request_id",
+    "message_id_of",
+    "parse_schedules",
+]
+
+
+def test_all_is_pinned_and_sorted() -> None:
+    assert spaps_jobs.__all__ == EXPECTED
+    assert sorted(EXPECTED) == EXPECTED
+
+
+def test_every_exported_name_exists() -> None:
+    for name in spaps_jobs.__all__:
+        assert getattr(spaps_jobs, name) is not None, name
+
+
+def test_integration_modules_surface() -> None:
+    assert spaps_jobs.fastapi.__all__ == ["install_error_handlers", "require_idempotency_key"]
+    assert spaps_jobs.testing.__all__ == ["WorkerProcess", "run_worker", "wait_for"]
+
+
+def test_errors_form_one_tree_with_http_attributes() -> None:
+    errors = [
+        getattr(spaps_jobs, name)
+        for name in spaps_jobs.__all__
+        if name.endswith("Error") and isinstance(getattr(spaps_jobs, name), type)
+    ]
+    codes = set()
+    for error in errors:
+        assert issubclass(error, spaps_jobs.SpapsJobsError)
+        assert isinstance(error.status, int)
+        assert error.code.startswith("jobs.")
+        assert error.title
+        codes.add(error.code)
+    assert len(codes) == len(errors), "error codes must be unique"
