@@ -30,7 +30,8 @@ def free_port() -> int:
 def load_helper(name: str) -> ModuleType:
     """Import a helper module of this directory (test modules cannot import each other)."""
     spec = importlib.util.spec_from_file_location(name, TESTS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

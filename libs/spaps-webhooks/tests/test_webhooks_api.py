@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -87,12 +88,10 @@ def test_errors_share_one_root_with_unique_codes() -> None:
     assert all(code.startswith("webhooks.") for code in codes)
 
 
-def test_readme_example_runs(tmp_path: Path, monkeypatch: object) -> None:
+def test_readme_example_runs(tmp_path: Path) -> None:
     text = README.read_text()
     match = re.search(r"```python\n(.*?)```", text, re.S)
     assert match is not None
-    import os
-
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:

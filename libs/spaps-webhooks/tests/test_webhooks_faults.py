@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -14,9 +13,8 @@ import redis
 from prometheus_client import CollectorRegistry
 from spaps_jobs import CeleryDispatcher, Relay, create_celery_app
 from spaps_jobs.testing import WorkerProcess, wait_for
-from sqlalchemy.orm import Session
-
 from spaps_webhooks import Webhooks, WebhookTasks, register_tasks
+from sqlalchemy.orm import Session
 
 SECRET = "whsec_" + "dGVzdC1zZWNyZXQtZm9yLXRoZS13ZWJob29rLXJlY2VpdmVy"
 TESTS = Path(__file__).parent
@@ -90,7 +88,7 @@ def pipeline(
             try:
                 relay.run_once()
                 tasks.sweep()
-            except Exception:  # noqa: BLE001, S110 -- a locked SQLite retries on the next tick
+            except Exception:  # noqa: S110 -- a locked SQLite retries on the next tick
                 pass
             stop.wait(0.2)
 

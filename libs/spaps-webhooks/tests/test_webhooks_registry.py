@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from pydantic import BaseModel
-
 from spaps_webhooks import (
     ENDPOINT_DISABLED_EVENT,
     TEST_EVENT,
@@ -87,4 +86,5 @@ def test_listing_documents_every_type() -> None:
     assert listing[0]["schema"]["properties"]["result_id"]["type"] == "integer"
     markdown = registry.to_markdown()
     assert "## `result.ready.v1`" in markdown
-    assert TEST_EVENT in registry and ENDPOINT_DISABLED_EVENT in registry
+    assert TEST_EVENT in registry
+    assert ENDPOINT_DISABLED_EVENT in registry

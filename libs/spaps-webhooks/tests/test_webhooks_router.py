@@ -4,10 +4,9 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Header
-import httpx
-
 from spaps_webhooks import URLGuard, Webhooks, WebhookSecret
 from spaps_webhooks.fastapi import create_webhooks_router, install_error_handlers
 
