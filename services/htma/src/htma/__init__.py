@@ -1,0 +1,1 @@
+"""htma: the hair-tissue mineral analysis lab service."""

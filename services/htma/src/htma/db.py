@@ -1,0 +1,45 @@
+"""Database resources: the declarative base, the tenant-filtered session class, and
+engines for code running outside the app (CLI, migrations, worker, tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from spaps_auth import include_tables
+from spaps_ops.db import Database, OpsSession, new_metadata
+from spaps_tenancy import TenantSession, install_tenant_filter
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every htma model (one metadata, stable constraint names)."""
+
+    metadata = new_metadata()
+
+
+# The auth_* tables of spaps-auth live in htma's database and migrations.
+include_tables(Base.metadata)
+
+
+class HtmaSession(TenantSession, OpsSession):
+    """Sync session behind every async session: tenant filter + spaps-ops soft delete."""
+
+
+install_tenant_filter(HtmaSession)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions filtered and stamped by the current clinic (``spaps_tenancy``)."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=HtmaSession)
+
+
+@asynccontextmanager
+async def engine_for(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """Yield an engine configured like the app's (a spaps-ops ``Database``), then dispose of it."""
+    database = Database(database_url)
+    try:
+        yield database.engine
+    finally:
+        await database.aclose()

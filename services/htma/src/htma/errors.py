@@ -1,0 +1,54 @@
+"""Errors of the htma service.
+
+Every HTTP-facing error carries ``status``, ``code``, ``title`` (and ``detail``), which
+spaps-ops renders as problem+json::
+
+    HtmaError
+    ├── NotFoundError            404 htma.not_found
+    ├── ForbiddenError           403 htma.forbidden
+    ├── InvalidPanelError        422 htma.invalid_panel
+    ├── MessageDecryptError      500 htma.message_undecryptable   (messaging.cipher)
+    └── CommandError             (CLI only)
+"""
+
+from __future__ import annotations
+
+
+class HtmaError(Exception):
+    """Root of the htma service's errors."""
+
+    status: int = 500
+    code: str = "htma.error"
+    title: str = "HTMA service error"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+
+
+class NotFoundError(HtmaError):
+    """The resource does not exist (or belongs to another clinic)."""
+
+    status = 404
+    code = "htma.not_found"
+    title = "Not found"
+
+
+class ForbiddenError(HtmaError):
+    """The caller's role does not allow this."""
+
+    status = 403
+    code = "htma.forbidden"
+    title = "Forbidden"
+
+
+class InvalidPanelError(HtmaError):
+    """The mineral panel is incomplete or out of bounds."""
+
+    status = 422
+    code = "htma.invalid_panel"
+    title = "Invalid mineral panel"
+
+
+class CommandError(HtmaError):
+    """A CLI command cannot complete (the message says why)."""

@@ -1,0 +1,69 @@
+"""Service settings, read from ``HTMA_*`` environment variables (and ``.env``).
+
+Nothing reads the environment at import time: build :class:`Settings` in the entry
+point (the app factory, the CLI, the worker) and pass it on.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+from spaps_ops import OpsSettings
+from spaps_ops.db import async_url
+
+from htma.messaging.cipher import MessageCipher, MessageKey, derive_development_key, parse_keys
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.data/htma.db"
+
+
+class Settings(OpsSettings):
+    """Configuration of the htma service (every spaps-ops setting, plus these).
+
+    Args:
+        database_url: database URL; ``postgresql://`` and ``sqlite://`` are rewritten to
+            their async drivers. Default: a SQLite file under ``.data/``.
+        message_keys: message encryption keys, ``"<id>:<base64 32 bytes>"`` comma-separated,
+            primary first (``htma generate-key`` makes one). Empty in development: a key
+            derived from ``secret_key``; production refuses an empty value.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="HTMA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    service_name: str = "htma"
+    service_version: str = "0.1.0"
+    database_url: str = DEFAULT_DATABASE_URL
+    message_keys: SecretStr = Field(default=SecretStr(""))
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        rewritten = async_url(value)
+        if not rewritten.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                f"database_url {value!r} is not supported (use sqlite:// or postgresql://)"
+            )
+        return rewritten
+
+    @field_validator("message_keys")
+    @classmethod
+    def _parse_keys(cls, value: SecretStr) -> SecretStr:
+        parse_keys(value.get_secret_value())  # fail fast on a malformed key
+        return value
+
+    def insecure_fields(self) -> dict[str, str]:
+        """spaps-ops' checks, plus: production needs explicit message keys."""
+        problems = super().insecure_fields()
+        if not self.message_keys.get_secret_value():
+            problems["message_keys"] = "must be set (htma generate-key)"
+        return problems
+
+    def message_key_list(self) -> list[MessageKey]:
+        """The configured keys, primary first (development: one derived key)."""
+        keys = parse_keys(self.message_keys.get_secret_value())
+        return keys or [derive_development_key(self.secret_key.get_secret_value())]
+
+    def message_cipher(self) -> MessageCipher:
+        """A cipher over :meth:`message_key_list`."""
+        return MessageCipher(keys=self.message_key_list())
