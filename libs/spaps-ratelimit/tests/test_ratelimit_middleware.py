@@ -231,3 +231,19 @@ async def test_memory_and_redis_stores_give_the_same_headers(make_client, make_s
                 response = await client.get("/items")
                 answers.append({k: v for k, v in response.headers.items() if "rate" in k})
     assert answers[:4] == answers[4:]
+
+
+async def test_routes_added_later_and_path_parameters_are_found(make_client):
+    app = fastapi_app(RateLimiter(), policy="5/minute")
+    async with make_client(app) as client:
+        assert (await client.get("/items")).headers["ratelimit-policy"].startswith('"5-per')
+
+        @app.get("/users/{user_id}", dependencies=[Depends(RouteLimit("2/minute"))])
+        async def user(user_id: int) -> dict[str, int]:
+            return {"id": user_id}
+
+        codes = [(await client.get(f"/users/{i}")).status_code for i in range(3)]
+        policy = (await client.get("/items")).headers["ratelimit-policy"]
+    # One budget for the route template, whatever the parameter.
+    assert codes == [200, 200, 429]
+    assert policy.startswith('"5-per')

@@ -14,14 +14,18 @@ class RouteIndex:
 
     Built from the application's route list on first use and rebuilt when the list
     changes length; with no route policies at all the lookup costs one comparison.
-    Mounted sub-applications are not searched (give them their own middleware).
+    Answers are memoised per (method, path) in a bounded table, so hot paths skip
+    route matching. Mounted sub-applications are not searched (give them their own
+    middleware).
     """
 
-    def __init__(self) -> None:
-        # A derived cache of the app's routes, not per-request state.
+    def __init__(self, *, max_cached_paths: int = 4096) -> None:
+        # Derived caches of the app's routes, not per-request state.
         self._routes: object = None
         self._count = -1
         self._entries: list[tuple[object, Policy | None]] = []
+        self._cache: dict[tuple[str, str], Policy | None] = {}
+        self._max_cached = max_cached_paths
 
     def _rebuild(self, routes: list[object]) -> None:
         entries: list[tuple[object, Policy | None]] = []
@@ -35,6 +39,7 @@ class RouteIndex:
         self._entries = entries[: last + 1]
         self._routes = routes
         self._count = len(routes)
+        self._cache.clear()
 
     def lookup(self, scope: Scope) -> Policy | None:
         """The route policy for ``scope``, or ``None`` for the global one."""
@@ -43,8 +48,18 @@ class RouteIndex:
             return None
         if routes is not self._routes or len(routes) != self._count:
             self._rebuild(routes)
+        if not self._entries:
+            return None
+        cache_key = (scope.get("method", ""), scope["path"])
+        if cache_key in self._cache:
+            return self._cache[cache_key]
+        found: Policy | None = None
         for route, policy in self._entries:
             match, _ = route.matches(scope)  # type: ignore[attr-defined]  # Starlette BaseRoute
             if match is Match.FULL:
-                return policy
-        return None
+                found = policy
+                break
+        if len(self._cache) >= self._max_cached:
+            self._cache.clear()  # bounded: a flood of distinct paths cannot grow it
+        self._cache[cache_key] = found
+        return found
