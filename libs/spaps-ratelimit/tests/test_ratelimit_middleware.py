@@ -51,10 +51,11 @@ async def test_global_policy_answers_429_problem_json_with_headers(make_client, 
     assert [first.status_code, second.status_code, third.status_code] == [200, 200, 429]
     assert first.headers["ratelimit-policy"] == '"2-per-60s";q=2;w=60'
     assert first.headers["ratelimit"] == '"2-per-60s";r=1;t=30'
-    assert second.headers["ratelimit"] == '"2-per-60s";r=0;t=60'
+    # t: no more than r requests within t seconds (the next one frees up in 30 s).
+    assert second.headers["ratelimit"] == '"2-per-60s";r=0;t=30'
     assert third.headers["retry-after"] == "30"
     assert third.headers["content-type"] == "application/problem+json"
-    assert third.headers["ratelimit"] == '"2-per-60s";r=0;t=60'
+    assert third.headers["ratelimit"] == '"2-per-60s";r=0;t=30'
     body = third.json()
     assert body["type"] == "urn:spaps:problem:ratelimit.rate_limited"
     assert body["code"] == "ratelimit.rate_limited"

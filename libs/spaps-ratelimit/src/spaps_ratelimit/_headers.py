@@ -7,7 +7,8 @@ Field format: draft-ietf-httpapi-ratelimit-headers-11 (Structured Field lists)::
 
 ``q`` is the sustained quota per window ``w``; a burst other than ``q`` is added as
 the vendor parameter ``spaps-burst``. ``r`` is what the client may send right now and
-``t`` the whole seconds until the limit is fully replenished.
+``t`` the whole seconds (rounded up) until one more request becomes available: within
+``t`` the client can send no more than ``r``. On a 429, ``t`` equals ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from math import ceil
 
 from starlette.types import Send
 
-from ._decision import Decision
+from ._decision import Decision, LimitState
 from ._errors import SpapsRatelimitError
 from ._limit import Limit
 
@@ -28,10 +29,21 @@ def policy_field(limits: Iterable[Limit]) -> str:
     return ", ".join(limit.header_item for limit in limits)
 
 
+def effective_window(state: LimitState) -> int:
+    """Whole seconds until ``state`` admits one request more than ``remaining``.
+
+    Within that time the client can send no more than ``remaining`` requests, which
+    is what the draft's ``t`` promises; for a rejecting limit it equals ``Retry-After``.
+    """
+    limit = state.limit
+    after = state.reset_after - (limit.burst - state.remaining - 1) * limit.interval_us / 1e6
+    return max(0, ceil(after - 1e-9))
+
+
 def ratelimit_field(decision: Decision) -> str:
     """The ``RateLimit`` value for ``decision``."""
     return ", ".join(
-        f'"{s.limit.name}";r={s.remaining};t={ceil(s.reset_after - 1e-9)}' for s in decision.states
+        f'"{s.limit.name}";r={s.remaining};t={effective_window(s)}' for s in decision.states
     )
 
 
@@ -55,7 +67,7 @@ def admitted_raw_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
         s = states[0]
         limit = s.limit
         policy = limit.header_item
-        current = f'"{limit.name}";r={s.remaining};t={ceil(s.reset_after - 1e-9)}'
+        current = f'"{limit.name}";r={s.remaining};t={effective_window(s)}'
     else:
         policy = policy_field(s.limit for s in states)
         current = ratelimit_field(decision)
