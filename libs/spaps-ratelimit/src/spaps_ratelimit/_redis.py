@@ -135,6 +135,9 @@ class RedisStore:
             args.append(limit.interval_us)
             args.append(limit.tolerance_us)
         raw = await self._script([prefix + key for key in keys], args)
+        if len(limits) == 1:  # the common case, without the generator
+            state = LimitState(limits[0], bool(raw[1]), raw[2], raw[3] / 1e6, raw[4] / 1e6)
+            return Decision(bool(raw[0]), (state,))
         states = tuple(
             LimitState(
                 limit,
