@@ -10,20 +10,19 @@ from typing import Any, TextIO
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from ._access_log import AccessLogMiddleware
 from ._cors import StrictCORSMiddleware
 from ._logging import configure_logging as _configure_logging
 from ._maintenance import MaintenanceMiddleware, MaintenanceSwitch
 from ._metrics import HttpMetrics, MetricsMiddleware
-from ._problem import ProblemMiddleware, install_problem_handlers, problem_response
+from ._probes import ProbesMiddleware
+from ._problem import ProblemMiddleware, install_problem_handlers
 from ._registry import OPS_ERROR_CODES, ErrorCode, ErrorRegistry
 from ._request_id import RequestIdMiddleware
 from ._security_headers import SecurityHeadersMiddleware
 from ._settings import OpsSettings
-from ._state import LifespanHook, Ops, get_ops, set_ops
+from ._state import LifespanHook, Ops, set_ops
 
 PROBE_ROUTES = frozenset({"/health/live", "/health/ready", "/health", "/metrics"})
 
@@ -49,7 +48,7 @@ def create_app(
 
     Middleware, outermost first: request id, tracing (when ``tracer_provider``), access
     log, metrics, security headers, strict CORS (when ``settings.cors_origins``), your
-    ``middleware``, maintenance, problem rendering. Routes: ``/health/live``,
+    ``middleware``, maintenance, problem rendering, probes. Endpoints: ``/health/live``,
     ``/health/ready``, ``/health`` and ``/metrics`` (when ``settings.metrics_enabled``).
 
     Args:
@@ -129,7 +128,6 @@ def create_app(
     app = FastAPI(**options)
     set_ops(app, ops)
     install_problem_handlers(app)
-    _add_probe_routes(app)
     return app
 
 
@@ -168,52 +166,5 @@ def _middleware_stack(
     stack.extend(extra)
     stack.append(Middleware(MaintenanceMiddleware, switch=ops.maintenance))
     stack.append(Middleware(ProblemMiddleware))
+    stack.append(Middleware(ProbesMiddleware, ops=ops))
     return stack
-
-
-def _add_probe_routes(app: FastAPI) -> None:
-    async def live() -> dict[str, str]:
-        return {"status": "ok"}
-
-    async def ready(request: Request) -> Response:
-        results = await get_ops(request).health.run()
-        failing = [r.name for r in results if not r.ok]
-        if failing:
-            return problem_response(
-                status=503,
-                code="ops.not_ready",
-                title="Service not ready",
-                detail="failing checks: " + ", ".join(failing),
-                instance=request.url.path,
-                request_id=getattr(request.state, "request_id", None),
-                extensions={"failing_checks": failing},
-            )
-        return JSONResponse({"status": "ok", "checks": [r.name for r in results]})
-
-    async def details(request: Request) -> Response:
-        ops = get_ops(request)
-        results = await ops.health.run()
-        ok = all(r.ok for r in results)
-        body = {
-            "status": "ok" if ok else "failing",
-            "service": ops.settings.service_name,
-            "version": ops.settings.service_version,
-            "environment": ops.settings.environment,
-            "maintenance": ops.maintenance.enabled,
-            "checks": {r.name: r.as_dict() for r in results},
-        }
-        return JSONResponse(body, status_code=200 if ok else 503)
-
-    app.add_api_route("/health/live", live, methods=["GET"], include_in_schema=False)
-    app.add_api_route("/health/ready", ready, methods=["GET"], include_in_schema=False)
-    app.add_api_route("/health", details, methods=["GET"], include_in_schema=False)
-    if get_ops(app).metrics is not None:
-
-        async def metrics(request: Request) -> Response:
-            ops_metrics = get_ops(request).metrics
-            if ops_metrics is None:  # pragma: no cover - route only exists with metrics
-                raise RuntimeError("metrics disabled")
-            content, content_type = ops_metrics.render()
-            return Response(content, media_type=content_type)
-
-        app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)

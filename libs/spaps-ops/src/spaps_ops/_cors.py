@@ -8,7 +8,7 @@ from collections.abc import Collection
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 DEFAULT_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -88,3 +88,33 @@ class StrictCORSMiddleware(CORSMiddleware):
             max_age=max_age,
         )
         super().__init__(app, **options)
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, _ in scope["headers"]:
+                if name == b"origin":
+                    break
+            else:
+                # Same-origin and non-browser traffic (the bulk): no CORS headers to add,
+                # only ``Vary: Origin`` so shared caches keep the variants apart. This skips
+                # building Starlette's Headers objects on the hot path.
+                await self._app(scope, receive, _vary_origin(send))
+                return
+        await super().__call__(scope, receive, send)
+
+
+def _vary_origin(send: Send) -> Send:
+    async def send_with_vary(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            for index, (name, value) in enumerate(headers):
+                if name == b"vary":
+                    headers[index] = (name, value + b", Origin")
+                    break
+            else:
+                headers.append((b"vary", b"Origin"))
+            message["headers"] = headers
+        await send(message)
+
+    return send_with_vary

@@ -76,6 +76,11 @@ class HttpMetrics:
             multiprocess_mode="livesum",
         )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        #: Requests in flight in this process; read by the gauge at scrape time, so the
+        #: hot path is two integer updates instead of two locked gauge writes.
+        self.in_flight = 0
+        if not self.multiprocess_dir:
+            self.in_progress.set_function(lambda: self.in_flight)
 
     def children(self, method: str, route: str, status: int) -> tuple[Any, Any]:
         """The (counter, histogram) children for one label set, cached."""
@@ -125,11 +130,18 @@ class MetricsMiddleware:
                 status = message["status"]
             await send(message)
 
-        metrics.in_progress.inc()
+        multiprocess = metrics.multiprocess_dir is not None
+        if multiprocess:
+            metrics.in_progress.inc()
+        else:
+            metrics.in_flight += 1
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            metrics.in_progress.dec()
+            if multiprocess:
+                metrics.in_progress.dec()
+            else:
+                metrics.in_flight -= 1
             counter, histogram = metrics.children(scope["method"], route_template(scope), status)
             counter.inc()
             histogram.observe(time.perf_counter() - start)

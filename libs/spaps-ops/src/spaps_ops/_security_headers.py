@@ -37,7 +37,7 @@ class SecurityHeadersMiddleware:
         frame_options: str = "DENY",
         referrer_policy: str = "no-referrer",
         content_security_policy: str | None = API_CSP,
-        permissions_policy: str | None = "geolocation=(), camera=(), microphone=()",
+        permissions_policy: str | None = None,
         csp_exempt_paths: frozenset[str] = frozenset(),
     ) -> None:
         if not isinstance(hsts_max_age, int) or hsts_max_age < 0:
@@ -74,13 +74,13 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers if name.lower() in names}
+                headers = message.get("headers", ())
+                # ASGI header names are lower-case bytes, so a set lookup is enough.
+                present = [name for name, _ in headers if name in names]
                 if present:
-                    headers.extend(h for h in extra if h[0] not in present)
+                    message["headers"] = [*headers, *(h for h in extra if h[0] not in present)]
                 else:
-                    headers.extend(extra)
-                message["headers"] = headers
+                    message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
