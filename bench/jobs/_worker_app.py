@@ -7,7 +7,6 @@ import time
 
 import redis
 from prometheus_client import CollectorRegistry
-
 from spaps_jobs import JobsSettings, create_celery_app
 
 app = create_celery_app(

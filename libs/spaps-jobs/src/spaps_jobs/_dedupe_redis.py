@@ -28,11 +28,24 @@ end
 return 0
 """
 
+# Mark done, keep the claim's fingerprint, store the result: one round trip.
+_COMPLETE = """
+local value = redis.call('GET', KEYS[1])
+local fingerprint = ''
+if value then fingerprint = cjson.decode(value)['f'] end
+local doc = '{"d":true,"f":' .. cjson.encode(fingerprint) .. ',"r":' .. cjson.encode(ARGV[1]) .. '}'
+return redis.call('SET', KEYS[1], doc, 'PX', ARGV[2])
+"""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
 
 def _encode(done: bool, fingerprint: str, result: bytes | None) -> str:
     body: dict[str, Any] = {"d": done, "f": fingerprint}
     if result is not None:
-        body["r"] = base64.b64encode(result).decode("ascii")
+        body["r"] = _b64(result)
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -69,6 +82,7 @@ class RedisDedupeStore:
         self.client = client
         self.prefix = _check_prefix(prefix)
         self._release = client.register_script(_RELEASE)
+        self._complete = client.register_script(_COMPLETE)
 
     def claim(self, key: str, ttl: float, *, fingerprint: str = "") -> bool:
         """Claim ``key`` for ``ttl`` seconds; ``True`` if this caller now owns it."""
@@ -88,9 +102,7 @@ class RedisDedupeStore:
     def complete(self, key: str, result: bytes = b"", *, ttl: float) -> None:
         """Mark ``key`` done and keep ``result`` for ``ttl`` seconds."""
         check_key(key, ttl)
-        record = self.get(key)
-        fingerprint = record.fingerprint if record else ""
-        self.client.set(self.prefix + key, _encode(True, fingerprint, result), px=_ms(ttl))
+        self._complete(keys=[self.prefix + key], args=[_b64(result), _ms(ttl)])
 
     def release(self, key: str) -> None:
         """Drop an in-progress claim so the key can be claimed again."""
@@ -110,6 +122,7 @@ class AsyncRedisDedupeStore:
         self.client = client
         self.prefix = _check_prefix(prefix)
         self._release = client.register_script(_RELEASE)
+        self._complete = client.register_script(_COMPLETE)
 
     async def claim(self, key: str, ttl: float, *, fingerprint: str = "") -> bool:
         """Claim ``key`` for ``ttl`` seconds; ``True`` if this caller now owns it."""
@@ -129,9 +142,7 @@ class AsyncRedisDedupeStore:
     async def complete(self, key: str, result: bytes = b"", *, ttl: float) -> None:
         """Mark ``key`` done and keep ``result`` for ``ttl`` seconds."""
         check_key(key, ttl)
-        record = await self.get(key)
-        fingerprint = record.fingerprint if record else ""
-        await self.client.set(self.prefix + key, _encode(True, fingerprint, result), px=_ms(ttl))
+        await self._complete(keys=[self.prefix + key], args=[_b64(result), _ms(ttl)])
 
     async def release(self, key: str) -> None:
         """Drop an in-progress claim so the key can be claimed again."""
