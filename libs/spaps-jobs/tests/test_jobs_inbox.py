@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from datetime import timedelta
 
 import pytest
-from spaps_jobs import Inbox, MessageInProgressError, SqlDedupeStore
+from spaps_jobs import Inbox, MessageInProgressError, SqlDedupeStore, SqlInbox
+from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 
 @pytest.fixture
@@ -65,3 +70,83 @@ def test_inbox_validates(sqlite_engine: Engine) -> None:
         Inbox(store, lease=0)
     with pytest.raises(ValueError, match="message_id"):
         Inbox(store).process("", lambda: None)
+
+
+@pytest.fixture
+def orders_db(request: pytest.FixtureRequest) -> tuple[Engine, SqlInbox, Table]:
+    engine: Engine = request.getfixturevalue(request.param)
+    metadata = MetaData()
+    inbox = SqlInbox(metadata)
+    orders = Table("orders", metadata, Column("id", String(64), primary_key=True))
+    metadata.create_all(engine)
+    return engine, inbox, orders
+
+
+def _consume(engine: Engine, inbox: SqlInbox, orders: Table, message_id: str) -> bool:
+    with Session(engine) as session, session.begin():
+        if not inbox.accept(session, message_id, consumer="orders"):
+            return False
+        session.execute(orders.insert().values(id=message_id))
+        return True
+
+
+@pytest.mark.parametrize(
+    "orders_db",
+    ["sqlite_engine", pytest.param("pg_engine", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_sql_inbox_records_the_id_with_the_effect(
+    orders_db: tuple[Engine, SqlInbox, Table],
+) -> None:
+    engine, inbox, orders = orders_db
+    assert _consume(engine, inbox, orders, "m1") is True
+    assert _consume(engine, inbox, orders, "m1") is False
+    # An effect that rolls back takes its inbox row with it: the redelivery runs.
+    with Session(engine) as session:
+        session.begin()
+        assert inbox.accept(session, "m2", consumer="orders")
+        session.rollback()
+    assert _consume(engine, inbox, orders, "m2") is True
+    with engine.connect() as conn:
+        assert sorted(conn.execute(select(orders.c.id)).scalars()) == ["m1", "m2"]
+    assert inbox.purge(engine, older_than=timedelta(days=1)) == 0
+    assert inbox.purge(engine, older_than=timedelta(0)) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("first_commits", [True, False])
+def test_sql_inbox_concurrent_duplicate_waits_for_the_first(
+    pg_engine: Engine, first_commits: bool
+) -> None:
+    metadata = MetaData()
+    inbox = SqlInbox(metadata)
+    metadata.create_all(pg_engine)
+    accepted = threading.Event()
+    results: dict[str, bool] = {}
+
+    def first() -> None:
+        with Session(pg_engine) as session:
+            session.begin()
+            results["first"] = inbox.accept(session, "dup")
+            accepted.set()
+            time.sleep(0.5)
+            session.commit() if first_commits else session.rollback()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert accepted.wait(10)
+    with Session(pg_engine) as session, session.begin():
+        results["second"] = inbox.accept(session, "dup")  # blocks until `first` ends
+    thread.join(10)
+    assert results == {"first": True, "second": not first_commits}
+
+
+async def test_sql_inbox_with_async_session(async_sqlite_engine: AsyncEngine) -> None:
+    metadata = MetaData()
+    inbox = SqlInbox(metadata)
+    async with async_sqlite_engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    async with AsyncSession(async_sqlite_engine) as session, session.begin():
+        assert await inbox.accept_async(session, "a1")
+    async with AsyncSession(async_sqlite_engine) as session, session.begin():
+        assert not await inbox.accept_async(session, "a1")

@@ -132,7 +132,7 @@ def test_failed_dispatch_keeps_rows_pending(outbox: Outbox, sqlite_engine: Engin
     assert relay.pending() == 1
     with sqlite_engine.connect() as conn:
         row = conn.execute(select(outbox.table)).one()
-    assert row.attempts == 2
+    assert row.attempts == 2  # two failed passes
     assert "broker down" in row.last_error
     recorder.fail_with = None
     assert relay.run_once() == 1

@@ -41,6 +41,7 @@ EXPECTED = [
     "ScheduleError",
     "SpapsJobsError",
     "SqlDedupeStore",
+    "SqlInbox",
     "TOPIC_HEADER",
     "TaskMetrics",
     "authorization_caller",

@@ -26,6 +26,7 @@ from ._errors import (
 )
 from ._idempotency import CallerFunc, IdempotencyMiddleware, authorization_caller
 from ._inbox import Inbox, message_id_of
+from ._inbox_sql import SqlInbox
 from ._metrics import TaskMetrics
 from ._outbox import Outbox, OutboxMessage
 from ._relay import Dispatch, Relay
@@ -69,6 +70,7 @@ __all__ = [
     "ScheduleError",
     "SpapsJobsError",
     "SqlDedupeStore",
+    "SqlInbox",
     "TOPIC_HEADER",
     "TaskMetrics",
     "authorization_caller",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ._errors import RelayError, SpapsJobsError
 from ._outbox import Outbox, OutboxMessage
@@ -81,42 +81,57 @@ class Relay:
             BrokerUnavailableError: The dispatcher could not reach the broker.
             RelayError: Any other dispatch failure. In both cases no row is marked sent.
         """
-        t = self.outbox.table
-        query = select(t).where(t.c.sent_at.is_(None)).order_by(t.c.seq).limit(self.batch_size)
-        if self._skip_locked:
-            query = query.with_for_update(skip_locked=True)
         seqs: list[int] = []
         try:
-            with self.engine.begin() as conn:
-                rows = conn.execute(query).all()
-                if not rows:
-                    return 0
-                seqs = [row.seq for row in rows]
-                messages = [
-                    OutboxMessage(
-                        id=row.message_id,
-                        topic=row.topic,
-                        payload=row.payload,
-                        headers=row.headers or {},
-                        created_at=row.created_at,
-                        attempts=row.attempts,
-                    )
-                    for row in rows
-                ]
-                self.dispatch(messages)
-                conn.execute(
-                    update(t)
-                    .where(t.c.seq.in_(seqs))
-                    .values(sent_at=datetime.now(UTC), attempts=t.c.attempts + 1)
-                )
+            if self._skip_locked:
+                # The row locks are held while dispatching: a concurrent relay skips
+                # these rows instead of publishing them a second time.
+                with self.engine.begin() as conn:
+                    seqs, messages = self._claim(conn)
+                    if seqs:
+                        self.dispatch(messages)
+                        self._mark_sent(conn, seqs)
+            else:
+                # No row locks (SQLite, single relay): read in a short transaction and
+                # dispatch outside it, so the application's writers never wait on the broker.
+                with self.engine.begin() as conn:
+                    seqs, messages = self._claim(conn)
+                if seqs:
+                    self.dispatch(messages)
+                    with self.engine.begin() as conn:
+                        self._mark_sent(conn, seqs)
         except Exception as exc:
             if seqs:
                 self._record_failure(seqs, exc)
             if isinstance(exc, SpapsJobsError):
                 raise
             raise RelayError(f"relay pass failed: {exc!r}") from exc
-        _log.debug("outbox.relayed", count=len(seqs))
+        if seqs:
+            _log.debug("outbox.relayed", count=len(seqs))
         return len(seqs)
+
+    def _claim(self, conn: Connection) -> tuple[list[int], list[OutboxMessage]]:
+        t = self.outbox.table
+        query = select(t).where(t.c.sent_at.is_(None)).order_by(t.c.seq).limit(self.batch_size)
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        rows = conn.execute(query).all()
+        messages = [
+            OutboxMessage(
+                id=row.message_id,
+                topic=row.topic,
+                payload=row.payload,
+                headers=row.headers or {},
+                created_at=row.created_at,
+                attempts=row.attempts,
+            )
+            for row in rows
+        ]
+        return [row.seq for row in rows], messages
+
+    def _mark_sent(self, conn: Connection, seqs: list[int]) -> None:
+        t = self.outbox.table
+        conn.execute(update(t).where(t.c.seq.in_(seqs)).values(sent_at=datetime.now(UTC)))
 
     def _record_failure(self, seqs: list[int], exc: BaseException) -> None:
         t = self.outbox.table

@@ -1,0 +1,101 @@
+"""SqlInbox: the inbox row and the consumer's effect commit in one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+__all__ = ["SqlInbox"]
+
+
+class SqlInbox:
+    """Exactly-once effects for consumers whose effect lives in the same SQL database.
+
+    :meth:`accept` inserts ``(consumer, message_id)`` in the caller's transaction and
+    says whether the message is new. Do the effect in the same transaction: if it
+    commits, the id is recorded with it; if it rolls back (or the worker dies), neither
+    happened and the redelivery runs again. On PostgreSQL a concurrent duplicate waits
+    for the first transaction and then sees the id (``ON CONFLICT DO NOTHING``).
+    Unlike :class:`~spaps_jobs.Inbox` there is no window between effect and record.
+
+    Args:
+        metadata: The caller's ``MetaData`` (the table joins its migrations).
+        table_name: Name of the inbox table.
+    """
+
+    def __init__(self, metadata: MetaData, *, table_name: str = "spaps_inbox") -> None:
+        if not isinstance(metadata, MetaData):
+            raise TypeError("metadata must be a sqlalchemy MetaData")
+        if not isinstance(table_name, str) or not table_name:
+            raise ValueError("table_name must be a non-empty string")
+        self.table = Table(
+            table_name,
+            metadata,
+            Column("consumer", String(128), nullable=False),
+            Column("message_id", String(255), nullable=False),
+            Column("processed_at", DateTime(timezone=True), nullable=False, index=True),
+            PrimaryKeyConstraint("consumer", "message_id"),
+        )
+
+    def _insert(self, dialect: str, consumer: str, message_id: str) -> tuple[Any, bool]:
+        if not isinstance(message_id, str) or not message_id:
+            raise ValueError("message_id must be a non-empty string")
+        if not isinstance(consumer, str) or not consumer:
+            raise ValueError("consumer must be a non-empty string")
+        values = {"consumer": consumer, "message_id": message_id, "processed_at": datetime.now(UTC)}
+        if dialect == "postgresql":
+            pg = postgresql.insert(self.table).values(values).on_conflict_do_nothing()
+            return pg.returning(self.table.c.message_id), True
+        if dialect == "sqlite":
+            lite = sqlite.insert(self.table).values(values).on_conflict_do_nothing()
+            return lite.returning(self.table.c.message_id), True
+        return self.table.insert().values(values), False
+
+    def accept(self, session: Session, message_id: str, *, consumer: str = "default") -> bool:
+        """Record ``message_id`` in ``session``'s transaction; ``False`` if already there.
+
+        Args:
+            session: The consumer's ``Session``, inside the transaction of the effect.
+            message_id: The message id (e.g. ``message_id_of(task.request)``).
+            consumer: Name of the consuming handler (one record per consumer).
+        """
+        stmt, upsert = self._insert(session.get_bind().dialect.name, consumer, message_id)
+        if upsert:
+            return session.execute(stmt).first() is not None
+        try:
+            with session.begin_nested():
+                session.execute(stmt)
+        except IntegrityError:
+            return False
+        return True
+
+    async def accept_async(
+        self, session: AsyncSession, message_id: str, *, consumer: str = "default"
+    ) -> bool:
+        """:meth:`accept` for an ``AsyncSession``."""
+        stmt, upsert = self._insert(session.get_bind().dialect.name, consumer, message_id)
+        if upsert:
+            return (await session.execute(stmt)).first() is not None
+        try:
+            async with session.begin_nested():
+                await session.execute(stmt)
+        except IntegrityError:
+            return False
+        return True
+
+    def purge(self, engine: Engine, *, older_than: timedelta) -> int:
+        """Forget ids processed before ``now - older_than``; return how many.
+
+        Keep ids longer than any redelivery can take (outbox retries, broker redelivery).
+        """
+        cutoff = datetime.now(UTC) - older_than
+        with engine.begin() as conn:
+            result = conn.execute(delete(self.table).where(self.table.c.processed_at < cutoff))
+        return int(result.rowcount)
