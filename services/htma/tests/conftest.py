@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-from htma import migrate
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from htma import Settings, create_app, migrate
 from htma.db import create_sessionmaker, engine_for
+from spaps_auth import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
@@ -35,3 +43,106 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
     await migrate.upgrade(database_url)
     async with engine_for(database_url) as engine:
         yield create_sessionmaker(engine)
+
+
+# --- app clients ---------------------------------------------------------------------
+
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+PASSWORD = "correct horse battery staple"
+PANEL = {"Ca": 42.0, "Mg": 3.1, "Na": 24.0, "K": 9.5, "P": 15.0, "Zn": 11.0, "Cu": 2.6, "Fe": 2.0}
+
+
+@dataclass
+class Clinic:
+    """A signed-up clinic with a practitioner and a patient, and their bearer headers."""
+
+    id: str
+    admin: dict[str, str]
+    practitioner: dict[str, str]
+    patient: dict[str, str]
+    practitioner_id: str
+    patient_id: str
+
+
+class HtmaClient:
+    """An HTTP client on a running htma app, with flow helpers."""
+
+    def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
+        self.http = client
+        self.app = app
+
+    async def login(self, email: str, password: str = PASSWORD, **extra: str) -> httpx.Response:
+        return await self.http.post(
+            "/v1/auth/login", json={"email": email, "password": password, **extra}
+        )
+
+    async def bearer(self, email: str) -> dict[str, str]:
+        response = await self.login(email)
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def clinic(self, clinic_id: str) -> Clinic:
+        """Sign up ``clinic_id`` and add a practitioner and a patient."""
+        signup = await self.http.post(
+            "/v1/auth/signup",
+            json={
+                "clinic_id": clinic_id, "clinic_name": clinic_id.title(),
+                "email": f"admin@{clinic_id}.example", "password": PASSWORD,
+                "display_name": "Admin",
+            },
+        )  # fmt: skip
+        assert signup.status_code == 201, signup.text
+        admin = {"Authorization": f"Bearer {signup.json()['tokens']['access_token']}"}
+        ids = {}
+        for role in ("practitioner", "patient"):
+            created = await self.http.post(
+                "/v1/users",
+                headers=admin,
+                json={"email": f"{role}@{clinic_id}.example", "password": PASSWORD,
+                      "display_name": role.title(), "role": role},
+            )  # fmt: skip
+            assert created.status_code == 201, created.text
+            ids[role] = created.json()["id"]
+        return Clinic(
+            id=clinic_id,
+            admin=admin,
+            practitioner=await self.bearer(f"practitioner@{clinic_id}.example"),
+            patient=await self.bearer(f"patient@{clinic_id}.example"),
+            practitioner_id=ids["practitioner"],
+            patient_id=ids["patient"],
+        )
+
+    async def submit_panel(self, clinic: Clinic, **minerals: float) -> httpx.Response:
+        return await self.http.post(
+            "/v1/panels",
+            headers=clinic.practitioner,
+            json={"patient_id": clinic.patient_id, "sampled_on": "2026-11-20",
+                  "minerals": {**PANEL, **minerals}},
+        )  # fmt: skip
+
+
+ClientFactory = Callable[..., AbstractAsyncContextManager[HtmaClient]]
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> ClientFactory:
+    """Factory: an htma client on a fresh app (lifespan run) for the given settings."""
+
+    @asynccontextmanager
+    async def factory(**settings: Any) -> AsyncIterator[HtmaClient]:
+        settings.setdefault("signing_keys_path", tmp_path / "keys.json")
+        app = create_app(Settings(**settings), hasher=FAST_HASHER, log_stream=io.StringIO())
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://htma") as c:
+                yield HtmaClient(c, app)
+
+    return factory
+
+
+@pytest.fixture
+async def client(database_url: str, make_client: ClientFactory) -> AsyncIterator[HtmaClient]:
+    """A client on an app over a migrated database (each back end)."""
+    await migrate.upgrade(database_url)
+    async with make_client(database_url=database_url) as c:
+        yield c

@@ -6,7 +6,11 @@ spaps-ops renders as problem+json::
     HtmaError
     ├── NotFoundError            404 htma.not_found
     ├── ForbiddenError           403 htma.forbidden
+    ├── ConflictError            409 htma.conflict
+    ├── MfaRequiredError         401 htma.mfa_required
     ├── InvalidPanelError        422 htma.invalid_panel
+    ├── InvalidMessageError      422 htma.invalid_message
+    ├── ResultPendingError       409 htma.result_pending
     ├── MessageDecryptError      500 htma.message_undecryptable   (messaging.cipher)
     └── CommandError             (CLI only)
 """
@@ -42,6 +46,38 @@ class ForbiddenError(HtmaError):
     title = "Forbidden"
 
 
+class ConflictError(HtmaError):
+    """The resource exists already (e-mail, clinic id)."""
+
+    status = 409
+    code = "htma.conflict"
+    title = "Conflict"
+
+
+class MfaRequiredError(HtmaError):
+    """The account has TOTP enabled and the login carried no one-time code."""
+
+    status = 401
+    code = "htma.mfa_required"
+    title = "One-time code required"
+
+
+class ResultPendingError(HtmaError):
+    """The panel's result is not computed yet; retry later."""
+
+    status = 409
+    code = "htma.result_pending"
+    title = "Result pending"
+
+
+class InvalidMessageError(HtmaError):
+    """The message body is blank or too long."""
+
+    status = 422
+    code = "htma.invalid_message"
+    title = "Invalid message"
+
+
 class InvalidPanelError(HtmaError):
     """The mineral panel is incomplete or out of bounds."""
 
@@ -52,3 +88,15 @@ class InvalidPanelError(HtmaError):
 
 class CommandError(HtmaError):
     """A CLI command cannot complete (the message says why)."""
+
+
+#: The problem codes the API answers with (registered with spaps-ops).
+ERROR_CODES: tuple[type[HtmaError], ...] = (
+    NotFoundError,
+    ForbiddenError,
+    ConflictError,
+    MfaRequiredError,
+    InvalidPanelError,
+    InvalidMessageError,
+    ResultPendingError,
+)

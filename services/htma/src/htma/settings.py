@@ -6,6 +6,8 @@ point (the app factory, the CLI, the worker) and pass it on.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 from spaps_ops import OpsSettings
@@ -22,6 +24,12 @@ class Settings(OpsSettings):
     Args:
         database_url: database URL; ``postgresql://`` and ``sqlite://`` are rewritten to
             their async drivers. Default: a SQLite file under ``.data/``.
+        issuer: ``iss`` of the access tokens htma signs (other services check it).
+        token_audience: ``aud`` of the access tokens (the services that accept them).
+        access_ttl: access-token lifetime in seconds.
+        signing_keys_path: JSON file of the token signing keys (created when missing;
+            ``htma rotate-keys`` adds a key).
+        lockout_threshold: failed logins before an account is locked (escalating cooldown).
         message_keys: message encryption keys, ``"<id>:<base64 32 bytes>"`` comma-separated,
             primary first (``htma generate-key`` makes one). Empty in development: a key
             derived from ``secret_key``; production refuses an empty value.
@@ -35,6 +43,11 @@ class Settings(OpsSettings):
     service_version: str = "0.1.0"
     database_url: str = DEFAULT_DATABASE_URL
     message_keys: SecretStr = Field(default=SecretStr(""))
+    issuer: str = "htma"
+    token_audience: str = "spaps"  # noqa: S105 -- an audience name, not a secret
+    access_ttl: int = Field(default=900, ge=60, le=86_400)
+    signing_keys_path: Path = Path(".data/htma-signing-keys.json")
+    lockout_threshold: int = Field(default=5, ge=1)
 
     @field_validator("database_url")
     @classmethod

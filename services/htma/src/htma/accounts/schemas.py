@@ -1,0 +1,77 @@
+"""API representations of users and tokens."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from htma.accounts.models import User
+
+RoleName = Literal["patient", "practitioner", "lab_admin"]
+
+
+class UserOut(BaseModel):
+    """A user of a clinic."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b", "clinic_id": "northside",
+                 "email": "dr.ada@northside.example", "display_name": "Dr Ada",
+                 "role": "practitioner"}
+            ]
+        }
+    )  # fmt: skip
+
+    id: str
+    clinic_id: str
+    email: str
+    display_name: str
+    role: RoleName
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            clinic_id=user.clinic_id,
+            email=user.email,
+            display_name=user.display_name,
+            role=user.role,  # type: ignore[arg-type] # constrained by a CHECK constraint
+        )
+
+
+class UserIn(BaseModel):
+    """A new user of the caller's clinic (lab admins only)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"email": "pat@northside.example", "password": "long enough passphrase",
+                 "display_name": "Pat Patient", "role": "patient"}
+            ]
+        }
+    )  # fmt: skip
+
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=1, max_length=256)
+    display_name: str = Field(min_length=1, max_length=200)
+    role: RoleName
+
+
+class TokenOut(BaseModel):
+    """An access token (bearer, short-lived) and its refresh token."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Imh0bWEtMjAyNi...",
+                 "refresh_token": "rt_Jx7...", "token_type": "Bearer", "expires_in": 900}
+            ]
+        }
+    )  # fmt: skip
+
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"  # noqa: S105 -- the OAuth token type, not a secret
+    expires_in: int

@@ -1,0 +1,174 @@
+"""Sign-up, login (lockout, TOTP) and MFA enrolment. Refresh, logout and sessions come
+from ``spaps_auth.fastapi.auth_router``; the JWKS from ``jwks_router``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from spaps_auth import TokenPair
+
+from htma.accounts.schemas import TokenOut, UserOut
+from htma.deps import CallerDep, PublicSessionDep, ServicesDep
+from htma.errors import ConflictError
+from htma.identity.service import log_in, sign_up
+from htma.openapi import problem
+
+router = APIRouter(prefix="/v1/auth", tags=["identity"])
+
+
+class SignUpIn(BaseModel):
+    """A new clinic and its first lab admin."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"clinic_id": "northside", "clinic_name": "Northside Clinic",
+                 "email": "admin@northside.example", "password": "a long passphrase here",
+                 "display_name": "Nora Admin"}
+            ]
+        }
+    )  # fmt: skip
+
+    clinic_id: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+    clinic_name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=1, max_length=256)
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+class SignUpOut(BaseModel):
+    """The lab admin created, and a first session."""
+
+    user: UserOut
+    tokens: TokenOut
+
+
+class LogInIn(BaseModel):
+    """E-mail and password, plus the TOTP code once MFA is enabled."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "admin@northside.example", "password": "a long passphrase here"}]
+        }
+    )
+
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=256)
+    otp: str | None = Field(default=None, max_length=16, description="TOTP or recovery code")
+
+
+class TotpEnrolmentOut(BaseModel):
+    """Scan ``otpauth_uri`` (or type ``secret``) in an authenticator app, then confirm."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"secret": "JBSWY3DPEHPK3PXP", "otpauth_uri": "otpauth://totp/htma:..."}]
+        }
+    )
+
+    secret: str
+    otpauth_uri: str
+
+
+class TotpConfirmIn(BaseModel):
+    """The first code from the authenticator app."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "492039"}]})
+
+    code: str = Field(min_length=6, max_length=8)
+
+
+class RecoveryCodesOut(BaseModel):
+    """Single-use recovery codes, shown once."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"recovery_codes": ["k3j4-..."]}]})
+
+    recovery_codes: list[str]
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@router.post(
+    "/signup",
+    response_model=SignUpOut,
+    status_code=201,
+    summary="Create a clinic and its lab admin",
+    responses={409: problem("Clinic id or e-mail taken"),
+               422: problem("Password policy or invalid body")},
+)  # fmt: skip
+async def signup(
+    body: SignUpIn, request: Request, session: PublicSessionDep, services: ServicesDep
+) -> SignUpOut:
+    """The clinic becomes a tenant; its first user is a lab admin, logged in at once."""
+    user = await sign_up(
+        session, services.auth, clinic_id=body.clinic_id, clinic_name=body.clinic_name,
+        email=body.email, password=body.password, display_name=body.display_name,
+    )  # fmt: skip
+    pair = await services.auth.sessions.start(
+        user.id,
+        roles=[user.role],
+        extra={"clinic": user.clinic_id, "name": user.display_name},
+        user_agent=request.headers.get("user-agent", ""),
+        ip=_client_ip(request),
+    )
+    return SignUpOut(user=UserOut.of(user), tokens=_pair(pair))
+
+
+@router.post(
+    "/login",
+    response_model=TokenOut,
+    summary="Log in (password, then TOTP when enabled)",
+    responses={401: problem("Wrong credentials, or one-time code needed"),
+               429: problem("Locked after repeated failures")},
+)  # fmt: skip
+async def login(
+    body: LogInIn, request: Request, session: PublicSessionDep, services: ServicesDep
+) -> TokenOut:
+    """Repeated failures lock the account with an escalating cooldown (429, Retry-After)."""
+    _, pair = await log_in(
+        session, services.auth, email=body.email, password=body.password, otp=body.otp,
+        client_ip=_client_ip(request), user_agent=request.headers.get("user-agent", ""),
+    )  # fmt: skip
+    return _pair(pair)
+
+
+@router.post(
+    "/mfa/totp",
+    response_model=TotpEnrolmentOut,
+    summary="Start TOTP enrolment",
+    responses={409: problem("Already enabled")},
+)
+async def begin_totp(caller: CallerDep, services: ServicesDep) -> TotpEnrolmentOut:
+    """A new secret; MFA is enforced once confirmed."""
+    try:
+        enrolment = await services.auth.totp.begin_enrolment(
+            caller.user_id, account_name=str(caller.principal.claims.get("name", caller.user_id))
+        )
+    except ValueError as exc:
+        raise ConflictError(str(exc)) from exc
+    return TotpEnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.provisioning_uri)
+
+
+@router.post(
+    "/mfa/totp/confirm",
+    response_model=RecoveryCodesOut,
+    summary="Confirm TOTP enrolment",
+    responses={401: problem("Wrong code")},
+)
+async def confirm_totp(
+    body: TotpConfirmIn, caller: CallerDep, services: ServicesDep
+) -> RecoveryCodesOut:
+    """From now on login needs a code; keep the recovery codes safe."""
+    codes = await services.auth.totp.confirm(caller.user_id, body.code)
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
+def _pair(pair: TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        token_type="Bearer",  # noqa: S106 -- the OAuth token type, not a secret
+        expires_in=pair.expires_in,
+    )

@@ -1,0 +1,47 @@
+"""Computing a panel's result (the job's body) and reading results."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from htma.errors import NotFoundError
+from htma.panels.models import Panel
+from htma.results.analysis import analyse
+from htma.results.models import Result
+
+
+async def compute_result(session: AsyncSession, panel_id: str) -> tuple[Result, bool]:
+    """Analyse a panel and store its result; idempotent (a second run changes nothing).
+
+    Runs inside the panel's clinic (``tenant_context``). Commits.
+
+    Returns:
+        ``(result, created)``: ``created`` is False when the result already existed.
+
+    Raises:
+        NotFoundError: no such panel in the current clinic.
+    """
+    panel = await session.scalar(select(Panel).where(Panel.id == panel_id))
+    if panel is None:
+        raise NotFoundError(f"no panel {panel_id!r}")
+    existing = await session.scalar(select(Result).where(Result.panel_id == panel_id))
+    if existing is not None:
+        return existing, False
+    analysis = analyse(panel.values())
+    result = Result(
+        panel_id=panel.id,
+        patient_id=panel.patient_id,
+        reference_version=analysis.reference_version,
+        analysis=analysis.as_dict(),
+        deficient=list(analysis.deficient),
+    )
+    session.add(result)
+    panel.status = "ready"
+    await session.commit()
+    return result, True
+
+
+async def result_of(session: AsyncSession, panel: Panel) -> Result | None:
+    """The result of ``panel`` (``None`` while pending)."""
+    return await session.scalar(select(Result).where(Result.panel_id == panel.id))
