@@ -165,6 +165,7 @@ async def test_validation_failure_stores_nothing(client: httpx.AsyncClient, shop
     bad = await client.post("/orders", json={"item": "tea"}, headers=_key("k-v"))
     assert bad.status_code == 422
     assert "idempotent-replayed" not in bad.headers
+    assert "idempotency-expires" not in bad.headers
     # The key was released: the corrected request (a different body) runs normally.
     good = await client.post("/orders", json={"item": "tea", "quantity": 1}, headers=_key("k-v"))
     assert good.status_code == 201

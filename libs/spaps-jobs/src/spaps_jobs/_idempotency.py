@@ -74,9 +74,12 @@ def _decode(raw: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
 class _Recorder:
     """Per-request: forwards the response and keeps a copy of it."""
 
-    def __init__(self, send: Send, extra_headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(
+        self, send: Send, extra_headers: list[tuple[bytes, bytes]], skip: frozenset[int]
+    ) -> None:
         self.send = send
         self.extra_headers = extra_headers
+        self.skip = skip
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.body = bytearray()
@@ -86,7 +89,8 @@ class _Recorder:
         if message["type"] == "http.response.start":
             self.status = int(message["status"])
             self.headers = list(message.get("headers", ()))
-            message = {**message, "headers": [*self.headers, *self.extra_headers]}
+            if self.status not in self.skip:  # only a stored response gets an expiry
+                message = {**message, "headers": [*self.headers, *self.extra_headers]}
         elif message["type"] == "http.response.body":
             self.body += message.get("body", b"")
             if not message.get("more_body", False):
@@ -245,7 +249,7 @@ class IdempotencyMiddleware:
             return await receive()
 
         expires = _http_date(time.time() + self.ttl)
-        recorder = _Recorder(send, [(b"idempotency-expires", expires)])
+        recorder = _Recorder(send, [(b"idempotency-expires", expires)], self.release_statuses)
         try:
             await self.app(scope, replay_receive, recorder)
         except BaseException:
