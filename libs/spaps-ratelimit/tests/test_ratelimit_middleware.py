@@ -248,3 +248,18 @@ async def test_routes_added_later_and_path_parameters_are_found(make_client):
     # One budget for the route template, whatever the parameter.
     assert codes == [200, 200, 429]
     assert policy.startswith('"5-per')
+
+
+async def test_a_route_limit_with_its_own_limiter_keeps_it_under_the_middleware(make_client):
+    shared, own = MemoryStore(), MemoryStore()
+    app = FastAPI()
+    app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(shared), policy="5/minute")
+
+    @app.get("/own", dependencies=[Depends(RouteLimit("1/minute", limiter=RateLimiter(own)))])
+    async def own_route() -> dict[str, bool]:
+        return {"ok": True}
+
+    async with make_client(app) as client:
+        codes = [(await client.get("/own")).status_code for _ in range(2)]
+    assert codes == [200, 429]
+    assert (len(own), len(shared)) == (1, 0)

@@ -70,17 +70,21 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or self._exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
-        policy = self._routes.lookup(scope) if self._routes is not None else None
-        if policy is not None:
+        route = self._routes.lookup(scope) if self._routes is not None else None
+        limiter = self.limiter
+        if route is not None:
             scope[SCOPE_KEY] = self._marker_route
-        else:
+            policy = route[0]
+            limiter = route[1] or limiter
+        elif self.policy is not None:
             scope[SCOPE_KEY] = self._marker_global
             policy = self.policy
-            if policy is None:
-                await self.app(scope, receive, send)
-                return
+        else:
+            scope[SCOPE_KEY] = self._marker_global
+            await self.app(scope, receive, send)
+            return
         try:
-            decision = await policy.check(self.limiter, scope)
+            decision = await policy.check(limiter, scope)
         except RateLimitStoreUnavailable as exc:
             await send_problem(send, exc)
             return

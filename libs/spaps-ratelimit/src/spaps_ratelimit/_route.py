@@ -64,6 +64,11 @@ class RouteLimit:
         self._limiter = limiter
         self._by_route: dict[str, Policy] = {}
 
+    @property
+    def limiter(self) -> RateLimiter | None:
+        """The limiter given to this route, if any (else the middleware's is used)."""
+        return self._limiter
+
     def policy_for(self, route_path: str) -> Policy:
         """The policy for the route whose path template is ``route_path``."""
         if self._named:

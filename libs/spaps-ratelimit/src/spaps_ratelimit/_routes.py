@@ -5,8 +5,12 @@ from __future__ import annotations
 from starlette.routing import Match
 from starlette.types import Scope
 
+from ._limiter import RateLimiter
 from ._policy import Policy
 from ._route import route_limit_of
+
+#: A route's policy and the limiter it asked for (``None``: the middleware's).
+RoutePolicy = tuple[Policy, RateLimiter | None]
 
 
 class RouteIndex:
@@ -23,17 +27,19 @@ class RouteIndex:
         # Derived caches of the app's routes, not per-request state.
         self._routes: object = None
         self._count = -1
-        self._entries: list[tuple[object, Policy | None]] = []
-        self._cache: dict[tuple[str, str], Policy | None] = {}
+        self._entries: list[tuple[object, RoutePolicy | None]] = []
+        self._cache: dict[tuple[str, str], RoutePolicy | None] = {}
         self._max_cached = max_cached_paths
 
     def _rebuild(self, routes: list[object]) -> None:
-        entries: list[tuple[object, Policy | None]] = []
+        entries: list[tuple[object, RoutePolicy | None]] = []
         last = -1
         for index, route in enumerate(routes):
             limit = route_limit_of(route)
             path = getattr(route, "path", "")
-            entries.append((route, None if limit is None else limit.policy_for(path)))
+            entries.append(
+                (route, None if limit is None else (limit.policy_for(path), limit.limiter))
+            )
             if limit is not None:
                 last = index
         self._entries = entries[: last + 1]
@@ -41,8 +47,8 @@ class RouteIndex:
         self._count = len(routes)
         self._cache.clear()
 
-    def lookup(self, scope: Scope) -> Policy | None:
-        """The route policy for ``scope``, or ``None`` for the global one."""
+    def lookup(self, scope: Scope) -> RoutePolicy | None:
+        """The route policy (and limiter) for ``scope``, or ``None`` for the global one."""
         routes = getattr(scope.get("app"), "routes", None)
         if not isinstance(routes, list):
             return None
@@ -53,7 +59,7 @@ class RouteIndex:
         cache_key = (scope.get("method", ""), scope["path"])
         if cache_key in self._cache:
             return self._cache[cache_key]
-        found: Policy | None = None
+        found: RoutePolicy | None = None
         for route, policy in self._entries:
             match, _ = route.matches(scope)  # type: ignore[attr-defined]  # Starlette BaseRoute
             if match is Match.FULL:
