@@ -115,6 +115,7 @@ class WorkerFactory:
         worker = WorkerProcess(
             "spaps_jobs_worker_app",
             queues=[self.queue],
+            pool=env.pop("SPAPS_TEST_POOL", "solo"),
             cwd=TESTS_DIR,
             env={**self.env, **env},
             log_path=self.tmp_path / f"worker-{len(self.workers)}.log",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 from spaps_jobs import (
@@ -55,3 +56,20 @@ def make_relay() -> Relay:
         batch_size=int(os.environ.get("SPAPS_TEST_BATCH", "25")),
         poll_interval=0.05,
     )
+
+
+def make_file_relay() -> Relay:
+    """A relay whose dispatch appends message ids to a file (no broker needed)."""
+    target = Path(os.environ["SPAPS_TEST_SINK"])
+
+    def to_file(messages: Sequence[OutboxMessage]) -> None:
+        with target.open("a") as sink:
+            sink.writelines(f"{message.id}\n" for message in messages)
+
+    _, outbox = make_outbox()
+    engine = create_engine(os.environ["SPAPS_TEST_OUTBOX_DB"])
+    return Relay(outbox, engine, to_file, batch_size=10, poll_interval=0.05)
+
+
+def not_a_relay() -> object:
+    return object()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +46,28 @@ def test_sigkilled_worker_task_runs_again_on_redis(
     # Redis redelivers an unacknowledged task once its visibility timeout has passed.
     redis_workers.env["SPAPS_TEST_VISIBILITY"] = "3"
     _sigkill_mid_task_then_redeliver(redis_workers, marker)
+
+
+@pytest.mark.redis
+def test_sigkilled_pool_child_task_is_rejected_and_runs_again(
+    redis_workers: WorkerFactory, tmp_path: Path
+) -> None:
+    """Prefork: only the child running the task dies; the parent requeues the task
+    (task_reject_on_worker_lost) instead of recording it as failed."""
+    marker = tmp_path / "m"
+    marker.mkdir()
+    app = redis_workers.client_app()
+    worker = redis_workers.start(SPAPS_TEST_POOL="prefork")
+    app.send_task("t.crashy", args=(str(marker),))
+    wait_for((marker / "start-1").exists, timeout=30, what="the task to start")
+    child = int((marker / "start-1").read_text())
+    assert worker.process is not None
+    assert child != worker.process.pid
+    os.kill(child, signal.SIGKILL)
+    wait_for((marker / "done").exists, timeout=45, what="the requeued task")
+    assert (marker / "done").read_text() == "2"
+    assert worker.alive
+    assert "WorkerLostError" in worker.log()
 
 
 @pytest.mark.rabbitmq
