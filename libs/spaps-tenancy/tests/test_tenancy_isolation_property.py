@@ -33,6 +33,7 @@ op_strategy = st.one_of(
     st.tuples(st.just("self_join"), st.integers(0, 9)),
     st.tuples(st.sampled_from(["lazy", "selectin", "joined"]), st.integers(0, 9)),
     st.tuples(st.just("get"), st.integers(1, 40)),
+    st.tuples(st.sampled_from(["note_parent_lazy", "note_parent_joined"]), st.integers(0, 40)),
     st.tuples(st.just("count"), st.integers(0, 9)),
     st.tuples(st.just("bulk_update"), st.integers(0, 9)),
     st.tuples(st.just("bulk_delete"), st.integers(0, 9)),
@@ -94,6 +95,15 @@ def _run_op(session: Session, orm: SimpleNamespace, tenant: str, op: tuple[str, 
         for found in session.scalars(stmt).unique():
             assert found.tenant_id == tenant
             assert all(note.tenant_id == tenant for note in found.notes)
+    elif kind.startswith("note_parent"):
+        # Many-to-one: a note of this tenant may point at another tenant's patient
+        # (planted under bypass); loading the parent must not reveal it.
+        stmt = select(orm.Note).where(orm.Note.id >= arg)
+        if kind == "note_parent_joined":
+            stmt = stmt.options(joinedload(orm.Note.patient))
+        for note in session.scalars(stmt).unique():
+            assert note.tenant_id == tenant
+            assert note.patient is None or note.patient.tenant_id == tenant
     elif kind == "get":
         got = session.get(patient, arg)
         assert got is None or got.tenant_id == tenant

@@ -101,6 +101,23 @@ def test_relationship_loads_are_filtered(
         assert [note.body for note in patient.notes] == ["note of acme-0"]
 
 
+def test_lazy_load_of_an_object_loaded_under_bypass_is_filtered(
+    make_session: MakeSession, orm: SimpleNamespace
+) -> None:
+    ids = seed(make_session, orm)
+    with make_session() as session, bypass(reason="plant", audit=RecordingAuditSink()):
+        session.add(orm.Note(body="foreign", patient_id=ids["acme"][0], tenant_id="zeta"))
+        session.commit()
+    with make_session() as session:
+        with bypass(reason="admin view", audit=RecordingAuditSink()):
+            patient = session.scalars(
+                select(orm.Patient).where(orm.Patient.id == ids["acme"][0])
+            ).one()
+        # Loaded under bypass, so no criteria travel with it; the lazy load still filters.
+        with tenant_context("acme"):
+            assert [note.body for note in patient.notes] == ["note of acme-0"]
+
+
 def test_bulk_update_and_delete_touch_only_current_tenant(
     make_session: MakeSession, orm: SimpleNamespace
 ) -> None:

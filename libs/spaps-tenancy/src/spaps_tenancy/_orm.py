@@ -85,6 +85,8 @@ def _on_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
     # primary key; it cannot reach another tenant's row.
     if state.is_column_load or bypass_active():
         return None
+    # Relationship loads get the criteria too: objects loaded under bypass() carry no
+    # propagated criteria, and their lazy loads must still be filtered.
     state.statement = state.statement.options(_TENANT_CRITERIA)
     if get_tenant() is not None:
         return None
