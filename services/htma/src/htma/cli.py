@@ -1,0 +1,193 @@
+"""The ``htma`` command: migrations, admin accounts, key rotation, server.
+
+Every failure prints one line ``error: ...`` on stderr and exits non-zero:
+1 for a failed operation, 2 for bad usage (click's convention).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+import uvicorn
+from pydantic import ValidationError
+from spaps_auth import SpapsAuthError
+from spaps_tenancy import bypass
+from sqlalchemy.exc import SQLAlchemyError
+
+from htma import migrate
+from htma.app import create_app
+from htma.clinics.models import Clinic
+from htma.clinics.roles import Role
+from htma.db import create_sessionmaker, engine_for
+from htma.errors import CommandError, HtmaError
+from htma.identity.keystore import SigningKeyStore
+from htma.identity.service import check_clinic_id, create_user
+from htma.identity.stack import build_auth
+from htma.messaging.cipher import generate_key
+from htma.messaging.service import rotate_messages
+from htma.settings import Settings
+
+T = TypeVar("T")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    try:
+        return Settings(database_url=database_url) if database_url else Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        _fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        raise AssertionError("unreachable") from exc
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except (HtmaError, SpapsAuthError) as exc:
+        _fail(str(exc))
+    except SQLAlchemyError as exc:
+        _fail(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+    except (OSError, ValueError) as exc:
+        _fail(f"{exc}")
+    raise AssertionError("unreachable")
+
+
+database_url_option = click.option(
+    "--database-url",
+    envvar="HTMA_DATABASE_URL",
+    help="SQLAlchemy URL (default: HTMA_DATABASE_URL or a SQLite file under .data/)",
+)
+
+
+@click.group()
+def main() -> None:
+    """HTMA lab service."""
+
+
+@main.command("migrate")
+@database_url_option
+@click.option("--revision", default="head", show_default=True)
+def migrate_command(database_url: str | None, revision: str) -> None:
+    """Upgrade the database schema."""
+    _run(migrate.upgrade(_settings(database_url).database_url, revision))
+    click.echo(f"database at revision {revision}")
+
+
+@main.command("downgrade")
+@database_url_option
+@click.option("--revision", default="base", show_default=True)
+def downgrade_command(database_url: str | None, revision: str) -> None:
+    """Downgrade the database schema (default: drop everything)."""
+    _run(migrate.downgrade(_settings(database_url).database_url, revision))
+    click.echo(f"database at revision {revision}")
+
+
+@main.command("create-admin")
+@database_url_option
+@click.option("--clinic", "clinic_id", required=True, help="clinic id (slug); created if new")
+@click.option("--clinic-name", default=None, help="name of a new clinic")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", default="Lab admin", show_default=True)
+@click.password_option(envvar="HTMA_ADMIN_PASSWORD", help="or HTMA_ADMIN_PASSWORD")
+def create_admin(  # noqa: PLR0917 -- click passes one argument per option
+    database_url: str | None,
+    clinic_id: str,
+    clinic_name: str | None,
+    email: str,
+    display_name: str,
+    password: str,
+) -> None:
+    """Create a lab admin (and the clinic when it does not exist)."""
+    settings = _settings(database_url)
+    try:
+        check_clinic_id(clinic_id)
+    except ValueError as exc:
+        _fail(str(exc))
+
+    async def work() -> str:
+        if await migrate.current_revision(settings.database_url) != migrate.head_revision():
+            raise CommandError("the database schema is not up to date: run `htma migrate` first")
+        async with engine_for(settings.database_url) as engine:
+            auth = build_auth(settings, engine)
+            async with create_sessionmaker(engine)() as session:
+                if await session.get(Clinic, clinic_id) is None:
+                    session.add(Clinic(id=clinic_id, name=clinic_name or clinic_id))
+                    await session.flush()
+                user = await create_user(
+                    session, auth, clinic_id=clinic_id, email=email, password=password,
+                    display_name=display_name, role=Role.LAB_ADMIN,
+                )  # fmt: skip
+                await session.commit()
+                return user.id
+
+    user_id = _run(work())
+    click.echo(f"created lab admin {email} ({user_id}) in clinic {clinic_id}")
+
+
+@main.command("rotate-keys")
+@database_url_option
+@click.option(
+    "--keep",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, 10),
+    help="older token signing keys kept for verification",
+)
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def rotate_keys(database_url: str | None, keep: int, quiet: bool) -> None:
+    """Add a new token signing key, and re-seal messages under the primary message key.
+
+    To rotate the message key, prepend a new key (``htma generate-message-key``) to
+    HTMA_MESSAGE_KEYS, keep the old one listed, run this command, then drop the old key.
+    """
+    settings = _settings(database_url)
+    try:
+        new = SigningKeyStore(settings.signing_keys_path).rotate(keep=keep)
+    except (OSError, ValueError) as exc:
+        _fail(str(exc))
+    click.echo(f"token signing key {new.kid} is now primary (restart htma to use it)")
+    cipher = settings.message_cipher()
+
+    async def work() -> int:
+        async with engine_for(settings.database_url) as engine:
+            sessions = create_sessionmaker(engine)
+            with (
+                bypass(reason="message key rotation", actor="htma rotate-keys"),
+                click.progressbar(length=0, label="re-sealing messages", file=sys.stderr,
+                                  hidden=quiet) as bar,
+            ):  # fmt: skip
+                async with sessions() as session:
+                    return await rotate_messages(session, cipher, progress=bar.update)
+
+    count = _run(work())
+    click.echo(f"re-sealed {count} messages under message key {cipher.primary_key_id}")
+
+
+@main.command("generate-message-key")
+@click.argument("key_id")
+def generate_message_key(key_id: str) -> None:
+    """Print a new message key ``<key_id>:<base64>`` for HTMA_MESSAGE_KEYS."""
+    try:
+        click.echo(generate_key(key_id))
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Run the API with uvicorn (one process; use a process manager in production)."""
+    uvicorn.run(create_app(_settings()), host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()
