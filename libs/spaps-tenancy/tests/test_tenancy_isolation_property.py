@@ -96,14 +96,7 @@ def _run_op(session: Session, orm: SimpleNamespace, tenant: str, op: tuple[str, 
             assert found.tenant_id == tenant
             assert all(note.tenant_id == tenant for note in found.notes)
     elif kind.startswith("note_parent"):
-        # Many-to-one: a note of this tenant may point at another tenant's patient
-        # (planted under bypass); loading the parent must not reveal it.
-        stmt = select(orm.Note).where(orm.Note.id >= arg)
-        if kind == "note_parent_joined":
-            stmt = stmt.options(joinedload(orm.Note.patient))
-        for note in session.scalars(stmt).unique():
-            assert note.tenant_id == tenant
-            assert note.patient is None or note.patient.tenant_id == tenant
+        _check_note_parents(session, orm, tenant, joined=kind.endswith("joined"), first_id=arg)
     elif kind == "get":
         got = session.get(patient, arg)
         assert got is None or got.tenant_id == tenant
@@ -122,6 +115,19 @@ def _run_op(session: Session, orm: SimpleNamespace, tenant: str, op: tuple[str, 
             session.execute(delete(orm.Note).where(orm.Note.id >= arg))
         session.flush()
         assert _snapshot(session, orm, exclude=tenant) == before
+
+
+def _check_note_parents(
+    session: Session, orm: SimpleNamespace, tenant: str, *, joined: bool, first_id: int
+) -> None:
+    # Many-to-one: a note of this tenant may point at another tenant's patient (planted
+    # under bypass); loading the parent must not reveal it.
+    stmt = select(orm.Note).where(orm.Note.id >= first_id)
+    if joined:
+        stmt = stmt.options(joinedload(orm.Note.patient))
+    for note in session.scalars(stmt).unique():
+        assert note.tenant_id == tenant
+        assert note.patient is None or note.patient.tenant_id == tenant
 
 
 @settings(

@@ -206,6 +206,28 @@ def test_get_hides_identity_map_objects_of_other_tenants(
         assert session.get(orm.Plan, 1) is not None
 
 
+def test_a_session_serves_one_tenant(make_session: MakeSession, orm: SimpleNamespace) -> None:
+    seed(make_session, orm)
+    with make_session() as session:
+        with tenant_context("acme"):
+            assert len(session.scalars(select(orm.Patient)).all()) == 2
+        with (
+            tenant_context("zeta"),
+            pytest.raises(TenantContextError, match="one session per tenant"),
+        ):
+            session.scalars(select(orm.Patient)).all()
+        with tenant_context("zeta"):
+            session.add(orm.Patient(name="late"))
+            with pytest.raises(TenantContextError, match="one session per tenant"):
+                session.flush()
+        session.rollback()
+        # Admin work in between does not bind the session.
+        with bypass(reason="admin", audit=RecordingAuditSink()):
+            assert len(session.scalars(select(orm.Patient)).all()) == 4
+        with tenant_context("acme"):
+            assert len(session.scalars(select(orm.Patient)).all()) == 2
+
+
 def test_bypass_sees_everything_and_is_audited(
     make_session: MakeSession, orm: SimpleNamespace, caplog: pytest.LogCaptureFixture
 ) -> None:

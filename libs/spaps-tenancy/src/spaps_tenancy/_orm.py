@@ -78,6 +78,19 @@ _TENANT_CRITERIA = with_loader_criteria(
 )
 
 
+_SESSION_TENANT = "spaps_tenancy.tenant"
+
+
+def _bind_session(session: Session, tenant_id: str) -> None:
+    # A session's identity map keeps the objects of the tenant it served; serving a second
+    # tenant from it could hand those objects out without SQL. One session, one tenant.
+    bound = session.info.setdefault(_SESSION_TENANT, tenant_id)
+    if bound != tenant_id:
+        raise TenantContextError(
+            f"this session already served tenant {bound!r}; use one session per tenant"
+        )
+
+
 def _on_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
     if not (state.is_select or state.is_update or state.is_delete):
         return None
@@ -88,7 +101,9 @@ def _on_orm_execute(state: ORMExecuteState) -> Result[Any] | None:
     # Relationship loads get the criteria too: objects loaded under bypass() carry no
     # propagated criteria, and their lazy loads must still be filtered.
     state.statement = state.statement.options(_TENANT_CRITERIA)
-    if get_tenant() is not None:
+    tenant_id = get_tenant()
+    if tenant_id is not None:
+        _bind_session(state.session, tenant_id)
         return None
     try:
         return state.invoke_statement()
@@ -117,6 +132,8 @@ def _before_flush(session: Session, flush_context: UOWTransaction, instances: ob
             _check_owner(obj, tenant_id, "insert")
     if bypassed:
         return
+    if tenant_id is not None:
+        _bind_session(session, tenant_id)
     for obj in session.dirty:
         if isinstance(obj, TenantScoped) and session.is_modified(obj):
             if inspect(obj).attrs.tenant_id.history.has_changes():
@@ -184,9 +201,10 @@ def install_tenant_filter(target: SessionTarget) -> None:
 
     Install on a subclass of :class:`TenantSession` (pass it to
     ``sessionmaker(class_=...)`` or ``async_sessionmaker(sync_session_class=...)``) or on
-    a ``sessionmaker`` of one. Installing twice is a no-op. Use one session per tenant
-    unit of work: objects already in a session's identity map are not re-checked by
-    lazy many-to-one loads.
+    a ``sessionmaker`` of one. Installing twice is a no-op. A session serves one tenant:
+    using it for a second tenant raises :class:`TenantContextError`, because its
+    identity map still holds the first tenant's objects (work under :func:`bypass` is
+    not bound to a tenant).
 
     Args:
         target: A ``Session`` subclass or a ``sessionmaker``.
