@@ -87,11 +87,12 @@ def _run_op(session: Session, orm: SimpleNamespace, tenant: str, op: tuple[str, 
         ).all()
         assert all(row == (tenant, tenant) for row in rows)
     elif kind in ("lazy", "selectin", "joined"):
-        stmt = select(patient).where(patient.score >= arg)
-        if kind == "selectin":
-            stmt = stmt.options(selectinload(patient.notes))
-        elif kind == "joined":
-            stmt = stmt.options(joinedload(patient.notes))
+        loaders = {
+            "lazy": [],
+            "selectin": [selectinload(patient.notes)],
+            "joined": [joinedload(patient.notes)],
+        }
+        stmt = select(patient).where(patient.score >= arg).options(*loaders[kind])
         for found in session.scalars(stmt).unique():
             assert found.tenant_id == tenant
             assert all(note.tenant_id == tenant for note in found.notes)
