@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,7 +19,7 @@ from spaps_jobs import (
     SqlDedupeStore,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
 @pytest.fixture(
@@ -51,6 +51,15 @@ async def async_sql_store(async_sqlite_engine: AsyncEngine) -> AsyncSqlDedupeSto
 
 
 @pytest.fixture
+async def async_pg_store(postgres_url: str) -> AsyncIterator[AsyncSqlDedupeStore]:
+    engine = create_async_engine(postgres_url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    store = AsyncSqlDedupeStore(engine)
+    await store.create_table()
+    yield store
+    await engine.dispose()
+
+
+@pytest.fixture
 def async_redis_store(
     async_redis_client: redis.asyncio.Redis, redis_prefix: str
 ) -> AsyncRedisDedupeStore:
@@ -58,7 +67,11 @@ def async_redis_store(
 
 
 @pytest.fixture(
-    params=["async_sql_store", pytest.param("async_redis_store", marks=pytest.mark.redis)]
+    params=[
+        "async_sql_store",
+        pytest.param("async_pg_store", marks=pytest.mark.postgres),
+        pytest.param("async_redis_store", marks=pytest.mark.redis),
+    ]
 )
 def astore(request: pytest.FixtureRequest) -> AsyncDedupeStore:
     store: AsyncDedupeStore = request.getfixturevalue(request.param)

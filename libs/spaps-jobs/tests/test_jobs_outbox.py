@@ -7,7 +7,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from spaps_jobs import BrokerUnavailableError, Outbox, OutboxMessage, Relay, RelayError
+from prometheus_client import CollectorRegistry
+from spaps_jobs import (
+    BrokerUnavailableError,
+    Outbox,
+    OutboxMessage,
+    Relay,
+    RelayError,
+    RelayMetrics,
+)
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -137,6 +145,27 @@ def test_failed_dispatch_keeps_rows_pending(outbox: Outbox, sqlite_engine: Engin
     recorder.fail_with = None
     assert relay.run_once() == 1
     assert recorder.ids == ["m-1"]
+
+
+def test_relay_metrics(outbox: Outbox, sqlite_engine: Engine) -> None:
+    registry = CollectorRegistry()
+    with Session(sqlite_engine) as session, session.begin():
+        for i in range(4):
+            outbox.add(session, "t", {"i": i})
+    recorder = Recorder()
+    relay = Relay(
+        outbox, sqlite_engine, recorder, batch_size=3, metrics=RelayMetrics(registry=registry)
+    )
+    relay.run_once()
+    recorder.fail_with = RuntimeError("down")
+    with pytest.raises(RelayError):
+        relay.run_once()
+    assert registry.get_sample_value("spaps_jobs_outbox_published_total") == 3
+    assert registry.get_sample_value("spaps_jobs_outbox_relay_failures_total") == 1
+    assert registry.get_sample_value("spaps_jobs_outbox_lag_seconds_count") == 3
+    lag_sum = registry.get_sample_value("spaps_jobs_outbox_lag_seconds_sum")
+    assert lag_sum is not None
+    assert 0 <= lag_sum < 30
 
 
 def test_purge_sent_deletes_only_old_sent_rows(outbox: Outbox, sqlite_engine: Engine) -> None:

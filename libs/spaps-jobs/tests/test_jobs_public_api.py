@@ -37,6 +37,7 @@ EXPECTED = [
     "RedisDedupeStore",
     "Relay",
     "RelayError",
+    "RelayMetrics",
     "Schedule",
     "ScheduleError",
     "SpapsJobsError",

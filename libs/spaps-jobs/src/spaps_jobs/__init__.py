@@ -27,7 +27,7 @@ from ._errors import (
 from ._idempotency import CallerFunc, IdempotencyMiddleware, authorization_caller
 from ._inbox import Inbox, message_id_of
 from ._inbox_sql import SqlInbox
-from ._metrics import TaskMetrics
+from ._metrics import RelayMetrics, TaskMetrics
 from ._outbox import Outbox, OutboxMessage
 from ._relay import Dispatch, Relay
 from ._schedules import Schedule, parse_schedules
@@ -66,6 +66,7 @@ __all__ = [
     "RedisDedupeStore",
     "Relay",
     "RelayError",
+    "RelayMetrics",
     "Schedule",
     "ScheduleError",
     "SpapsJobsError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
-__all__ = ["TaskMetrics"]
+__all__ = ["RelayMetrics", "TaskMetrics"]
 
 _DEFAULT: TaskMetrics | None = None
 
@@ -47,3 +47,43 @@ class TaskMetrics:
         if _DEFAULT is None:
             _DEFAULT = cls()
         return _DEFAULT
+
+
+_DEFAULT_RELAY: RelayMetrics | None = None
+
+
+class RelayMetrics:
+    """Outbox relay metrics.
+
+    ``spaps_jobs_outbox_published_total`` (messages), ``spaps_jobs_outbox_relay_failures_total``
+    (failed passes) and ``spaps_jobs_outbox_lag_seconds`` (from ``Outbox.add`` to publish).
+
+    Args:
+        registry: Where to register the metrics (default: the global registry, once).
+        namespace: Metric name prefix.
+    """
+
+    def __init__(
+        self, *, registry: CollectorRegistry | None = None, namespace: str = "spaps_jobs"
+    ) -> None:
+        self.registry = registry if registry is not None else REGISTRY
+        self.published = Counter(
+            f"{namespace}_outbox_published", "Outbox messages published", registry=self.registry
+        )
+        self.failures = Counter(
+            f"{namespace}_outbox_relay_failures", "Failed relay passes", registry=self.registry
+        )
+        self.lag = Histogram(
+            f"{namespace}_outbox_lag_seconds",
+            "Seconds from Outbox.add to publication",
+            registry=self.registry,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800),
+        )
+
+    @classmethod
+    def default(cls) -> RelayMetrics:
+        """The process-wide instance on the global registry (created on first use)."""
+        global _DEFAULT_RELAY  # noqa: PLW0603 -- one set of collectors per global registry
+        if _DEFAULT_RELAY is None:
+            _DEFAULT_RELAY = cls()
+        return _DEFAULT_RELAY

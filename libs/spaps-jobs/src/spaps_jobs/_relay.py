@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from ._errors import RelayError, SpapsJobsError
+from ._metrics import RelayMetrics
 from ._outbox import Outbox, OutboxMessage
 
 __all__ = ["Dispatch", "Relay"]
@@ -40,6 +41,7 @@ class Relay:
         poll_interval: Seconds ``run_forever`` sleeps when the outbox is empty.
         retention: Sent rows older than this are deleted by :meth:`purge_sent`.
         purge_every: Seconds between purges in ``run_forever``.
+        metrics: Prometheus metrics (default: shared ones on the global registry).
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class Relay:
         poll_interval: float = 1.0,
         retention: timedelta = timedelta(days=7),
         purge_every: float = 300.0,
+        metrics: RelayMetrics | None = None,
     ) -> None:
         if not isinstance(outbox, Outbox):
             raise TypeError("outbox must be an Outbox")
@@ -72,6 +75,7 @@ class Relay:
         self.poll_interval = poll_interval
         self.retention = retention
         self.purge_every = purge_every
+        self.metrics = metrics if metrics is not None else RelayMetrics.default()
         self._skip_locked = engine.dialect.name in {"postgresql", "mysql", "oracle"}
 
     def run_once(self) -> int:
@@ -82,6 +86,7 @@ class Relay:
             RelayError: Any other dispatch failure. In both cases no row is marked sent.
         """
         seqs: list[int] = []
+        messages: list[OutboxMessage] = []
         try:
             if self._skip_locked:
                 # The row locks are held while dispatching: a concurrent relay skips
@@ -101,14 +106,26 @@ class Relay:
                     with self.engine.begin() as conn:
                         self._mark_sent(conn, seqs)
         except Exception as exc:
+            self.metrics.failures.inc()
             if seqs:
                 self._record_failure(seqs, exc)
             if isinstance(exc, SpapsJobsError):
                 raise
             raise RelayError(f"relay pass failed: {exc!r}") from exc
         if seqs:
+            self._observe(messages)
             _log.debug("outbox.relayed", count=len(seqs))
         return len(seqs)
+
+    def _observe(self, messages: list[OutboxMessage]) -> None:
+        now = datetime.now(UTC)
+        self.metrics.published.inc(len(messages))
+        for message in messages:
+            if message.created_at is not None:
+                created = message.created_at
+                if created.tzinfo is None:  # SQLite hands back naive UTC datetimes
+                    created = created.replace(tzinfo=UTC)
+                self.metrics.lag.observe(max(0.0, (now - created).total_seconds()))
 
     def _claim(self, conn: Connection) -> tuple[list[int], list[OutboxMessage]]:
         t = self.outbox.table
