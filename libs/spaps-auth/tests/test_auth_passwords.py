@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
+import threading
 import time
 
 import httpx
@@ -191,3 +193,22 @@ async def test_fail_closed_raises_503(caplog: pytest.LogCaptureFixture) -> None:
 def test_checker_validates_configuration() -> None:
     with pytest.raises(ValueError, match="http"):
         BreachedPasswordChecker(base_url="ftp://x")
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread priority is POSIX-only")
+async def test_worker_threads_run_at_lower_priority() -> None:
+    hasher = PasswordHasher(**FAST, thread_niceness=7, max_threads=2)
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def own_priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert await hasher._run(own_priority) == min(base + 7, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # loop untouched
+    hasher.close()
+    assert await hasher.verify(await hasher.hash("pw-after-close"), "pw-after-close")
+    hasher.close()
+    with pytest.raises(ValueError, match="max_threads"):
+        PasswordHasher(max_threads=0)
+    with pytest.raises(ValueError, match="thread_niceness"):
+        PasswordHasher(thread_niceness=20)

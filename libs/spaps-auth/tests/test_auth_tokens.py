@@ -250,3 +250,11 @@ def test_verifier_configuration_is_validated(keys: KeySet) -> None:
         TokenVerifier(keys=keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["none"])
     with pytest.raises(ValueError, match="signing"):
         TokenIssuer(keys=KeySet([next(iter(keys)).public()]), issuer=ISSUER, audience=AUDIENCE)
+
+
+def test_asymmetric_key_material_is_refused_as_hs256_secret(rsa_key: JsonWebKey) -> None:
+    pem = rsa_key.verifying_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    with pytest.raises(ValueError, match="asymmetric"):
+        JsonWebKey.from_secret(pem)

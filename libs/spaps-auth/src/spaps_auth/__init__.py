@@ -4,7 +4,7 @@ Passwords (argon2id), policy and breached-password checks, JWT access tokens wit
 rotation and JWKS, refresh-token rotation with reuse detection, sessions, RBAC/ABAC,
 API keys, lockout, TOTP, magic links, wallet sign-in, organisations and invitations,
 signed cookies and a hash-chained audit log. FastAPI glue lives in
-:mod:`spaps_auth.fastapi`; test helpers in :mod:`spaps_auth.testing`.
+:mod:`spaps_auth.fastapi`.
 """
 
 from ._access import (

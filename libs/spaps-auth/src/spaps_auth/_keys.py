@@ -14,6 +14,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from jwt.algorithms import HMACAlgorithm
 
 __all__ = ["JsonWebKey", "KeySet", "SUPPORTED_ALGORITHMS", "valid_kid"]
 
@@ -77,8 +78,15 @@ class JsonWebKey:
         for key in (self.verifying_key, self.signing_key):
             if key is not None and not isinstance(key, allowed):
                 raise TypeError(f"{type(key).__name__} cannot be used with {self.algorithm}")
-        if self.algorithm == "HS256" and len(self.verifying_key) < 32:
-            raise ValueError("HS256 secrets must be at least 32 bytes")
+        if self.algorithm == "HS256":
+            if len(self.verifying_key) < 32:
+                raise ValueError("HS256 secrets must be at least 32 bytes")
+            # Refuse PEM/SSH/DER key material as a shared secret (the classic algorithm-
+            # confusion set-up). Checked once here, so verification need not repeat it.
+            try:
+                HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(self.verifying_key)
+            except jwt.InvalidKeyError:
+                raise ValueError("an asymmetric key cannot be used as an HS256 secret") from None
 
     @property
     def can_sign(self) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from ._errors import InvalidTokenError, TokenExpiredError, TokenRevokedError
 from ._keys import SUPPORTED_ALGORITHMS, JsonWebKey, KeySet, valid_kid
@@ -164,6 +165,34 @@ class TokenIssuer:
         )
 
 
+class _ValidatedHMAC(HMACAlgorithm):
+    """HS256 whose secret was validated once, when its :class:`JsonWebKey` was built.
+
+    PyJWT's stock ``prepare_key`` re-parses the secret as PEM, SSH and three DER forms on
+    every verification; a verifier only ever hands it secrets bound to HS256 keys, whose
+    constructor already ran that very check.
+    """
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        if not isinstance(key, bytes):
+            raise jwt.InvalidKeyError("HS256 keys are bytes")
+        return key
+
+
+def _decoder(required_claims: Sequence[str]) -> jwt.PyJWT:
+    decoder = jwt.PyJWT(options={"require": list(required_claims)})
+    # PyJWT keeps its signature layer in ``_jws``; swap only the HS256 implementation
+    # through its public register/unregister API, and keep stock PyJWT if that changes.
+    jws = getattr(decoder, "_jws", None)
+    if isinstance(jws, jwt.PyJWS):
+        jws.unregister_algorithm("HS256")
+        jws.register_algorithm("HS256", _ValidatedHMAC(HMACAlgorithm.SHA256))
+    return decoder
+
+
+_HEADER_CACHE_SIZE = 256
+
+
 def _bad(detail: str) -> InvalidTokenError:
     return InvalidTokenError(detail)
 
@@ -217,7 +246,10 @@ class TokenVerifier:
         self._audience = audience if isinstance(audience, str) else list(audience)
         self._leeway = leeway
         self._max = max_token_bytes
-        self._options: Any = {"require": list(required_claims)}  # PyJWT's Options TypedDict
+        self._decode_jwt = _decoder(required_claims).decode
+        # Every token signed by one key has the same header segment, so parsed headers
+        # are cached (bounded; only headers that passed the checks are stored).
+        self._headers: dict[str, tuple[str, str]] = {}
         self._revocation = revocation
 
     def _header(self, token: str) -> tuple[str, str]:
@@ -228,6 +260,9 @@ class TokenVerifier:
         head, dot, _ = token.partition(".")
         if not dot:
             raise _bad("malformed token")
+        cached = self._headers.get(head)
+        if cached is not None:
+            return cached
         try:
             header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
         except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -240,20 +275,22 @@ class TokenVerifier:
         kid = header.get("kid")
         if not valid_kid(kid):
             raise _bad("missing or malformed kid")
-        return str(alg), str(kid)
+        if len(self._headers) >= _HEADER_CACHE_SIZE:
+            self._headers.clear()
+        self._headers[head] = parsed = (str(alg), str(kid))
+        return parsed
 
     def _decode(self, token: str, alg: str, key: JsonWebKey) -> TokenClaims:
         if key.algorithm != alg:
             raise _bad("algorithm does not match the key")
         try:
-            payload = jwt.decode(
+            payload = self._decode_jwt(
                 token,
                 key.verifying_key,
                 algorithms=[alg],
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=self._leeway,
-                options=self._options,
             )
         except jwt.ExpiredSignatureError:
             raise TokenExpiredError("token expired") from None
