@@ -227,6 +227,18 @@ async def test_handler_crash_releases_the_key(store: AsyncDedupeStore) -> None:
     assert calls == 2
 
 
+async def test_oversized_keyed_body_is_413(shop: Shop, store: AsyncDedupeStore) -> None:
+    app = IdempotencyMiddleware(shop.app, store=store, max_body_size=64)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        big = {"item": "x" * 100, "quantity": 1}
+        response = await http.post("/orders", json=big, headers=_key("big"))
+        assert response.status_code == 413
+        assert response.json()["code"] == "jobs.idempotency_body_too_large"
+        assert (await http.post("/orders", json=big)).status_code == 201  # no key: no buffering
+    assert len(shop.created) == 1
+
+
 def test_middleware_validates_its_arguments(sql_store: AsyncSqlDedupeStore) -> None:
     app = FastAPI()
     with pytest.raises(TypeError, match="AsyncDedupeStore"):
@@ -235,5 +247,7 @@ def test_middleware_validates_its_arguments(sql_store: AsyncSqlDedupeStore) -> N
         IdempotencyMiddleware(app, store=sql_store, ttl=0)
     with pytest.raises(ValueError, match="max_key_length"):
         IdempotencyMiddleware(app, store=sql_store, max_key_length=256)
+    with pytest.raises(ValueError, match="max_body_size"):
+        IdempotencyMiddleware(app, store=sql_store, max_body_size=0)
     with pytest.raises(TypeError, match="require"):
         IdempotencyMiddleware(app, store=sql_store, require="yes")  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ EXPECTED = [
     "DedupeRecord",
     "DedupeStore",
     "Dispatch",
+    "IdempotencyBodyTooLargeError",
     "IdempotencyError",
     "IdempotencyKeyInUseError",
     "IdempotencyKeyInvalidError",

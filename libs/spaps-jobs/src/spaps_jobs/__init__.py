@@ -14,6 +14,7 @@ from ._dispatch import MESSAGE_ID_HEADER, TOPIC_HEADER, CeleryDispatcher
 from ._errors import (
     BrokerUnavailableError,
     DeadLetterNotFoundError,
+    IdempotencyBodyTooLargeError,
     IdempotencyError,
     IdempotencyKeyInUseError,
     IdempotencyKeyInvalidError,
@@ -48,6 +49,7 @@ __all__ = [
     "DedupeRecord",
     "DedupeStore",
     "Dispatch",
+    "IdempotencyBodyTooLargeError",
     "IdempotencyError",
     "IdempotencyKeyInUseError",
     "IdempotencyKeyInvalidError",

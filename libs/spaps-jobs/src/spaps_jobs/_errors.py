@@ -12,7 +12,8 @@ The tree::
         ├── IdempotencyKeyMissingError   400 jobs.idempotency_key_missing
         ├── IdempotencyKeyInvalidError   400 jobs.idempotency_key_invalid
         ├── IdempotencyKeyInUseError     409 jobs.idempotency_key_in_use
-        └── IdempotencyKeyMismatchError  422 jobs.idempotency_key_mismatch
+        ├── IdempotencyKeyMismatchError  422 jobs.idempotency_key_mismatch
+        └── IdempotencyBodyTooLargeError 413 jobs.idempotency_body_too_large
 
 Errors that map to HTTP carry ``status``, ``code`` and ``title`` so any problem+json
 renderer (spaps-ops or :func:`spaps_jobs.fastapi.install_error_handlers`) can answer them.
@@ -119,3 +120,11 @@ class IdempotencyKeyMismatchError(IdempotencyError):
     status = 422
     code = "jobs.idempotency_key_mismatch"
     title = "Idempotency-Key reused with a different request"
+
+
+class IdempotencyBodyTooLargeError(IdempotencyError):
+    """A keyed request's body exceeds what the middleware buffers to fingerprint it."""
+
+    status = 413
+    code = "jobs.idempotency_body_too_large"
+    title = "Request body too large for an idempotent request"

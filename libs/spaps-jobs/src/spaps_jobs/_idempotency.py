@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._dedupe import AsyncDedupeStore
 from ._errors import (
+    IdempotencyBodyTooLargeError,
     IdempotencyError,
     IdempotencyKeyInUseError,
     IdempotencyKeyInvalidError,
@@ -116,6 +117,8 @@ class IdempotencyMiddleware:
         max_key_length: Longest accepted key.
         release_statuses: Statuses that mean "not started": such responses are not stored.
         namespace: Prefix of the store keys.
+        max_body_size: Largest request body buffered (and fingerprinted); a larger keyed
+            request is answered 413.
     """
 
     def __init__(
@@ -132,6 +135,7 @@ class IdempotencyMiddleware:
         max_key_length: int = 255,
         release_statuses: Collection[int] = DEFAULT_RELEASE_STATUSES,
         namespace: str = "idem",
+        max_body_size: int = 1024 * 1024,
     ) -> None:
         if not isinstance(store, AsyncDedupeStore):
             raise TypeError("store must implement AsyncDedupeStore")
@@ -143,6 +147,8 @@ class IdempotencyMiddleware:
             raise TypeError("caller must be callable")
         if not isinstance(require, bool) and not callable(require):
             raise TypeError("require must be a bool or a predicate on the scope")
+        if not isinstance(max_body_size, int) or max_body_size < 1:
+            raise ValueError("max_body_size must be a positive integer")
         if not header_name:
             raise ValueError("header_name must be a non-empty string")
         self.app = app
@@ -157,6 +163,7 @@ class IdempotencyMiddleware:
         self.max_key_length = max_key_length
         self.release_statuses = frozenset(release_statuses)
         self.namespace = namespace
+        self.max_body_size = max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in self.methods:
@@ -187,7 +194,7 @@ class IdempotencyMiddleware:
             await send_problem(send, exc)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, key: str) -> None:
-        body, disconnected = await _read_body(receive)
+        body, disconnected = await _read_body(receive, self.max_body_size)
         if disconnected:
             return
         fingerprint = hashlib.sha256(
@@ -265,13 +272,18 @@ class IdempotencyMiddleware:
         )
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return b"", True
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise IdempotencyBodyTooLargeError(f"keyed requests may carry at most {limit} bytes")
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks), False
 
