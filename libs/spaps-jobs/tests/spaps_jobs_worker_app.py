@@ -72,6 +72,14 @@ def broken(marker_dir: str) -> None:
     raise ValueError("bad input")
 
 
+@app.job(name="t.sleepy")
+def sleepy(marker_dir: str) -> None:
+    """Runs past the app's soft time limit."""
+    _attempt(marker_dir, "sleepy")
+    time.sleep(10)
+    (Path(marker_dir) / "done").write_text("should not happen")
+
+
 @app.task(name="t.context", bind=True)
 def context(self: Any, marker_dir: str) -> None:
     """Record what the task sees of its context."""

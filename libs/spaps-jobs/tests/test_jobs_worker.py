@@ -138,6 +138,26 @@ def test_retries_with_backoff_then_dead_letter_then_requeue(
 
 
 @pytest.mark.redis
+def test_soft_time_limit_interrupts_a_task_which_is_then_dead_lettered(
+    redis_workers: WorkerFactory, tmp_path: Path
+) -> None:
+    marker = tmp_path / "m"
+    marker.mkdir()
+    # The worker app derives its limits from this: soft 1.5 s, hard 2.4 s.
+    redis_workers.env["SPAPS_TEST_VISIBILITY"] = "3"
+    app = redis_workers.client_app()
+    redis_workers.start(SPAPS_TEST_POOL="prefork")  # the solo pool has no time limits
+    app.send_task("t.sleepy", args=(str(marker),))
+    store = app.dead_letters
+    assert store is not None
+    wait_for(lambda: len(store.list()) == 1, timeout=30, what="the dead letter")
+    [letter] = store.list()
+    assert letter.task_name == "t.sleepy"
+    assert "SoftTimeLimitExceeded" in letter.error
+    assert not (marker / "done").exists()
+
+
+@pytest.mark.redis
 def test_request_id_and_task_id_reach_the_task_and_its_logs(
     redis_workers: WorkerFactory, tmp_path: Path
 ) -> None:
