@@ -30,8 +30,10 @@ imports: sync
 services-check: sync
 	$(RUN) python tools/check_services.py
 
+# Each library's suite runs once, in `standalone`, against its installed wheel; this target
+# runs the services, the cross-service smoke tests and the workspace checks.
 pytest: sync services-check
-	SPAPS_REQUIRE_SERVICES=1 $(RUN) pytest -n auto
+	SPAPS_REQUIRE_SERVICES=1 $(RUN) pytest -n auto services tests
 
 standalone: sync services-check
 	SPAPS_REQUIRE_SERVICES=1 $(RUN) python tools/standalone_check.py

@@ -146,7 +146,7 @@ def check(dist: str, wheels: Path, work: Path, constraints: Path, workers: str) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dists", nargs="*", help="libraries to check (default: all)")
-    parser.add_argument("-n", "--workers", default="2", help="pytest-xdist workers per library")
+    parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers per library")
     args = parser.parse_args()
     dists = args.dists or sorted(p.name for p in LIBS.iterdir() if (p / "pyproject.toml").exists())
     with tempfile.TemporaryDirectory(prefix="spaps-standalone-") as tmp:
