@@ -66,6 +66,7 @@ class WorkerProcess:
         self.concurrency = concurrency
         self.cwd = Path(cwd) if cwd is not None else Path.cwd()
         self.env = dict(env or {})
+        self.owns_log = log_path is None
         if log_path is None:
             handle, name = tempfile.mkstemp(prefix="celery-worker-", suffix=".log")
             os.close(handle)
@@ -147,7 +148,10 @@ def run_worker(
     log_path: str | os.PathLike[str] | None = None,
     ready_timeout: float = 30.0,
 ) -> Iterator[WorkerProcess]:
-    """Start a :class:`WorkerProcess`, yield it, and kill it whatever happens."""
+    """Start a :class:`WorkerProcess`, yield it, and kill it whatever happens.
+
+    A temporary log file (when ``log_path`` is not given) is removed afterwards.
+    """
     worker = WorkerProcess(
         app, queues=queues, pool=pool, concurrency=concurrency, cwd=cwd, env=env, log_path=log_path
     )
@@ -155,3 +159,5 @@ def run_worker(
         yield worker.start(ready_timeout=ready_timeout)
     finally:
         worker.kill()
+        if worker.owns_log:
+            worker.log_path.unlink(missing_ok=True)
