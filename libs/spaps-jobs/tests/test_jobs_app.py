@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 from celery.schedules import crontab
 from prometheus_client import CollectorRegistry
 from spaps_jobs import (
@@ -228,6 +229,21 @@ def test_bound_job_gets_the_task(eager_app: JobsCelery) -> None:
         return str(getattr(task, "name", ""))
 
     assert bound.apply().get() == "x.bound"
+
+
+def test_eager_task_binds_its_context_and_restores_the_callers(eager_app: JobsCelery) -> None:
+    seen: dict[str, object] = {}
+
+    @eager_app.task(name="x.ctx")
+    def ctx() -> None:
+        seen.update(structlog.contextvars.get_contextvars())
+
+    structlog.contextvars.bind_contextvars(request_id="req-outer")
+    result = ctx.apply(headers={"spaps_request_id": "req-inner"})
+    assert seen["task_id"] == result.id
+    assert seen["task_name"] == "x.ctx"
+    assert seen["request_id"] == "req-inner"
+    assert structlog.contextvars.get_contextvars() == {"request_id": "req-outer"}
 
 
 def test_dead_letters_can_be_disabled(registry: CollectorRegistry) -> None:

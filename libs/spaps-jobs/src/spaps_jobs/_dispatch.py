@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kombu.exceptions import OperationalError
@@ -48,11 +48,10 @@ class CeleryDispatcher:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in self.routes.items()):
             raise TypeError("routes must map topic strings to task names")
         self.queue = queue
-        self._route: Callable[[str], str] = lambda topic: self.routes.get(topic, topic)
 
     def task_name(self, topic: str) -> str:
         """The task a topic is routed to."""
-        return self._route(topic)
+        return self.routes.get(topic, topic)
 
     def __call__(self, messages: Sequence[OutboxMessage]) -> None:
         """Publish ``messages``; raise :class:`BrokerUnavailableError` if the broker is down."""
@@ -63,7 +62,7 @@ class CeleryDispatcher:
             with self.app.producer_or_acquire() as producer:
                 for message in messages:
                     self.app.send_task(
-                        self._route(message.topic),
+                        self.task_name(message.topic),
                         args=(message.payload,),
                         task_id=message.id,
                         producer=producer,

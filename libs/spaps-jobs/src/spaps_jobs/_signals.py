@@ -23,7 +23,7 @@ _log = structlog.get_logger("spaps_jobs.task")
 _lock = threading.Lock()
 _connected = False
 _started: dict[str, float] = {}
-_BOUND = ("task_id", "task_name", "request_id")
+_tokens: dict[str, Any] = {}
 
 
 def current_request_id() -> str | None:
@@ -58,9 +58,12 @@ def _on_prerun(task_id: str = "", task: Any = None, **_: Any) -> None:
         return
     _started[task_id] = time.perf_counter()
     request_id = _header(task, REQUEST_ID_HEADER)
-    structlog.contextvars.bind_contextvars(task_id=task_id, task_name=task.name)
+    bound: dict[str, Any] = {"task_id": task_id, "task_name": task.name}
     if request_id is not None:
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        bound["request_id"] = request_id
+    # Keep the tokens: postrun restores what was bound before (an eager task run inside
+    # an HTTP request must not unbind that request's own request_id).
+    _tokens[task_id] = structlog.contextvars.bind_contextvars(**bound)
     runtime.metrics.tasks.labels(task.name, "started").inc()
     _log.info("task.started", attempt=task.request.retries + 1)
 
@@ -93,9 +96,10 @@ def _on_retry(sender: Any = None, request: Any = None, reason: Any = None, **_: 
     _finish(sender, task_id, "retried", reason=str(reason))
 
 
-def _on_postrun(task: Any = None, **_: Any) -> None:
-    if _runtime(task) is not None:
-        structlog.contextvars.unbind_contextvars(*_BOUND)
+def _on_postrun(task_id: str = "", task: Any = None, **_: Any) -> None:
+    tokens = _tokens.pop(task_id, None)
+    if tokens is not None:
+        structlog.contextvars.reset_contextvars(**tokens)
 
 
 def connect_signals() -> None:
