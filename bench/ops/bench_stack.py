@@ -1,26 +1,33 @@
 """Throughput of the spaps-ops middleware stack against bare FastAPI and a template stack.
 
 One uvicorn worker pinned to CPU 0, wrk pinned to CPU 1, GET of a tiny JSON route, all
-cases in one run. Cases:
+cases in one run, interleaved over ``--rounds`` (best kept). Cases:
 
 * ``bare``: FastAPI with the route only;
+* ``bare_headers``: reference only -- bare plus a no-logic middleware writing the same
+  seven response headers the spaps case sends (what the server's header writing costs);
 * ``template``: the usual template stack -- asgi-correlation-id,
   prometheus-fastapi-instrumentator and a ``BaseHTTPMiddleware`` security-headers
   middleware;
-* ``spaps``: ``spaps_ops.create_app`` -- request id, access log (JSON lines written to
-  /dev/null so the terminal is not the bottleneck), metrics, security headers, strict
-  CORS (one allowed origin), maintenance switch and problem handlers.
+* ``spaps``: ``spaps_ops.create_app`` -- request id, access log (JSON lines through
+  structlog, written to /dev/null so no terminal is the bottleneck), metrics, security
+  headers, strict CORS (one allowed origin), maintenance switch and problem handlers.
 
-Prints, per case, wrk's requests/s and the requests served per CPU-second of the server
-process (read from ``/proc/<pid>/stat``: on a machine shared with other work the server
-does not get its core to itself, and CPU-normalised throughput is what stays comparable),
-then the ratios spaps/bare (target >= 0.80) and spaps/template (target >= 2.0) of both.
-Usage: ``python bench/ops/bench_stack.py [--duration 8] [--rounds 3]``.
+For each case it prints wrk's requests/s and the requests served per CPU-second of the
+server process (from ``/proc/<pid>/stat``: when other work shares the machine the server
+does not get its core to itself, and CPU-normalised throughput is what stays
+comparable), then the ratios spaps/bare (target >= 0.80) and spaps/template (target
+>= 2.0). uvicorn uses httptools when it is installed (as with ``uvicorn[standard]`` in
+production), else h11, whose pure-Python header validation makes every response header
+several times dearer; the parser used is printed.
+
+Usage: ``python bench/ops/bench_stack.py [--duration 8] [--rounds 3] [--http auto|h11]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import socket
@@ -37,13 +44,42 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from spaps_ops import OpsSettings, create_app
 from starlette.middleware.base import BaseHTTPMiddleware
 
-CASES = ("bare", "template", "spaps")
+CASES = ("bare", "bare_headers", "template", "spaps")
+#: The response headers the spaps case adds (security headers, request id, Vary: Origin).
+SPAPS_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-request-id", b"0123456789abcdef0123456789abcdef"),
+    (b"vary", b"Origin"),
+]
+
+
+class StaticHeaders:
+    """Reference only: add fixed headers and do nothing else (the server's own cost of
+    writing the headers the spaps stack adds)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *SPAPS_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def build_app(case: str) -> Any:
     """The ASGI app of one case."""
     if case == "bare":
         app = FastAPI()
+    elif case == "bare_headers":
+        app = FastAPI()
+        app.add_middleware(StaticHeaders)
     elif case == "template":
         app = FastAPI()
 
@@ -95,10 +131,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_case(case: str, duration: int, connections: int) -> tuple[float, float]:
+def run_case(case: str, duration: int, connections: int, http: str) -> tuple[float, float]:
     port = free_port()
     server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, __file__, "--serve", case, "--port", str(port)],
+        [
+            "taskset",
+            "-c",
+            "0",
+            sys.executable,
+            __file__,
+            "--serve",
+            case,
+            "--port",
+            str(port),
+            "--http",
+            http,
+        ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -130,8 +178,22 @@ def run_case(case: str, duration: int, connections: int) -> tuple[float, float]:
             server.wait(timeout=10)
 
 
-def serve(case: str, port: int) -> None:
-    uvicorn.run(build_app(case), host="127.0.0.1", port=port, access_log=False, log_level="warning")
+def http_parser(choice: str) -> str:
+    """The uvicorn HTTP implementation ``auto`` resolves to here."""
+    if choice != "auto":
+        return choice
+    return "httptools" if importlib.util.find_spec("httptools") else "h11"
+
+
+def serve(case: str, port: int, http: str) -> None:
+    uvicorn.run(
+        build_app(case),
+        host="127.0.0.1",
+        port=port,
+        http=http,  # type: ignore[arg-type]  # validated by argparse choices
+        access_log=False,
+        log_level="warning",
+    )
 
 
 def main() -> int:
@@ -139,24 +201,30 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=8, help="seconds of load per case")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (best kept)")
+    parser.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto")
     parser.add_argument("--serve", choices=CASES, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, args.http)
         return 0
+    http = http_parser(args.http)
+    print(f"uvicorn http={http}, one worker on CPU 0, wrk on CPU 1", flush=True)
     wall = dict.fromkeys(CASES, 0.0)
     per_cpu = dict.fromkeys(CASES, 0.0)
     for round_ in range(args.rounds):
         for case in CASES:
-            rps, rpc = run_case(case, args.duration, args.connections)
+            rps, rpc = run_case(case, args.duration, args.connections, http)
             print(
                 f"round {round_ + 1} {case:>9}: {rps:8.0f} req/s  {rpc:8.0f} req/CPU-s",
                 flush=True,
             )
             wall[case] = max(wall[case], rps)
             per_cpu[case] = max(per_cpu[case], rpc)
-    print(f"\nbest of {args.rounds} round(s), {args.duration} s each, wrk -c{args.connections}:")
+    print(
+        f"\nbest of {args.rounds} round(s), {args.duration} s each, wrk -c{args.connections}, "
+        f"http={http}:"
+    )
     for case in CASES:
         print(f"{case:>9}: {wall[case]:8.0f} req/s  {per_cpu[case]:8.0f} req/CPU-s")
     for label, figures in (("req/s", wall), ("req/CPU-s", per_cpu)):
@@ -165,7 +233,8 @@ def main() -> int:
         print(
             f"{label:>9}: spaps/bare = {to_bare:.2f} (target >= 0.80, "
             f"{'met' if to_bare >= 0.8 else 'MISSED'}); spaps/template = {to_template:.2f} "
-            f"(target >= 2.00, {'met' if to_template >= 2.0 else 'MISSED'})"
+            f"(target >= 2.00, {'met' if to_template >= 2.0 else 'MISSED'}); "
+            f"spaps/bare_headers = {figures['spaps'] / figures['bare_headers']:.2f}"
         )
     return 0
 

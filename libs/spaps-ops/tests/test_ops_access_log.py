@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -131,3 +132,27 @@ def test_console_renderer_for_development(logs: Any) -> None:
         pass
     else:  # pragma: no cover - would mean JSON was written
         raise AssertionError("expected console output, got JSON")
+
+
+def test_json_lines_format(logs: Any) -> None:
+    import datetime as dt  # noqa: PLC0415  # only this test needs it
+
+    configure_logging(stream=logs.stream)
+    log = structlog.get_logger("t")
+    log.warning("odd_values", when=dt.date(2024, 2, 29), obj=object.__new__(Raising))
+    try:
+        raise KeyError("missing")
+    except KeyError:
+        log.exception("failed")
+    odd, failed = logs.records()
+    assert odd["level"] == "warning"
+    assert odd["when"] == "2024-02-29"
+    assert odd["obj"].startswith("<")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", odd["timestamp"])
+    assert failed["level"] == "error"
+    assert "KeyError: 'missing'" in failed["exception"]
+
+
+def test_invalid_level_is_refused() -> None:
+    with pytest.raises(ValueError, match="level"):
+        configure_logging(level="loud")

@@ -209,3 +209,27 @@ async def test_multiprocess_scrape_aggregates_two_workers(two_workers: str) -> N
     assert match is not None, text
     assert float(match.group(1)) == sent  # counts from both processes in one scrape
     assert "http_requests_in_progress" in text
+
+
+def test_histogram_buckets_are_cumulative() -> None:
+    metrics = HttpMetrics(buckets=(0.01, 0.1, 1.0), namespace="svc")
+    for seconds in (0.004, 0.01, 0.05, 5.0):
+        metrics.request_started()
+        metrics.request_finished("GET", "/x", 204, seconds)
+    labels = {"method": "GET", "route": "/x", "status": "2xx"}
+
+    def bucket(le: str) -> float:
+        return sample(metrics.registry, "svc_http_request_duration_seconds_bucket", **labels, le=le)
+
+    assert [bucket("0.01"), bucket("0.1"), bucket("1.0"), bucket("+Inf")] == [2, 3, 3, 4]
+    assert sample(metrics.registry, "svc_http_request_duration_seconds_sum", **labels) == (
+        pytest.approx(5.064)
+    )
+    assert sample(metrics.registry, "svc_http_requests_total", **labels) == 4
+    assert sample(metrics.registry, "svc_http_requests_in_progress") == 0
+
+
+@pytest.mark.parametrize("buckets", [(), (0.5, 0.1), (0.1, 0.1)])
+def test_buckets_are_validated(buckets: tuple[float, ...]) -> None:
+    with pytest.raises(ValueError, match="buckets"):
+        HttpMetrics(buckets=buckets)

@@ -59,18 +59,29 @@ class AccessLogMiddleware:
         finally:
             route = route_template(scope)
             if route not in self.skip_routes:
-                fields: dict[str, Any] = {
-                    "method": scope["method"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - start) * 1000, 3),
-                }
-                state = scope.get("state")
-                if state:
-                    user = state.get(USER_STATE_KEY)
+                duration_ms = round((time.perf_counter() - start) * 1000, 3)
+                state = scope.get("state") or {}
+                user = state.get(USER_STATE_KEY)
+                tenant = state.get(TENANT_STATE_KEY)
+                if user is None and tenant is None:  # the common, anonymous case
+                    self.logger.info(
+                        "http_request",
+                        method=scope["method"],
+                        route=route,
+                        status=status,
+                        duration_ms=duration_ms,
+                    )
+                else:
+                    fields: dict[str, Any] = {}
                     if user is not None:
                         fields["user_id"] = str(user)
-                    tenant = state.get(TENANT_STATE_KEY)
                     if tenant is not None:
                         fields["tenant_id"] = str(tenant)
-                self.logger.info("http_request", **fields)
+                    self.logger.info(
+                        "http_request",
+                        method=scope["method"],
+                        route=route,
+                        status=status,
+                        duration_ms=duration_ms,
+                        **fields,
+                    )

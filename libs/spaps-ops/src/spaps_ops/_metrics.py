@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
-from typing import Any
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -15,6 +15,12 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +28,60 @@ from ._routes import route_template
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_LABELS = ("method", "route", "status")
+
+
+class _Series:
+    """Count, sum and per-bucket counts of one label set (buckets not yet cumulative)."""
+
+    __slots__ = ("buckets", "count", "total")
+
+    def __init__(self, size: int) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.buckets = [0] * size
+
+
+class _InProcessCollector:
+    """The HTTP metrics of one process, as plain numbers read at scrape time.
+
+    Recording is a dict lookup and three additions, without the lock
+    ``prometheus_client`` takes per update: the middleware only runs on the event-loop
+    thread, which is also where ``/metrics`` is rendered.
+    """
+
+    def __init__(self, namespace: str, buckets: Sequence[float]) -> None:
+        prefix = f"{namespace}_" if namespace else ""
+        self.requests_name = prefix + "http_requests"
+        self.duration_name = prefix + "http_request_duration_seconds"
+        self.in_progress_name = prefix + "http_requests_in_progress"
+        self.bounds = tuple(buckets)
+        self.series: dict[tuple[str, str, str], _Series] = {}
+        self.in_flight = 0
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            self.requests_name, "HTTP requests answered.", labels=_LABELS
+        )
+        duration = HistogramMetricFamily(
+            self.duration_name, "HTTP request latency.", labels=_LABELS
+        )
+        for labels, series in list(self.series.items()):
+            requests.add_metric(labels, series.count)
+            cumulative, running = [], 0
+            for bound, count in zip((*self.bounds, float("inf")), series.buckets, strict=True):
+                running += count
+                cumulative.append((_le(bound), running))
+            duration.add_metric(labels, cumulative, series.total)
+        in_progress = GaugeMetricFamily(self.in_progress_name, "HTTP requests being handled.")
+        in_progress.add_metric([], self.in_flight)
+        yield requests
+        yield duration
+        yield in_progress
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(float(bound))
 
 
 class HttpMetrics:
@@ -34,8 +94,9 @@ class HttpMetrics:
 
     Each instance owns a ``CollectorRegistry`` unless one is given, so several apps (or
     tests) coexist in one process. When ``PROMETHEUS_MULTIPROC_DIR`` is set (it must be
-    set before the process imports ``prometheus_client``), values live in that directory
-    and :meth:`render` aggregates every worker process.
+    set before the process imports ``prometheus_client``), values are written with
+    ``prometheus_client``'s multiprocess metrics into that directory and :meth:`render`
+    aggregates every worker process.
 
     Args:
         registry: registry to register the metrics in (default: a new one).
@@ -50,48 +111,64 @@ class HttpMetrics:
         namespace: str = "",
         buckets: Sequence[float] = DEFAULT_BUCKETS,
     ) -> None:
+        bounds = tuple(float(b) for b in buckets)
+        if not bounds or list(bounds) != sorted(set(bounds)):
+            raise ValueError("buckets must be a non-empty increasing sequence")
         self.registry = registry if registry is not None else CollectorRegistry()
         self.multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-        labels = ("method", "route", "status")
-        self.requests = Counter(
-            "http_requests_total",
-            "HTTP requests answered.",
-            labels,
-            namespace=namespace,
-            registry=self.registry,
-        )
-        self.duration = Histogram(
-            "http_request_duration_seconds",
-            "HTTP request latency.",
-            labels,
-            namespace=namespace,
-            buckets=tuple(buckets),
-            registry=self.registry,
-        )
-        self.in_progress = Gauge(
-            "http_requests_in_progress",
-            "HTTP requests being handled.",
-            namespace=namespace,
-            registry=self.registry,
-            multiprocess_mode="livesum",
-        )
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-        #: Requests in flight in this process; read by the gauge at scrape time, so the
-        #: hot path is two integer updates instead of two locked gauge writes.
-        self.in_flight = 0
-        if not self.multiprocess_dir:
-            self.in_progress.set_function(lambda: self.in_flight)
+        self._bounds = bounds
+        self._status_labels = {s: f"{s // 100}xx" for s in range(100, 600)}
+        self._local: _InProcessCollector | None = None
+        self._shared: tuple[Counter, Histogram, Gauge] | None = None
+        if self.multiprocess_dir:
+            self._shared = (
+                Counter("http_requests_total", "HTTP requests answered.", _LABELS,
+                        namespace=namespace, registry=self.registry),
+                Histogram("http_request_duration_seconds", "HTTP request latency.", _LABELS,
+                          namespace=namespace, buckets=bounds, registry=self.registry),
+                Gauge("http_requests_in_progress", "HTTP requests being handled.",
+                      namespace=namespace, registry=self.registry, multiprocess_mode="livesum"),
+            )  # fmt: skip
+        else:
+            self._local = _InProcessCollector(namespace, bounds)
+            self.registry.register(self._local)
 
-    def children(self, method: str, route: str, status: int) -> tuple[Any, Any]:
-        """The (counter, histogram) children for one label set, cached."""
-        # Map the method first: the cache must not grow with attacker-chosen methods.
-        key = (method if method in _METHODS else "OTHER", route, status)
-        found = self._children.get(key)
-        if found is None:
-            labels = (key[0], route, f"{status // 100}xx")
-            found = (self.requests.labels(*labels), self.duration.labels(*labels))
-            self._children[key] = found
-        return found
+    def request_started(self) -> None:
+        """Count a request in flight."""
+        if self._local is not None:
+            self._local.in_flight += 1
+        elif self._shared is not None:
+            self._shared[2].inc()
+
+    def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record an answered request.
+
+        Args:
+            method: HTTP method (unknown ones are recorded as ``OTHER``).
+            route: route template.
+            status: HTTP status code.
+            seconds: duration.
+        """
+        # Map the method first: label sets must not grow with attacker-chosen methods.
+        labels = (
+            method if method in _METHODS else "OTHER",
+            route,
+            self._status_labels.get(status) or f"{status // 100}xx",
+        )
+        local = self._local
+        if local is not None:
+            local.in_flight -= 1
+            series = local.series.get(labels)
+            if series is None:
+                series = local.series[labels] = _Series(len(self._bounds) + 1)
+            series.count += 1
+            series.total += seconds
+            series.buckets[bisect_left(self._bounds, seconds)] += 1
+        elif self._shared is not None:
+            requests, duration, in_progress = self._shared
+            in_progress.dec()
+            requests.labels(*labels).inc()
+            duration.labels(*labels).observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
@@ -130,18 +207,10 @@ class MetricsMiddleware:
                 status = message["status"]
             await send(message)
 
-        multiprocess = metrics.multiprocess_dir is not None
-        if multiprocess:
-            metrics.in_progress.inc()
-        else:
-            metrics.in_flight += 1
+        metrics.request_started()
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            if multiprocess:
-                metrics.in_progress.dec()
-            else:
-                metrics.in_flight -= 1
-            counter, histogram = metrics.children(scope["method"], route_template(scope), status)
-            counter.inc()
-            histogram.observe(time.perf_counter() - start)
+            metrics.request_finished(
+                scope["method"], route_template(scope), status, time.perf_counter() - start
+            )
