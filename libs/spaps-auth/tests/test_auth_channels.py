@@ -25,7 +25,7 @@ from spaps_auth import (
     WalletSignInError,
 )
 from spaps_auth._tables import magic_links
-from spaps_auth.fastapi import read_signed_cookie, set_signed_cookie
+from spaps_auth.fastapi import install_error_handlers, read_signed_cookie, set_signed_cookie
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -303,3 +303,37 @@ async def test_cookie_helpers_in_an_app(make_client: Callable[[FastAPI], Any]) -
         assert (await client.get("/whoami")).json() == {"sid": "session-42"}
         client.cookies.set("sid", "k1.dGFtcGVyZWQ.1.bad")
         assert (await client.get("/whoami")).json() == {"sid": None}
+
+
+async def test_replays_are_401_problems_over_http(
+    engine: AsyncEngine, wallet: WalletSignIn, make_client: Callable[[FastAPI], Any]
+) -> None:
+    sender = RecordingMailSender()
+    links = MagicLinkManager(
+        engine, sender=sender, link_template="https://app.test/m?token={token}"
+    )
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/magic")
+    async def magic(body: dict[str, str]) -> dict[str, str]:
+        return {"email": await links.consume(body["token"])}
+
+    @app.post("/wallet")
+    async def wallet_login(body: dict[str, str]) -> dict[str, str]:
+        return {"address": await wallet.verify(body["message"], body["signature"])}
+
+    await links.send("zoe@example.test")
+    token = _token_from(sender, "zoe@example.test")
+    text = wallet.build_message(ACCOUNT.address, await wallet.new_nonce()).to_text()
+    signed = {"message": text, "signature": _sign(text)}
+    async with make_client(app) as client:
+        assert (await client.post("/magic", json={"token": token})).status_code == 200
+        replay = await client.post("/magic", json={"token": token})
+        assert replay.status_code == 401
+        assert replay.headers["content-type"] == "application/problem+json"
+        assert replay.json()["code"] == "auth.invalid_magic_link"
+        assert (await client.post("/wallet", json=signed)).json() == {"address": ACCOUNT.address}
+        replay = await client.post("/wallet", json=signed)
+        assert replay.status_code == 401
+        assert replay.json()["code"] == "auth.wallet_sign_in_failed"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis.asyncio as redis_asyncio
+import redis.exceptions as redis_exceptions
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from spaps_auth import (
     AccountLockedError,
     DatabaseLockoutStore,
@@ -145,3 +149,28 @@ async def test_password_login_returns_rehash(engine: AsyncEngine) -> None:
     new_hash = await login.verify("erin", "pw-long-enough", old)
     assert new_hash is not None
     assert "m=2048" in new_hash
+
+
+@pytest.mark.parametrize("fail_open", [True, False])
+async def test_store_outage_fails_open_or_closed(
+    fail_open: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A real client pointed at a port where nothing listens: Redis is "down".
+    client = redis_asyncio.Redis(
+        host="127.0.0.1", port=9, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
+    )
+    lockout = Lockout(RedisLockoutStore(client), fail_open=fail_open)
+    try:
+        with caplog.at_level(logging.WARNING, logger="spaps_auth.lockout"):
+            if fail_open:
+                await lockout.check("frank", "10.0.0.1")
+                await lockout.record_failure("frank", "10.0.0.1")
+                await lockout.record_success("frank")
+            else:
+                with pytest.raises(redis_exceptions.ConnectionError):
+                    await lockout.check("frank", "10.0.0.1")
+                with pytest.raises(redis_exceptions.ConnectionError):
+                    await lockout.record_failure("frank")
+        assert ("failing open" if fail_open else "failing closed") in caplog.text
+    finally:
+        await client.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -14,6 +15,8 @@ from ._errors import AccountLockedError
 from ._tables import login_failures
 
 __all__ = ["DatabaseLockoutStore", "Lockout", "LockoutStore"]
+
+logger = logging.getLogger("spaps_auth.lockout")
 
 
 class LockoutStore(Protocol):
@@ -109,6 +112,8 @@ class Lockout:
         base_cooldown: First lock duration.
         max_cooldown: Cap of the escalating cooldown.
         window: Failures older than this (since the last one) are forgotten.
+        fail_open: When the store fails (Redis or database down): ``True`` logs and lets
+            the attempt through unthrottled, ``False`` logs and re-raises (no logins).
         clock: Returns the current aware UTC datetime.
 
     .. versionadded:: 0.1.0
@@ -123,6 +128,7 @@ class Lockout:
         base_cooldown: timedelta = timedelta(seconds=30),
         max_cooldown: timedelta = timedelta(hours=1),
         window: timedelta = timedelta(hours=24),
+        fail_open: bool = True,
         clock: Now = utcnow,
     ) -> None:
         if account_threshold < 1 or client_threshold < 1:
@@ -136,7 +142,18 @@ class Lockout:
         self._base = base_cooldown
         self._max = max_cooldown
         self._window = window
+        self._fail_open = fail_open
         self._clock = clock
+
+    def _store_failed(self, operation: str, exc: Exception) -> None:
+        logger.warning(
+            "lockout store failed during %s (%s); failing %s",
+            operation,
+            type(exc).__name__,
+            "open" if self._fail_open else "closed",
+        )
+        if not self._fail_open:
+            raise exc
 
     @staticmethod
     def _keys(account: str, client: str | None) -> list[tuple[str, str]]:
@@ -148,7 +165,11 @@ class Lockout:
     async def check(self, account: str, client: str | None = None) -> None:
         """Raise :class:`AccountLockedError` when the account or the client is locked."""
         now = self._clock()
-        until = await self._store.locked_until([k for _, k in self._keys(account, client)], now)
+        try:
+            until = await self._store.locked_until([k for _, k in self._keys(account, client)], now)
+        except Exception as exc:  # any store outage (driver-specific types) is handled alike
+            self._store_failed("check", exc)
+            return
         if until is not None:
             raise AccountLockedError(int((until - now).total_seconds()) + 1)
 
@@ -162,12 +183,18 @@ class Lockout:
     async def record_failure(self, account: str, client: str | None = None) -> None:
         """Count a failed attempt for the account and the client (locking when due)."""
         now = self._clock()
-        for kind, key in self._keys(account, client):
-            failures = await self._store.record_failure(key, now, self._window)
-            cooldown = self.cooldown(failures, self._thresholds[kind])
-            if cooldown is not None:
-                await self._store.lock(key, now + cooldown)
+        try:
+            for kind, key in self._keys(account, client):
+                failures = await self._store.record_failure(key, now, self._window)
+                cooldown = self.cooldown(failures, self._thresholds[kind])
+                if cooldown is not None:
+                    await self._store.lock(key, now + cooldown)
+        except Exception as exc:  # any store outage (driver-specific types) is handled alike
+            self._store_failed("record_failure", exc)
 
     async def record_success(self, account: str) -> None:
         """Reset the account's counter after a successful login."""
-        await self._store.reset("account:" + account.casefold())
+        try:
+            await self._store.reset("account:" + account.casefold())
+        except Exception as exc:  # any store outage (driver-specific types) is handled alike
+            self._store_failed("record_success", exc)
