@@ -131,6 +131,9 @@ def make_client(tmp_path: Path) -> ClientFactory:
     @asynccontextmanager
     async def factory(**settings: Any) -> AsyncIterator[HtmaClient]:
         settings.setdefault("signing_keys_path", tmp_path / "keys.json")
+        settings.setdefault("compute_mode", "inline")
+        # a closed port: no test ever reaches a stray local ingredient by accident
+        settings.setdefault("ingredient_url", "http://127.0.0.1:9")
         app = create_app(Settings(**settings), hasher=FAST_HASHER, log_stream=io.StringIO())
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)

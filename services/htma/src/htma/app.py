@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from spaps_auth import PasswordHasher
 from spaps_auth.fastapi import auth_router, jwks_router, setup_auth
-from spaps_ops import ErrorCode, get_ops
+from spaps_ops import ErrorCode, get_ops, get_request_id
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
-from spaps_tenancy import tenant_context
+from spaps_webhooks import MemoryReplayGuard, WebhookReceiver, WebhookVerifier
+from spaps_webhooks.fastapi import create_webhooks_router
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from htma.accounts.router import router as users_router
-from htma.db import create_sessionmaker
-from htma.deps import Services
+from htma.catalog.router import catalog_router
+from htma.db import OUTBOX, create_sessionmaker
+from htma.deps import Services, no_hook, webhook_owner
 from htma.errors import ERROR_CODES
 from htma.identity.router import router as identity_router
 from htma.identity.stack import build_auth
@@ -22,7 +26,7 @@ from htma.messaging.router import router as messages_router
 from htma.migrate import MIGRATIONS_DIR
 from htma.panels.models import Panel
 from htma.panels.router import router as panels_router
-from htma.results.service import compute_result
+from htma.runtime import PANEL_SUBMITTED, build_runtime, process_panel
 from htma.settings import Settings
 
 DESCRIPTION = """\
@@ -30,14 +34,19 @@ Hair-tissue mineral analysis lab and identity provider.
 
 Clinics are tenants; users are patients, practitioners or lab admins. Practitioners
 submit mineral panels (mg%); a job computes the ratios Ca/Mg, Na/K, Ca/P, Zn/Cu, Fe/Cu
-and Ca/K against documented reference ranges. Patients and practitioners exchange
-messages encrypted at rest. Tokens are EdDSA JWTs; the keys are published at
-`/.well-known/jwks.json`. Errors are `application/problem+json`.
+and Ca/K against documented reference ranges, fetches foods for deficient minerals
+from the ingredient service and publishes a `result.ready.v1` webhook. Patients and
+practitioners exchange messages encrypted at rest. Tokens are EdDSA JWTs; the keys
+are published at `/.well-known/jwks.json`. Errors are `application/problem+json`.
 """
 
 
 def create_app(
-    settings: Settings | None = None, *, hasher: PasswordHasher | None = None, **ops_options: Any
+    settings: Settings | None = None,
+    *,
+    hasher: PasswordHasher | None = None,
+    ingredient_transport: httpx.AsyncBaseTransport | None = None,
+    **ops_options: Any,
 ) -> FastAPI:
     """Build the htma app on the spaps-ops shell.
 
@@ -47,6 +56,7 @@ def create_app(
         settings: configuration; read from the environment (``HTMA_*``) when omitted.
         hasher: password hasher (default argon2id at OWASP parameters; tests pass a
             cheaper one).
+        ingredient_transport: httpx transport to ingredient (default: the network).
         ops_options: passed to :func:`spaps_ops.create_app` (e.g. ``log_stream``).
     """
     settings = settings if settings is not None else Settings()
@@ -56,22 +66,35 @@ def create_app(
         fastapi_options={"description": DESCRIPTION},
         **ops_options,
     )
+    ops = get_ops(app)
     database = use_database(app, Database(settings.database_url))
-    get_ops(app).add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
+    ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
     auth = build_auth(settings, database.engine, hasher=hasher)
     sessions = create_sessionmaker(database.engine)
+    runtime = ops.add_resource(
+        build_runtime(settings, issuer=auth.issuer, ingredient_transport=ingredient_transport)
+    )
+
+    async def enqueue(session: AsyncSession, panel: Panel) -> None:
+        # In the panel's transaction: the worker gets it if and only if it commits.
+        payload = {"panel_id": panel.id, "clinic": panel.tenant_id, "request_id": get_request_id()}
+        OUTBOX.add(session, PANEL_SUBMITTED, payload)  # type: ignore[arg-type] # AsyncSession.add is runtime-compatible with spaps-jobs' session protocol
 
     async def compute_inline(panel: Panel) -> None:
-        with tenant_context(panel.tenant_id):
-            async with sessions() as session:
-                await compute_result(session, panel.id)
+        await process_panel(
+            runtime, sessions, panel_id=panel.id, clinic=panel.tenant_id,
+            request_id=get_request_id(),
+        )  # fmt: skip
 
+    worker = settings.compute_mode == "worker"
     app.state.htma = Services(
         settings=settings,
         auth=auth,
         sessions=sessions,
         cipher=settings.message_cipher(),
-        after_commit=compute_inline,
+        runtime=runtime,
+        submitted=enqueue if worker else no_hook,
+        after_commit=no_hook if worker else compute_inline,
     )
     setup_auth(app, authenticator=auth.authenticator, sessions=auth.sessions)
     app.include_router(identity_router)
@@ -80,4 +103,15 @@ def create_app(
     app.include_router(users_router)
     app.include_router(panels_router)
     app.include_router(messages_router)
+    app.include_router(
+        create_webhooks_router(runtime.webhooks, owner=webhook_owner), prefix="/v1/webhooks"
+    )
+    if settings.ingredient_webhook_secrets:
+        receiver = WebhookReceiver(
+            verifier=WebhookVerifier(
+                secrets=[s.get_secret_value() for s in settings.ingredient_webhook_secrets]
+            ),
+            replay_guard=MemoryReplayGuard(),
+        )
+        app.include_router(catalog_router(receiver))
     return app

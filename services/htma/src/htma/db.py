@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from spaps_auth import include_tables
+from spaps_jobs import Outbox
 from spaps_ops.db import Database, OpsSession, new_metadata
 from spaps_tenancy import TenantSession, install_tenant_filter
+from spaps_webhooks import WebhookTables
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
@@ -19,8 +21,11 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
-# The auth_* tables of spaps-auth live in htma's database and migrations.
+# The auth_* tables of spaps-auth, the spaps-jobs outbox and the spaps-webhooks tables
+# live in htma's database and migrations.
 include_tables(Base.metadata)
+OUTBOX = Outbox(Base.metadata)
+WEBHOOK_TABLES = WebhookTables(Base.metadata)
 
 
 class HtmaSession(TenantSession, OpsSession):
@@ -43,3 +48,14 @@ async def engine_for(database_url: str) -> AsyncIterator[AsyncEngine]:
         yield database.engine
     finally:
         await database.aclose()
+
+
+def sync_url(database_url: str) -> str:
+    """The synchronous URL of the same database (for the outbox relay and webhooks)."""
+    for prefix, replacement in (
+        ("sqlite+aiosqlite://", "sqlite://"),
+        ("postgresql+asyncpg://", "postgresql+psycopg://"),
+    ):
+        if database_url.startswith(prefix):
+            return replacement + database_url[len(prefix) :]
+    raise ValueError(f"no synchronous driver for {database_url!r}")

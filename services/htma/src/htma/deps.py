@@ -25,6 +25,7 @@ from htma.settings import Settings
 
 if TYPE_CHECKING:
     from htma.panels.models import Panel
+    from htma.runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,8 @@ PanelHook = Callable[[AsyncSession, "Panel"], Awaitable[None]]
 AfterCommitHook = Callable[["Panel"], Awaitable[None]]
 
 
-async def _nothing(*_args: object) -> None:
-    return None
+async def no_hook(*_args: object) -> None:
+    """A hook that does nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ class Services:
         auth: the spaps-auth stack.
         sessions: tenant-filtered session factory.
         cipher: message encryption.
+        runtime: webhooks and the ingredient client.
         submitted: hook run in the panel's transaction.
         after_commit: hook run once the panel is committed.
     """
@@ -69,8 +71,9 @@ class Services:
     auth: AuthStack
     sessions: async_sessionmaker[AsyncSession]
     cipher: MessageCipher
-    submitted: PanelHook = _nothing
-    after_commit: AfterCommitHook = _nothing
+    runtime: Runtime
+    submitted: PanelHook = no_hook
+    after_commit: AfterCommitHook = no_hook
 
 
 def get_services(request: Request) -> Services:
@@ -117,3 +120,9 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 PublicSessionDep = Annotated[AsyncSession, Depends(get_public_session)]
+
+
+def webhook_owner(caller: CallerDep) -> str:
+    """Owner of webhook endpoints: the caller's clinic; only lab admins manage them."""
+    caller.require("clinic:admin")
+    return caller.clinic

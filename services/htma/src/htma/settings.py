@@ -7,9 +7,10 @@ point (the app factory, the CLI, the worker) and pass it on.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url
 
@@ -30,6 +31,16 @@ class Settings(OpsSettings):
         signing_keys_path: JSON file of the token signing keys (created when missing;
             ``htma rotate-keys`` adds a key).
         lockout_threshold: failed logins before an account is locked (escalating cooldown).
+        broker_url: Celery broker (default: an embedded SQLite broker under ``.data/``).
+        compute_mode: ``worker`` (results computed by the Celery worker, ``htma worker``)
+            or ``inline`` (in the API process after the commit; tests, single process).
+        ingredient_url: base URL of the ingredient service (recommendations).
+        ingredient_retry_after: seconds the circuit to ingredient stays open.
+        webhook_require_https: refuse ``http://`` webhook endpoints (production: true).
+        webhook_allow_networks: private networks webhook endpoints may resolve to
+            (development only, e.g. ``127.0.0.0/8``), comma-separated.
+        ingredient_webhook_secrets: ``whsec_`` secrets of ingredient's ``ingredient.updated``
+            webhooks, comma-separated (two during a rotation); unset: no receiver route.
         message_keys: message encryption keys, ``"<id>:<base64 32 bytes>"`` comma-separated,
             primary first (``htma generate-key`` makes one). Empty in development: a key
             derived from ``secret_key``; production refuses an empty value.
@@ -48,6 +59,13 @@ class Settings(OpsSettings):
     access_ttl: int = Field(default=900, ge=60, le=86_400)
     signing_keys_path: Path = Path(".data/htma-signing-keys.json")
     lockout_threshold: int = Field(default=5, ge=1)
+    broker_url: str = "sqla+sqlite:///.data/htma-broker.db"
+    compute_mode: Literal["worker", "inline"] = "worker"
+    ingredient_url: str = "http://127.0.0.1:8001"
+    ingredient_retry_after: float = Field(default=30.0, gt=0)
+    webhook_require_https: bool = True
+    webhook_allow_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    ingredient_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
     @field_validator("database_url")
     @classmethod
@@ -59,6 +77,13 @@ class Settings(OpsSettings):
             )
         return rewritten
 
+    @field_validator("webhook_allow_networks", "ingredient_webhook_secrets", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("message_keys")
     @classmethod
     def _parse_keys(cls, value: SecretStr) -> SecretStr:
@@ -69,7 +94,9 @@ class Settings(OpsSettings):
         """spaps-ops' checks, plus: production needs explicit message keys."""
         problems = super().insecure_fields()
         if not self.message_keys.get_secret_value():
-            problems["message_keys"] = "must be set (htma generate-key)"
+            problems["message_keys"] = "must be set (htma generate-message-key)"
+        if not self.webhook_require_https or self.webhook_allow_networks:
+            problems["webhook_require_https"] = "webhooks must go to public https endpoints"
         return problems
 
     def message_key_list(self) -> list[MessageKey]:

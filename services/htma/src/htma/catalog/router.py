@@ -1,0 +1,91 @@
+"""Receiving ``ingredient.updated`` webhooks from the ingredient service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict
+from spaps_webhooks import VerifiedWebhook, WebhookReceiver
+from spaps_webhooks.fastapi import webhook_dependency
+from sqlalchemy import select
+
+from htma.catalog.models import IngredientUpdate
+from htma.deps import CallerDep, PublicSessionDep, SessionDep
+from htma.events import INGREDIENT_UPDATED, IngredientUpdatedV1
+from htma.openapi import problem
+
+
+class Accepted(BaseModel):
+    """The webhook was verified and recorded."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "accepted"}]})
+
+    status: str
+
+
+class UpdateOut(BaseModel):
+    """A catalog change htma was told about."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"webhook_id": "msg_2f...", "code": "D063", "name": "Spinach",
+                          "version": 3}]
+        }
+    )  # fmt: skip
+
+    webhook_id: str
+    code: str
+    name: str
+    version: int
+
+
+def catalog_router(receiver: WebhookReceiver) -> APIRouter:
+    """Routes: the webhook receiver and the list of received updates."""
+    router = APIRouter(tags=["catalog"])
+    verified = webhook_dependency(receiver)
+
+    @router.post(
+        "/v1/hooks/ingredient",
+        response_model=Accepted,
+        summary="Receive ingredient.updated (Standard Webhooks)",
+        responses={
+            400: problem("Missing or malformed webhook headers"),
+            401: problem("Bad signature or timestamp"),
+        },
+    )
+    async def receive(
+        webhook: Annotated[VerifiedWebhook, Depends(verified)], session: PublicSessionDep
+    ) -> Accepted:
+        """Signed by ingredient with the shared ``whsec_`` secret; replays are absorbed."""
+        body: dict[str, Any] = webhook.json()
+        if body.get("type") != INGREDIENT_UPDATED:
+            return Accepted(status="ignored")
+        event = IngredientUpdatedV1.model_validate(body["data"])
+        if await session.get(IngredientUpdate, webhook.id) is None:
+            session.add(
+                IngredientUpdate(
+                    webhook_id=webhook.id, code=event.code, name=event.name,
+                    version=event.version,
+                )
+            )  # fmt: skip
+            await session.commit()
+        return Accepted(status="accepted")
+
+    @router.get(
+        "/v1/catalog/updates",
+        response_model=list[UpdateOut],
+        summary="Catalog changes received from ingredient",
+    )
+    async def updates(caller: CallerDep, session: SessionDep) -> list[UpdateOut]:
+        """Newest first (staff only)."""
+        caller.require("panels:read")
+        rows = await session.scalars(
+            select(IngredientUpdate).order_by(IngredientUpdate.received_at.desc()).limit(100)
+        )
+        return [
+            UpdateOut(webhook_id=r.webhook_id, code=r.code, name=r.name, version=r.version)
+            for r in rows
+        ]
+
+    return router
