@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -32,8 +33,9 @@ async def test_uses_the_server_clock_by_default(make_redis_store):
     assert 19 < answers[-1].retry_after <= 20
 
 
-async def test_script_is_reloaded_after_script_flush(make_redis_store, redis_client):
-    store = make_redis_store()
+@pytest.mark.parametrize("pipeline", [True, False])
+async def test_script_is_reloaded_after_script_flush(make_redis_store, redis_client, pipeline):
+    store = make_redis_store(pipeline=pipeline)
     limit = Limit.per_minute(2)
     assert (await store.decide(["k"], [limit])).allowed
     await redis_client.script_flush()
@@ -43,24 +45,35 @@ async def test_script_is_reloaded_after_script_flush(make_redis_store, redis_cli
     assert not (await store.decide(["k"], [limit])).allowed
 
 
-async def test_one_decision_is_one_evalsha_and_nothing_else(redis_process):
+async def test_concurrent_decisions_after_script_flush_are_exact(make_redis_store, redis_client):
+    store = make_redis_store()
+    limit = Limit.per_hour(30)
+    await store.decide(["warm"], [limit])
+    await redis_client.script_flush()
+    decisions = await asyncio.gather(*(store.decide(["k"], [limit]) for _ in range(100)))
+    assert sum(d.allowed for d in decisions) == 30
+
+
+@pytest.mark.parametrize("pipeline", [True, False])
+async def test_one_decision_is_one_evalsha_and_nothing_else(redis_process, pipeline):
     client = Redis.from_url(redis_process.url, socket_timeout=2)
-    store = RedisStore(client, prefix="t:")
+    store = RedisStore(client, prefix="t:", pipeline=pipeline)
     limits = [Limit.per_second(5, name="s"), Limit.per_minute(50, name="m")]
     try:
         await store.decide(["a:s", "a:m"], limits)  # loads the script on first use
         await client.config_resetstat()
-        for _ in range(3):
-            await store.decide(["a:s", "a:m"], limits)
+        await store.decide(["a:s", "a:m"], limits)
+        await asyncio.gather(*(store.decide(["a:s", "a:m"], limits) for _ in range(2)))
         stats = await client.info("commandstats")
     finally:
         await client.aclose()
     calls = {name: value["calls"] for name, value in stats.items()}
-    for name in ("cmdstat_info", "cmdstat_config|resetstat"):
-        calls.pop(name, None)
-    # GET/SET/TIME run inside the script (Redis counts them too); the client sent
-    # exactly one EVALSHA per decision.
-    assert calls == {"cmdstat_evalsha": 3, "cmdstat_get": 6, "cmdstat_set": 6, "cmdstat_time": 3}
+    # GET/SET/TIME run inside the script (Redis counts them too); the client sent one
+    # EVALSHA per decision, plus handshakes when the pool opened a connection.
+    handshakes = {"cmdstat_hello", "cmdstat_client|setinfo", "cmdstat_info",
+                  "cmdstat_config|resetstat"}  # fmt: skip
+    sent = {name: n for name, n in calls.items() if name not in handshakes}
+    assert sent == {"cmdstat_evalsha": 3, "cmdstat_get": 6, "cmdstat_set": 6, "cmdstat_time": 3}
 
 
 async def test_reset_forgets_a_client(make_redis_store):
@@ -109,3 +122,31 @@ async def test_survives_a_server_restart_and_reloads_the_script(redis_process, c
         assert any("recovered after 3 failed" in r.message for r in caplog.records)
     finally:
         await client.aclose()
+
+
+async def test_concurrent_decisions_share_pipelines_yet_stay_exact(redis_process):
+    client = Redis.from_url(redis_process.url, socket_timeout=2)
+    store = RedisStore(client, prefix="t:", max_batch=16)
+    limit = Limit.per_hour(40)
+    try:
+        await store.decide(["warm"], [limit])
+        await client.config_resetstat()
+        decisions = await asyncio.gather(*(store.decide(["k"], [limit]) for _ in range(100)))
+        stats = await client.info("stats")
+        evalsha = (await client.info("commandstats"))["cmdstat_evalsha"]["calls"]
+    finally:
+        await client.aclose()
+    assert sum(d.allowed for d in decisions) == 40
+    assert sorted(d.remaining for d in decisions if d.allowed) == list(range(40))
+    assert evalsha == 100
+    # 100 decisions in batches of at most 16: 7 pipelines, far fewer than 100 connections.
+    assert stats["total_connections_received"] <= 16
+
+
+def test_redis_store_validation(redis_client):
+    with pytest.raises(TypeError, match=r"redis\.asyncio\.Redis"):
+        RedisStore("redis://localhost")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_batch"):
+        RedisStore(redis_client, max_batch=0)
+    with pytest.raises(TypeError, match="clock"):
+        RedisStore(redis_client, clock=3)  # type: ignore[arg-type]

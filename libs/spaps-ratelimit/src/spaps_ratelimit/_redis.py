@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._batch import ScriptBatcher
 from ._decision import Decision, LimitState
 from ._limit import Limit
 from .types import Clock
@@ -70,7 +71,9 @@ class RedisStore:
 
     Each decision is one ``EVALSHA`` of a Lua script (redis-py's ``Script`` reloads it
     after ``SCRIPT FLUSH`` or a server restart), deciding every limit of the request
-    atomically on the server's clock. Keys expire when their state does.
+    atomically on the server's clock. Keys expire when their state does. Decisions
+    made concurrently are sent together in one pipeline (each still its own atomic
+    script call), which halves the CPU per decision under load.
 
     Args:
         client: A ``redis.asyncio.Redis`` client (``decode_responses`` either way).
@@ -79,12 +82,20 @@ class RedisStore:
         prefix: Namespace of every key this store writes.
         clock: Test mode only: seconds to pass as "now" instead of the server's
             ``TIME``. Leave ``None`` in production.
+        pipeline: Coalesce concurrent decisions into pipelined writes.
+        max_batch: Largest number of decisions in one pipeline.
 
     .. versionadded:: 0.1.0
     """
 
     def __init__(
-        self, client: Redis, *, prefix: str = "spaps:rl:", clock: Clock | None = None
+        self,
+        client: Redis,
+        *,
+        prefix: str = "spaps:rl:",
+        clock: Clock | None = None,
+        pipeline: bool = True,
+        max_batch: int = 128,
     ) -> None:
         if not hasattr(client, "register_script"):
             raise TypeError(f"client must be a redis.asyncio.Redis, got {client!r}")
@@ -95,11 +106,22 @@ class RedisStore:
         self._client = client
         self._prefix = prefix
         self._clock = clock
+        if not isinstance(max_batch, int) or max_batch < 1:
+            raise ValueError(f"max_batch must be an int >= 1, got {max_batch!r}")
         self._script = client.register_script(LUA)
+        self._call: Callable[[list[str], list[Any]], Awaitable[Any]] = (
+            ScriptBatcher(client, self._script, max_batch=max_batch) if pipeline else self._script
+        )
 
     @classmethod
     def from_url(
-        cls, url: str, *, prefix: str = "spaps:rl:", timeout: float = 0.5, **kwargs: Any
+        cls,
+        url: str,
+        *,
+        prefix: str = "spaps:rl:",
+        timeout: float = 0.5,
+        pipeline: bool = True,
+        **kwargs: Any,
     ) -> RedisStore:
         """Build a store with its own client for ``url``.
 
@@ -107,6 +129,7 @@ class RedisStore:
             url: ``redis://host:port/db``.
             prefix: Key namespace.
             timeout: Socket connect/read timeout in seconds.
+            pipeline: As for the constructor.
             **kwargs: Passed to ``redis.asyncio.Redis.from_url``.
         """
         from redis.asyncio import Redis  # noqa: PLC0415  # the [redis] extra: import only when used
@@ -114,7 +137,7 @@ class RedisStore:
         client = Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, **kwargs
         )
-        return cls(client, prefix=prefix)
+        return cls(client, prefix=prefix, pipeline=pipeline)
 
     @property
     def client(self) -> Redis:
@@ -134,7 +157,7 @@ class RedisStore:
         for limit in limits:
             args.append(limit.interval_us)
             args.append(limit.tolerance_us)
-        raw = await self._script([prefix + key for key in keys], args)
+        raw = await self._call([prefix + key for key in keys], args)
         if len(limits) == 1:  # the common case, without the generator
             state = LimitState(limits[0], bool(raw[1]), raw[2], raw[3] / 1e6, raw[4] / 1e6)
             return Decision(bool(raw[0]), (state,))
