@@ -76,6 +76,8 @@ def test_redis_transport_options() -> None:
     assert dict(app.conf.broker_transport_options) == {
         "visibility_timeout": 120,
         "global_keyprefix": "svc:",
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
         "socket_timeout": 5,
     }
     assert dict(app.conf.result_backend_transport_options) == {"global_keyprefix": "svc:"}

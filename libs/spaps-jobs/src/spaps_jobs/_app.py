@@ -112,6 +112,14 @@ def celery_config(settings: JobsSettings) -> dict[str, Any]:
         transport["visibility_timeout"] = settings.visibility_timeout
         if settings.key_prefix:
             transport["global_keyprefix"] = settings.key_prefix
+    if settings.broker_url.startswith(("redis", "rediss", "sentinel")):
+        # kombu sweeps for expired unacked tasks every interval x throttle seconds
+        # (default 10 x 10): sweep every few seconds so a dead worker's task comes back
+        # soon after its visibility timeout, not minutes later.
+        transport["unacked_restore_interval"] = max(
+            1, int(min(10, settings.visibility_timeout / 3))
+        )
+        transport["unacked_restore_throttle"] = 1
     transport.update(settings.transport_options)
     config: dict[str, Any] = {
         "broker_url": settings.broker_url,
