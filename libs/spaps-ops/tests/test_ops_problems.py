@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -195,3 +196,11 @@ def test_app_registry_holds_ops_and_app_codes(make_app: Callable[..., FastAPI]) 
     assert errors.get("shop.out_of_stock") is not None
     with pytest.raises(DuplicateErrorCodeError):
         make_app(error_codes=[ErrorCode("ops.not_found", 404, "Mine")])
+
+
+def test_guide_lists_every_ops_code() -> None:
+    guide = Path(__file__).resolve().parents[3] / "docs" / "spaps-ops.md"
+    if not guide.exists():
+        pytest.skip("docs/spaps-ops.md is not part of this checkout")
+    table = ErrorRegistry(OPS_ERROR_CODES).to_markdown()
+    assert table.strip() in guide.read_text()
