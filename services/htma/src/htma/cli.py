@@ -30,6 +30,7 @@ from htma.identity.stack import build_auth
 from htma.messaging.cipher import generate_key
 from htma.messaging.service import rotate_messages
 from htma.settings import Settings
+from htma.worker import create_worker
 
 T = TypeVar("T")
 
@@ -179,6 +180,29 @@ def generate_message_key(key_id: str) -> None:
         click.echo(generate_key(key_id))
     except ValueError as exc:
         _fail(str(exc))
+
+
+@main.command("worker")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker_command(loglevel: str) -> None:
+    """Run the Celery worker (results, webhook deliveries, beat) and the outbox relay."""
+    settings = _settings()
+    try:
+        worker = create_worker(settings)
+    except (OSError, ValueError) as exc:
+        _fail(str(exc))
+    schedule = settings.signing_keys_path.parent / "htma-beat-schedule"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    thread, stop = worker.start_relay()
+    try:
+        worker.celery.worker_main(
+            ["worker", "--pool=solo", "--beat", f"--schedule={schedule}", f"--loglevel={loglevel}",
+             "--without-gossip", "--without-mingle", "--queues=htma"]
+        )  # fmt: skip
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        worker.runtime.close()
 
 
 @main.command("serve")

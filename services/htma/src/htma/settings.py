@@ -32,6 +32,7 @@ class Settings(OpsSettings):
             ``htma rotate-keys`` adds a key).
         lockout_threshold: failed logins before an account is locked (escalating cooldown).
         broker_url: Celery broker (default: an embedded SQLite broker under ``.data/``).
+        dead_letter_url: SQLAlchemy URL of the jobs' dead-letter store (``None``: off).
         compute_mode: ``worker`` (results computed by the Celery worker, ``htma worker``)
             or ``inline`` (in the API process after the commit; tests, single process).
         ingredient_url: base URL of the ingredient service (recommendations).
@@ -60,6 +61,7 @@ class Settings(OpsSettings):
     signing_keys_path: Path = Path(".data/htma-signing-keys.json")
     lockout_threshold: int = Field(default=5, ge=1)
     broker_url: str = "sqla+sqlite:///.data/htma-broker.db"
+    dead_letter_url: str | None = "sqlite:///.data/htma-dead-letters.db"
     compute_mode: Literal["worker", "inline"] = "worker"
     ingredient_url: str = "http://127.0.0.1:8001"
     ingredient_retry_after: float = Field(default=30.0, gt=0)
