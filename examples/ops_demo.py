@@ -7,6 +7,8 @@ from ``DEMO_*`` environment variables or ``.env`` (e.g. ``DEMO_LOG_JSON=false``)
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
@@ -43,11 +45,13 @@ class Item(BaseModel):
     price: float = Field(gt=0)
 
 
-def build_app(settings: DemoSettings | None = None) -> FastAPI:
-    """The demo app (settings from the environment unless given)."""
+def build_app(settings: DemoSettings | None = None, **options: Any) -> FastAPI:
+    """The demo app (settings from the environment unless given; ``options`` go to
+    ``create_app``)."""
     app = create_app(
         settings or DemoSettings(),
         error_codes=[ErrorCode("demo.item_not_found", 404, "Item not found", "No such item.")],
+        **options,
     )
     items: dict[int, Item] = {1: Item(name="magnesium glycinate", price=12.5)}
 

@@ -29,12 +29,8 @@ def demo() -> ModuleType:
 
 async def test_demo_routes(demo: ModuleType, make_client: Client, logs: Any) -> None:
     settings = demo.DemoSettings(_env_file=None)
-    app = demo.build_app(settings)
+    app = demo.build_app(settings, log_stream=logs.stream)
     client = await make_client(app)
-    # create_app configured logging to stdout; re-point it at the captured stream
-    from spaps_ops import configure_logging  # noqa: PLC0415  # after the app configured it
-
-    configure_logging(stream=logs.stream)
 
     found = await client.get("/items/1")
     assert found.json() == {"name": "magnesium glycinate", "price": 12.5}

@@ -38,7 +38,10 @@ class AccessLogMiddleware:
         skip_routes: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
-        self.logger = logger if logger is not None else structlog.get_logger("spaps.access")
+        # Bound once: the app configures structlog before building its middleware, and a
+        # bound logger skips the lazy proxy's lookup on every line (structlog's own
+        # cache_logger_on_first_use pins the configuration the same way).
+        self.logger = logger if logger is not None else structlog.get_logger("spaps.access").bind()
         self.skip_routes = frozenset(skip_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
