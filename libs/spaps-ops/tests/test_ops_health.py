@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -55,19 +54,27 @@ async def test_ready_ok(make_app: Callable[..., FastAPI], make_client: Client) -
 async def test_ready_names_failing_checks_and_runs_them_concurrently(
     make_app: Callable[..., FastAPI], make_client: Client
 ) -> None:
+    # Each of these two checks waits until the other one has started: run one after the
+    # other, the first would time out; run concurrently, both pass.
+    first_started, second_started = asyncio.Event(), asyncio.Event()
+
+    def rendezvous(mine: asyncio.Event, other: asyncio.Event) -> Callable[[], Any]:
+        async def check() -> None:
+            mine.set()
+            await other.wait()
+
+        return check
+
     app = make_app()
     ops = get_ops(app)
     ops.add_check("db", ok_check)
     ops.add_check("redis", failing_check)
     ops.add_check("slow_a", slow_check, timeout=0.1)
     ops.add_check("slow_b", slow_check, timeout=0.1)
-    ops.add_check("slow_ok_a", slow_check, timeout=5)
-    ops.add_check("slow_ok_b", slow_check, timeout=5)
+    ops.add_check("meet_a", rendezvous(first_started, second_started), timeout=5)
+    ops.add_check("meet_b", rendezvous(second_started, first_started), timeout=5)
     client = await make_client(app)
-    started = time.perf_counter()
     response = await client.get("/health/ready")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.55  # two 0.3 s checks in sequence would take 0.6 s
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
