@@ -8,16 +8,18 @@ import httpx
 from fastapi import FastAPI
 from spaps_auth import PasswordHasher
 from spaps_auth.fastapi import auth_router, jwks_router, setup_auth
+from spaps_jobs import AsyncSqlDedupeStore, IdempotencyMiddleware
 from spaps_ops import ErrorCode, get_ops, get_request_id
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
 from spaps_webhooks import MemoryReplayGuard, WebhookReceiver, WebhookVerifier
 from spaps_webhooks.fastapi import create_webhooks_router
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.middleware import Middleware
 
 from htma.accounts.router import router as users_router
 from htma.catalog.router import catalog_router
-from htma.db import OUTBOX, create_sessionmaker
+from htma.db import OUTBOX, Base, create_sessionmaker
 from htma.deps import Services, no_hook, webhook_owner
 from htma.errors import ERROR_CODES
 from htma.identity.router import router as identity_router
@@ -60,14 +62,23 @@ def create_app(
         ops_options: passed to :func:`spaps_ops.create_app` (e.g. ``log_stream``).
     """
     settings = settings if settings is not None else Settings()
+    database = Database(settings.database_url)
+    # Creating POSTs (sign-up, users, panels, messages, endpoints) honour Idempotency-Key:
+    # a retried request replays the first response instead of creating a second row.
+    idempotency = Middleware(
+        IdempotencyMiddleware,
+        store=AsyncSqlDedupeStore(database.engine, metadata=Base.metadata),
+        methods=("POST",),
+    )
     app = ops_create_app(
         settings,
         error_codes=[ErrorCode(e.code, e.status, e.title, e.__doc__ or "") for e in ERROR_CODES],
         fastapi_options={"description": DESCRIPTION},
+        middleware=[idempotency],
         **ops_options,
     )
     ops = get_ops(app)
-    database = use_database(app, Database(settings.database_url))
+    use_database(app, database)
     ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
     auth = build_auth(settings, database.engine, hasher=hasher)
     sessions = create_sessionmaker(database.engine)

@@ -7,11 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from spaps_auth import include_tables
-from spaps_jobs import Outbox
+from spaps_jobs import AsyncSqlDedupeStore, Outbox
 from spaps_ops.db import Database, OpsSession, new_metadata
 from spaps_tenancy import TenantSession, install_tenant_filter
 from spaps_webhooks import WebhookTables
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -26,6 +31,11 @@ class Base(DeclarativeBase):
 include_tables(Base.metadata)
 OUTBOX = Outbox(Base.metadata)
 WEBHOOK_TABLES = WebhookTables(Base.metadata)
+# spaps-jobs defines its idempotency/dedupe table through a store only; building one on
+# an engine that never connects puts the table on our metadata, so Alembic manages it.
+DEDUPE_TABLE = AsyncSqlDedupeStore(
+    create_async_engine("sqlite+aiosqlite://"), metadata=Base.metadata
+).table
 
 
 class HtmaSession(TenantSession, OpsSession):
