@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from spaps_jobs import (
     AsyncRedisDedupeStore,
     AsyncSqlDedupeStore,
     IdempotencyMiddleware,
+    authorization_caller,
 )
 from spaps_jobs.fastapi import install_error_handlers, require_idempotency_key
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -237,6 +239,42 @@ async def test_oversized_keyed_body_is_413(shop: Shop, store: AsyncDedupeStore) 
         assert response.json()["code"] == "jobs.idempotency_body_too_large"
         assert (await http.post("/orders", json=big)).status_code == 201  # no key: no buffering
     assert len(shop.created) == 1
+
+
+async def test_retry_right_after_the_response_is_replayed(store: AsyncDedupeStore) -> None:
+    """The key is settled before the response's last chunk leaves: a client retrying the
+    moment it has the response never gets a 409, even while the app still works after it
+    (e.g. background tasks)."""
+    after_response = asyncio.Event()
+    runs = 0
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal runs
+        runs += 1
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b"made"})
+        await asyncio.wait_for(after_response.wait(), timeout=10)  # background work
+
+    middleware = IdempotencyMiddleware(app, store=store)
+    transport = httpx.ASGITransport(app=middleware)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        first = asyncio.create_task(http.post("/", headers=_key("bg")))
+        for _ in range(200):  # until the first request's response has been stored
+            record = await store.get("idem:" + _caller_hash() + ":bg")
+            if record is not None and record.done:
+                break
+            await asyncio.sleep(0.01)
+        retry = await http.post("/", headers=_key("bg"))
+        assert (retry.status_code, retry.text) == (201, "made")
+        assert retry.headers["idempotent-replayed"] == "true"
+        after_response.set()
+        assert (await first).status_code == 201
+    assert runs == 1
+
+
+def _caller_hash() -> str:
+    caller = authorization_caller({"headers": [(b"authorization", b"Bearer caller-1")]})
+    return hashlib.sha256(caller.encode()).hexdigest()[:32]
 
 
 def test_middleware_validates_its_arguments(sql_store: AsyncSqlDedupeStore) -> None:

@@ -18,7 +18,7 @@ import base64
 import hashlib
 import json
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from email.utils import formatdate
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -73,14 +73,24 @@ def _decode(raw: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
 
 
 class _Recorder:
-    """Per-request: forwards the response and keeps a copy of it."""
+    """Per-request: forwards the response, keeps a copy, and settles the key.
+
+    The key is settled (result stored, or claim released) *before* the last body chunk
+    goes out: a client that retries the moment it has the response gets the replay,
+    never a 409 for a request that already finished.
+    """
 
     def __init__(
-        self, send: Send, extra_headers: list[tuple[bytes, bytes]], skip: frozenset[int]
+        self,
+        send: Send,
+        extra_headers: list[tuple[bytes, bytes]],
+        skip: frozenset[int],
+        settle: Callable[[int, list[tuple[bytes, bytes]], bytes], Awaitable[None]],
     ) -> None:
         self.send = send
         self.extra_headers = extra_headers
         self.skip = skip
+        self.settle = settle
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.body = bytearray()
@@ -92,10 +102,11 @@ class _Recorder:
             self.headers = list(message.get("headers", ()))
             if self.status not in self.skip:  # only a stored response gets an expiry
                 message = {**message, "headers": [*self.headers, *self.extra_headers]}
-        elif message["type"] == "http.response.body":
+        elif message["type"] == "http.response.body" and not self.complete:
             self.body += message.get("body", b"")
             if not message.get("more_body", False):
                 self.complete = True
+                await self.settle(self.status, self.headers, bytes(self.body))
         await self.send(message)
 
 
@@ -255,21 +266,26 @@ class IdempotencyMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        async def settle(status: int, headers: list[tuple[bytes, bytes]], content: bytes) -> None:
+            if status in self.release_statuses:
+                await self.store.release(store_key)
+            else:
+                await self.store.complete(
+                    store_key, _encode(status, headers, content), ttl=self.ttl
+                )
+
         expires = _http_date(time.time() + self.ttl)
-        recorder = _Recorder(send, [(b"idempotency-expires", expires)], self.release_statuses)
+        recorder = _Recorder(
+            send, [(b"idempotency-expires", expires)], self.release_statuses, settle
+        )
         try:
             await self.app(scope, replay_receive, recorder)
-        except BaseException:
-            await self.store.release(store_key)
-            raise
-        if not recorder.complete or recorder.status in self.release_statuses:
-            await self.store.release(store_key)
-            return
-        await self.store.complete(
-            store_key,
-            _encode(recorder.status, recorder.headers, bytes(recorder.body)),
-            ttl=self.ttl,
-        )
+        finally:
+            # No complete response (the app raised or gave up): let a retry run it.
+            # After a complete response the key is already settled, whatever follows
+            # (e.g. background tasks that fail).
+            if not recorder.complete:
+                await self.store.release(store_key)
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
