@@ -16,6 +16,7 @@ from spaps_jobs import (
     AsyncDedupeStore,
     AsyncRedisDedupeStore,
     AsyncSqlDedupeStore,
+    IdempotencyKeyMismatchError,
     IdempotencyMiddleware,
     authorization_caller,
 )
@@ -270,6 +271,18 @@ async def test_retry_right_after_the_response_is_replayed(store: AsyncDedupeStor
         after_response.set()
         assert (await first).status_code == 201
     assert runs == 1
+
+
+async def test_errors_raised_by_the_app_are_the_apps(store: AsyncDedupeStore) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise IdempotencyKeyMismatchError("raised by a handler, not the middleware")
+
+    transport = httpx.ASGITransport(app=IdempotencyMiddleware(app, store=store))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        with pytest.raises(IdempotencyKeyMismatchError, match="raised by a handler"):
+            await http.post("/", headers=_key("app-error"))
+    assert await store.get("idem:" + _caller_hash() + ":app-error") is None  # released
 
 
 def _caller_hash() -> str:

@@ -200,14 +200,20 @@ class IdempotencyMiddleware:
             )
             return
         try:
-            await self._handle(scope, receive, send, key)
-        except IdempotencyError as exc:  # raised before the app ran, never after
+            claimed = await self._claim_or_replay(scope, receive, send, key)
+        except IdempotencyError as exc:
             await send_problem(send, exc)
+            return
+        if claimed is not None:  # outside the try: the app's own errors are not ours
+            await self._run(scope, receive, send, *claimed)
 
-    async def _handle(self, scope: Scope, receive: Receive, send: Send, key: str) -> None:
+    async def _claim_or_replay(
+        self, scope: Scope, receive: Receive, send: Send, key: str
+    ) -> tuple[str, bytes] | None:
+        """Claim the key (returns the store key and body) or answer the request here."""
         body, disconnected = await _read_body(receive, self.max_body_size)
         if disconnected:
-            return
+            return None
         fingerprint = hashlib.sha256(
             b"\n".join(
                 [
@@ -222,8 +228,7 @@ class IdempotencyMiddleware:
         store_key = f"{self.namespace}:{caller}:{key}"
         for _ in range(3):  # a record can expire between our claim and our read
             if await self.store.claim(store_key, self.lease, fingerprint=fingerprint):
-                await self._run(scope, receive, send, store_key, body)
-                return
+                return store_key, body
             record = await self.store.get(store_key)
             if record is None:
                 continue
@@ -249,7 +254,7 @@ class IdempotencyMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": stored_body})
-            return
+            return None
         raise IdempotencyKeyInUseError(
             "the key is contended; retry later", headers={"Retry-After": "1"}
         )
