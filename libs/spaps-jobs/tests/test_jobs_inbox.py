@@ -7,7 +7,15 @@ import time
 from datetime import timedelta
 
 import pytest
-from spaps_jobs import Inbox, MessageInProgressError, SqlDedupeStore, SqlInbox
+from prometheus_client import CollectorRegistry
+from spaps_jobs import (
+    Inbox,
+    JobsSettings,
+    MessageInProgressError,
+    SqlDedupeStore,
+    SqlInbox,
+    create_celery_app,
+)
 from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -150,3 +158,25 @@ async def test_sql_inbox_with_async_session(async_sqlite_engine: AsyncEngine) ->
         assert await inbox.accept_async(session, "a1")
     async with AsyncSession(async_sqlite_engine) as session, session.begin():
         assert not await inbox.accept_async(session, "a1")
+
+
+def test_consumer_decorator_runs_each_message_id_once(inbox: Inbox) -> None:
+    app = create_celery_app(
+        JobsSettings(dead_letter_url=None, extra={"task_always_eager": True}),
+        registry=CollectorRegistry(),
+    )
+    effects: list[int] = []
+
+    @app.task(bind=True, name="x.consume")
+    @inbox.consumer
+    def consume(task: object, payload: int) -> str:
+        effects.append(payload)
+        return f"done {payload}"
+
+    headers = {"spaps_message_id": "evt-1"}
+    assert consume.apply(args=(1,), headers=headers).get() == "done 1"
+    assert consume.apply(args=(1,), headers=headers).get() is None  # redelivery: skipped
+    assert consume.apply(args=(2,), task_id="evt-2").get() == "done 2"  # id from the task id
+    assert effects == [1, 2]
+    assert inbox.seen("evt-1")
+    assert inbox.seen("evt-2")
