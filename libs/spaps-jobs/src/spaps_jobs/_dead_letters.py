@@ -133,9 +133,10 @@ class DeadLetterStore:
         values = {
             "task_name": task_name,
             "task_id": task_id,
-            "args": _jsonable(list(args)),
-            "kwargs": _jsonable(dict(kwargs)),
-            "headers": _jsonable(dict(headers or {})),
+            # Keep the shapes (a list, dicts); a value JSON cannot hold is kept as text.
+            "args": [_jsonable(value) for value in args],
+            "kwargs": {str(name): _jsonable(value) for name, value in kwargs.items()},
+            "headers": {str(name): _jsonable(value) for name, value in (headers or {}).items()},
             "queue": queue,
             "error": error,
             "traceback": traceback,
