@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -188,6 +189,31 @@ def test_run_forever_drains_then_stops_when_idle(outbox: Outbox, sqlite_engine: 
     relay = Relay(outbox, sqlite_engine, recorder, batch_size=2, poll_interval=0.01)
     relay.run_forever(max_idle_passes=2)
     assert len(recorder.ids) == 5
+
+
+def test_run_forever_purges_old_sent_rows(outbox: Outbox, sqlite_engine: Engine) -> None:
+    with Session(sqlite_engine) as session, session.begin():
+        outbox.add(session, "t", {"i": 1})
+    relay = Relay(
+        outbox,
+        sqlite_engine,
+        Recorder(),
+        poll_interval=0.01,
+        purge_every=0.01,
+        retention=timedelta(0),
+    )
+    relay.run_forever(max_idle_passes=3)  # relays the row, then purges it
+    assert _count(sqlite_engine, outbox) == 0
+
+
+def test_run_forever_stops_when_asked(outbox: Outbox, sqlite_engine: Engine) -> None:
+    stop = threading.Event()
+    relay = Relay(outbox, sqlite_engine, Recorder(), poll_interval=0.01)
+    thread = threading.Thread(target=relay.run_forever, kwargs={"stop": stop})
+    thread.start()
+    stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
 
 
 def test_relay_constructor_validates(outbox: Outbox, sqlite_engine: Engine) -> None:
