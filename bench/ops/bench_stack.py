@@ -146,7 +146,7 @@ def run_case(case: str, duration: int, connections: int, http: str) -> tuple[flo
             str(port),
             "--http",
             http,
-        ],  # fmt: skip
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
