@@ -66,12 +66,15 @@ def admitted_raw_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     if len(states) == 1:
         s = states[0]
         limit = s.limit
-        policy = limit.header_item
-        current = f'"{limit.name}";r={s.remaining};t={effective_window(s)}'
-    else:
-        policy = policy_field(s.limit for s in states)
-        current = ratelimit_field(decision)
-    return [(b"ratelimit-policy", policy.encode()), (b"ratelimit", current.encode())]
+        policy, name = limit._header_bytes
+        after = s.reset_after - (limit.burst - s.remaining - 1) * limit.interval_us / 1e6
+        current = b"%s;r=%d;t=%d" % (name, s.remaining, max(0, ceil(after - 1e-9)))
+        return [(b"ratelimit-policy", policy), (b"ratelimit", current)]
+    policy_text = policy_field(s.limit for s in states)
+    return [
+        (b"ratelimit-policy", policy_text.encode()),
+        (b"ratelimit", ratelimit_field(decision).encode()),
+    ]
 
 
 def raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:

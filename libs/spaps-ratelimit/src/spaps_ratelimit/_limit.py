@@ -43,6 +43,7 @@ class Limit:
     tolerance_us: float = field(init=False, repr=False, compare=False)
     header_item: str = field(init=False, repr=False, compare=False)
     id: str = field(init=False, repr=False, compare=False)
+    _header_bytes: tuple[bytes, bytes] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for attr in ("count", "period", "burst"):
@@ -71,6 +72,8 @@ class Limit:
         if self.burst != self.count:
             item += f";spaps-burst={self.burst}"
         object.__setattr__(self, "header_item", item)
+        # Pre-encoded for the hot path: the policy item, and the name as an item key.
+        object.__setattr__(self, "_header_bytes", (item.encode(), f'"{self.name}"'.encode()))
         # Storage suffix: distinct for distinct rates, so plan changes never share state.
         object.__setattr__(self, "id", f"{self.count}/{self.period}/{self.burst}")
 

@@ -77,8 +77,12 @@ class RateLimiter:
         """
         base = f"{namespace}:{key}:" if namespace else f"{key}:"
         keys = [base + limits[0].id] if len(limits) == 1 else [base + lim.id for lim in limits]
+        store = self.store
         try:
-            decision = await self.store.decide(keys, limits)
+            if store.__class__ is MemoryStore:  # skip a coroutine on the hot path
+                decision = store.decide_now(keys, limits)
+            else:
+                decision = await store.decide(keys, limits)
         except Exception as exc:  # any store failure is handled by the fail policy
             self._failed(exc)
             if self.fail_open:
