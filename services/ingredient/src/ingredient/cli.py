@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 import click
 import uvicorn
 from pydantic import ValidationError
+from spaps_auth import ApiKeyManager
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingredient import migrate
-from ingredient.app import create_app
+from ingredient.access import PLAN_SCOPE
+from ingredient.app import API_KEY_PREFIX, create_app
 from ingredient.catalog.seed import import_catalog, read_catalog, seed_path
 from ingredient.db import create_sessionmaker, engine_for
 from ingredient.errors import IngredientError
@@ -132,6 +134,26 @@ def import_catalog_command(
     click.echo(
         f"imported {len(rows)} ingredients: {created} new, {updated} updated, {unchanged} unchanged"
     )
+
+
+@main.command("create-api-key")
+@database_url_option
+@click.option("--name", required=True, help="label, e.g. the client's name")
+@click.option("--plan", default="free", show_default=True, help="rate-limit plan")
+@click.option("--owner", default="public", show_default=True, help="who owns the key")
+def create_api_key(database_url: str | None, name: str, plan: str, owner: str) -> None:
+    """Create an API key for the read API; the key is printed once."""
+    settings = _settings(database_url)
+    if plan not in settings.plans:
+        _fail(f"unknown plan {plan!r} (known: {', '.join(sorted(settings.plans))})")
+
+    async def work() -> str:
+        async with engine_for(settings.database_url) as engine:
+            manager = ApiKeyManager(engine, prefix=API_KEY_PREFIX)
+            created = await manager.create(owner, name=name, scopes=[f"{PLAN_SCOPE}{plan}"])
+            return created.key
+
+    click.echo(_run(work()))
 
 
 @main.command("serve")

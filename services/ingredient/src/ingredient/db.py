@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from spaps_auth import include_tables
+from spaps_jobs import Outbox
 from spaps_ops.db import Database, new_metadata
+from spaps_webhooks import WebhookTables
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
@@ -15,6 +18,24 @@ class Base(DeclarativeBase):
     """Declarative base of every ingredient model (one metadata, stable constraint names)."""
 
     metadata = new_metadata()
+
+
+# spaps-auth's tables (API keys), the spaps-jobs outbox and the spaps-webhooks tables
+# live in ingredient's database and migrations.
+include_tables(Base.metadata)
+OUTBOX = Outbox(Base.metadata)
+WEBHOOK_TABLES = WebhookTables(Base.metadata)
+
+
+def sync_url(database_url: str) -> str:
+    """The synchronous URL of the same database (for the outbox relay and webhooks)."""
+    for prefix, replacement in (
+        ("sqlite+aiosqlite://", "sqlite://"),
+        ("postgresql+asyncpg://", "postgresql+psycopg://"),
+    ):
+        if database_url.startswith(prefix):
+            return replacement + database_url[len(prefix) :]
+    raise ValueError(f"no synchronous driver for {database_url!r}")
 
 
 @asynccontextmanager

@@ -7,6 +7,7 @@ protocol the problem+json renderer uses::
     ├── NotFoundError          404 ingredient.not_found
     ├── UnknownMineralError    404 ingredient.unknown_mineral
     ├── InvalidQueryError      400 ingredient.invalid_query
+    ├── VersionMismatchError   412 ingredient.version_mismatch
     └── CatalogImportError     (CLI only) a seed file cannot be read or stored
 """
 
@@ -49,6 +50,14 @@ class InvalidQueryError(IngredientError):
     title = "Invalid search query"
 
 
+class VersionMismatchError(IngredientError):
+    """The ingredient changed since the editor read it (``If-Match``)."""
+
+    status = 412
+    code = "ingredient.version_mismatch"
+    title = "Version mismatch"
+
+
 class CatalogImportError(IngredientError):
     """A seed catalog file cannot be read, parsed or stored."""
 
@@ -61,4 +70,5 @@ ERROR_CODES: tuple[type[IngredientError], ...] = (
     NotFoundError,
     UnknownMineralError,
     InvalidQueryError,
+    VersionMismatchError,
 )

@@ -6,8 +6,10 @@ point (the app factory, the CLI) and pass it on.
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url
 
@@ -22,6 +24,18 @@ class Settings(OpsSettings):
         database_url: database URL; ``postgresql://`` and ``sqlite://`` are rewritten to
             their async drivers. Default: a SQLite file under ``.data/``.
         page_size_max: largest ``limit`` a list or search request may ask for.
+        htma_jwks_url: where htma publishes its token keys (cached; htma may be down).
+        token_issuer: required ``iss`` of bearer tokens.
+        token_audience: required ``aud`` of bearer tokens.
+        editor_roles: token roles allowed to update ingredients.
+        plans: rate limit per plan (``"<n>/<period>"``); API keys carry ``plan:<name>``,
+            bearer tokens use ``token``.
+        redis_url: Redis for the rate limiter (unset: in-memory, per process).
+        webhook_url: subscriber of ``ingredient.updated.v1`` (htma's receiver), if any.
+        webhook_secret: its ``whsec_`` secret (shared with the receiver).
+        webhook_require_https: refuse ``http://`` webhook URLs (production: true).
+        webhook_allow_networks: private networks the webhook URL may resolve to
+            (development only), comma-separated.
     """
 
     model_config = SettingsConfigDict(
@@ -32,6 +46,32 @@ class Settings(OpsSettings):
     service_version: str = "0.1.0"
     database_url: str = DEFAULT_DATABASE_URL
     page_size_max: int = Field(default=100, ge=1, le=1000)
+    htma_jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
+    token_issuer: str = "htma"  # noqa: S105 -- an issuer name, not a secret
+    token_audience: str = "spaps"  # noqa: S105 -- an audience name, not a secret
+    editor_roles: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["lab_admin"])
+    plans: dict[str, str] = Field(
+        default_factory=lambda: {"free": "60/minute", "pro": "1200/minute", "token": "1200/minute"}
+    )
+    redis_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_require_https: bool = True
+    webhook_allow_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("editor_roles", "webhook_allow_networks", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def insecure_fields(self) -> dict[str, str]:
+        """spaps-ops' checks, plus: webhooks only to public https endpoints."""
+        problems = super().insecure_fields()
+        if not self.webhook_require_https or self.webhook_allow_networks:
+            problems["webhook_require_https"] = "webhooks must go to public https endpoints"
+        return problems
 
     @field_validator("database_url")
     @classmethod

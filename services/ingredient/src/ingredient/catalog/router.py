@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from spaps_ops.db import SessionDep
 
+from ingredient.access import EditorDep
 from ingredient.catalog import service
+from ingredient.catalog.editing import update_ingredient
 from ingredient.catalog.minerals import MINERALS, get_mineral
 from ingredient.catalog.schemas import (
     Attribution,
@@ -20,10 +23,15 @@ from ingredient.catalog.schemas import (
     SearchHit,
 )
 from ingredient.catalog.seed import ATTRIBUTION, licence_text
-from ingredient.deps import SettingsDep
+from ingredient.deps import SettingsDep, get_webhooks
 from ingredient.errors import InvalidQueryError
 
+#: Read routes: the app adds authentication and the per-plan rate limit.
 router = APIRouter(prefix="/v1", tags=["catalog"])
+#: Open to everyone: the data's attribution and licence.
+public_router = APIRouter(prefix="/v1", tags=["catalog"])
+#: Editors only (htma tokens with an editor role).
+editor_router = APIRouter(prefix="/v1", tags=["editing"])
 
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
@@ -116,7 +124,68 @@ async def richest(
     )
 
 
-@router.get("/attribution", response_model=Attribution, summary="Source and licence of the data")
+@public_router.get(
+    "/attribution", response_model=Attribution, summary="Source and licence of the data"
+)
 async def attribution() -> Attribution:
     """The seed catalog's source, its licence and what was changed."""
     return Attribution(**ATTRIBUTION, licence_text=licence_text())
+
+
+class IngredientPatch(BaseModel):
+    """Fields to change; omitted fields stay as they are. Amounts per 100 g."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"food_group": "Green Leafy Vegetables", "protein_g": 2.2,
+                          "minerals": {"Mg": 79.0}}]
+        },
+    )  # fmt: skip
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    scientific_name: str | None = Field(default=None, max_length=200)
+    local_names: str | None = Field(default=None, max_length=5000)
+    food_group: str | None = Field(default=None, max_length=100)
+    energy_kj: float | None = Field(default=None, ge=0, le=10_000)
+    water_g: float | None = Field(default=None, ge=0, le=100)
+    protein_g: float | None = Field(default=None, ge=0, le=100)
+    fat_g: float | None = Field(default=None, ge=0, le=100)
+    carbohydrate_g: float | None = Field(default=None, ge=0, le=100)
+    fibre_g: float | None = Field(default=None, ge=0, le=100)
+    minerals: dict[str, float | None] = Field(
+        default_factory=dict, description="symbol -> mg per 100 g (null clears)"
+    )
+
+
+@editor_router.patch(
+    "/ingredients/{code}",
+    response_model=IngredientDetail,
+    summary="Update an ingredient (editors)",
+    responses={
+        403: {"description": "Not an editor", **_PROBLEM},
+        404: {"description": "No such ingredient or mineral", **_PROBLEM},
+        412: {"description": "If-Match does not match the current version", **_PROBLEM},
+    },
+)
+async def update(  # noqa: PLR0917 -- FastAPI route: one parameter per input
+    code: Annotated[str, Path(max_length=32, examples=["D063"])],
+    body: IngredientPatch,
+    session: SessionDep,
+    editor: EditorDep,
+    request: Request,
+    if_match: Annotated[str | None, Header(description="the version read", examples=["1"])] = None,
+) -> IngredientDetail:
+    """Publishes ``ingredient.updated.v1`` to subscribers when something changed."""
+    expected = None
+    if if_match is not None:
+        try:
+            expected = int(if_match.strip().strip('"'))
+        except ValueError:
+            raise InvalidQueryError("If-Match must be the ingredient's version number") from None
+    fields = body.model_dump(exclude_unset=True, exclude={"minerals"})
+    ingredient, _changed = await update_ingredient(
+        session, get_webhooks(request).webhooks, code, fields=fields, minerals=body.minerals,
+        expected_version=expected,
+    )  # fmt: skip
+    return IngredientDetail.of(ingredient)

@@ -44,6 +44,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _search_metadata = MetaData()
 FTS_TABLE = Table("ingredients_fts", _search_metadata, Column("rowid", Integer, primary_key=True))
 SEARCH_VECTOR_COLUMN = "search_vector"
+#: Names of the search objects the migrations create and the models leave out.
+SEARCH_OBJECTS = ("ingredients_fts", SEARCH_VECTOR_COLUMN, "ix_ingredients_search_vector")
 #: weights of (name, scientific_name, food_group, local_names) in SQLite's bm25
 BM25_WEIGHTS = (10.0, 4.0, 4.0, 1.0)
 

@@ -1,0 +1,165 @@
+"""Access to the catalog: API keys with per-plan limits, htma tokens via JWKS, editors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from ingredient.db import engine_for
+from spaps_webhooks import WebhookVerifier
+from sqlalchemy import text
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+async def test_reading_needs_credentials(seeded_url: str, make_client: Any) -> None:
+    async with make_client(database_url=seeded_url) as client:
+        anonymous = await client.get("/v1/ingredients")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"] == "application/problem+json"
+        bad = await client.get("/v1/ingredients", headers={"X-API-Key": "ik_nope_nope"})
+        assert bad.status_code == 401
+        # the data's attribution and licence stay public
+        assert (await client.get("/v1/attribution")).status_code == 200
+
+
+async def test_plans_limit_each_key(
+    seeded_url: str, make_client: Any, make_key: Any, issuer: Any
+) -> None:
+    free, pro = await make_key("free"), await make_key("pro")
+    plans = {"free": "3/minute", "pro": "100/minute", "token": "100/minute"}
+    async with make_client(database_url=seeded_url, plans=plans) as client:
+        codes = [
+            (await client.get("/v1/minerals", headers={"X-API-Key": free})).status_code
+            for _ in range(4)
+        ]
+        assert codes == [200, 200, 200, 429]
+        limited = await client.get("/v1/minerals", headers={"X-API-Key": free})
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.headers["content-type"] == "application/problem+json"
+        ok = await client.get("/v1/minerals", headers={"X-API-Key": pro})
+        assert ok.status_code == 200
+        token = {"Authorization": f"Bearer {issuer.token('service')}"}
+        assert (await client.get("/v1/minerals", headers=token)).status_code == 200
+
+
+async def test_htma_tokens_verify_and_keep_working_while_htma_is_down(
+    seeded_url: str, make_client: Any, issuer: Any
+) -> None:
+    token = {"Authorization": f"Bearer {issuer.token('practitioner')}"}
+    async with make_client(database_url=seeded_url) as client:
+        assert (await client.get("/v1/ingredients/A001", headers=token)).status_code == 200
+        issuer.up = False  # htma goes down: the cached JWKS keeps verifying
+        for _ in range(3):
+            assert (await client.get("/v1/ingredients/A001", headers=token)).status_code == 200
+        wrong_audience = issuer.token("practitioner", aud="elsewhere")
+        refused = await client.get(
+            "/v1/ingredients/A001", headers={"Authorization": f"Bearer {wrong_audience}"}
+        )
+        assert refused.status_code == 401
+
+
+async def test_only_editors_update(
+    seeded_url: str, make_client: Any, issuer: Any, api_key: str
+) -> None:
+    async with make_client(database_url=seeded_url) as client:
+        for headers in (
+            {"Authorization": f"Bearer {issuer.token('patient')}"},
+            {"X-API-Key": api_key},
+        ):
+            denied = await client.patch("/v1/ingredients/A001", headers=headers, json={"fat_g": 1})
+            assert denied.status_code == 403
+
+
+async def test_an_edit_bumps_the_version_and_publishes_the_event(
+    seeded_url: str, make_client: Any, issuer: Any
+) -> None:
+    editor = {"Authorization": f"Bearer {issuer.token('lab_admin')}"}
+    async with make_client(database_url=seeded_url) as client:
+        before = (await client.get("/v1/ingredients/A001", headers=editor)).json()
+        stale = await client.patch(
+            "/v1/ingredients/A001", headers={**editor, "If-Match": "99"}, json={"fat_g": 1.5}
+        )
+        assert stale.status_code == 412
+        assert stale.json()["code"] == "ingredient.version_mismatch"
+        edited = await client.patch(
+            "/v1/ingredients/A001",
+            headers={**editor, "If-Match": str(before["version"])},
+            json={"fat_g": 1.5, "minerals": {"Mg": 300.0}},
+        )
+        assert edited.status_code == 200
+        body = edited.json()
+        assert body["version"] == before["version"] + 1
+        assert body["nutrients"]["fat_g"] == 1.5
+        assert {m["symbol"]: m["amount"] for m in body["minerals"]}["Mg"] == 300.0
+        unknown = await client.patch(
+            "/v1/ingredients/A001", headers=editor, json={"minerals": {"Xx": 1.0}}
+        )
+        assert unknown.status_code == 404
+    async with engine_for(seeded_url) as engine, engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT topic, payload FROM spaps_outbox"))).all()
+    assert len(rows) == 1
+    payload = rows[0][1] if isinstance(rows[0][1], dict) else json.loads(rows[0][1])
+    assert payload["event_type"] == "ingredient.updated.v1"
+    assert payload["owner"] == "htma"
+    assert json.loads(payload["body"])["data"]["changed"] == ["fat_g", "magnesium_mg"]
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.verifier = WebhookVerifier(secrets=[SECRET])
+        self.received: list[dict[str, Any]] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                sink.received.append(sink.verifier.verify(headers, body).json())
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+
+@pytest.fixture
+def sink() -> Iterator[_Sink]:
+    receiver = _Sink()
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+async def test_the_subscriber_receives_a_signed_webhook(
+    seeded_url: str, make_client: Any, issuer: Any, sink: _Sink
+) -> None:
+    editor = {"Authorization": f"Bearer {issuer.token('lab_admin')}"}
+    async with make_client(
+        database_url=seeded_url,
+        webhook_url=sink.url,
+        webhook_secret=SECRET,
+        webhook_require_https=False,
+        webhook_allow_networks=["127.0.0.0/8"],
+    ) as client:
+        response = await client.patch("/v1/ingredients/D063", headers=editor, json={"fat_g": 0.7})
+        assert response.status_code == 200
+        for _ in range(150):  # up to 15 s for the delivery thread
+            if sink.received:
+                break
+            await asyncio.sleep(0.1)
+    assert len(sink.received) == 1
+    event = sink.received[0]
+    assert event["type"] == "ingredient.updated.v1"
+    assert event["data"]["code"] == "D063"
+    assert event["data"]["changed"] == ["fat_g"]
