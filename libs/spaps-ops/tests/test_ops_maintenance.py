@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from spaps_ops import MaintenanceSwitch, get_ops
+from spaps_ops import MaintenanceMiddleware, MaintenanceSwitch, get_ops
 
 Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
 
@@ -34,6 +34,7 @@ async def test_switch_at_runtime(make_app: Callable[..., FastAPI], make_client: 
     assert body["request_id"] == response.headers["x-request-id"]
     for exempt in ("/health/live", "/health/ready", "/health", "/metrics"):
         assert (await client.get(exempt)).status_code == 200, exempt
+    assert (await client.get("/healthcare/records")).status_code == 503  # not a probe
     assert (await client.get("/health")).json()["maintenance"] is True
     get_ops(app).maintenance.disable()
     assert (await client.get("/work")).status_code == 200
@@ -47,6 +48,11 @@ async def test_starts_in_maintenance_from_settings(
     response = await client.get("/anything")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "60"
+
+
+def test_exempt_prefixes_must_be_paths() -> None:
+    with pytest.raises(ValueError, match="absolute"):
+        MaintenanceMiddleware(FastAPI(), switch=MaintenanceSwitch(), exempt_prefixes=("health",))
 
 
 def test_switch_validates() -> None:

@@ -54,7 +54,8 @@ class MaintenanceMiddleware:
     Args:
         app: the ASGI app to wrap.
         switch: the flag to read on every request.
-        exempt_prefixes: path prefixes always served (probes, metrics).
+        exempt_prefixes: paths always served, with everything below them (``/health``
+            covers ``/health/ready`` but not ``/healthcare``).
     """
 
     def __init__(
@@ -66,16 +67,21 @@ class MaintenanceMiddleware:
     ) -> None:
         if not isinstance(switch, MaintenanceSwitch):
             raise TypeError("switch must be a MaintenanceSwitch")
+        prefixes = tuple(p.rstrip("/") for p in exempt_prefixes)
+        if not all(p.startswith("/") for p in prefixes):
+            raise ValueError("exempt_prefixes must be absolute paths")
         self.app = app
         self.switch = switch
-        self.exempt_prefixes = tuple(exempt_prefixes)
+        self._exact = frozenset(prefixes)
+        self._below = tuple(p + "/" for p in prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         switch = self.switch
         if (
             not switch.enabled
             or scope["type"] != "http"
-            or scope["path"].startswith(self.exempt_prefixes)
+            or scope["path"] in self._exact
+            or scope["path"].startswith(self._below)
         ):
             await self.app(scope, receive, send)
             return

@@ -130,9 +130,10 @@ class ErrorRegistry:
             status, code, title = exc_type.status, exc_type.code, exc_type.title  # type: ignore[attr-defined]  # protocol read by duck typing
         except AttributeError as exc:
             raise TypeError(f"{exc_type.__name__} lacks status/code/title attributes") from exc
-        doc = description or (exc_type.__doc__ or "").strip().splitlines()[0:1]
-        text = doc if isinstance(doc, str) else "".join(doc)
-        return self.register(code, status=status, title=title, description=text)
+        if not description:
+            lines = (exc_type.__doc__ or "").strip().splitlines()
+            description = lines[0] if lines else ""
+        return self.register(code, status=status, title=title, description=description)
 
     def get(self, code: str) -> ErrorCode | None:
         """The registered entry for ``code``, or ``None``."""
