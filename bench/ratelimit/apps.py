@@ -46,8 +46,13 @@ def _ticker() -> None:
         time.sleep(0.01)
 
 
+#: Set to False to build apps without the ticker thread (in-process measurements).
+same_threads = True
+
+
 def _same_threads() -> None:
-    threading.Thread(target=_ticker, name="bench-ticker", daemon=True).start()
+    if same_threads:
+        threading.Thread(target=_ticker, name="bench-ticker", daemon=True).start()
 
 
 def _redis_url() -> str:

@@ -1,12 +1,17 @@
 """In-process figures: memory-store decisions/s, and RedisStore vs a bare EVALSHA loop.
 
-* Memory: decisions per second of ``MemoryStore.decide`` (one limit, 1,000 keys) and
-  of a full ``Policy.check`` (key function + limiter + store), one core.
+* Memory: decisions per CPU second of ``MemoryStore.decide`` (one limit, 1,000 keys)
+  and of a full ``Policy.check`` (key function + limiter + store), one core.
 * Redis: decisions per second through ``RedisStore.decide`` against a bare redis-py
   ``evalsha`` loop running the very same script with the same arguments and the same
   concurrency; target ratio >= 0.8. Shown for the default store (concurrent
   decisions pipelined together) and with ``pipeline=False`` (one command each, like
   the bare loop).
+
+* In-process ASGI: CPU time per request of the HTTP benchmark's apps driven without
+  a server or network (``time.process_time``, best of interleaved rounds): the memory
+  store's cost next to the unlimited route and slowapi's memory storage, measured in a
+  way that load from other processes hardly disturbs.
 
 Usage: ``python bench/ratelimit/bench_decisions.py [--redis-url URL] [--seconds 3]``.
 """
@@ -19,6 +24,7 @@ import sys
 import time
 import uuid
 
+import apps  # the HTTP benchmark's apps (this script's directory is on sys.path)
 from redis.asyncio import Redis
 from spaps_ratelimit import Limit, MemoryStore, Policy, RateLimiter, RedisStore
 from spaps_ratelimit._redis import LUA  # the same script, for the bare baseline
@@ -30,8 +36,8 @@ async def memory_figures(seconds: float) -> None:
     store = MemoryStore()
     keys = [[f"client-{i}"] for i in range(1000)]
     limits = [HIGH]
-    done, deadline = 0, time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
+    done, deadline = 0, time.process_time() + seconds
+    while time.process_time() < deadline:
         for key in keys:
             await store.decide(key, limits)
         done += len(keys)
@@ -40,8 +46,8 @@ async def memory_figures(seconds: float) -> None:
     limiter, policy = RateLimiter(store), Policy(HIGH)
     scopes = [{"type": "http", "client": (f"10.0.{i // 256}.{i % 256}", 1), "headers": []}
               for i in range(1000)]  # fmt: skip
-    done, deadline = 0, time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
+    done, deadline = 0, time.process_time() + seconds
+    while time.process_time() < deadline:
         for scope in scopes:
             await policy.check(limiter, scope)
         done += len(scopes)
@@ -102,6 +108,42 @@ async def redis_figures(url: str, seconds: float, concurrency: int) -> None:
         await client.aclose()
 
 
+async def asgi_figures(rounds: int = 7, requests: int = 2000) -> None:
+    apps.same_threads = False  # in-process: no extra threads next to the measurement
+    names = ["unlimited", "spaps_memory", "slowapi_memory"]
+    built = {name: getattr(apps, name)() for name in names}
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/limited", "raw_path": b"/limited", "query_string": b"",
+        "root_path": "", "headers": [(b"host", b"bench")], "client": ("127.0.0.1", 5000),
+        "server": ("bench", 80),
+    }  # fmt: skip
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: object) -> None:
+        return None
+
+    async def cpu_per_request(app: object, count: int) -> float:
+        started = time.process_time()
+        for _ in range(count):
+            await app(dict(scope), receive, send)  # type: ignore[operator]
+        return (time.process_time() - started) / count * 1e6
+
+    for app in built.values():
+        await cpu_per_request(app, 300)  # warm-up
+    best = dict.fromkeys(names, float("inf"))
+    for _ in range(rounds):
+        for name in names:
+            best[name] = min(best[name], await cpu_per_request(built[name], requests))
+    for name in names:
+        print(f"ASGI {name:<23} {best[name]:>9.1f} us CPU/request")
+    for name in ("spaps_memory", "slowapi_memory"):
+        ratio = best["unlimited"] / best[name]
+        print(f"ASGI {name} / unlimited {ratio:>8.2f}x (throughput ratio)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
@@ -110,6 +152,7 @@ def main() -> int:
     args = parser.parse_args()
     asyncio.run(memory_figures(args.seconds))
     asyncio.run(redis_figures(args.redis_url, args.seconds, args.concurrency))
+    asyncio.run(asgi_figures())
     return 0
 
 
