@@ -94,11 +94,8 @@ def create_app(
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            ops._stack = stack
             try:
-                pending, ops._pending = ops._pending, []
-                for resource in pending:
-                    await ops.enter(resource)
+                await ops._open(stack)
                 for hook in on_startup:
                     await hook(app)
                 for hook in on_shutdown:
@@ -108,7 +105,7 @@ def create_app(
                     await stack.enter_async_context(extra)
                 yield
             finally:
-                ops._stack = None
+                ops._closed()
 
     docs = settings.docs_enabled
     options: dict[str, Any] = {

@@ -20,6 +20,7 @@ from sqlalchemy.pool import StaticPool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
+from ._db_migrations import migration_check
 from ._db_models import OpsSession
 from ._errors import OpsNotConfiguredError, StaleWriteError
 from ._problem import response_for_exception
@@ -118,21 +119,32 @@ async def _stale_handler(request: Request, exc: Exception) -> Response:
     return response_for_exception(StaleWriteError(), request.scope)
 
 
-def use_database(app: FastAPI, database: Database, *, check_name: str = "database") -> Database:
+def use_database(
+    app: FastAPI,
+    database: Database,
+    *,
+    check_name: str = "database",
+    migrations: str | Path | None = None,
+) -> Database:
     """Wire ``database`` into an app built by ``create_app``.
 
     Registers it as a resource (disposed at shutdown), adds a readiness check, makes
     :func:`get_session` / :data:`SessionDep` find it, and answers SQLAlchemy's
-    ``StaleDataError`` (optimistic-lock conflict) with a 409 problem.
+    ``StaleDataError`` (optimistic-lock conflict) with a 409 problem. With
+    ``migrations``, a ``migrations`` check also compares the database's Alembic revision
+    with the scripts' head(s), shown in ``/health``.
 
     Args:
         app: the app.
         database: the database.
         check_name: name of the readiness check.
+        migrations: the Alembic scripts directory (holding ``versions/``), if any.
     """
     ops = get_ops(app)
     ops.add_resource(database)
     ops.add_check(check_name, database.ping)
+    if migrations is not None:
+        ops.add_check("migrations", migration_check(database.engine, migrations))
     setattr(app.state, _STATE_KEY, database)
     app.add_exception_handler(StaleDataError, _stale_handler)
     return database

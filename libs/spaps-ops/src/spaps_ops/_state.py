@@ -99,6 +99,17 @@ class Ops:
             stack.push_async_callback(_call_close, resource)
         return resource
 
+    async def _open(self, stack: AsyncExitStack) -> None:
+        """Start-up: open the registered resources on ``stack`` (``create_app``'s lifespan)."""
+        self._stack = stack
+        pending, self._pending = self._pending, []
+        for resource in pending:
+            await self.enter(resource)
+
+    def _closed(self) -> None:
+        """Shutdown finished: resources may be registered again for a next start-up."""
+        self._stack = None
+
 
 def _closer_kind(resource: object) -> str:
     if hasattr(resource, "__aenter__") and hasattr(resource, "__aexit__"):
