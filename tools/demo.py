@@ -116,6 +116,12 @@ class Stack:
                 "HTMA_INGREDIENT_WEBHOOK_SECRETS": self.webhook_secret,
                 "HTMA_LOG_LEVEL": "warning",
                 "INGREDIENT_DATABASE_URL": f"sqlite:///{data / 'ingredient.db'}",
+                "INGREDIENT_HTMA_JWKS_URL": f"{self.htma_url}/.well-known/jwks.json",
+                "INGREDIENT_TOKEN_ISSUER": self.htma_url,
+                "INGREDIENT_WEBHOOK_URL": f"{self.htma_url}/v1/hooks/ingredient",
+                "INGREDIENT_WEBHOOK_SECRET": self.webhook_secret,
+                "INGREDIENT_WEBHOOK_REQUIRE_HTTPS": "false",
+                "INGREDIENT_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
                 "INGREDIENT_LOG_LEVEL": "warning",
             }
         )
@@ -330,8 +336,25 @@ def walk(
         for symbol, foods in (recommendations.get("minerals") or {}).items():
             names = "; ".join(f"{f['name']} {f['amount']:g} {f['unit']}/100 g" for f in foods[:3])
             say(f"     {symbol}: {names}")
+        food = (recommendations.get("minerals") or {}).get("Mg", [{"code": "D063"}])[0]["code"]
+        with httpx.Client(base_url=stack.ingredient_url, timeout=10) as ingredient:
+            current = _check(ingredient.get(f"/v1/ingredients/{food}", headers=admin), 200)
+            edited = _check(ingredient.patch(
+                f"/v1/ingredients/{food}", headers={**admin, "If-Match": str(current["version"])},
+                json={"fat_g": (current["nutrients"]["fat_g"] or 0) + 0.1}), 200)  # fmt: skip
+        say(f"8. the lab admin, as an ingredient editor, updated {edited['name']!r} "
+            f"to version {edited['version']}")  # fmt: skip
+        deadline = time.monotonic() + 30
+        updates: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not updates:
+            listed = _check(htma.get("/v1/catalog/updates", headers=practitioner), 200)
+            updates = [u for u in listed if u["code"] == food and u["version"] == edited["version"]]
+            time.sleep(0.3)
+        if not updates:
+            raise TimeoutError("htma did not receive the ingredient.updated webhook")
+        say(f"9. htma received and verified ingredient.updated for {food} v{edited['version']}")
         seen.update(admin=admin, practitioner=practitioner, panel=panel, result=result, event=event,
-                    patient_id=ids["patient"])  # fmt: skip
+                    patient_id=ids["patient"], food=food)  # fmt: skip
     return seen
 
 

@@ -14,6 +14,7 @@ from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
 from spaps_webhooks import MemoryReplayGuard, WebhookReceiver, WebhookVerifier
 from spaps_webhooks.fastapi import create_webhooks_router
+from spaps_webhooks.fastapi import install_error_handlers as install_webhook_error_handlers
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 
@@ -125,4 +126,7 @@ def create_app(
             replay_guard=MemoryReplayGuard(),
         )
         app.include_router(catalog_router(receiver))
+        # A replayed webhook-id is answered 200 (webhooks.duplicate) so the sender stops;
+        # spaps-ops only renders 4xx/5xx problems, so let spaps-webhooks answer its own.
+        install_webhook_error_handlers(app)
     return app

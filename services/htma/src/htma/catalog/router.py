@@ -1,6 +1,8 @@
-"""Receiving ``ingredient.updated`` webhooks from the ingredient service."""
+"""Receiving ``ingredient.updated`` webhooks from the ingredient service.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the receiver's dependency is a local
+of :func:`catalog_router`, and FastAPI must see the evaluated annotation.
+"""
 
 from typing import Annotated, Any
 
