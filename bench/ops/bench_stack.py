@@ -21,7 +21,7 @@ comparable), then the ratios spaps/bare (target >= 0.80) and spaps/template (tar
 production), else h11, whose pure-Python header validation makes every response header
 several times dearer; the parser used is printed.
 
-Usage: ``python bench/ops/bench_stack.py [--duration 8] [--rounds 3] [--http auto|h11]``.
+Usage: ``python bench/ops/bench_stack.py [--duration 6] [--rounds 2] [--http auto|h11]``.
 """
 
 from __future__ import annotations
@@ -198,9 +198,9 @@ def serve(case: str, port: int, http: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=8, help="seconds of load per case")
+    parser.add_argument("--duration", type=int, default=6, help="seconds of load per case")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (best kept)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (best kept)")
     parser.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto")
     parser.add_argument("--serve", choices=CASES, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
