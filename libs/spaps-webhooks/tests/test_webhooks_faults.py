@@ -123,6 +123,15 @@ def test_flaky_receiver_gets_every_event_with_attempts_logged(
     wait_for(lambda: receiver.stats()["failed"] >= 5, timeout=30, what="some failures")
     receiver.control(mode="ok")  # the receiver recovers
     wait_for(lambda: handled(receiver) == set(ids), timeout=60, what="every event delivered")
+    # The worker records an attempt after the receiver has answered: wait for the log.
+    wait_for(
+        lambda: (
+            {d.status for d in pipeline.webhooks.history.deliveries("o", limit=100)}
+            == {"succeeded"}
+        ),
+        timeout=20,
+        what="every delivery row to say succeeded",
+    )
     stats = receiver.stats()
     assert stats["rejected"] == 0
     attempts = pipeline.webhooks.history.attempts("o", limit=1000)
@@ -145,14 +154,15 @@ def test_worker_killed_mid_delivery_is_retried_and_completes(
     receiver.control(mode="ok")
     pipeline.restart_worker()
     wait_for(lambda: message_id in handled(receiver), timeout=60, what="the retried delivery")
+    # The worker records the attempt after the receiver has answered: wait for the log.
+    wait_for(
+        lambda: pipeline.webhooks.history.deliveries("o")[0].status == "succeeded",
+        timeout=20,
+        what="the delivery row to say succeeded",
+    )
     attempts = pipeline.webhooks.history.attempts("o", message_id=message_id)
     assert any("attempt lost" in (a.error or "") for a in attempts)
     assert any(a.succeeded for a in attempts)
-    wait_for(
-        lambda: pipeline.webhooks.history.deliveries("o")[0].status == "succeeded",
-        timeout=10,
-        what="the delivery row to say succeeded",
-    )
 
 
 def test_hanging_receiver_times_out_and_the_worker_carries_on(
