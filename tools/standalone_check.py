@@ -55,7 +55,8 @@ def uv() -> list[str]:
 
 
 def run(cmd: list[str], **kwargs: object) -> None:
-    print("+", " ".join(str(c) for c in cmd), flush=True)
+    shown = [str(c) if "\n" not in str(c) else "<script>" for c in cmd]
+    print("+", " ".join(shown), flush=True)
     subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
 
 
@@ -137,6 +138,9 @@ def check(dist: str, wheels: Path, work: Path, constraints: Path, workers: str) 
             workers,
             "-p",
             "no:cacheprovider",
+            # Private: concurrent pytest runs must not clean up each other's tmp_path.
+            "--basetemp",
+            str(work / f"pytest-{dist}"),
         ],
         cwd=ROOT,
         env=env,
