@@ -259,7 +259,7 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def _check(response: httpx.Response, expected: int) -> dict[str, Any]:
+def _check(response: httpx.Response, expected: int) -> Any:
     if response.status_code != expected:
         raise RuntimeError(
             f"{response.request.method} {response.request.url.path} answered "
