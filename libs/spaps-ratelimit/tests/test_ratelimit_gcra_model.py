@@ -118,3 +118,64 @@ async def test_a_rejected_request_consumes_from_no_limit(
     after = await store.decide(keys, [per_second, per_hour])
     assert after.allowed
     assert after.states[1].remaining == 97
+
+
+async def run_pair(
+    store: Store, clock: ManualClock, pair: tuple[Limit, Limit], ticks: list[int]
+) -> None:
+    """Two limits against two buckets: admitted only when both have a token."""
+    models = [TokenBucket(pair[0]), TokenBucket(pair[1])]
+    now = Fraction(0)
+    for gap in ticks:
+        now += gap * TICK
+        clock.now = float(now)
+        decision = await store.decide(["k:a", "k:b"], list(pair))
+        for model in models:  # refill both to "now"
+            if model.last is not None:
+                model.tokens = min(model.capacity, model.tokens + (now - model.last) * model.rate)
+            model.last = now
+        expected = all(model.tokens >= 1 for model in models)
+        if expected:
+            for model in models:
+                model.tokens -= 1
+        assert decision.allowed is expected, f"at {now}: model says {expected}"
+        for state, model in zip(decision.states, models, strict=True):
+            assert state.remaining == (int(model.tokens) if state.admitted else 0)
+
+
+named_pairs = st.tuples(limits, limits).map(
+    lambda p: (
+        Limit(p[0].count, p[0].period, p[0].burst, "a"),
+        Limit(p[1].count, p[1].period, p[1].burst, "b"),
+    )
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(pair=named_pairs, ticks=gaps)
+def test_memory_store_two_limits_all_or_nothing(
+    pair: tuple[Limit, Limit], ticks: list[int]
+) -> None:
+    clock = ManualClock(0)
+    asyncio.run(run_pair(MemoryStore(clock=clock), clock, pair, ticks))
+
+
+@pytest.mark.redis
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pair=named_pairs, ticks=gaps)
+def test_redis_script_two_limits_all_or_nothing(
+    redis_url: str, unique_name: str, pair: tuple[Limit, Limit], ticks: list[int]
+) -> None:
+    async def scenario() -> None:
+        client = Redis.from_url(redis_url, socket_timeout=2)
+        prefix = f"{unique_name}:{uuid.uuid4().hex[:8]}:"
+        clock = ManualClock(0)
+        try:
+            await run_pair(RedisStore(client, prefix=prefix, clock=clock), clock, pair, ticks)
+        finally:
+            await client.delete(prefix + "k:a", prefix + "k:b")
+            await client.aclose()
+
+    asyncio.run(scenario())
