@@ -24,7 +24,7 @@ import sys
 import time
 import uuid
 
-import apps  # the HTTP benchmark's apps (this script's directory is on sys.path)
+import _apps as apps  # the HTTP benchmark's apps (this directory is on sys.path)
 from redis.asyncio import Redis
 from spaps_ratelimit import Limit, MemoryStore, Policy, RateLimiter, RedisStore
 from spaps_ratelimit._redis import LUA  # the same script, for the bare baseline

@@ -73,7 +73,7 @@ def run_case(case: str, seconds: float, connections: int, env: dict[str, str]) -
     """Start the case's server, warm it up, measure, stop it; requests/s."""
     port = free_port()
     server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", f"apps:{case}", "--factory",
+        ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", f"_apps:{case}", "--factory",
          "--app-dir", str(HERE), "--port", str(port), "--workers", "1",
          "--log-level", "warning", "--no-access-log"],
         env=env,
