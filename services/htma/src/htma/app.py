@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from spaps_auth import PasswordHasher
 from spaps_auth.fastapi import auth_router, jwks_router, setup_auth
 from spaps_jobs import AsyncSqlDedupeStore, IdempotencyMiddleware
 from spaps_ops import ErrorCode, get_ops, get_request_id
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
+from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore
+from spaps_ratelimit.integration import setup as setup_ratelimit
 from spaps_webhooks import MemoryReplayGuard, WebhookReceiver, WebhookVerifier
 from spaps_webhooks.fastapi import create_webhooks_router
 from spaps_webhooks.fastapi import install_error_handlers as install_webhook_error_handlers
@@ -25,6 +27,7 @@ from htma.deps import Services, no_hook, webhook_owner
 from htma.errors import ERROR_CODES
 from htma.identity.router import router as identity_router
 from htma.identity.stack import build_auth
+from htma.limits import clinic_limit
 from htma.messaging.router import router as messages_router
 from htma.migrate import MIGRATIONS_DIR
 from htma.panels.models import Panel
@@ -112,9 +115,12 @@ def create_app(
     app.include_router(identity_router)
     app.include_router(auth_router(prefix="/v1/auth", tags=["identity"]))
     app.include_router(jwks_router(auth.keys))
-    app.include_router(users_router)
-    app.include_router(panels_router)
-    app.include_router(messages_router)
+    store = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore()
+    setup_ratelimit(app, RateLimiter(store), error_handlers=False)
+    per_clinic = [Depends(clinic_limit(settings.plans))]
+    app.include_router(users_router, dependencies=per_clinic)
+    app.include_router(panels_router, dependencies=per_clinic)
+    app.include_router(messages_router, dependencies=per_clinic)
     app.include_router(
         create_webhooks_router(runtime.webhooks, owner=webhook_owner), prefix="/v1/webhooks"
     )

@@ -31,6 +31,8 @@ class Settings(OpsSettings):
         signing_keys_path: JSON file of the token signing keys (created when missing;
             ``htma rotate-keys`` adds a key).
         lockout_threshold: failed logins before an account is locked (escalating cooldown).
+        plans: API requests per clinic plan (``"<n>/<period>"``).
+        redis_url: Redis for the rate limiter (unset: in-memory, per process).
         broker_url: Celery broker (default: an embedded SQLite broker under ``.data/``).
         dead_letter_url: SQLAlchemy URL of the jobs' dead-letter store (``None``: off).
         compute_mode: ``worker`` (results computed by the Celery worker, ``htma worker``)
@@ -60,6 +62,10 @@ class Settings(OpsSettings):
     access_ttl: int = Field(default=900, ge=60, le=86_400)
     signing_keys_path: Path = Path(".data/htma-signing-keys.json")
     lockout_threshold: int = Field(default=5, ge=1)
+    plans: dict[str, str] = Field(
+        default_factory=lambda: {"standard": "600/minute", "premium": "6000/minute"}
+    )
+    redis_url: str | None = None
     broker_url: str = "sqla+sqlite:///.data/htma-broker.db"
     dead_letter_url: str | None = "sqlite:///.data/htma-dead-letters.db"
     compute_mode: Literal["worker", "inline"] = "worker"

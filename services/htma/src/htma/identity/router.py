@@ -3,7 +3,7 @@ from ``spaps_auth.fastapi.auth_router``; the JWKS from ``jwks_router``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from spaps_auth import TokenPair
 
@@ -11,6 +11,7 @@ from htma.accounts.schemas import TokenOut, UserOut
 from htma.deps import CallerDep, PublicSessionDep, ServicesDep
 from htma.errors import ConflictError
 from htma.identity.service import log_in, sign_up
+from htma.limits import auth_limit
 from htma.openapi import problem
 
 router = APIRouter(prefix="/v1/auth", tags=["identity"])
@@ -95,6 +96,7 @@ def _client_ip(request: Request) -> str:
     response_model=SignUpOut,
     status_code=201,
     summary="Create a clinic and its lab admin",
+    dependencies=[Depends(auth_limit)],
     responses={409: problem("Clinic id or e-mail taken"),
                422: problem("Password policy or invalid body")},
 )  # fmt: skip
@@ -109,7 +111,7 @@ async def signup(
     pair = await services.auth.sessions.start(
         user.id,
         roles=[user.role],
-        extra={"clinic": user.clinic_id, "name": user.display_name},
+        extra={"clinic": user.clinic_id, "name": user.display_name, "plan": "standard"},
         user_agent=request.headers.get("user-agent", ""),
         ip=_client_ip(request),
     )
@@ -120,6 +122,7 @@ async def signup(
     "/login",
     response_model=TokenOut,
     summary="Log in (password, then TOTP when enabled)",
+    dependencies=[Depends(auth_limit)],
     responses={401: problem("Wrong credentials, or one-time code needed"),
                429: problem("Locked after repeated failures")},
 )  # fmt: skip

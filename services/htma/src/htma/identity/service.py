@@ -124,6 +124,8 @@ async def log_in(
     if new_hash is not None:
         user.password_hash = new_hash
         await session.commit()
+    clinic = await session.get(Clinic, user.clinic_id)
+    plan = clinic.plan if clinic is not None else "standard"
     if await auth.totp.is_enabled(user.id):
         if not otp:
             raise MfaRequiredError("this account needs a one-time code: send `otp`")
@@ -131,7 +133,7 @@ async def log_in(
     pair = await auth.sessions.start(
         user.id,
         roles=[user.role],
-        extra={"clinic": user.clinic_id, "name": user.display_name},
+        extra={"clinic": user.clinic_id, "name": user.display_name, "plan": plan},
         user_agent=user_agent,
         ip=client_ip,
     )
