@@ -82,6 +82,7 @@ def test_flow_on_postgres_and_redis(  # noqa: PLR0917 -- one fixture per server
         INGREDIENT_DATABASE_URL=second_postgres_url,
         HTMA_BROKER_URL=redis_url,
         INGREDIENT_REDIS_URL=redis_url,
+        HTMA_REDIS_URL=redis_url,
     )
     stack.start()
     started = time.monotonic()
