@@ -97,6 +97,9 @@ async def test_an_edit_bumps_the_version_and_publishes_the_event(
         assert body["version"] == before["version"] + 1
         assert body["nutrients"]["fat_g"] == 1.5
         assert {m["symbol"]: m["amount"] for m in body["minerals"]}["Mg"] == 300.0
+        nameless = await client.patch("/v1/ingredients/A001", headers=editor, json={"name": None})
+        assert nameless.status_code == 400
+        assert nameless.json()["code"] == "ingredient.invalid_query"
         unknown = await client.patch(
             "/v1/ingredients/A001", headers=editor, json={"minerals": {"Xx": 1.0}}
         )

@@ -113,7 +113,12 @@ def create_app(
     )
     setup_auth(app, authenticator=auth.authenticator, sessions=auth.sessions)
     app.include_router(identity_router)
-    app.include_router(auth_router(prefix="/v1/auth", tags=["identity"]))
+    identity_sessions = auth_router(prefix="/v1/auth", tags=["identity"])
+    # htma issues tokens, not API keys: keep refresh, logout and sessions only.
+    identity_sessions.routes = [
+        r for r in identity_sessions.routes if "/api-keys" not in getattr(r, "path", "")
+    ]
+    app.include_router(identity_sessions)
     app.include_router(jwks_router(auth.keys))
     store = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore()
     setup_ratelimit(app, RateLimiter(store), error_handlers=False)

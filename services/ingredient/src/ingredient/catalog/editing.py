@@ -53,6 +53,8 @@ async def update_ingredient(
     for name, value in fields.items():
         if name not in TEXT_FIELDS and name not in NUTRIENT_COLUMNS:
             raise InvalidQueryError(f"{name!r} cannot be edited")
+        if name == "name" and value is None:
+            raise InvalidQueryError("an ingredient's name cannot be cleared")
         values[name] = value
     for symbol, amount in minerals.items():
         values[get_mineral(symbol).column] = amount
