@@ -40,6 +40,18 @@ class SignUpIn(BaseModel):
 class SignUpOut(BaseModel):
     """The lab admin created, and a first session."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"user": {"id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b", "clinic_id": "northside",
+                          "email": "admin@northside.example", "display_name": "Nora Admin",
+                          "role": "lab_admin"},
+                 "tokens": {"access_token": "eyJhbGciOiJFZERTQSJ9...", "refresh_token": "rt_...",
+                            "token_type": "Bearer", "expires_in": 900}}
+            ]
+        }
+    )  # fmt: skip
+
     user: UserOut
     tokens: TokenOut
 

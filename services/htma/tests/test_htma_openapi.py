@@ -1,0 +1,29 @@
+"""OpenAPI: every htma route documents an example of its answer and its errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Routes mounted from spaps-auth and spaps-webhooks document themselves.
+LIBRARY_ROUTES = ("/v1/webhooks", "/v1/auth/refresh", "/v1/auth/logout", "/v1/auth/sessions")
+
+
+async def test_every_htma_route_has_examples(client: Any) -> None:
+    spec = client.app.openapi()
+    schemas = spec["components"]["schemas"]
+    checked = 0
+    for path, operations in spec["paths"].items():
+        if path.startswith(LIBRARY_ROUTES):
+            continue
+        for method, operation in operations.items():
+            ok = next(v for k, v in operation["responses"].items() if k.startswith("2"))
+            schema = ok["content"]["application/json"]["schema"]
+            ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+            assert ref, (method, path)
+            assert schemas[ref.rsplit("/", 1)[-1]].get("examples"), (method, path)
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+                assert schemas[name].get("examples"), (method, path, "request")
+            checked += 1
+    assert checked >= 12
