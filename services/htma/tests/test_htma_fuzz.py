@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from htma import migrate
 
 CASES_PER_OPERATION = 30
 HOSTILE = [
@@ -116,9 +118,15 @@ def cases(spec: dict[str, Any], rng: random.Random) -> list[tuple[Any, ...]]:
     return out
 
 
-async def test_no_5xx_and_problem_json_everywhere(client: Any, database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("fuzzing runs once, on the embedded default back end")
+@pytest.fixture
+async def client(sqlite_url: str, make_client: Any) -> AsyncIterator[Any]:
+    """Fuzzing runs once, on the embedded default back end."""
+    await migrate.upgrade(sqlite_url)
+    async with make_client(database_url=sqlite_url) as c:
+        yield c
+
+
+async def test_no_5xx_and_problem_json_everywhere(client: Any) -> None:
     clinic = await client.clinic("fuzzclinic")
     spec = client.app.openapi()
     rng = random.Random(20261123)
