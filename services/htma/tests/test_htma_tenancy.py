@@ -81,3 +81,20 @@ async def test_users_me_stays_in_its_clinic(client: Any, two: tuple[Any, Any]) -
     me_a = (await client.http.get("/v1/me", headers=a.patient)).json()
     me_b = (await client.http.get("/v1/me", headers=b.patient)).json()
     assert (me_a["clinic_id"], me_b["clinic_id"]) == ("alpha", "bravo")
+
+
+async def test_webhook_endpoints(client: Any, two: tuple[Any, Any]) -> None:
+    a, b = two
+    created = await client.http.post(
+        "/v1/webhooks/endpoints",
+        headers=a.admin,
+        json={"url": "https://93.184.215.14/hooks", "event_types": ["result.ready.v1"]},
+    )
+    assert created.status_code == 201, created.text
+    endpoint_id = created.json()["id"]
+    assert (await client.http.get("/v1/webhooks/endpoints", headers=b.admin)).json() == []
+    hidden = await client.http.get(f"/v1/webhooks/endpoints/{endpoint_id}", headers=b.admin)
+    assert hidden.status_code == 404
+    # and only lab admins manage them
+    denied = await client.http.get("/v1/webhooks/endpoints", headers=a.practitioner)
+    assert denied.status_code == 403
