@@ -78,5 +78,15 @@ def test_failures_print_one_line_and_exit_1(
     assert "Traceback" not in result.stderr
 
 
+def test_create_api_key_prints_a_key_once(tmp_path: Path) -> None:
+    assert _run("migrate", cwd=tmp_path).returncode == 0
+    created = _run("create-api-key", "--name", "partner", "--plan", "pro", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("ik_")
+    unknown = _run("create-api-key", "--name", "partner", "--plan", "gold", cwd=tmp_path)
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("error: unknown plan 'gold'")
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert _run("import-catalog", "--bogus", cwd=tmp_path).returncode == 2

@@ -1,0 +1,60 @@
+"""Settings: prefix, production refusals, message keys, no settings at import time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from htma import Settings, create_app
+from htma.messaging.cipher import generate_key
+from pydantic import ValidationError
+from spaps_ops import InsecureSettingsError
+
+STRONG = "k9#Lq2!vRt7$Wm4@Zp8^Xc1&Bn6*Hd3%Fj5"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith("HTMA_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)  # no stray .env; key files land here
+
+
+def test_defaults_and_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().database_url == "sqlite+aiosqlite:///.data/htma.db"
+    monkeypatch.setenv("HTMA_DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("HTMA_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8, 10.0.0.0/8")
+    settings = Settings()
+    assert settings.database_url == "postgresql+asyncpg://u@h/db"
+    assert settings.webhook_allow_networks == ["127.0.0.0/8", "10.0.0.0/8"]
+
+
+def test_unsupported_database_and_bad_keys_fail_fast() -> None:
+    with pytest.raises(ValidationError, match="not supported"):
+        Settings(database_url="mysql://h/db")
+    with pytest.raises(ValidationError, match="message key"):
+        Settings(message_keys="k1:not-base64!")
+
+
+def test_development_derives_a_message_key_production_refuses_it() -> None:
+    assert Settings().message_cipher().primary_key_id == "dev"
+    with pytest.raises(InsecureSettingsError) as refused:
+        create_app(Settings(environment="production", secret_key=STRONG), configure_logging=False)
+    assert "message_keys" in str(refused.value)
+    production = Settings(
+        environment="production", secret_key=STRONG, message_keys=generate_key("k1")
+    )
+    assert create_app(production, configure_logging=False).title == "htma"
+
+
+def test_production_refuses_plain_http_webhooks() -> None:
+    with pytest.raises(InsecureSettingsError, match="webhook"):
+        create_app(
+            Settings(
+                environment="production", secret_key=STRONG, message_keys=generate_key("k1"),
+                webhook_require_https=False,
+            ),
+            configure_logging=False,
+        )  # fmt: skip
