@@ -4,6 +4,7 @@ produces a result, the webhook receiver failing then recovering."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -14,10 +15,11 @@ pytestmark = pytest.mark.slow
 PANEL = {"Ca": 40.0, "Mg": 3.0, "Na": 25.0, "K": 10.0, "P": 16.0, "Zn": 16.0, "Cu": 2.5, "Fe": 2.2}
 
 
-def _submit(stack: Any, seen: dict[str, Any]) -> str:
+def _submit(stack: Any, seen: dict[str, Any], request_id: str | None = None) -> str:
+    extra = {"X-Request-ID": request_id} if request_id else {}
     response = httpx.post(
         f"{stack.htma_url}/v1/panels",
-        headers=seen["practitioner"],
+        headers={**seen["practitioner"], **extra},
         json={"patient_id": seen["patient_id"], "sampled_on": "2026-11-21", "minerals": PANEL},
         timeout=10,
     )
@@ -32,13 +34,25 @@ def _result(demo: Any, stack: Any, seen: dict[str, Any], panel_id: str) -> dict[
 
 
 def test_flow_and_faults_on_the_embedded_defaults(demo: Any, make_stack: Any, sink: Any) -> None:
-    stack = make_stack()
+    stack = make_stack(INGREDIENT_LOG_LEVEL="info")
     stack.start()
     lines: list[str] = []
     seen = demo.walk(stack, sink, say=lines.append)
     assert len(lines) >= 9
     assert seen["result"]["recommendations"]["status"] == "ok"
     assert seen["event"]["data"]["deficient"] == seen["result"]["deficient"] == ["Mg", "Zn"]
+
+    # The request id of the submission reaches ingredient through the job's HTTP call.
+    traced = _result(demo, stack, seen, _submit(stack, seen, request_id="smoke-trace-0001"))
+    assert traced["recommendations"]["status"] == "ok"
+    logged = [
+        json.loads(line)
+        for line in stack.processes["ingredient"].log.read_text().splitlines()
+        if line.startswith("{")
+    ]
+    traced_calls = [e for e in logged if e.get("request_id") == "smoke-trace-0001"]
+    assert traced_calls
+    assert all("/richest" in str(e.get("path", e.get("route", ""))) for e in traced_calls)
 
     # The receiver fails, then recovers: every event still arrives (redelivered).
     sink.fail_next = 2
