@@ -386,7 +386,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
+        # A terminal's Ctrl-C can arrive twice (``uv run`` forwards it): finish stopping.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
+        print("stopped")
     return 0
 
 
