@@ -28,7 +28,9 @@ def _lower_priority(niceness: int) -> None:
     # event-loop thread preempt it, so a burst of logins cannot starve other requests.
     if niceness and hasattr(os, "setpriority"):
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+            tid = threading.get_native_id()
+            current = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, current + niceness))
 
 
 class PasswordHasher:
@@ -48,7 +50,9 @@ class PasswordHasher:
         hash_len: Length of the derived hash in bytes.
         salt_len: Length of the random salt in bytes.
         max_threads: Concurrent hashes (default: the CPU count).
-        thread_niceness: Nice increment of the worker threads (0 disables; Linux).
+        thread_niceness: Nice increment of the worker threads (0 disables; Linux). The
+            default, 19, makes hashing yield to everything else: under saturation logins
+            slow down before other routes do.
 
     .. versionadded:: 0.1.0
     """
@@ -62,7 +66,7 @@ class PasswordHasher:
         hash_len: int = 32,
         salt_len: int = 16,
         max_threads: int | None = None,
-        thread_niceness: int = 10,
+        thread_niceness: int = 19,
     ) -> None:
         for name, value, minimum in (
             ("time_cost", time_cost, 1),
