@@ -379,15 +379,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"logs:       {stack.workdir}/*.log")
             if not args.exit:
                 print("running; press Ctrl-C to stop")
-                with contextlib.suppress(KeyboardInterrupt):
-                    while all(p.popen.poll() is None for p in stack.processes.values()):
-                        time.sleep(0.5)
+                stopping = threading.Event()
+                # Ctrl-C may arrive twice (``uv run`` forwards it): each just asks to stop.
+                signal.signal(signal.SIGINT, lambda *_: stopping.set())
+                while not stopping.is_set() and all(
+                    p.popen.poll() is None for p in stack.processes.values()
+                ):
+                    stopping.wait(0.5)
     except (RuntimeError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        # A terminal's Ctrl-C can arrive twice (``uv run`` forwards it): finish stopping.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # finish stopping whatever happens
         stack.stop()
         print("stopped")
     return 0
