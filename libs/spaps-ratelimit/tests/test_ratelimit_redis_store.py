@@ -30,7 +30,7 @@ async def test_uses_the_server_clock_by_default(make_redis_store):
     limit = Limit.per_minute(3)
     answers = [await store.decide(["k"], [limit]) for _ in range(4)]
     assert [a.allowed for a in answers] == [True, True, True, False]
-    assert 19 < answers[-1].retry_after <= 20
+    assert 0 < answers[-1].retry_after <= 20  # one interval (60 s / 3), on Redis's clock
 
 
 @pytest.mark.parametrize("pipeline", [True, False])
