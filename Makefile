@@ -41,7 +41,7 @@ standalone: sync services-check
 test: lint typecheck imports pytest standalone
 
 demo: sync
-	$(RUN) python examples/ops_demo.py
+	$(RUN) python tools/demo.py
 
 bench: sync
 	$(RUN) python bench/run_all.py
