@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from htma import Settings
+from pydantic import SecretStr
 
 TIMEOUT = 60
 PASSWORD = "correct horse battery staple"
@@ -89,5 +90,5 @@ def test_weak_admin_password_is_refused(tmp_path: Path) -> None:
 def test_generate_message_key_output_is_accepted_by_the_settings(tmp_path: Path) -> None:
     result = _run("generate-message-key", "k2", cwd=tmp_path)
     assert result.returncode == 0
-    settings = Settings(message_keys=result.stdout.strip())
+    settings = Settings(message_keys=SecretStr(result.stdout.strip()))
     assert settings.message_cipher().primary_key_id == "k2"

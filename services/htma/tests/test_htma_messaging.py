@@ -10,6 +10,7 @@ from htma.db import create_sessionmaker, engine_for
 from htma.messaging.cipher import generate_key
 from htma.messaging.models import Message
 from htma.messaging.service import rotate_messages
+from pydantic import SecretStr
 from spaps_tenancy import bypass
 from sqlalchemy import select, text
 
@@ -72,7 +73,7 @@ async def test_rotation_reseals_every_message_under_the_new_key(
     new_key = generate_key("k2")
     old_key = old_settings.message_key_list()[0]
     keys = f"{new_key},dev:{base64.urlsafe_b64encode(old_key.key).decode()}"
-    rotated = Settings(database_url=database_url, message_keys=keys)
+    rotated = Settings(database_url=database_url, message_keys=SecretStr(keys))
     cipher = rotated.message_cipher()
     async with engine_for(database_url) as engine:
         sessions = create_sessionmaker(engine)
@@ -87,8 +88,10 @@ async def test_rotation_reseals_every_message_under_the_new_key(
                 assert key_ids == {"k2"}
                 assert await rotate_messages(session, cipher) == 0
     # the app with only the new key still reads everything
-    only_new = Settings(database_url=database_url, message_keys=new_key)
-    async with make_client(database_url=only_new.database_url, message_keys=new_key) as app:
+    only_new = Settings(database_url=database_url, message_keys=SecretStr(new_key))
+    async with make_client(
+        database_url=only_new.database_url, message_keys=SecretStr(new_key)
+    ) as app:
         headers = await app.bearer("patient@northside.example")
         bodies = {m["body"] for m in (await app.http.get("/v1/messages", headers=headers)).json()}
     assert bodies == {"one", "two", "three"}

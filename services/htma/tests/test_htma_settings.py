@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from htma import Settings, create_app
 from htma.messaging.cipher import generate_key
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from spaps_ops import InsecureSettingsError
 
 STRONG = "k9#Lq2!vRt7$Wm4@Zp8^Xc1&Bn6*Hd3%Fj5"
@@ -35,16 +35,21 @@ def test_unsupported_database_and_bad_keys_fail_fast() -> None:
     with pytest.raises(ValidationError, match="not supported"):
         Settings(database_url="mysql://h/db")
     with pytest.raises(ValidationError, match="message key"):
-        Settings(message_keys="k1:not-base64!")
+        Settings(message_keys=SecretStr("k1:not-base64!"))
 
 
 def test_development_derives_a_message_key_production_refuses_it() -> None:
     assert Settings().message_cipher().primary_key_id == "dev"
     with pytest.raises(InsecureSettingsError) as refused:
-        create_app(Settings(environment="production", secret_key=STRONG), configure_logging=False)
+        create_app(
+            Settings(environment="production", secret_key=SecretStr(STRONG)),
+            configure_logging=False,
+        )
     assert "message_keys" in str(refused.value)
     production = Settings(
-        environment="production", secret_key=STRONG, message_keys=generate_key("k1")
+        environment="production",
+        secret_key=SecretStr(STRONG),
+        message_keys=SecretStr(generate_key("k1")),
     )
     assert create_app(production, configure_logging=False).title == "htma"
 
@@ -53,8 +58,10 @@ def test_production_refuses_plain_http_webhooks() -> None:
     with pytest.raises(InsecureSettingsError, match="webhook"):
         create_app(
             Settings(
-                environment="production", secret_key=STRONG, message_keys=generate_key("k1"),
+                environment="production",
+                secret_key=SecretStr(STRONG),
+                message_keys=SecretStr(generate_key("k1")),
                 webhook_require_https=False,
             ),
             configure_logging=False,
-        )  # fmt: skip
+        )
