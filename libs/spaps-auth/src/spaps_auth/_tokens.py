@@ -8,8 +8,8 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
 import jwt
 from jwt.algorithms import HMACAlgorithm
@@ -43,9 +43,9 @@ class RevocationChecker(Protocol):
         """Whether the token or its session is revoked."""
 
 
-@dataclass(frozen=True, slots=True)
-class TokenClaims:
-    """The verified claims of an access token.
+class TokenClaims(NamedTuple):
+    """The verified claims of an access token (immutable; a named tuple because one is
+    built per request and that is the cheapest immutable record).
 
     Args:
         subject: ``sub`` -- the user (or service) id.
@@ -69,7 +69,7 @@ class TokenClaims:
     session_id: str | None = None
     roles: frozenset[str] = frozenset()
     permissions: frozenset[str] = frozenset()
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    raw: Mapping[str, Any] = MappingProxyType({})
 
 
 class TokenIssuer:
@@ -180,7 +180,10 @@ class _ValidatedHMAC(HMACAlgorithm):
 
 
 def _decoder(required_claims: Sequence[str]) -> jwt.PyJWT:
-    decoder = jwt.PyJWT(options={"require": list(required_claims)})
+    # sub and jti types are checked by ``_claims``; PyJWT need not check them again.
+    decoder = jwt.PyJWT(
+        options={"require": list(required_claims), "verify_sub": False, "verify_jti": False}
+    )
     # PyJWT keeps its signature layer in ``_jws``; swap only the HS256 implementation
     # through its public register/unregister API, and keep stock PyJWT if that changes.
     jws = getattr(decoder, "_jws", None)
@@ -341,9 +344,12 @@ class TokenVerifier:
         return claims
 
 
+_EMPTY: frozenset[str] = frozenset()
+
+
 def _strings(value: object, name: str) -> frozenset[str]:
     if value is None:
-        return frozenset()
+        return _EMPTY
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _bad(f"claim {name} must be a list of strings")
     return frozenset(value)
