@@ -61,4 +61,4 @@ async def test_the_comparison_detects_a_divergence(database_url: str) -> None:
 def test_migration_history_is_linear() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
     assert script.get_heads() == [migrate.head_revision()]
-    assert [r.revision for r in script.walk_revisions()][::-1] == ["0001", "0002", "0003"]
+    assert [r.revision for r in script.walk_revisions()][::-1] == ["0001", "0002", "0003", "0004"]

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from htma import migrate
+from htma.db import create_sessionmaker, engine_for
+from spaps_tenancy import tenant_context
+from sqlalchemy import text
 
 
 @pytest.fixture
@@ -98,3 +102,51 @@ async def test_webhook_endpoints(client: Any, two: tuple[Any, Any]) -> None:
     # and only lab admins manage them
     denied = await client.http.get("/v1/webhooks/endpoints", headers=a.practitioner)
     assert denied.status_code == 403
+
+
+@pytest.mark.postgres
+async def test_row_level_security_is_a_second_wall(pg_url: str, unique_name: str) -> None:
+    """Raw SQL as the application role (not the owner) only sees the current clinic."""
+    await migrate.upgrade(pg_url)
+    async with engine_for(pg_url) as owner, owner.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO clinics (id, name, plan, created_at) VALUES "
+                "('alpha', 'A', 'standard', now()), ('bravo', 'B', 'standard', now())"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO users (id, clinic_id, email, display_name, role, created_at) VALUES "
+                "('ua', 'alpha', 'a@x.example', 'A', 'patient', now()), "
+                "('ub', 'bravo', 'b@x.example', 'B', 'patient', now())"
+            )
+        )
+        for tenant, user in (("alpha", "ua"), ("bravo", "ub")):
+            await conn.execute(
+                text(
+                    "INSERT INTO panels (id, tenant_id, patient_id, practitioner_id, sampled_on,"
+                    " status, calcium_mg_pct, magnesium_mg_pct, sodium_mg_pct, potassium_mg_pct,"
+                    " phosphorus_mg_pct, zinc_mg_pct, copper_mg_pct, iron_mg_pct, created_at)"
+                    " VALUES (:id, :tenant, :user, :user, '2026-11-20', 'pending',"
+                    " 40, 6, 25, 10, 16, 16, 2.5, 2.2, now())"
+                ),
+                {"id": f"p-{tenant}", "tenant": tenant, "user": user},
+            )
+        role = unique_name
+        await conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        await conn.execute(text(f"GRANT SELECT ON panels, results, messages TO {role}"))
+    app_url = pg_url.replace("postgres@", f"{role}@", 1)
+    try:
+        async with engine_for(app_url) as engine:
+            sessions = create_sessionmaker(engine)
+            with tenant_context("alpha"):
+                async with sessions() as session:
+                    rows = (await session.execute(text("SELECT id FROM panels"))).scalars().all()
+            assert rows == ["p-alpha"]
+            async with sessions() as session:  # no clinic set: nothing at all
+                assert (await session.execute(text("SELECT id FROM panels"))).all() == []
+    finally:
+        async with engine_for(pg_url) as owner, owner.begin() as conn:
+            await conn.execute(text(f"REVOKE ALL ON panels, results, messages FROM {role}"))
+            await conn.execute(text(f"DROP ROLE {role}"))

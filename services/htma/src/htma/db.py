@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from spaps_auth import include_tables
 from spaps_jobs import AsyncSqlDedupeStore, Outbox
 from spaps_ops.db import Database, OpsSession, new_metadata
-from spaps_tenancy import TenantSession, install_tenant_filter
+from spaps_tenancy import TenantSession, install_rls, install_tenant_filter
 from spaps_webhooks import WebhookTables
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,6 +43,9 @@ class HtmaSession(TenantSession, OpsSession):
 
 
 install_tenant_filter(HtmaSession)
+# PostgreSQL: every transaction also sets app.tenant_id for the row-level security
+# policies (migration 0004), a second wall for raw SQL.
+install_rls(HtmaSession)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
