@@ -23,6 +23,7 @@ lint: sync
 
 typecheck: sync
 	$(RUN) mypy libs/*/src
+	$(RUN) mypy -p htma -p ingredient
 
 imports: sync
 	$(RUN) lint-imports
