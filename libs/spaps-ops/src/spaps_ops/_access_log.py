@@ -62,29 +62,42 @@ class AccessLogMiddleware:
         finally:
             route = route_template(scope)
             if route not in self.skip_routes:
-                duration_ms = round((time.perf_counter() - start) * 1000, 3)
-                state = scope.get("state") or {}
-                user = state.get(USER_STATE_KEY)
-                tenant = state.get(TENANT_STATE_KEY)
-                if user is None and tenant is None:  # the common, anonymous case
-                    self.logger.info(
-                        "http_request",
-                        method=scope["method"],
-                        route=route,
-                        status=status,
-                        duration_ms=duration_ms,
-                    )
-                else:
-                    fields: dict[str, Any] = {}
-                    if user is not None:
-                        fields["user_id"] = str(user)
-                    if tenant is not None:
-                        fields["tenant_id"] = str(tenant)
-                    self.logger.info(
-                        "http_request",
-                        method=scope["method"],
-                        route=route,
-                        status=status,
-                        duration_ms=duration_ms,
-                        **fields,
-                    )
+                write_access_line(self.logger, scope, route, status, start)
+
+
+def write_access_line(logger: Any, scope: Scope, route: str, status: int, start: float) -> None:
+    """Write the ``http_request`` line of a finished request.
+
+    Args:
+        logger: the structlog logger to write with.
+        scope: the request's ASGI scope (method, and user/tenant from its state).
+        route: the route template.
+        status: the response status.
+        start: ``time.perf_counter()`` when the request arrived.
+    """
+    duration_ms = round((time.perf_counter() - start) * 1000, 3)
+    state = scope.get("state") or {}
+    user = state.get(USER_STATE_KEY)
+    tenant = state.get(TENANT_STATE_KEY)
+    if user is None and tenant is None:  # the common, anonymous case
+        logger.info(
+            "http_request",
+            method=scope["method"],
+            route=route,
+            status=status,
+            duration_ms=duration_ms,
+        )
+        return
+    fields: dict[str, Any] = {}
+    if user is not None:
+        fields["user_id"] = str(user)
+    if tenant is not None:
+        fields["tenant_id"] = str(tenant)
+    logger.info(
+        "http_request",
+        method=scope["method"],
+        route=route,
+        status=status,
+        duration_ms=duration_ms,
+        **fields,
+    )

@@ -77,12 +77,7 @@ class MaintenanceMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         switch = self.switch
-        if (
-            not switch.enabled
-            or scope["type"] != "http"
-            or scope["path"] in self._exact
-            or scope["path"].startswith(self._below)
-        ):
+        if not switch.enabled or scope["type"] != "http" or self.exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
         response = problem_response(
@@ -95,3 +90,11 @@ class MaintenanceMiddleware:
             headers={"Retry-After": str(switch.retry_after)},
         )
         await response(scope, receive, send)
+
+    def exempt(self, path: str) -> bool:
+        """Whether ``path`` is served in maintenance mode.
+
+        Args:
+            path: the request path.
+        """
+        return path in self._exact or path.startswith(self._below)

@@ -177,10 +177,22 @@ class ProblemMiddleware:
         except Exception as exc:
             if started:
                 raise  # too late to answer; let the server close the connection
-            if not is_problem(exc):
-                _log.exception("unhandled_exception", path=scope.get("path"))
-            response = response_for_exception(exc, scope)
-            await response(scope, receive, send)
+            await answer_exception(exc, scope, receive, send)
+
+
+async def answer_exception(exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer an exception that escaped before the response started (log it if unexpected).
+
+    Args:
+        exc: the exception.
+        scope: the request's ASGI scope.
+        receive: the ASGI receive callable.
+        send: the ASGI send callable.
+    """
+    if not is_problem(exc):
+        _log.exception("unhandled_exception", path=scope.get("path"))
+    response = response_for_exception(exc, scope)
+    await response(scope, receive, send)
 
 
 _CODES_BY_STATUS = {400: "ops.bad_request", 404: "ops.not_found", 405: "ops.method_not_allowed"}

@@ -1,0 +1,174 @@
+"""The outer half of the ``create_app`` stack as one ASGI layer.
+
+Request id, access log, metrics, security headers and strict CORS each exist as a
+public middleware for hand-made stacks; stacked, every request pays one more call, one
+more ``send`` closure and one more header-list copy per layer. :class:`ObserveMiddleware`
+does the same work, in the same order and with the same output, in one layer: one pass
+over the request headers (request id and ``Origin``), one ``send`` wrapper that records
+the status and writes every response header at once, one clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import bind_contextvars, reset_contextvars
+
+from ._access_log import AccessLogMiddleware, write_access_line
+from ._cors import StrictCORSMiddleware
+from ._metrics import HttpMetrics
+from ._request_id import _WELL_FORMED, DEFAULT_HEADER, RequestIdMiddleware, _new_id, _request_id
+from ._routes import route_template
+from ._security_headers import SecurityHeadersMiddleware
+
+
+class ObserveMiddleware:
+    """Request id, access log, metrics, security headers and strict CORS in one layer.
+
+    Behaves like ``RequestIdMiddleware`` > ``AccessLogMiddleware`` > ``MetricsMiddleware``
+    > ``SecurityHeadersMiddleware`` > ``StrictCORSMiddleware`` stacked in that order
+    (same response headers in the same order, same log line, same metrics).
+
+    Args:
+        app: the ASGI app to wrap.
+        request_id_header: the request id header name.
+        trust_incoming: keep well-formed incoming request ids.
+        logger: the access-log structlog logger (default ``spaps.access``).
+        skip_routes: route templates not written to the access log.
+        metrics: where to record HTTP metrics (``None``: no metrics).
+        security_headers: keyword arguments of ``SecurityHeadersMiddleware``.
+        cors_origins: allowed CORS origins (empty: no CORS layer).
+        cors_allow_credentials: allow credentials on cross-origin requests.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        request_id_header: str = DEFAULT_HEADER,
+        trust_incoming: bool = True,
+        logger: Any = None,
+        skip_routes: frozenset[str] = frozenset(),
+        metrics: HttpMetrics | None = None,
+        security_headers: Mapping[str, Any] | None = None,
+        cors_origins: Collection[str] = (),
+        cors_allow_credentials: bool = False,
+    ) -> None:
+        if metrics is not None and not isinstance(metrics, HttpMetrics):
+            raise TypeError("metrics must be an HttpMetrics or None")
+        # The single-purpose middlewares validate the options and precompute their bytes.
+        ids = RequestIdMiddleware(app, header=request_id_header, trust_incoming=trust_incoming)
+        log = AccessLogMiddleware(app, logger=logger, skip_routes=skip_routes)
+        security = SecurityHeadersMiddleware(app, **(security_headers or {}))
+        self.app = app
+        self._id_header = ids._header
+        self._trust_incoming = ids.trust_incoming
+        self._logger = log.logger
+        self._skip_routes = log.skip_routes
+        self._metrics = metrics
+        self._security = security._headers
+        self._security_without_csp = security._headers_without_csp
+        self._security_names = security._names
+        self._csp_exempt = security._csp_exempt
+        self._cors: StrictCORSMiddleware | None = None
+        if cors_origins:
+            self._cors = StrictCORSMiddleware(
+                app, origins=cors_origins, allow_credentials=cors_allow_credentials
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await (self._cors or self.app)(scope, receive, send)
+            return
+        start = time.perf_counter()
+        id_header = self._id_header
+        incoming, has_origin = _scan(scope["headers"], id_header)
+        if incoming is not None and self._trust_incoming and _WELL_FORMED.fullmatch(incoming):
+            request_id = incoming.decode("ascii")
+        else:
+            request_id = _new_id()
+        state = scope.get("state")
+        if state is None:
+            scope["state"] = state = {}
+        state["request_id"] = request_id
+        id_pair = (id_header, request_id.encode("ascii"))
+        cors = self._cors
+        add_vary = cors is not None and not has_origin
+        extra = self._security_without_csp if scope["path"] in self._csp_exempt else self._security
+        names = self._security_names
+        status = 500  # if the app raises before answering, the server answers 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = _response_headers(
+                    message.get("headers", ()), add_vary, extra, names, id_pair
+                )
+            await send(message)
+
+        metrics = self._metrics
+        token = _request_id.set(request_id)
+        log_tokens = bind_contextvars(request_id=request_id)
+        try:
+            if metrics is not None:
+                metrics.request_started()
+            try:
+                if cors is None or add_vary:
+                    await self.app(scope, receive, send_wrapper)
+                else:  # a cross-origin request: Starlette's CORS logic applies
+                    await cors(scope, receive, send_wrapper)
+            finally:
+                route = route_template(scope)
+                if metrics is not None:
+                    metrics.request_finished(
+                        scope["method"], route, status, time.perf_counter() - start
+                    )
+                if route not in self._skip_routes:
+                    write_access_line(self._logger, scope, route, status, start)
+        finally:
+            reset_contextvars(**log_tokens)
+            _request_id.reset(token)
+
+
+def _response_headers(
+    headers: Iterable[tuple[bytes, bytes]],
+    add_vary: bool,
+    extra: tuple[tuple[bytes, bytes], ...],
+    names: frozenset[bytes],
+    id_pair: tuple[bytes, bytes],
+) -> list[tuple[bytes, bytes]]:
+    """The response headers with ``Vary: Origin`` (same-origin requests under CORS), the
+    security headers the app did not set, and the request id, in the stacked order."""
+    out = list(headers)
+    if add_vary:  # what StrictCORSMiddleware adds to same-origin answers
+        for index, (name, value) in enumerate(out):
+            if name == b"vary":
+                out[index] = (name, value + b", Origin")
+                break
+        else:
+            out.append((b"vary", b"Origin"))
+    # ASGI header names are lower-case bytes, so a set lookup is enough.
+    present = [name for name, _ in out if name in names]
+    if present:
+        out.extend(h for h in extra if h[0] not in present)
+    else:
+        out.extend(extra)
+    out.append(id_pair)
+    return out
+
+
+def _scan(headers: Iterable[tuple[bytes, bytes]], id_header: bytes) -> tuple[bytes | None, bool]:
+    """The first request id header's value, and whether an ``Origin`` header was sent."""
+    incoming = None
+    has_origin = False
+    for name, value in headers:
+        if name == id_header:
+            if incoming is None:  # the first one counts, as in RequestIdMiddleware
+                incoming = value
+        elif name == b"origin":
+            has_origin = True
+    return incoming, has_origin
