@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 from spaps_auth import (
     ApiKeyManager,
     InvalidApiKeyError,
@@ -131,3 +132,12 @@ async def test_api_key_authenticates_requests_and_routes(
             await client.delete(f"/auth/api-keys/{created.json()['id']}", headers=user)
         ).status_code == 204
         assert (await client.get("/foods", headers={"X-API-Key": key})).status_code == 401
+
+
+def test_auth_router_without_api_keys_does_not_advertise_them() -> None:
+    def paths(router: APIRouter) -> set[str]:
+        return {route.path for route in router.routes if isinstance(route, APIRoute)}
+
+    assert "/auth/api-keys" in paths(auth_router())
+    assert "/auth/api-keys" not in paths(auth_router(api_keys=False))
+    assert "/auth/refresh" in paths(auth_router(api_keys=False))

@@ -328,7 +328,9 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def auth_router(*, prefix: str = "/auth", tags: list[str] | None = None) -> APIRouter:
+def auth_router(
+    *, prefix: str = "/auth", tags: list[str] | None = None, api_keys: bool = True
+) -> APIRouter:
     """Routes for the caller's own sessions and API keys, and refresh-token rotation.
 
     * ``POST {prefix}/refresh`` -- rotate a refresh token.
@@ -339,6 +341,10 @@ def auth_router(*, prefix: str = "/auth", tags: list[str] | None = None) -> APIR
     Args:
         prefix: Path prefix.
         tags: OpenAPI tags.
+        api_keys: Include the API-key routes; pass ``False`` when the app has no
+            ``ApiKeyManager`` (``setup_auth(app, api_keys=...)``), so they are not advertised.
+
+    .. versionchanged:: 0.1.0 ``api_keys`` added.
     """
     router = APIRouter(prefix=prefix, tags=list(tags or ["auth"]))
 
@@ -397,6 +403,9 @@ def auth_router(*, prefix: str = "/auth", tags: list[str] | None = None) -> APIR
             revoked=record.revoked_at is not None,
             key=key,
         )
+
+    if not api_keys:
+        return router
 
     @router.get("/api-keys")
     async def list_api_keys(principal: CurrentPrincipal, request: Request) -> list[ApiKeyOut]:
