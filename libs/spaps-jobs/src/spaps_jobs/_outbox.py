@@ -31,7 +31,7 @@ MAX_MESSAGE_ID_LENGTH = 64
 
 class _SessionLike(Protocol):
     # Both ``Session.add`` and ``AsyncSession.add`` are plain (non-async) methods.
-    def add(self, instance: object, _warn: bool = True) -> None: ...
+    def add(self, instance: object) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,8 @@ class JobsSettings:
         schedules: Beat entries: ``{name: {"task", "cron" | "every", "args", ...}}``.
         include: Modules the worker imports to register tasks.
         transport_options: Extra broker transport options (merged over the defaults),
-            e.g. ``{"polling_interval": 0.1}`` for the embedded broker.
+            e.g. ``{"polling_interval": 0.1}`` for Redis. The embedded broker's SQLAlchemy
+            transport hands its options to ``create_engine``, so give it none of these.
         extra: Further Celery settings, applied last (they override the defaults).
 
     Raises:

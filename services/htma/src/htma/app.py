@@ -93,7 +93,7 @@ def create_app(
     async def enqueue(session: AsyncSession, panel: Panel) -> None:
         # In the panel's transaction: the worker gets it if and only if it commits.
         payload = {"panel_id": panel.id, "clinic": panel.tenant_id, "request_id": get_request_id()}
-        OUTBOX.add(session, PANEL_SUBMITTED, payload)  # type: ignore[arg-type] # AsyncSession.add is runtime-compatible with spaps-jobs' session protocol
+        OUTBOX.add(session, PANEL_SUBMITTED, payload)
 
     async def compute_inline(panel: Panel) -> None:
         await process_panel(
