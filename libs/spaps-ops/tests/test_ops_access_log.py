@@ -156,3 +156,75 @@ def test_json_lines_format(logs: Any) -> None:
 def test_invalid_level_is_refused() -> None:
     with pytest.raises(ValueError, match="level"):
         configure_logging(level="loud")
+
+
+def _structlog_line(logs: Any, event: str, fields: dict[str, Any]) -> str:
+    """The line structlog's own processor chain writes for ``fields``."""
+    structlog.get_logger("t").info(event, **fields)
+    return str(logs.stream.getvalue().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    ("fields", "bound"),
+    [
+        ({"method": "GET", "route": "/ping", "status": 200, "duration_ms": 0.125}, {}),
+        (
+            {"method": "PÖST", "route": '/a"b/{id}', "status": 404, "duration_ms": 12.0,
+             "user_id": "ü\n", "tenant_id": "7"},
+            {"request_id": "abc12345", "user_id": "ctx-loses", "n": 3, "f": [1.5, None],
+             "event": "ignored"},
+        ),
+    ],
+)  # fmt: skip
+def test_direct_line_matches_structlog_byte_for_byte(
+    logs: Any, fields: dict[str, Any], bound: dict[str, Any]
+) -> None:
+    from spaps_ops._logging import InfoLineWriter  # noqa: PLC0415  # private fast path
+
+    configure_logging(stream=logs.stream)
+    writer = InfoLineWriter.for_logger(structlog.get_logger("spaps.access").bind())
+    assert writer is not None
+    structlog.contextvars.bind_contextvars(**bound)
+    assert writer.write("http_request", dict(fields))
+    direct = logs.stream.getvalue().splitlines()[-1]
+    reference = _structlog_line(logs, "http_request", fields)
+    # Same bytes apart from the clock.
+    pattern = r'"timestamp":"[^"]+"'
+    assert re.sub(pattern, "", direct) == re.sub(pattern, "", reference)
+    assert list(json.loads(direct)) == list(json.loads(reference))
+
+
+def test_direct_line_leaves_odd_context_and_other_chains_to_structlog(logs: Any) -> None:
+    from spaps_ops._logging import InfoLineWriter  # noqa: PLC0415  # private fast path
+
+    configure_logging(stream=logs.stream)
+    writer = InfoLineWriter.for_logger(structlog.get_logger("spaps.access").bind())
+    assert writer is not None
+    structlog.contextvars.bind_contextvars(level="custom")
+    assert not writer.write("http_request", {"status": 200})
+    assert logs.stream.getvalue() == ""
+    # Not the JSON chain, a bound field, or info filtered out: no direct writer.
+    configure_logging(stream=logs.stream, json=False)
+    assert InfoLineWriter.for_logger(structlog.get_logger("x").bind()) is None
+    configure_logging(stream=logs.stream)
+    assert InfoLineWriter.for_logger(structlog.get_logger("x").bind(k=1)) is None
+    configure_logging(stream=logs.stream, level="warning")
+    assert InfoLineWriter.for_logger(structlog.get_logger("x").bind()) is None
+
+
+async def test_access_line_with_context_field_named_level_still_written(
+    make_app: Callable[..., FastAPI], make_client: Client, logs: Any
+) -> None:
+    app = make_app()
+
+    @app.get("/odd")
+    async def odd() -> dict[str, bool]:
+        structlog.contextvars.bind_contextvars(level="route-chosen", tenant_id="t-1")
+        return {"ok": True}
+
+    client = await make_client(app)
+    await client.get("/odd")
+    (line,) = logs.records("http_request")
+    assert line["level"] == "info"
+    assert line["tenant_id"] == "t-1"
+    assert line["route"] == "/odd"

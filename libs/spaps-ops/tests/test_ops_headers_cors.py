@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from spaps_ops import SecurityHeadersMiddleware, StrictCORSMiddleware
 
@@ -118,3 +118,46 @@ async def test_no_origins_means_no_cors_headers(
 def test_cors_refuses_loose_configuration(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         StrictCORSMiddleware(FastAPI(), **kwargs)
+
+
+async def test_create_app_layers_answer_like_the_stacked_middlewares(
+    make_app: Any, make_client: Any, settings_factory: Any
+) -> None:
+    from spaps_ops import RequestIdMiddleware  # noqa: PLC0415  # only this test needs these
+    from starlette.middleware import Middleware  # noqa: PLC0415
+
+    origin = "https://app.example.com"
+    combined = make_app(settings_factory(cors_origins=[origin], docs_enabled=False))
+    stacked = FastAPI(
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(SecurityHeadersMiddleware, hsts_max_age=63_072_000),
+            Middleware(StrictCORSMiddleware, origins=[origin]),
+        ]
+    )
+    for app in (combined, stacked):
+
+        @app.get("/plain")
+        async def plain() -> dict[str, bool]:
+            return {"ok": True}
+
+        @app.get("/own")
+        async def own(response: Response) -> dict[str, bool]:
+            response.headers["vary"] = "Accept"
+            response.headers["x-frame-options"] = "SAMEORIGIN"
+            return {"ok": True}
+
+    requests = [
+        ("GET", "/plain", {}),
+        ("GET", "/own", {}),
+        ("GET", "/plain", {"Origin": origin}),
+        ("GET", "/own", {"Origin": "https://evil.example"}),
+        ("OPTIONS", "/plain", {"Origin": origin, "Access-Control-Request-Method": "GET"}),
+    ]
+    a, b = await make_client(combined), await make_client(stacked)
+    for method, path, extra in requests:
+        headers = {**extra, "X-Request-ID": "same-id-0001"}
+        got = await a.request(method, path, headers=headers)
+        want = await b.request(method, path, headers=headers)
+        assert got.status_code == want.status_code
+        assert got.headers.multi_items() == want.headers.multi_items(), (method, path)

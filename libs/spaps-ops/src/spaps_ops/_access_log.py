@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._logging import InfoLineWriter
 from ._routes import route_template
 
 #: Keys of ``request.state`` read for the log line; auth and tenancy set them.
@@ -43,6 +44,7 @@ class AccessLogMiddleware:
         # cache_logger_on_first_use pins the configuration the same way).
         self.logger = logger if logger is not None else structlog.get_logger("spaps.access").bind()
         self.skip_routes = frozenset(skip_routes)
+        self.write_line = AccessLine(self.logger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,42 +64,46 @@ class AccessLogMiddleware:
         finally:
             route = route_template(scope)
             if route not in self.skip_routes:
-                write_access_line(self.logger, scope, route, status, start)
+                self.write_line(scope, route, status, start)
 
 
-def write_access_line(logger: Any, scope: Scope, route: str, status: int, start: float) -> None:
-    """Write the ``http_request`` line of a finished request.
+class AccessLine:
+    """Writes the ``http_request`` line of a finished request.
+
+    With :func:`configure_logging`'s JSON chain the line is assembled directly (same
+    bytes, a fraction of the cost); any other logger gets a plain ``logger.info`` call.
 
     Args:
-        logger: the structlog logger to write with.
-        scope: the request's ASGI scope (method, and user/tenant from its state).
-        route: the route template.
-        status: the response status.
-        start: ``time.perf_counter()`` when the request arrived.
+        logger: the structlog bound logger to write with.
     """
-    duration_ms = round((time.perf_counter() - start) * 1000, 3)
-    state = scope.get("state") or {}
-    user = state.get(USER_STATE_KEY)
-    tenant = state.get(TENANT_STATE_KEY)
-    if user is None and tenant is None:  # the common, anonymous case
-        logger.info(
-            "http_request",
-            method=scope["method"],
-            route=route,
-            status=status,
-            duration_ms=duration_ms,
-        )
-        return
-    fields: dict[str, Any] = {}
-    if user is not None:
-        fields["user_id"] = str(user)
-    if tenant is not None:
-        fields["tenant_id"] = str(tenant)
-    logger.info(
-        "http_request",
-        method=scope["method"],
-        route=route,
-        status=status,
-        duration_ms=duration_ms,
-        **fields,
-    )
+
+    def __init__(self, logger: Any) -> None:
+        self.logger = logger
+        self._direct = InfoLineWriter.for_logger(logger)
+
+    def __call__(self, scope: Scope, route: str, status: int, start: float) -> None:
+        """Write the line.
+
+        Args:
+            scope: the request's ASGI scope (method, and user/tenant from its state).
+            route: the route template.
+            status: the response status.
+            start: ``time.perf_counter()`` when the request arrived.
+        """
+        fields: dict[str, Any] = {
+            "method": scope["method"],
+            "route": route,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - start) * 1000, 3),
+        }
+        state = scope.get("state")
+        if state:
+            user = state.get(USER_STATE_KEY)
+            if user is not None:
+                fields["user_id"] = str(user)
+            tenant = state.get(TENANT_STATE_KEY)
+            if tenant is not None:
+                fields["tenant_id"] = str(tenant)
+        direct = self._direct
+        if direct is None or not direct.write("http_request", fields):
+            self.logger.info("http_request", **fields)

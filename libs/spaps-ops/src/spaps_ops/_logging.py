@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import sys
@@ -25,13 +26,17 @@ class _LevelAndTimestamp:
 
     def __call__(self, _logger: Any, name: str, event_dict: MutableMapping[str, Any]) -> Any:
         event_dict["level"] = "warning" if name == "warn" else name
+        event_dict["timestamp"] = self.now()
+        return event_dict
+
+    def now(self) -> str:
+        """The current time as the ``timestamp`` field shows it."""
         now = time.time()
         second = int(now)
         if second != self._second:
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self._second = second
-        event_dict["timestamp"] = f"{self._prefix}.{int((now - second) * 1e6):06d}Z"
-        return event_dict
+        return f"{self._prefix}.{int((now - second) * 1e6):06d}Z"
 
 
 def _fallback(value: object) -> str:
@@ -71,12 +76,12 @@ class _JsonLines:
     """Render the event dict as one compact JSON object (tracebacks formatted first)."""
 
     def __init__(self) -> None:
-        self._encode = _make_encoder()
+        self.encode = _make_encoder()
 
     def __call__(self, logger: Any, name: str, event_dict: MutableMapping[str, Any]) -> str:
         if "exc_info" in event_dict:
             event_dict = structlog.processors.format_exc_info(logger, name, event_dict)
-        return self._encode(event_dict)
+        return self.encode(event_dict)
 
 
 def configure_logging(
@@ -109,3 +114,91 @@ def configure_logging(
     # Libraries logging through the stdlib (uvicorn, sqlalchemy) keep their own handlers;
     # only make sure the root level matches.
     logging.getLogger().setLevel(_LEVELS[level.lower()])
+
+
+#: Fields :class:`InfoLineWriter` leaves to structlog when bound in contextvars: the
+#: level/timestamp step would overwrite them in place, ``exc_info`` needs formatting.
+_SLOW_CONTEXT_KEYS = frozenset({"level", "timestamp", "exc_info"})
+_PREFIX = "structlog_"
+
+
+class InfoLineWriter:
+    """Writes ``info`` lines exactly as :func:`configure_logging`'s JSON chain does, for a
+    bound logger built from that chain, without structlog's per-call machinery.
+
+    The line is assembled from pre-encoded pieces: the keys, in structlog's order (call
+    fields, ``event``, contextvars not already present, ``level``, ``timestamp``), the
+    values through the same C string encoder or, for anything but strings, the same
+    JSON encoder; then it goes through the bound logger's own ``WriteLogger`` (same lock,
+    same flush per line). :meth:`write` returns ``False`` for what it leaves to
+    structlog (contextvars named ``level``, ``timestamp`` or ``exc_info``).
+    """
+
+    def __init__(self, out: Any, stamp: _LevelAndTimestamp, render: _JsonLines) -> None:
+        self._msg = out.msg
+        self._now = stamp.now
+        self._encode = render.encode
+        self._string = json.encoder.encode_basestring
+
+    @classmethod
+    def for_logger(cls, logger: Any) -> InfoLineWriter | None:
+        """A writer for ``logger`` when it is a bound logger of :func:`configure_logging`'s
+        JSON chain that writes ``info`` lines with no bound fields, else ``None``.
+
+        Args:
+            logger: the bound logger (not the lazy proxy ``get_logger`` returns).
+        """
+        processors = getattr(logger, "_processors", None)
+        out = getattr(logger, "_logger", None)
+        enabled = getattr(logger, "is_enabled_for", None)
+        if (
+            not isinstance(processors, list | tuple)
+            or len(processors) != 3  # the chain configure_logging builds
+            or processors[0] is not structlog.contextvars.merge_contextvars
+            or not isinstance(processors[1], _LevelAndTimestamp)
+            or not isinstance(processors[2], _JsonLines)
+            or not isinstance(out, structlog.WriteLogger)
+            or getattr(logger, "_context", None)
+            or not callable(enabled)
+            or not enabled(logging.INFO)
+        ):
+            return None
+        return cls(out, processors[1], processors[2])
+
+    def write(self, event: str, fields: dict[str, Any]) -> bool:
+        """Write one ``info`` line, or return ``False`` to leave it to structlog.
+
+        Args:
+            event: the event name.
+            fields: the call's fields (keys are plain identifiers).
+        """
+        string = self._string
+        encode = self._encode
+        parts = ["{"]
+        for key, value in fields.items():
+            parts.append(f'"{key}":')
+            parts.append(string(value) if type(value) is str else encode(value))
+            parts.append(",")
+        parts.append('"event":')
+        parts.append(string(event))
+        ctx = contextvars.copy_context()
+        for var in ctx:
+            name = var.name
+            if name.startswith(_PREFIX):
+                value = ctx[var]
+                if value is Ellipsis:
+                    continue
+                key = name[10:]
+                if key in fields or key == "event":
+                    continue  # setdefault: the call's own field wins
+                if key in _SLOW_CONTEXT_KEYS:
+                    return False
+                parts.append(",")
+                parts.append(string(key))
+                parts.append(":")
+                parts.append(string(value) if type(value) is str else encode(value))
+        parts.append(',"level":"info","timestamp":"')
+        parts.append(self._now())
+        parts.append('"}')
+        self._msg("".join(parts))
+        return True

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
-from ._access_log import AccessLogMiddleware, write_access_line
+from ._access_log import AccessLogMiddleware
 from ._cors import StrictCORSMiddleware
 from ._metrics import HttpMetrics
 from ._request_id import _WELL_FORMED, DEFAULT_HEADER, RequestIdMiddleware, _new_id, _request_id
@@ -66,7 +66,7 @@ class ObserveMiddleware:
         self.app = app
         self._id_header = ids._header
         self._trust_incoming = ids.trust_incoming
-        self._logger = log.logger
+        self._write_line = log.write_line
         self._skip_routes = log.skip_routes
         self._metrics = metrics
         self._security = security._headers
@@ -128,7 +128,7 @@ class ObserveMiddleware:
                         scope["method"], route, status, time.perf_counter() - start
                     )
                 if route not in self._skip_routes:
-                    write_access_line(self._logger, scope, route, status, start)
+                    self._write_line(scope, route, status, start)
         finally:
             reset_contextvars(**log_tokens)
             _request_id.reset(token)
