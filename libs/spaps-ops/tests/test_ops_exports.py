@@ -66,11 +66,13 @@ def test_db_and_tracing_exports_are_pinned() -> None:
         "SoftDeleteMixin",
         "VersionedMixin",
         "async_url",
+        "downgrade_database",
         "get_database",
         "get_session",
         "migration_check",
         "migration_status",
         "new_metadata",
+        "upgrade_database",
         "use_database",
     ]
     assert spaps_ops.tracing.__all__ == ["TracingMiddleware"]

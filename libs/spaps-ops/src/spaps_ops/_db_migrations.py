@@ -1,4 +1,5 @@
-"""Alembic migration status (current vs head revision) as a health check."""
+"""Alembic from code: migration status (current vs head) as a health check, and running
+upgrades and downgrades on an async engine (CLIs, tests, start-up)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
@@ -76,3 +79,52 @@ def migration_check(engine: AsyncEngine, script_location: str | Path) -> HealthC
         return status.as_dict()
 
     return check
+
+
+def _config(script_location: str | Path, connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade_database(
+    engine: AsyncEngine, script_location: str | Path, revision: str = "head"
+) -> MigrationStatus:
+    """Run ``alembic upgrade`` to ``revision`` in one transaction on ``engine``.
+
+    The scripts' ``env.py`` must run on the connection handed over in
+    ``context.config.attributes["connection"]`` (the Alembic cookbook's "sharing a
+    connection" recipe); Alembic runs synchronously, so it runs inside ``run_sync``.
+
+    Args:
+        engine: the database.
+        script_location: the Alembic scripts directory (holding ``env.py`` and ``versions/``).
+        revision: target revision.
+
+    Returns:
+        The status afterwards.
+    """
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda sync: command.upgrade(_config(script_location, sync), revision))
+    return await migration_status(engine, script_location)
+
+
+async def downgrade_database(
+    engine: AsyncEngine, script_location: str | Path, revision: str = "base"
+) -> MigrationStatus:
+    """Run ``alembic downgrade`` to ``revision``; see :func:`upgrade_database`.
+
+    Args:
+        engine: the database.
+        script_location: the Alembic scripts directory.
+        revision: target revision (``"base"``: undo every migration).
+
+    Returns:
+        The status afterwards.
+    """
+    async with engine.begin() as conn:
+        await conn.run_sync(
+            lambda sync: command.downgrade(_config(script_location, sync), revision)
+        )
+    return await migration_status(engine, script_location)

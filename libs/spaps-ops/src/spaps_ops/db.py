@@ -7,8 +7,10 @@ from ._db_engine import Database, SessionDep, async_url, get_database, get_sessi
 from ._db_migrations import (
     MigrationsPendingError,
     MigrationStatus,
+    downgrade_database,
     migration_check,
     migration_status,
+    upgrade_database,
 )
 from ._db_models import (
     INCLUDE_DELETED,
@@ -30,10 +32,12 @@ __all__ = [
     "SoftDeleteMixin",
     "VersionedMixin",
     "async_url",
+    "downgrade_database",
     "get_database",
     "get_session",
     "migration_check",
     "migration_status",
     "new_metadata",
+    "upgrade_database",
     "use_database",
 ]
