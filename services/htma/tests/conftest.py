@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,3 +149,25 @@ async def client(database_url: str, make_client: ClientFactory) -> AsyncIterator
     await migrate.upgrade(database_url)
     async with make_client(database_url=database_url) as c:
         yield c
+
+
+# --- schemathesis ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """Shared state of one schemathesis run; its case count goes to the session summary."""
+    tally: dict[str, object] = {"cases": 0}
+    yield tally
+    request.node.user_properties.append(("schemathesis_cases", tally["cases"]))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print how many cases each schemathesis test generated (xdist workers included)."""
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "teardown":
+                continue
+            for name, count in getattr(report, "user_properties", ()):
+                if name == "schemathesis_cases" and "/htma/" in report.nodeid:
+                    terminalreporter.write_line(f"schemathesis: {report.nodeid}: {count} cases")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,3 +146,25 @@ async def client(
     """A client with a pro API key on an app over the seeded database (each back end)."""
     async with make_client(database_url=seeded_url, headers={"X-API-Key": api_key}) as c:
         yield c
+
+
+# --- schemathesis ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """Shared state of one schemathesis run; its case count goes to the session summary."""
+    tally: dict[str, object] = {"cases": 0}
+    yield tally
+    request.node.user_properties.append(("schemathesis_cases", tally["cases"]))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print how many cases each schemathesis test generated (xdist workers included)."""
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "teardown":
+                continue
+            for name, count in getattr(report, "user_properties", ()):
+                if name == "schemathesis_cases" and "/ingredient/" in report.nodeid:
+                    terminalreporter.write_line(f"schemathesis: {report.nodeid}: {count} cases")

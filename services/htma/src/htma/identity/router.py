@@ -110,7 +110,8 @@ def _client_ip(request: Request) -> str:
     summary="Create a clinic and its lab admin",
     dependencies=[Depends(auth_limit)],
     responses={409: problem("Clinic id or e-mail taken"),
-               422: problem("Password policy or invalid body")},
+               422: problem("Password policy or invalid body"),
+               429: problem("Too many sign-ups and logins from this address")},
 )  # fmt: skip
 async def signup(
     body: SignUpIn, request: Request, session: PublicSessionDep, services: ServicesDep
@@ -136,7 +137,7 @@ async def signup(
     summary="Log in (password, then TOTP when enabled)",
     dependencies=[Depends(auth_limit)],
     responses={401: problem("Wrong credentials, or one-time code needed"),
-               429: problem("Locked after repeated failures")},
+               429: problem("Locked after failures, or too many tries from this address")},
 )  # fmt: skip
 async def login(
     body: LogInIn, request: Request, session: PublicSessionDep, services: ServicesDep

@@ -99,7 +99,10 @@ async def list_minerals() -> list[MineralInfo]:
     "/minerals/{mineral}/richest",
     response_model=RichestList,
     summary="Foods richest in a mineral",
-    responses={404: {"description": "Unknown mineral", **_PROBLEM}},
+    responses={
+        400: {"description": "limit above the page-size maximum", **_PROBLEM},
+        404: {"description": "Unknown mineral", **_PROBLEM},
+    },
 )
 async def richest(
     session: SessionDep,
@@ -174,15 +177,14 @@ async def update(  # noqa: PLR0917 -- FastAPI route: one parameter per input
     session: SessionDep,
     editor: EditorDep,
     request: Request,
-    if_match: Annotated[str | None, Header(description="the version read", examples=["1"])] = None,
+    if_match: Annotated[
+        str | None,
+        Header(description="the version read", examples=["1"], pattern=r'^"?[0-9]{1,18}"?$'),
+    ] = None,
 ) -> IngredientDetail:
     """Publishes ``ingredient.updated.v1`` to subscribers when something changed."""
-    expected = None
-    if if_match is not None:
-        try:
-            expected = int(if_match.strip().strip('"'))
-        except ValueError:
-            raise InvalidQueryError("If-Match must be the ingredient's version number") from None
+    # the pattern guarantees digits: anything else is a 422 naming the header
+    expected = None if if_match is None else int(if_match.strip('"'))
     fields = body.model_dump(exclude_unset=True, exclude={"minerals"})
     ingredient, _changed = await update_ingredient(
         session, get_webhooks(request).webhooks, code, fields=fields, minerals=body.minerals,
