@@ -1,17 +1,16 @@
 """Alembic migrations, run from code (the CLI, the tests, the demo).
 
-The migration scripts live in the service's ``migrations/`` directory.
+The migration scripts live in the service's ``migrations/`` directory; spaps-ops runs them
+on the service's own engine configuration.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from spaps_ops.db import downgrade_database, migration_status, upgrade_database
 
 from ingredient.db import engine_for
 
@@ -28,7 +27,7 @@ def alembic_config(database_url: str) -> Config:
 
 def head_revision() -> str:
     """The newest revision of the migration scripts."""
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     if head is None:
         raise RuntimeError("no migration scripts found")
     return head
@@ -36,28 +35,18 @@ def head_revision() -> str:
 
 async def upgrade(database_url: str, revision: str = "head") -> None:
     """Upgrade the database at ``database_url`` to ``revision``."""
-    await _run(database_url, lambda cfg: command.upgrade(cfg, revision))
+    async with engine_for(database_url) as engine:
+        await upgrade_database(engine, MIGRATIONS_DIR, revision)
 
 
 async def downgrade(database_url: str, revision: str = "base") -> None:
     """Downgrade the database at ``database_url`` to ``revision``."""
-    await _run(database_url, lambda cfg: command.downgrade(cfg, revision))
+    async with engine_for(database_url) as engine:
+        await downgrade_database(engine, MIGRATIONS_DIR, revision)
 
 
 async def current_revision(database_url: str) -> str | None:
     """The revision the database is at (``None`` when never migrated)."""
-    async with engine_for(database_url) as engine, engine.connect() as connection:
-        return await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
-        )
-
-
-async def _run(database_url: str, action: object) -> None:
-    config = alembic_config(database_url)
-
-    def run(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        action(config)  # type: ignore[operator] # a callable taking the config
-
-    async with engine_for(database_url) as engine, engine.begin() as connection:
-        await connection.run_sync(run)
+    async with engine_for(database_url) as engine:
+        current = (await migration_status(engine, MIGRATIONS_DIR)).current
+    return current[0] if current else None
