@@ -212,3 +212,19 @@ async def test_worker_threads_run_at_lower_priority() -> None:
         PasswordHasher(max_threads=0)
     with pytest.raises(ValueError, match="thread_niceness"):
         PasswordHasher(thread_niceness=20)
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux-only")
+async def test_worker_threads_use_the_idle_scheduling_class() -> None:
+    def own_policy() -> int:
+        return os.sched_getscheduler(threading.get_native_id())
+
+    idle = PasswordHasher(**FAST, max_threads=1)
+    normal = PasswordHasher(**FAST, max_threads=1, idle_scheduling=False)
+    try:
+        assert await idle._run(own_policy) == os.SCHED_IDLE
+        assert await normal._run(own_policy) == os.SCHED_OTHER
+        assert own_policy() == os.SCHED_OTHER  # the event-loop thread is untouched
+    finally:
+        idle.close()
+        normal.close()
