@@ -42,11 +42,13 @@ def test_root_exports_are_pinned() -> None:
         "StrictCORSMiddleware",
         "configure_logging",
         "create_app",
+        "document_problems",
         "forward_request_id",
         "get_ops",
         "get_request_id",
         "install_problem_handlers",
         "is_problem",
+        "openapi_problem",
         "problem_response",
     ]
     assert sorted(spaps_ops.__all__) == spaps_ops.__all__

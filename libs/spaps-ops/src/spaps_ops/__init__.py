@@ -24,6 +24,7 @@ from ._health import CheckResult, HealthCheck
 from ._logging import configure_logging
 from ._maintenance import MaintenanceMiddleware, MaintenanceSwitch
 from ._metrics import HttpMetrics, MetricsMiddleware
+from ._openapi import document_problems, openapi_problem
 from ._problem import (
     ProblemLike,
     ProblemMiddleware,
@@ -68,10 +69,12 @@ __all__ = [
     "StrictCORSMiddleware",
     "configure_logging",
     "create_app",
+    "document_problems",
     "forward_request_id",
     "get_ops",
     "get_request_id",
     "install_problem_handlers",
     "is_problem",
+    "openapi_problem",
     "problem_response",
 ]
