@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from spaps_auth import PasswordHasher
 from spaps_auth.fastapi import auth_router, jwks_router, setup_auth
 from spaps_jobs import AsyncSqlDedupeStore, IdempotencyMiddleware
-from spaps_ops import ErrorCode, get_ops, get_request_id
+from spaps_ops import ErrorCode, document_problems, get_ops, get_request_id, openapi_problem
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
 from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore
@@ -30,7 +30,6 @@ from htma.identity.stack import build_auth
 from htma.limits import clinic_limit
 from htma.messaging.router import router as messages_router
 from htma.migrate import MIGRATIONS_DIR
-from htma.openapi import document_errors, problem
 from htma.panels.models import Panel
 from htma.panels.router import router as panels_router
 from htma.runtime import PANEL_SUBMITTED, build_runtime, process_panel
@@ -133,7 +132,7 @@ def create_app(
     setup_ratelimit(app, RateLimiter(store), error_handlers=False)
     per_clinic: dict[str, Any] = {
         "dependencies": [Depends(clinic_limit(settings.plans))],
-        "responses": {429: problem("The clinic's plan allows no more requests for now")},
+        "responses": {429: openapi_problem("The clinic's plan allows no more requests for now")},
     }
     app.include_router(users_router, **per_clinic)
     app.include_router(panels_router, **per_clinic)
@@ -152,5 +151,5 @@ def create_app(
         # A replayed webhook-id is answered 200 (webhooks.duplicate) so the sender stops;
         # spaps-ops only renders 4xx/5xx problems, so let spaps-webhooks answer its own.
         install_webhook_error_handlers(app)
-    document_errors(app, public=PUBLIC_PATHS, secured=SECURED_ERRORS)
+    document_problems(app, public=PUBLIC_PATHS, secured=SECURED_ERRORS)
     return app

@@ -9,7 +9,7 @@ import httpx
 from fastapi import Depends, FastAPI
 from spaps_auth import ApiKeyManager, Authenticator, JWKSClient, TokenVerifier
 from spaps_auth.fastapi import setup_auth
-from spaps_ops import ErrorCode, get_ops
+from spaps_ops import ErrorCode, document_problems, get_ops, openapi_problem
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
 from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore
@@ -21,7 +21,6 @@ from ingredient.catalog.router import router as catalog_router
 from ingredient.errors import ERROR_CODES
 from ingredient.events import build_webhooks
 from ingredient.migrate import MIGRATIONS_DIR
-from ingredient.openapi import document_errors, problem
 from ingredient.settings import Settings
 
 DESCRIPTION = """\
@@ -96,8 +95,8 @@ def create_app(
     app.include_router(
         catalog_router,
         dependencies=[Depends(reader), Depends(plan_limit(settings.plans))],
-        responses={429: problem("The API key's plan allows no more requests for now")},
+        responses={429: openapi_problem("The API key's plan allows no more requests for now")},
     )
     app.include_router(editor_router)
-    document_errors(app, public=PUBLIC_PATHS, secured=SECURED_ERRORS)
+    document_problems(app, public=PUBLIC_PATHS, secured=SECURED_ERRORS)
     return app

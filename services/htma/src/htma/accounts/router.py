@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from spaps_ops import openapi_problem
 from sqlalchemy import select
 
 from htma.accounts.models import User
@@ -13,7 +14,6 @@ from htma.clinics.roles import Role
 from htma.deps import CallerDep, ServicesDep, SessionDep
 from htma.errors import NotFoundError
 from htma.identity.service import create_user
-from htma.openapi import problem
 
 router = APIRouter(prefix="/v1", tags=["users"])
 
@@ -31,7 +31,7 @@ async def me(caller: CallerDep, session: SessionDep) -> UserOut:
     "/users",
     response_model=list[UserOut],
     summary="Users of the caller's clinic",
-    responses={403: problem("Role lacks patients:read")},
+    responses={403: openapi_problem("Role lacks patients:read")},
 )
 async def list_users(
     caller: CallerDep,
@@ -54,9 +54,9 @@ async def list_users(
     status_code=201,
     summary="Add a user to the caller's clinic",
     responses={
-        403: problem("Only lab admins"),
-        409: problem("E-mail taken"),
-        422: problem("Password policy or invalid body"),
+        403: openapi_problem("Only lab admins"),
+        409: openapi_problem("E-mail taken"),
+        422: openapi_problem("Password policy or invalid body"),
     },
 )
 async def add_user(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
+from spaps_ops import openapi_problem
 from spaps_webhooks import VerifiedWebhook, WebhookReceiver
 from spaps_webhooks.fastapi import webhook_dependency
 from sqlalchemy import select
@@ -15,7 +16,6 @@ from sqlalchemy import select
 from htma.catalog.models import IngredientUpdate
 from htma.deps import CallerDep, PublicSessionDep, SessionDep
 from htma.events import INGREDIENT_UPDATED, IngredientUpdatedV1
-from htma.openapi import problem
 
 
 class Accepted(BaseModel):
@@ -52,8 +52,8 @@ def catalog_router(receiver: WebhookReceiver) -> APIRouter:
         response_model=Accepted,
         summary="Receive ingredient.updated (Standard Webhooks)",
         responses={
-            400: problem("Missing or malformed webhook headers"),
-            401: problem("Bad signature or timestamp"),
+            400: openapi_problem("Missing or malformed webhook headers"),
+            401: openapi_problem("Bad signature or timestamp"),
         },
     )
     async def receive(

@@ -6,13 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from spaps_auth import TokenPair
+from spaps_ops import openapi_problem
 
 from htma.accounts.schemas import TokenOut, UserOut
 from htma.deps import CallerDep, PublicSessionDep, ServicesDep
 from htma.errors import ConflictError
 from htma.identity.service import log_in, sign_up
 from htma.limits import auth_limit
-from htma.openapi import problem
 
 router = APIRouter(prefix="/v1/auth", tags=["identity"])
 
@@ -109,9 +109,9 @@ def _client_ip(request: Request) -> str:
     status_code=201,
     summary="Create a clinic and its lab admin",
     dependencies=[Depends(auth_limit)],
-    responses={409: problem("Clinic id or e-mail taken"),
-               422: problem("Password policy or invalid body"),
-               429: problem("Too many sign-ups and logins from this address")},
+    responses={409: openapi_problem("Clinic id or e-mail taken"),
+               422: openapi_problem("Password policy or invalid body"),
+               429: openapi_problem("Too many sign-ups and logins from this address")},
 )  # fmt: skip
 async def signup(
     body: SignUpIn, request: Request, session: PublicSessionDep, services: ServicesDep
@@ -136,8 +136,8 @@ async def signup(
     response_model=TokenOut,
     summary="Log in (password, then TOTP when enabled)",
     dependencies=[Depends(auth_limit)],
-    responses={401: problem("Wrong credentials, or one-time code needed"),
-               429: problem("Locked after failures, or too many tries from this address")},
+    responses={401: openapi_problem("Wrong credentials, or one-time code needed"),
+               429: openapi_problem("Locked after failures, or too many tries from this address")},
 )  # fmt: skip
 async def login(
     body: LogInIn, request: Request, session: PublicSessionDep, services: ServicesDep
@@ -154,7 +154,7 @@ async def login(
     "/mfa/totp",
     response_model=TotpEnrolmentOut,
     summary="Start TOTP enrolment",
-    responses={409: problem("Already enabled")},
+    responses={409: openapi_problem("Already enabled")},
 )
 async def begin_totp(caller: CallerDep, services: ServicesDep) -> TotpEnrolmentOut:
     """A new secret; MFA is enforced once confirmed."""
@@ -171,7 +171,7 @@ async def begin_totp(caller: CallerDep, services: ServicesDep) -> TotpEnrolmentO
     "/mfa/totp/confirm",
     response_model=RecoveryCodesOut,
     summary="Confirm TOTP enrolment",
-    responses={401: problem("Wrong code")},
+    responses={401: openapi_problem("Wrong code")},
 )
 async def confirm_totp(
     body: TotpConfirmIn, caller: CallerDep, services: ServicesDep

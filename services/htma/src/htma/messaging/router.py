@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
+from spaps_ops import openapi_problem
 
 from htma.deps import CallerDep, ServicesDep, SessionDep
 from htma.messaging import service
-from htma.openapi import problem
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
@@ -65,8 +65,8 @@ class MessageOut(BaseModel):
     status_code=201,
     summary="Send a secure message",
     responses={
-        403: problem("Not a patient-practitioner pair"),
-        404: problem("No such recipient in the clinic"),
+        403: openapi_problem("Not a patient-practitioner pair"),
+        404: openapi_problem("No such recipient in the clinic"),
     },
 )
 async def send(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from spaps_ops import openapi_problem
 
 from htma.deps import CallerDep, SessionDep, get_services
 from htma.errors import ResultPendingError
-from htma.openapi import problem
 from htma.panels import service
 from htma.panels.schemas import PanelIn, PanelOut, ResultOut
 from htma.results.service import result_of
@@ -22,9 +22,9 @@ router = APIRouter(prefix="/v1/panels", tags=["panels"])
     status_code=202,
     summary="Submit a mineral panel for a patient",
     responses={
-        403: problem("Only practitioners"),
-        404: problem("No such patient in the clinic"),
-        422: problem("Invalid panel"),
+        403: openapi_problem("Only practitioners"),
+        404: openapi_problem("No such patient in the clinic"),
+        422: openapi_problem("Invalid panel"),
     },
 )
 async def submit(
@@ -64,7 +64,7 @@ async def list_panels(
     "/{panel_id}",
     response_model=PanelOut,
     summary="One panel",
-    responses={404: problem("No such panel")},
+    responses={404: openapi_problem("No such panel")},
 )
 async def get_panel(panel_id: str, caller: CallerDep, session: SessionDep) -> PanelOut:
     """A panel of the clinic (patients: their own)."""
@@ -76,8 +76,8 @@ async def get_panel(panel_id: str, caller: CallerDep, session: SessionDep) -> Pa
     response_model=ResultOut,
     summary="The result of a panel",
     responses={
-        404: problem("No such panel"),
-        409: problem("Still being computed"),
+        404: openapi_problem("No such panel"),
+        409: openapi_problem("Still being computed"),
     },
 )
 async def get_result(panel_id: str, caller: CallerDep, session: SessionDep) -> ResultOut:
