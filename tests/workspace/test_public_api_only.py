@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(
     [
         *ROOT.glob("services/*/src/**/*.py"),
-        *ROOT.glob("services/*/migrations/**/*.py"),
         *ROOT.glob("tests/smoke/**/*.py"),
         ROOT / "tools" / "demo.py",
     ]

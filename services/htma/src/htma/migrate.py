@@ -1,7 +1,7 @@
 """Alembic migrations, run from code (the CLI, the tests, the demo).
 
-The migration scripts live in the service's ``migrations/`` directory; spaps-ops runs them
-on the service's own engine configuration.
+The migration scripts live in the package's ``migrations/`` directory (so they ship in the
+wheel); spaps-ops runs them on the service's own engine configuration.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from spaps_ops.db import downgrade_database, migration_status, upgrade_database
 
 from htma.db import engine_for
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
