@@ -1,119 +1,17 @@
 """API fuzzing against the OpenAPI document: no 5xx, errors are problem+json, successful
 answers carry their schema's required members.
 
-A small generator driven by the schema (deterministic seed): valid, boundary and
-hostile values for every parameter and body field of every operation.
+The request generator is shared with the other service (``services/conftest.py``).
 """
 
 from __future__ import annotations
 
 import random
-import string
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
 CASES_PER_OPERATION = 80
-HOSTILE = [
-    "", " ", "'", '"', "../../etc/passwd", "%00", "\u0000", "😀", "a" * 300, "-1",
-    "1e309", "NaN", "null", "<script>", "SELECT 1;--", "\\", "ik_x_y", "whsec_x",
-]  # fmt: skip
-
-
-def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        schema = spec["components"]["schemas"][name]
-    return schema
-
-
-def value(  # noqa: PLR0911, PLR0912 -- one branch per JSON Schema type
-    schema: dict[str, Any], spec: dict[str, Any], rng: random.Random, depth: int = 0
-) -> Any:
-    """A value for ``schema``: mostly valid, sometimes beyond its bounds or hostile."""
-    schema = _resolve(schema, spec)
-    if rng.random() < 0.1:
-        return rng.choice([*HOSTILE, None, -1, 0, 10**12, 3.5, True, [], {}])
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            return value(rng.choice(schema[key]), spec, rng, depth)
-    if "enum" in schema:
-        return rng.choice(schema["enum"])
-    kind = schema.get("type", "string")
-    if isinstance(kind, list):
-        kind = rng.choice(kind)
-    if kind == "integer":
-        low = int(schema.get("minimum", schema.get("exclusiveMinimum", -5)))
-        high = int(schema.get("maximum", schema.get("exclusiveMaximum", 10**6)))
-        return rng.choice([low, high, low - 1, high + 1, rng.randint(low, high)])
-    if kind == "number":
-        return rng.choice([0.0, -1.0, 1e-9, 1e9, rng.uniform(0, 100)])
-    if kind == "boolean":
-        return rng.random() < 0.5
-    if kind == "null":
-        return None
-    if kind == "array":
-        if depth > 3:
-            return []
-        return [
-            value(schema.get("items", {}), spec, rng, depth + 1) for _ in range(rng.randint(0, 3))
-        ]
-    if kind == "object":
-        if depth > 3:
-            return {}
-        props = schema.get("properties", {})
-        required = set(schema.get("required", ()))
-        out = {
-            name: value(sub, spec, rng, depth + 1)
-            for name, sub in props.items()
-            if (name in required and rng.random() > 0.05) or rng.random() < 0.5
-        }
-        if not props and rng.random() < 0.5:
-            out = {rng.choice(["Ca", "Mg", "Zn", "Xx"]): rng.uniform(-1, 50)}
-        return out
-    text = "".join(
-        rng.choice(string.ascii_letters + string.digits + "-_ .") for _ in range(rng.randint(0, 20))
-    )
-    return rng.choice([text, schema.get("examples", [text])[0], *HOSTILE[:5]])
-
-
-def conforms(body: Any, schema: dict[str, Any], spec: dict[str, Any]) -> bool:
-    """Shallow schema check: type of the document and required members of objects."""
-    schema = _resolve(schema, spec)
-    if schema.get("type") == "array":
-        return isinstance(body, list) and all(
-            conforms(i, schema.get("items", {}), spec) for i in body
-        )
-    if schema.get("type") == "object" or "properties" in schema:
-        return isinstance(body, dict) and set(schema.get("required", ())) <= set(body)
-    return True
-
-
-def cases(spec: dict[str, Any], rng: random.Random) -> list[tuple[Any, ...]]:
-    out = []
-    for path, operations in spec["paths"].items():
-        for method, operation in operations.items():
-            for _ in range(CASES_PER_OPERATION):
-                url, query = path, {}
-                for parameter in operation.get("parameters", []):
-                    generated = value(parameter.get("schema", {}), spec, rng)
-                    if parameter["in"] == "path":
-                        segment = quote(str(generated), safe="") or "x"
-                        url = url.replace("{" + parameter["name"] + "}", segment)
-                    elif (
-                        parameter["in"] == "query" and rng.random() < 0.7 and generated is not None
-                    ):
-                        query[parameter["name"]] = (
-                            generated if not isinstance(generated, (list, dict)) else str(generated)
-                        )
-                body = None
-                content = operation.get("requestBody", {}).get("content", {})
-                if "application/json" in content:
-                    body = value(content["application/json"]["schema"], spec, rng)
-                declared = operation.get("responses", {})
-                out.append((method.upper(), url, {"params": query, "json": body}, declared))
-    return out
 
 
 @pytest.fixture
@@ -123,7 +21,7 @@ def database_url(sqlite_url: str) -> str:
 
 
 async def test_no_5xx_and_problem_json_everywhere(
-    seeded_url: str, make_client: Any, api_key: str, issuer: Any
+    seeded_url: str, make_client: Any, api_key: str, issuer: Any, openapi_fuzz: Any
 ) -> None:
     rng = random.Random(20261123)
     identities = [
@@ -134,7 +32,7 @@ async def test_no_5xx_and_problem_json_everywhere(
     ]
     async with make_client(database_url=seeded_url) as client:
         spec = (await client.get("/openapi.json")).json()
-        generated = cases(spec, rng)
+        generated = openapi_fuzz.cases(spec, rng, CASES_PER_OPERATION)
         failures = []
         conformant = 0
         for index, (method, url, options, declared) in enumerate(generated):
@@ -148,7 +46,7 @@ async def test_no_5xx_and_problem_json_everywhere(
                 content = declared[str(response.status_code)].get("content", {})
                 schema = content.get("application/json", {}).get("schema")
                 if schema is not None:
-                    assert conforms(response.json(), schema, spec), (
+                    assert openapi_fuzz.conforms(response.json(), schema, spec), (
                         method,
                         url,
                         response.text[:200],
