@@ -71,7 +71,9 @@ class AccessLine:
     """Writes the ``http_request`` line of a finished request.
 
     With :func:`configure_logging`'s JSON chain the line is assembled directly (same
-    bytes, a fraction of the cost); any other logger gets a plain ``logger.info`` call.
+    bytes, a fraction of the cost): the leading ``method``, ``route`` and ``status``
+    members are encoded once per distinct triple (a bounded table) and reused. Any
+    other logger gets a plain ``logger.info`` call.
 
     Args:
         logger: the structlog bound logger to write with.
@@ -80,6 +82,7 @@ class AccessLine:
     def __init__(self, logger: Any) -> None:
         self.logger = logger
         self._direct = InfoLineWriter.for_logger(logger)
+        self._heads: dict[tuple[str, str, int], str] = {}
 
     def __call__(self, scope: Scope, route: str, status: int, start: float) -> None:
         """Write the line.
@@ -90,12 +93,9 @@ class AccessLine:
             status: the response status.
             start: ``time.perf_counter()`` when the request arrived.
         """
-        fields: dict[str, Any] = {
-            "method": scope["method"],
-            "route": route,
-            "status": status,
-            "duration_ms": round((time.perf_counter() - start) * 1000, 3),
-        }
+        duration = round((time.perf_counter() - start) * 1000, 3)
+        method = scope["method"]
+        fields: dict[str, Any] = {"duration_ms": duration}
         state = scope.get("state")
         if state:
             user = state.get(USER_STATE_KEY)
@@ -105,5 +105,18 @@ class AccessLine:
             if tenant is not None:
                 fields["tenant_id"] = str(tenant)
         direct = self._direct
-        if direct is None or not direct.write("http_request", fields):
-            self.logger.info("http_request", **fields)
+        if direct is not None:
+            heads = self._heads
+            head = heads.get((method, route, status))
+            if head is None:
+                head = direct.encode_fields({"method": method, "route": route, "status": status})
+                if len(heads) < _MAX_HEADS:  # methods are client-chosen: keep the table bounded
+                    heads[(method, route, status)] = head
+            if direct.write("http_request", fields, head=head, head_keys=_HEAD_KEYS):
+                return
+        self.logger.info("http_request", method=method, route=route, status=status, **fields)
+
+
+#: The leading members :class:`AccessLine` encodes once per (method, route, status).
+_HEAD_KEYS = frozenset({"method", "route", "status"})
+_MAX_HEADS = 4096

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import math
 import sys
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -119,7 +120,8 @@ def configure_logging(
 #: Fields :class:`InfoLineWriter` leaves to structlog when bound in contextvars: the
 #: level/timestamp step would overwrite them in place, ``exc_info`` needs formatting.
 _SLOW_CONTEXT_KEYS = frozenset({"level", "timestamp", "exc_info"})
-_PREFIX = "structlog_"
+_PREFIX = structlog.contextvars.STRUCTLOG_KEY_PREFIX
+_PREFIX_LEN = len(_PREFIX)
 
 
 class InfoLineWriter:
@@ -165,40 +167,87 @@ class InfoLineWriter:
             return None
         return cls(out, processors[1], processors[2])
 
-    def write(self, event: str, fields: dict[str, Any]) -> bool:
+    def encode_fields(self, fields: Mapping[str, Any]) -> str:
+        """``fields`` as the JSON members this writer puts at the start of a line
+        (``"key":value,`` each), to pass to :meth:`write` as ``head``.
+
+        Args:
+            fields: leading fields (keys are plain identifiers).
+        """
+        return "".join(f'"{key}":{self._value(value)},' for key, value in fields.items())
+
+    def _value(self, value: Any) -> str:
+        kind = type(value)
+        if kind is str:
+            return self._string(value)
+        if kind is int:
+            return int.__repr__(value)
+        if kind is float and math.isfinite(value):
+            return float.__repr__(value)  # what the JSON encoder writes for finite floats
+        return self._encode(value)
+
+    def write(
+        self,
+        event: str,
+        fields: Mapping[str, Any],
+        *,
+        head: str = "",
+        head_keys: frozenset[str] = frozenset(),
+    ) -> bool:
         """Write one ``info`` line, or return ``False`` to leave it to structlog.
 
         Args:
             event: the event name.
             fields: the call's fields (keys are plain identifiers).
+            head: leading fields already encoded by :meth:`encode_fields`.
+            head_keys: the keys of ``head``.
         """
-        string = self._string
-        encode = self._encode
-        parts = ["{"]
+        value_of = self._value
+        parts = ["{", head]
         for key, value in fields.items():
             parts.append(f'"{key}":')
-            parts.append(string(value) if type(value) is str else encode(value))
+            parts.append(value_of(value))
             parts.append(",")
         parts.append('"event":')
-        parts.append(string(event))
-        ctx = contextvars.copy_context()
-        for var in ctx:
+        parts.append(self._string(event))
+        for var, value in contextvars.copy_context().items():
             name = var.name
             if name.startswith(_PREFIX):
-                value = ctx[var]
                 if value is Ellipsis:
                     continue
-                key = name[10:]
-                if key in fields or key == "event":
+                key = name[_PREFIX_LEN:]
+                if key in fields or key in head_keys or key == "event":
                     continue  # setdefault: the call's own field wins
                 if key in _SLOW_CONTEXT_KEYS:
                     return False
                 parts.append(",")
-                parts.append(string(key))
+                parts.append(self._string(key))
                 parts.append(":")
-                parts.append(string(value) if type(value) is str else encode(value))
+                parts.append(value_of(value))
         parts.append(',"level":"info","timestamp":"')
         parts.append(self._now())
         parts.append('"}')
         self._msg("".join(parts))
         return True
+
+
+def structlog_var(key: str) -> contextvars.ContextVar[Any]:
+    """The context variable behind ``structlog.contextvars.bind_contextvars(key=...)``.
+
+    Setting it binds ``key`` exactly as ``bind_contextvars`` does (structlog keeps one
+    ``ContextVar`` per key, named with ``STRUCTLOG_KEY_PREFIX``), without the generic
+    per-call bookkeeping; middlewares on the hot path set and reset it directly.
+
+    Args:
+        key: the bound field's name.
+    """
+
+    def find() -> contextvars.ContextVar[Any]:
+        # Bind once in a throwaway context, so structlog creates its variable for key.
+        structlog.contextvars.bind_contextvars(**{key: None})
+        for var in contextvars.copy_context():
+            if var.name == _PREFIX + key:
+                return var
+        raise RuntimeError(f"structlog keeps no context variable for {key!r}")
+
+    return contextvars.Context().run(find)

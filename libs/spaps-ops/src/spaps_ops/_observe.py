@@ -15,14 +15,17 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from ._access_log import AccessLogMiddleware
 from ._cors import StrictCORSMiddleware
+from ._logging import structlog_var
 from ._metrics import HttpMetrics
 from ._request_id import _WELL_FORMED, DEFAULT_HEADER, RequestIdMiddleware, _new_id, _request_id
 from ._routes import route_template
 from ._security_headers import SecurityHeadersMiddleware
+
+#: structlog's variable for the ``request_id`` field every log line carries.
+_LOG_REQUEST_ID = structlog_var("request_id")
 
 
 class ObserveMiddleware:
@@ -112,7 +115,7 @@ class ObserveMiddleware:
 
         metrics = self._metrics
         token = _request_id.set(request_id)
-        log_tokens = bind_contextvars(request_id=request_id)
+        log_token = _LOG_REQUEST_ID.set(request_id)  # bind_contextvars(request_id=...)
         try:
             if metrics is not None:
                 metrics.request_started()
@@ -130,7 +133,7 @@ class ObserveMiddleware:
                 if route not in self._skip_routes:
                     self._write_line(scope, route, status, start)
         finally:
-            reset_contextvars(**log_tokens)
+            _LOG_REQUEST_ID.reset(log_token)
             _request_id.reset(token)
 
 
