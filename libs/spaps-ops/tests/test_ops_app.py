@@ -151,6 +151,52 @@ async def test_extra_middleware_sits_inside_the_stack(
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+class GateMiddleware:
+    """Refuses every request it sees, or raises for ``/boom``: shows which requests reach
+    the app's own middleware."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == "/boom":
+            raise RuntimeError("secret internals")
+        await send({"type": "http.response.start", "status": 401, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def test_probes_and_maintenance_answer_before_the_apps_middleware(
+    make_app: Callable[..., FastAPI], make_client: Client
+) -> None:
+    app = make_app(middleware=[Middleware(GateMiddleware)])
+    client = await make_client(app)
+    assert (await client.get("/anything")).status_code == 401  # the gate sees requests
+    assert (await client.get("/health/live")).status_code == 200
+    assert (await client.get("/metrics")).status_code == 200
+    get_ops(app).maintenance.enable()
+    response = await client.get("/anything")
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "retry-after" in response.headers
+
+
+async def test_exceptions_from_the_apps_middleware_become_problems(
+    make_app: Callable[..., FastAPI], make_client: Client
+) -> None:
+    client = await make_client(make_app(middleware=[Middleware(GateMiddleware)]))
+    response = await client.get("/boom", headers={"X-Request-ID": "boom-request-1"})
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["request_id"] == "boom-request-1"
+    assert "secret" not in response.text
+    assert response.headers["x-request-id"] == "boom-request-1"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_docs_follow_settings(
     make_app: Callable[..., FastAPI], settings_factory: Callable[..., Any], make_client: Client
 ) -> None:

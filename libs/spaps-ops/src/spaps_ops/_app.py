@@ -13,7 +13,6 @@ from starlette.middleware import Middleware
 
 from ._access_log import AccessLogMiddleware
 from ._cors import StrictCORSMiddleware
-from ._guard import GuardMiddleware
 from ._logging import configure_logging as _configure_logging
 from ._maintenance import MaintenanceMiddleware, MaintenanceSwitch
 from ._metrics import HttpMetrics, MetricsMiddleware
@@ -49,8 +48,8 @@ def create_app(
     """Build a FastAPI app with the spaps-ops stack.
 
     Middleware, outermost first: request id, tracing (when ``tracer_provider``), access
-    log, metrics, security headers, strict CORS (when ``settings.cors_origins``), your
-    ``middleware``, maintenance, problem rendering, probes. Endpoints: ``/health/live``,
+    log, metrics, security headers, strict CORS (when ``settings.cors_origins``),
+    maintenance, problem rendering, probes, then your ``middleware``. Endpoints: ``/health/live``,
     ``/health/ready``, ``/health`` and ``/metrics`` (when ``settings.metrics_enabled``).
 
     Args:
@@ -61,8 +60,9 @@ def create_app(
         resources: opened at start-up, closed at shutdown in reverse order
             (see :meth:`Ops.add_resource`).
         error_codes: the app's own codes, added to the registry next to spaps-ops's.
-        middleware: extra middleware placed inside CORS and outside maintenance mode
-            (e.g. rate limiting, tenancy), outermost first.
+        middleware: extra middleware placed inside the whole stack (e.g.
+            authentication, tenancy, rate limiting), outermost first: probes and
+            maintenance answers never reach it, and what it raises becomes problem+json.
         lifespan: an extra lifespan context manager factory, entered after the hooks.
         configure_logging: configure structlog JSON logging from the settings.
         log_stream: where logs go (default stdout).
@@ -144,7 +144,7 @@ def _middleware_stack(
         "csp_exempt_paths": docs_paths if settings.docs_enabled else frozenset(),
     }
     if tracer_provider is None:
-        # The same layers, folded into two: each layer costs every request a call, a
+        # The same layers, folded into one: each layer costs every request a call, a
         # ``send`` closure and a header-list copy (see docs, "Middleware order").
         return [
             Middleware(
@@ -154,9 +154,9 @@ def _middleware_stack(
                 security_headers=security,
                 cors_origins=settings.cors_origins,
                 cors_allow_credentials=settings.cors_allow_credentials,
+                ops=ops,
             ),
             *extra,
-            Middleware(GuardMiddleware, ops=ops),
         ]
     from .tracing import TracingMiddleware  # noqa: PLC0415  # optional extra, imported on use
 
@@ -176,8 +176,8 @@ def _middleware_stack(
                 allow_credentials=settings.cors_allow_credentials,
             )
         )
-    stack.extend(extra)
     stack.append(Middleware(MaintenanceMiddleware, switch=ops.maintenance))
     stack.append(Middleware(ProblemMiddleware))
     stack.append(Middleware(ProbesMiddleware, ops=ops))
+    stack.extend(extra)
     return stack

@@ -27,17 +27,17 @@ class GuardMiddleware:
         if not isinstance(ops, Ops):
             raise TypeError("ops must be an Ops")
         self.app = app
-        self._maintenance = MaintenanceMiddleware(app, switch=ops.maintenance)
-        self._switch: MaintenanceSwitch = ops.maintenance
-        self._probes = ProbesMiddleware(app, ops=ops)
-        self._probe_paths = frozenset(self._probes._handlers)
+        self.maintenance = MaintenanceMiddleware(app, switch=ops.maintenance)
+        self.switch: MaintenanceSwitch = ops.maintenance
+        self.probes = ProbesMiddleware(app, ops=ops)
+        self.probe_paths = frozenset(self.probes._handlers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._switch.enabled and not self._maintenance.exempt(scope["path"]):
-            await self._maintenance(scope, receive, send)  # answers the 503
+        if self.switch.enabled and not self.maintenance.exempt(scope["path"]):
+            await self.maintenance(scope, receive, send)  # answers the 503
             return
         started = False
 
@@ -48,8 +48,8 @@ class GuardMiddleware:
             await send(message)
 
         try:
-            if scope["method"] == "GET" and scope["path"] in self._probe_paths:
-                await self._probes(scope, receive, send_wrapper)
+            if scope["method"] == "GET" and scope["path"] in self.probe_paths:
+                await self.probes(scope, receive, send_wrapper)
             else:
                 await self.app(scope, receive, send_wrapper)
         except Exception as exc:

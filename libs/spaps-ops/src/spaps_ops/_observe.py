@@ -18,22 +18,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._access_log import AccessLogMiddleware
 from ._cors import StrictCORSMiddleware
+from ._guard import GuardMiddleware
 from ._logging import structlog_var
 from ._metrics import HttpMetrics
+from ._problem import answer_exception
 from ._request_id import _WELL_FORMED, DEFAULT_HEADER, RequestIdMiddleware, _new_id, _request_id
 from ._routes import route_template
 from ._security_headers import SecurityHeadersMiddleware
+from ._state import Ops
 
 #: structlog's variable for the ``request_id`` field every log line carries.
 _LOG_REQUEST_ID = structlog_var("request_id")
 
 
 class ObserveMiddleware:
-    """Request id, access log, metrics, security headers and strict CORS in one layer.
+    """Request id, access log, metrics, security headers and strict CORS in one layer,
+    and, given ``ops``, maintenance mode, problem rendering and probes too.
 
     Behaves like ``RequestIdMiddleware`` > ``AccessLogMiddleware`` > ``MetricsMiddleware``
-    > ``SecurityHeadersMiddleware`` > ``StrictCORSMiddleware`` stacked in that order
-    (same response headers in the same order, same log line, same metrics).
+    > ``SecurityHeadersMiddleware`` > ``StrictCORSMiddleware`` (> ``GuardMiddleware``,
+    i.e. ``MaintenanceMiddleware`` > ``ProblemMiddleware`` > ``ProbesMiddleware``, with
+    ``ops``) stacked in that order (same response headers in the same order, same log
+    line, same metrics).
 
     Args:
         app: the ASGI app to wrap.
@@ -45,6 +51,8 @@ class ObserveMiddleware:
         security_headers: keyword arguments of ``SecurityHeadersMiddleware``.
         cors_origins: allowed CORS origins (empty: no CORS layer).
         cors_allow_credentials: allow credentials on cross-origin requests.
+        ops: the app's state: also answer maintenance mode, escaping exceptions and
+            probes, as :class:`GuardMiddleware` inside CORS would.
     """
 
     def __init__(
@@ -59,6 +67,7 @@ class ObserveMiddleware:
         security_headers: Mapping[str, Any] | None = None,
         cors_origins: Collection[str] = (),
         cors_allow_credentials: bool = False,
+        ops: Ops | None = None,
     ) -> None:
         if metrics is not None and not isinstance(metrics, HttpMetrics):
             raise TypeError("metrics must be an HttpMetrics or None")
@@ -76,10 +85,12 @@ class ObserveMiddleware:
         self._security_without_csp = security._headers_without_csp
         self._security_names = security._names
         self._csp_exempt = security._csp_exempt
+        self._guard = GuardMiddleware(app, ops=ops) if ops is not None else None
         self._cors: StrictCORSMiddleware | None = None
         if cors_origins:
+            # Cross-origin requests take the stacked path: CORS, then the guard.
             self._cors = StrictCORSMiddleware(
-                app, origins=cors_origins, allow_credentials=cors_allow_credentials
+                self._guard or app, origins=cors_origins, allow_credentials=cors_allow_credentials
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -103,11 +114,13 @@ class ObserveMiddleware:
         extra = self._security_without_csp if scope["path"] in self._csp_exempt else self._security
         names = self._security_names
         status = 500  # if the app raises before answering, the server answers 500
+        started = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started = True
                 message["headers"] = _response_headers(
                     message.get("headers", ()), add_vary, extra, names, id_pair
                 )
@@ -120,10 +133,24 @@ class ObserveMiddleware:
             if metrics is not None:
                 metrics.request_started()
             try:
-                if cors is None or add_vary:
-                    await self.app(scope, receive, send_wrapper)
-                else:  # a cross-origin request: Starlette's CORS logic applies
+                guard = self._guard
+                if cors is not None and not add_vary:
+                    # A cross-origin request: Starlette's CORS logic applies.
                     await cors(scope, receive, send_wrapper)
+                elif guard is None:
+                    await self.app(scope, receive, send_wrapper)
+                # What GuardMiddleware does, without one more layer:
+                elif guard.switch.enabled and not guard.maintenance.exempt(scope["path"]):
+                    await guard.maintenance(scope, receive, send_wrapper)  # answers the 503
+                elif scope["method"] == "GET" and scope["path"] in guard.probe_paths:
+                    await guard.probes(scope, receive, send_wrapper)
+                else:
+                    try:
+                        await self.app(scope, receive, send_wrapper)
+                    except Exception as exc:
+                        if started:
+                            raise  # too late to answer; let the server close the connection
+                        await answer_exception(exc, scope, receive, send_wrapper)
             finally:
                 route = route_template(scope)
                 if metrics is not None:
