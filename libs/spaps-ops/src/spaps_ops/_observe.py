@@ -93,7 +93,7 @@ class ObserveMiddleware:
                 self._guard or app, origins=cors_origins, allow_credentials=cors_allow_credentials
             )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0912, PLR0915  # one layer on purpose: every split costs each request a call
         if scope["type"] != "http":
             await (self._cors or self.app)(scope, receive, send)
             return
