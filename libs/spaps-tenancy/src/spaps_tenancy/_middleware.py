@@ -63,17 +63,22 @@ class TenantMiddleware:
         self.lookup = lookup
         self.exempt_paths = exempt
         self.pattern = re.compile(tenant_pattern)
+        # Precomputed once: an exempt entry matches itself and everything below it.
+        self._exempt_exact = frozenset(p.rstrip("/") or "/" for p in exempt)
+        self._exempt_prefixes = tuple(p.rstrip("/") + "/" for p in exempt)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        if any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.exempt_paths):
+        if path in self._exempt_exact or path.startswith(self._exempt_prefixes):
             await self.app(scope, receive, send)
             return
         try:
-            tenant_id = await self._resolve(scope)
+            tenant_id = self._resolve_sync(scope)
+            if self.lookup is not None:
+                await self._check_known(tenant_id)
         except SpapsTenancyError as error:
             if scope["type"] == "websocket":
                 # 1008 = policy violation: the handshake is refused before it is accepted.
@@ -94,16 +99,17 @@ class TenantMiddleware:
         finally:
             _TENANT.reset(token)
 
-    async def _resolve(self, scope: Scope) -> str:
+    def _resolve_sync(self, scope: Scope) -> str:
         tenant_id = self.resolver(scope)
         if tenant_id is None:
             raise TenantMissingError("the request does not name a tenant")
         if not self.pattern.fullmatch(tenant_id):
             raise TenantInvalidError("the tenant identifier is malformed")
-        if self.lookup is not None:
-            known = self.lookup(tenant_id)
-            if inspect.isawaitable(known):
-                known = await known
-            if not known:
-                raise TenantUnknownError(f"tenant {tenant_id!r} does not exist")
         return tenant_id
+
+    async def _check_known(self, tenant_id: str) -> None:
+        known = self.lookup(tenant_id) if self.lookup is not None else True
+        if inspect.isawaitable(known):
+            known = await known
+        if not known:
+            raise TenantUnknownError(f"tenant {tenant_id!r} does not exist")
