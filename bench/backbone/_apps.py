@@ -4,16 +4,21 @@ Every throughput app serves ``GET /v1/items`` with the same handler body: the it
 one tenant from an in-memory table. What differs is the stack in front of it:
 
 * ``spaps``: ``spaps_ops.create_app`` (request id, access log, metrics, security
-  headers, strict CORS, maintenance, problem+json, probes), spaps-auth bearer
-  verification as an ``async`` dependency, the request then runs inside the token's
-  tenant (``spaps_tenancy.tenant_context``) and a spaps-ratelimit ``RouteLimit`` keyed
-  by that tenant (``spaps_tenancy.tenant_rate_limit_key``) decides on Redis;
+  headers, strict CORS, maintenance, problem+json, probes) with the other libraries as
+  pure-ASGI layers, the composition their guides recommend: spaps-auth's
+  ``AuthenticationMiddleware`` verifies the bearer token, spaps-tenancy's
+  ``TenantMiddleware`` takes the tenant from its claims (``claim_resolver``) and
+  spaps-ratelimit's ``RateLimitMiddleware`` decides the route's ``RouteLimit``, keyed by
+  that tenant, on Redis;
+* ``spaps_deps`` (reference): the same libraries as FastAPI dependencies instead --
+  ``CurrentPrincipal``, a generator dependency entering ``tenant_context`` and the
+  ``RouteLimit`` dependency -- so the report shows what the layering saves;
 * ``template``: the usual template stack -- asgi-correlation-id,
   prometheus-fastapi-instrumentator, a ``BaseHTTPMiddleware`` security-headers
   middleware, a sync (``def``) PyJWT dependency and slowapi on Redis;
 * ``bare``: FastAPI with the route only (the tenant is fixed, nothing is checked);
 * ``ops`` and ``ops_auth`` (references): the spaps-ops shell alone, and with auth and
-  tenancy but no rate limit.
+  tenancy (as layers) but no rate limit.
 
 ``login`` is a spaps-ops app with ``POST /login`` hashing with
 ``spaps_auth.PasswordHasher`` (argon2id, OWASP parameters), for the probe-latency case.
@@ -26,6 +31,7 @@ HS256 secret the driver signed its token with).
 # No ``from __future__ import annotations``: slowapi wraps the template's endpoint, and
 # FastAPI must read the wrapped function's annotations as objects, not strings.
 
+import atexit
 import os
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -50,11 +56,18 @@ from spaps_auth import (
     PermissionDeniedError,
     TokenVerifier,
 )
-from spaps_auth.fastapi import CurrentPrincipal, setup_auth
+from spaps_auth.fastapi import AuthenticationMiddleware, CurrentPrincipal, setup_auth
 from spaps_ops import OpsSettings, create_app, get_ops
-from spaps_ratelimit import Limit, RateLimiter, RedisStore, RouteLimit
+from spaps_ratelimit import Limit, RateLimiter, RateLimitMiddleware, RedisStore, RouteLimit
 from spaps_ratelimit.integration import setup as setup_ratelimit
-from spaps_tenancy import get_tenant, tenant_context, tenant_rate_limit_key
+from spaps_tenancy import (
+    TenantMiddleware,
+    claim_resolver,
+    get_tenant,
+    tenant_context,
+    tenant_rate_limit_key,
+)
+from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 
 #: Shared with the driver, which signs the token.
@@ -77,6 +90,12 @@ def items_of(tenant: str) -> dict[str, Any]:
     return {"tenant": tenant, "items": ITEMS.get(tenant, [])}
 
 
+#: Where the apps' logs go: nowhere, so no terminal is the bottleneck; one stream for
+#: the process, closed at exit.
+_LOG_STREAM = open(os.devnull, "w")  # noqa: SIM115 -- lives as long as the process
+atexit.register(_LOG_STREAM.close)
+
+
 def _redis_url() -> str:
     return os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -93,14 +112,69 @@ def _quiet_settings() -> OpsSettings:
     return OpsSettings(cors_origins=["https://app.example.com"], _env_file=None)  # type: ignore[call-arg]  # pydantic-settings init option
 
 
-def _spaps(*, authenticated: bool, limited: bool) -> FastAPI:
+def _verifier() -> TokenVerifier:
     keys = KeySet([JsonWebKey.from_secret(_secret(), kid=KID)])
-    verifier = TokenVerifier(keys=keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["HS256"])
+    return TokenVerifier(keys=keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["HS256"])
+
+
+def _limiter() -> RateLimiter:
+    return RateLimiter(RedisStore.from_url(_redis_url(), prefix=_prefix() + "spaps:"))
+
+
+#: Served without a token or tenant: the API documents (probes and metrics are answered
+#: by spaps-ops before the app's own middleware).
+PUBLIC_PATHS = ("/docs", "/redoc", "/openapi.json")
+
+
+def _spaps(*, authenticated: bool, limited: bool) -> FastAPI:
+    """The spaps stack with auth, tenancy and the rate limit as pure-ASGI layers."""
+    layers: list[Middleware] = []
+    authenticator = Authenticator(verifier=_verifier())
+    if authenticated:
+        layers.append(
+            Middleware(
+                AuthenticationMiddleware,
+                authenticator=authenticator,
+                required=True,
+                public_paths=PUBLIC_PATHS,
+            )
+        )
+        layers.append(
+            Middleware(
+                TenantMiddleware,
+                resolver=claim_resolver(TENANT_CLAIM),
+                exempt_paths=PUBLIC_PATHS,
+            )
+        )
+    limiter = _limiter() if limited else None
+    if limiter is not None:
+        layers.append(Middleware(RateLimitMiddleware, limiter=limiter))
     app = create_app(
         _quiet_settings(),
-        log_stream=open(os.devnull, "w"),  # noqa: SIM115 -- lives as long as the server
+        middleware=layers,
+        resources=[limiter] if limiter is not None else [],  # closed at shutdown
+        log_stream=_LOG_STREAM,
     )
-    setup_auth(app, authenticator=Authenticator(verifier=verifier))
+    setup_auth(app, authenticator=authenticator)
+
+    async def list_items() -> dict[str, Any]:
+        return items_of(_tenant() if authenticated else "acme")
+
+    if limited:
+        per_tenant = RouteLimit(Limit.per_hour(HIGH), key=tenant_rate_limit_key(), name="items")
+        list_items = per_tenant.decorate(list_items)  # decided by RateLimitMiddleware
+    app.get("/v1/items")(list_items)
+    return app
+
+
+def spaps_deps() -> FastAPI:
+    """Reference: auth, tenancy and the rate limit as FastAPI dependencies."""
+    authenticator = Authenticator(verifier=_verifier())
+    app = create_app(
+        _quiet_settings(),
+        log_stream=_LOG_STREAM,
+    )
+    setup_auth(app, authenticator=authenticator)
 
     async def caller_tenant(principal: CurrentPrincipal) -> AsyncIterator[str]:
         """The rest of the request runs inside the token's tenant."""
@@ -110,17 +184,14 @@ def _spaps(*, authenticated: bool, limited: bool) -> FastAPI:
         with tenant_context(tenant):
             yield tenant
 
-    dependencies = [Depends(caller_tenant)] if authenticated else []
-    if limited:
-        limiter = RateLimiter(RedisStore.from_url(_redis_url(), prefix=_prefix() + "spaps:"))
-        get_ops(app).add_resource(limiter)  # closed at shutdown
-        setup_ratelimit(app, limiter, error_handlers=False)  # spaps-ops renders its errors
-        per_tenant = RouteLimit(Limit.per_hour(HIGH), key=tenant_rate_limit_key(), name="items")
-        dependencies.append(Depends(per_tenant))
+    limiter = _limiter()
+    get_ops(app).add_resource(limiter)  # closed at shutdown
+    setup_ratelimit(app, limiter, error_handlers=False)  # spaps-ops renders its errors
+    per_tenant = RouteLimit(Limit.per_hour(HIGH), key=tenant_rate_limit_key(), name="items")
 
-    @app.get("/v1/items", dependencies=dependencies)
+    @app.get("/v1/items", dependencies=[Depends(caller_tenant), Depends(per_tenant)])
     async def list_items() -> dict[str, Any]:
-        return items_of(_tenant() if authenticated else "acme")
+        return items_of(_tenant())
 
     return app
 
@@ -221,7 +292,7 @@ def login() -> FastAPI:
     app = create_app(
         _quiet_settings(),
         resources=[hasher],
-        log_stream=open(os.devnull, "w"),  # noqa: SIM115 -- lives as long as the server
+        log_stream=_LOG_STREAM,
     )
 
     @app.post("/login")

@@ -10,8 +10,9 @@ run. Part 1 (throughput): an authenticated (JWT bearer), tenant-scoped, rate-lim
   ``BaseHTTPMiddleware`` security-headers middleware, a sync PyJWT dependency, slowapi
   on Redis;
 * ``bare``: FastAPI with the same handler;
-* references: ``ops`` (the spaps-ops shell alone) and ``ops_auth`` (plus auth and
-  tenancy, no rate limit), so the report shows which layer costs what.
+* references: ``ops`` (the spaps-ops shell alone), ``ops_auth`` (plus auth and
+  tenancy, no rate limit), so the report shows which layer costs what, and
+  ``spaps_deps`` (the same libraries wired as FastAPI dependencies instead of layers).
 
 Cases are interleaved over ``--rounds`` (a fresh order each round) because the machine
 is shared; medians are printed with the ratios spaps/template (target >= 3x) and
@@ -53,8 +54,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import _apps  # noqa: E402 -- the helper module next to this script
 
-#: The three compared cases, then two references that locate the spaps stack's cost.
-CASES = ("spaps", "template", "bare", "ops", "ops_auth")
+#: The three compared cases, then references that locate the spaps stack's cost.
+CASES = ("spaps", "template", "bare", "ops", "ops_auth", "spaps_deps")
 PATH = "/v1/items"
 LOGINS = 16
 PROBES = 300  # per latency phase
@@ -174,7 +175,7 @@ def throughput(args: argparse.Namespace, token: str, env: dict[str, str]) -> Non
             wall[case].append(rps)
             per_cpu[case].append(rpc)
             print(
-                f"  round {round_ + 1} {case:>8}: {rps:8.0f} req/s  {rpc:8.0f} req/CPU-s",
+                f"  round {round_ + 1} {case:>10}: {rps:8.0f} req/s  {rpc:8.0f} req/CPU-s",
                 flush=True,
             )
     print("\nmedians over rounds (req/CPU-s: requests per CPU-second of the server process,")
@@ -182,7 +183,7 @@ def throughput(args: argparse.Namespace, token: str, env: dict[str, str]) -> Non
     for case in CASES:
         runs = " ".join(f"{v:.0f}" for v in wall[case])
         print(
-            f"{case:>8}: {statistics.median(wall[case]):8.0f} req/s  "
+            f"{case:>10}: {statistics.median(wall[case]):8.0f} req/s  "
             f"{statistics.median(per_cpu[case]):8.0f} req/CPU-s   (req/s runs: {runs})"
         )
     print("ratios: median over rounds of the ratio within each round")
@@ -193,6 +194,7 @@ def throughput(args: argparse.Namespace, token: str, env: dict[str, str]) -> Non
         ("ops", "bare", None),
         ("ops_auth", "bare", None),
         ("spaps", "ops_auth", None),
+        ("spaps_deps", "bare", None),
     ):
         figures = []
         for label, samples in (("req/s", wall), ("req/CPU-s", per_cpu)):

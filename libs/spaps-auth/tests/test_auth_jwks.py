@@ -106,6 +106,22 @@ async def test_unknown_kid_triggers_refresh_after_rotation(
     assert issuer_app.hits == 2
 
 
+async def test_cached_token_is_refused_once_the_issuer_drops_its_key(
+    issuer_app: Issuer, make_jwks_client: Callable[..., JWKSClient]
+) -> None:
+    client = make_jwks_client(clock=FakeClock(), min_refresh_interval=0)
+    verifier = _verifier(client)
+    token = issuer_app.token()
+    first = await verifier.averify(token)
+    assert await verifier.averify(token) is first  # served from the verified-token cache
+    issuer_app.keys = issuer_app.keys.rotated(JsonWebKey.generate("EdDSA", kid="ed-2"), keep=0)
+    assert await client.refresh()
+    with pytest.raises(InvalidTokenError, match="unknown kid"):
+        await verifier.averify(token)
+    with pytest.raises(InvalidTokenError, match="unknown kid"):
+        verifier.verify(token)
+
+
 async def test_unknown_kid_refresh_is_rate_limited(
     issuer_app: Issuer, make_jwks_client: Callable[..., JWKSClient]
 ) -> None:

@@ -23,6 +23,28 @@ def test_fastapi_all_is_sorted() -> None:
         assert hasattr(spaps_auth.fastapi, name), name
 
 
+def test_fastapi_exports_are_pinned() -> None:
+    assert spaps_auth.fastapi.__all__ == [
+        "AuthComponents",
+        "AuthenticationMiddleware",
+        "CurrentPrincipal",
+        "OptionalPrincipal",
+        "auth_router",
+        "get_auth",
+        "get_optional_principal",
+        "get_principal",
+        "install_error_handlers",
+        "jwks_router",
+        "problem_response",
+        "read_signed_cookie",
+        "require_access",
+        "require_permissions",
+        "require_roles",
+        "set_signed_cookie",
+        "setup_auth",
+    ]
+
+
 def test_errors_carry_problem_attributes_with_unique_codes() -> None:
     errors = [
         getattr(spaps_auth, n)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import secrets
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -200,6 +202,30 @@ def _bad(detail: str) -> InvalidTokenError:
     return InvalidTokenError(detail)
 
 
+class _Verified(NamedTuple):
+    """A cache entry: a token that passed every check, and the key that verified it."""
+
+    claims: TokenClaims
+    key: JsonWebKey
+    # The time-dependent checks PyJWT made, kept as numbers so a hit re-runs them with
+    # two comparisons: ``iat``/``nbf`` (the later of the two) and ``exp``; a claim the
+    # token does not carry was not checked and is stored as -inf / +inf.
+    valid_from: float
+    expires: float
+
+
+def _cache_entry(claims: TokenClaims, key: JsonWebKey) -> _Verified:
+    raw = claims.raw
+    # PyJWT compares int(claim); these int() calls succeeded once already.
+    starts = [int(raw[name]) for name in ("iat", "nbf") if name in raw]
+    return _Verified(
+        claims,
+        key,
+        max(starts) if starts else -math.inf,
+        int(raw["exp"]) if "exp" in raw else math.inf,
+    )
+
+
 class TokenVerifier:
     """Verifies access tokens: signature, algorithm, ``kid`` and every registered claim.
 
@@ -216,8 +242,32 @@ class TokenVerifier:
         max_token_bytes: Longer tokens are rejected before any parsing.
         required_claims: Claims that must be present.
         revocation: Optional revocation list consulted by :meth:`averify`.
+        cache_size: How many verified tokens to remember (0 disables the cache).
+
+    **Verified-token cache.** Clients send the same access token on every request for
+    its whole lifetime, and decoding it (base64, JSON, signature, claims) is most of what
+    verification costs. After a token passes every check, the verifier remembers it with
+    its claims and the key that verified it, at most ``cache_size`` tokens (the oldest
+    is evicted first). This is safe because:
+
+    * The cache key is the whole token string, signature included: a token that differs
+      in any byte misses the cache and is verified in full. Only tokens that passed
+      every check are stored, so forged or garbage tokens cannot fill the cache.
+    * Each call still parses the header and looks its ``kid`` up, and a hit is served
+      only when that lookup returns the very key object that verified the token: a key
+      dropped from the key set, or replaced by a JWKS refresh, invalidates its tokens.
+    * ``iat``, ``nbf`` and ``exp`` are re-checked on every hit against the wall clock,
+      exactly as PyJWT checks them (an expired token raises ``TokenExpiredError`` and
+      leaves the cache), and :meth:`averify` consults ``revocation`` on every call.
+    * A lookup is a hash-table probe: strings hash with the interpreter's randomised
+      (per-process keyed) hash, and characters are only compared once a full hash
+      matches, so response timing does not reveal which tokens are cached.
+
+    A hit returns the same :class:`TokenClaims` each time; its ``raw`` mapping is shared
+    and must be treated as read-only.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``cache_size`` added (verified-token cache).
     """
 
     def __init__(
@@ -231,6 +281,7 @@ class TokenVerifier:
         max_token_bytes: int = 8192,
         required_claims: Sequence[str] = DEFAULT_REQUIRED_CLAIMS,
         revocation: RevocationChecker | None = None,
+        cache_size: int = 4096,
     ) -> None:
         allowed = frozenset(algorithms)
         if not allowed:
@@ -242,6 +293,10 @@ class TokenVerifier:
             raise ValueError("issuer and audience are required")
         if leeway < 0 or max_token_bytes < 64:
             raise ValueError("leeway must be >= 0 and max_token_bytes >= 64")
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int):
+            raise TypeError("cache_size must be an int")
+        if cache_size < 0:
+            raise ValueError("cache_size must be >= 0 (0 disables the cache)")
         self._local = keys if isinstance(keys, KeySet) else None
         self._resolver: KeyResolver | None = None if isinstance(keys, KeySet) else keys
         self._algorithms = allowed
@@ -254,6 +309,11 @@ class TokenVerifier:
         # are cached (bounded; only headers that passed the checks are stored).
         self._headers: dict[str, tuple[str, str]] = {}
         self._revocation = revocation
+        self._cache_size = cache_size
+        # Insertion-ordered, so the first key is the oldest entry. Lookups are lock-free;
+        # every change is made under the lock, so eviction never races another change.
+        self._cache: dict[str, _Verified] = {}
+        self._cache_lock = threading.Lock()
 
     def _header(self, token: str) -> tuple[str, str]:
         if not isinstance(token, str) or not token:
@@ -309,6 +369,37 @@ class TokenVerifier:
             raise _bad("invalid token") from None
         return _claims(payload)
 
+    def _check(self, token: str, alg: str, key: JsonWebKey) -> TokenClaims:
+        """Verify ``token`` with ``key``, from the cache when it verified it before."""
+        entry = self._cache.get(token)
+        if entry is not None:
+            if entry.key is key:
+                now = time.time()  # the clock PyJWT reads (datetime.now(tz=utc).timestamp())
+                if entry.valid_from > now + self._leeway:
+                    raise _bad("token not yet valid")
+                if entry.expires <= now - self._leeway:
+                    self._forget(token)
+                    raise TokenExpiredError("token expired")
+                return entry.claims
+            # The key that verified it was removed or replaced: verify in full again.
+            self._forget(token)
+        claims = self._decode(token, alg, key)
+        if self._cache_size:
+            self._remember(token, _cache_entry(claims, key))
+        return claims
+
+    def _remember(self, token: str, entry: _Verified) -> None:
+        cache = self._cache
+        with self._cache_lock:
+            cache.pop(token, None)
+            while len(cache) >= self._cache_size:
+                del cache[next(iter(cache))]
+            cache[token] = entry
+
+    def _forget(self, token: str) -> None:
+        with self._cache_lock:
+            self._cache.pop(token, None)
+
     def verify(self, token: str) -> TokenClaims:
         """Verify with local keys, without I/O (no revocation check).
 
@@ -319,7 +410,7 @@ class TokenVerifier:
         key = self._local.get(kid) if self._local is not None else self._resolver.cached_key(kid)  # type: ignore[union-attr]  # exactly one is set
         if key is None:
             raise _bad("unknown kid")
-        return self._decode(token, alg, key)
+        return self._check(token, alg, key)
 
     async def averify(self, token: str) -> TokenClaims:
         """Verify, fetching unknown keys from the resolver and checking revocation.
@@ -336,7 +427,7 @@ class TokenVerifier:
         else:
             resolver: KeyResolver = self._resolver  # type: ignore[assignment]  # set when _local is not
             key = resolver.cached_key(kid) or await resolver.fetch_key(kid)
-        claims = self._decode(token, alg, key)
+        claims = self._check(token, alg, key)
         if self._revocation is not None and await self._revocation.is_revoked(
             claims.token_id, claims.session_id
         ):

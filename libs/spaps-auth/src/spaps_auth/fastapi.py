@@ -3,8 +3,10 @@
 Typical wiring::
 
     app = FastAPI()
-    setup_auth(app, authenticator=Authenticator(verifier=verifier), sessions=manager)
+    authenticator = Authenticator(verifier=verifier)
+    setup_auth(app, authenticator=authenticator, sessions=manager)
     install_error_handlers(app)
+    app.add_middleware(AuthenticationMiddleware, authenticator=authenticator)  # optional
     app.include_router(auth_router())
     app.include_router(jwks_router(keys))
 
@@ -20,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.requests import HTTPConnection
 
 from ._access import Predicate, Principal, authorize
 from ._apikeys import ApiKeyManager
@@ -32,10 +35,13 @@ from ._errors import (
     SpapsAuthError,
 )
 from ._keys import KeySet
+from ._middleware import PRINCIPAL_STATE_KEY, AuthenticationMiddleware
+from ._problem import problem_response
 from ._sessions import SessionManager
 
 __all__ = [
     "AuthComponents",
+    "AuthenticationMiddleware",
     "CurrentPrincipal",
     "OptionalPrincipal",
     "auth_router",
@@ -86,22 +92,43 @@ def setup_auth(
     return components
 
 
-def get_auth(request: Request) -> AuthComponents:
-    """The components set by :func:`setup_auth`; fails loudly when setup was skipped."""
+def get_auth(request: HTTPConnection) -> AuthComponents:
+    """The components set by :func:`setup_auth`; fails loudly when setup was skipped.
+
+    .. versionchanged:: 0.2.0 Accepts any ``HTTPConnection`` (also WebSockets).
+    """
     components = getattr(request.app.state, _STATE_KEY, None)
     if not isinstance(components, AuthComponents):
         raise RuntimeError("spaps-auth is not set up on this app: call setup_auth(app, ...)")
     return components
 
 
-async def get_optional_principal(request: Request) -> Principal | None:
-    """The caller, or ``None`` when the request carries no credentials (invalid ones: 401)."""
+async def get_optional_principal(request: HTTPConnection) -> Principal | None:
+    """The caller, or ``None`` when the request carries no credentials (invalid ones: 401).
+
+    Behind :class:`AuthenticationMiddleware` this is the principal the middleware found
+    (no second verification); otherwise the request is authenticated here.
+
+    .. versionchanged:: 0.2.0 Uses the result of :class:`AuthenticationMiddleware`;
+       accepts any ``HTTPConnection`` (also WebSockets).
+    """
+    state = request.scope.get("state")
+    if state is not None and PRINCIPAL_STATE_KEY in state:
+        principal: Principal | None = state[PRINCIPAL_STATE_KEY]
+        return principal
     return await get_auth(request).authenticator.authenticate(request.headers)
 
 
-async def get_principal(request: Request) -> Principal:
-    """The authenticated caller; 401 when credentials are missing or invalid."""
-    principal = await get_auth(request).authenticator.authenticate(request.headers)
+async def get_principal(request: HTTPConnection) -> Principal:
+    """The authenticated caller; 401 when credentials are missing or invalid.
+
+    Behind :class:`AuthenticationMiddleware` this is the principal the middleware found
+    (no second verification); otherwise the request is authenticated here.
+
+    .. versionchanged:: 0.2.0 Uses the result of :class:`AuthenticationMiddleware`;
+       accepts any ``HTTPConnection`` (also WebSockets).
+    """
+    principal = await get_optional_principal(request)
     if principal is None:
         raise AuthenticationError("missing credentials")
     return principal
@@ -156,24 +183,6 @@ def require_access(
         return obj
 
     return dependency
-
-
-def problem_response(exc: SpapsAuthError) -> JSONResponse:
-    """Render a spaps-auth error as RFC 9457 ``application/problem+json``."""
-    body: dict[str, Any] = {
-        "type": f"urn:spaps:problem:{exc.code}",
-        "title": exc.title,
-        "status": exc.status,
-        "detail": exc.detail,
-        "code": exc.code,
-        **(exc.extensions or {}),
-    }
-    return JSONResponse(
-        body,
-        status_code=exc.status,
-        headers=dict(exc.headers or {}),
-        media_type="application/problem+json",
-    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
