@@ -8,6 +8,7 @@ uses exact fractions.
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import Callable
 from fractions import Fraction
@@ -118,6 +119,23 @@ async def test_a_rejected_request_consumes_from_no_limit(
     after = await store.decide(keys, [per_second, per_hour])
     assert after.allowed
     assert after.states[1].remaining == 97
+
+
+@pytest.mark.parametrize("power", [32, 33, 50])
+async def test_a_fresh_key_is_admitted_wherever_the_clock_stands(
+    make_store: Callable[..., Store], power: int
+) -> None:
+    # A clock in microseconds crosses powers of two (a monotonic one 2**32 us after
+    # boot): within one interval before that, ``(now + T) - tau`` could round past
+    # ``now`` and reject a fresh client's first request.
+    rng = random.Random(power)
+    clock = ManualClock()
+    store = make_store(clock=clock)
+    for i, limit in enumerate([Limit.per_minute(1), Limit.per_second(3, burst=1)] * 50):
+        clock.now = (2**power - rng.uniform(0, limit.interval_us)) / 1e6
+        assert (await store.decide([f"one:{i}"], [limit])).allowed
+        pair = [limit, Limit.per_hour(5, name="hourly")]
+        assert (await store.decide([f"a:{i}", f"b:{i}"], pair)).allowed
 
 
 async def run_pair(

@@ -20,6 +20,10 @@ from ._limit import Limit
 
 # Float noise must not turn "exactly one request left" into zero.
 _EPSILON = 1e-6
+# _ALLOW_AT: ``tat + (T - tau)``, not ``(tat + T) - tau``. The two roundings of the
+# latter can land a hair after ``now`` when ``now + T`` crosses a power of two (a
+# monotonic clock in microseconds does every 2**k us), and then a fresh client's first
+# request was rejected. With ``T - tau <= 0``, ``now + (T - tau)`` never exceeds ``now``.
 
 
 def decide_one(now: float, stored: float | None, limit: Limit) -> tuple[Decision, float | None]:
@@ -27,7 +31,7 @@ def decide_one(now: float, stored: float | None, limit: Limit) -> tuple[Decision
     tat = now if stored is None or stored < now else stored
     interval = limit.interval_us
     new_tat = tat + interval
-    allow_at = new_tat - limit.tolerance_us
+    allow_at = tat + (interval - limit.tolerance_us)  # see _ALLOW_AT
     if now >= allow_at:
         remaining = floor((now - allow_at) / interval + _EPSILON)
         state = LimitState(limit, True, remaining, (new_tat - now) / 1e6, 0.0)
@@ -59,7 +63,7 @@ def decide(
     for limit, stored in zip(limits, tats, strict=True):
         tat = now if stored is None or stored < now else stored
         new_tat = tat + limit.interval_us
-        allow_at = new_tat - limit.tolerance_us
+        allow_at = tat + (limit.interval_us - limit.tolerance_us)  # see _ALLOW_AT
         admitted_all = admitted_all and now >= allow_at
         new_tats.append(new_tat)
         raw.append((limit, tat, new_tat, allow_at))

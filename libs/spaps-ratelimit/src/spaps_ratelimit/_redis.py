@@ -37,7 +37,7 @@ for i = 1, n do
   if stored ~= nil and stored > now then t = stored end
   tat[i] = t
   new_tat[i] = t + interval
-  allow_at[i] = new_tat[i] - tonumber(ARGV[2 * i + 1])
+  allow_at[i] = t + (interval - tonumber(ARGV[2 * i + 1]))  -- as _gcra.py: one rounding
   if now < allow_at[i] then all = 0 end
 end
 local out = {all}
@@ -72,20 +72,26 @@ class RedisStore:
     Each decision is one ``EVALSHA`` of a Lua script (redis-py's ``Script`` reloads it
     after ``SCRIPT FLUSH`` or a server restart), deciding every limit of the request
     atomically on the server's clock. Keys expire when their state does. Decisions
-    made concurrently are sent together in one pipeline (each still its own atomic
-    script call), which halves the CPU per decision under load.
+    made concurrently share one write and one read on a pooled connection (each still
+    its own atomic script call), which cuts the client CPU per decision several-fold
+    under load. A batch whose connection breaks is not re-sent (that could count a
+    request twice): its unanswered decisions fail, and the limiter's fail policy
+    answers them.
 
     Args:
         client: A ``redis.asyncio.Redis`` client (``decode_responses`` either way).
             Give it ``socket_timeout``/``socket_connect_timeout`` so an unreachable
-            server fails fast; :meth:`from_url` does.
+            server fails fast; :meth:`from_url` does. A batch waits at most
+            ``socket_timeout`` for all its replies.
         prefix: Namespace of every key this store writes.
         clock: Test mode only: seconds to pass as "now" instead of the server's
             ``TIME``. Leave ``None`` in production.
-        pipeline: Coalesce concurrent decisions into pipelined writes.
-        max_batch: Largest number of decisions in one pipeline.
+        pipeline: Batch concurrent decisions (``False``: one command per decision).
+        max_batch: Largest number of decisions in one batch.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 Batches bypass redis-py's ``Pipeline``, are never
+       re-sent, and wait at most ``socket_timeout`` for all their replies.
     """
 
     def __init__(
