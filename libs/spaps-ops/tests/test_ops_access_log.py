@@ -194,6 +194,39 @@ def test_direct_line_matches_structlog_byte_for_byte(
     assert list(json.loads(direct)) == list(json.loads(reference))
 
 
+@pytest.mark.parametrize(
+    ("user", "tenant", "bound"),
+    [
+        (None, None, {}),
+        (None, None, {"request_id": "abc12345", "user_id": "bound-user", "tenant_id": "t9"}),
+        ("ü\n", None, {"request_id": "abc12345", "user_id": "ctx-loses", "tenant_id": "t9"}),
+        (None, "7", {"user_id": "bound-user", "tenant_id": "ctx-loses", "n": 3}),
+        ("u1", "7", {"route": "ctx-loses", "status": 1, "event": "x", "f": [1.5, None]}),
+    ],
+)  # fmt: skip
+def test_access_line_matches_structlog_byte_for_byte(
+    logs: Any, user: str | None, tenant: str | None, bound: dict[str, Any]
+) -> None:
+    from spaps_ops._logging import InfoLineWriter  # noqa: PLC0415  # private fast path
+
+    configure_logging(stream=logs.stream)
+    writer = InfoLineWriter.for_logger(structlog.get_logger("spaps.access").bind())
+    assert writer is not None
+    structlog.contextvars.bind_contextvars(**bound)
+    head_fields = {"method": "PÖST", "route": '/a"b/{id}', "status": 404}
+    head = writer.encode_fields(head_fields)
+    assert writer.write_access(head, 12.5, user, tenant)
+    direct = logs.stream.getvalue().splitlines()[-1]
+    fields: dict[str, Any] = {**head_fields, "duration_ms": 12.5}
+    if user is not None:
+        fields["user_id"] = user
+    if tenant is not None:
+        fields["tenant_id"] = tenant
+    reference = _structlog_line(logs, "http_request", fields)
+    pattern = r'"timestamp":"[^"]+"'
+    assert re.sub(pattern, "", direct) == re.sub(pattern, "", reference)
+
+
 def test_direct_line_leaves_odd_context_and_other_chains_to_structlog(logs: Any) -> None:
     from spaps_ops._logging import InfoLineWriter  # noqa: PLC0415  # private fast path
 

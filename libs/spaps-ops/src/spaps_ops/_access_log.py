@@ -93,17 +93,28 @@ class AccessLine:
             status: the response status.
             start: ``time.perf_counter()`` when the request arrived.
         """
-        duration = round((time.perf_counter() - start) * 1000, 3)
+        self.after(scope, route, status, time.perf_counter() - start)
+
+    def after(self, scope: Scope, route: str, status: int, seconds: float) -> None:
+        """Write the line of a request that took ``seconds``.
+
+        Args:
+            scope: the request's ASGI scope (method, and user/tenant from its state).
+            route: the route template.
+            status: the response status.
+            seconds: how long the request took.
+        """
+        duration = round(seconds * 1000, 3)
         method = scope["method"]
-        fields: dict[str, Any] = {"duration_ms": duration}
+        user = tenant = None
         state = scope.get("state")
         if state:
             user = state.get(USER_STATE_KEY)
             if user is not None:
-                fields["user_id"] = str(user)
+                user = str(user)
             tenant = state.get(TENANT_STATE_KEY)
             if tenant is not None:
-                fields["tenant_id"] = str(tenant)
+                tenant = str(tenant)
         direct = self._direct
         if direct is not None:
             heads = self._heads
@@ -112,11 +123,17 @@ class AccessLine:
                 head = direct.encode_fields({"method": method, "route": route, "status": status})
                 if len(heads) < _MAX_HEADS:  # methods are client-chosen: keep the table bounded
                     heads[(method, route, status)] = head
-            if direct.write("http_request", fields, head=head, head_keys=_HEAD_KEYS):
+            if direct.write_access(head, duration, user, tenant):
                 return
-        self.logger.info("http_request", method=method, route=route, status=status, **fields)
+        fields: dict[str, Any] = {
+            "method": method, "route": route, "status": status, "duration_ms": duration,
+        }  # fmt: skip
+        if user is not None:
+            fields["user_id"] = user
+        if tenant is not None:
+            fields["tenant_id"] = tenant
+        self.logger.info("http_request", **fields)
 
 
-#: The leading members :class:`AccessLine` encodes once per (method, route, status).
-_HEAD_KEYS = frozenset({"method", "route", "status"})
+#: How many distinct (method, route, status) heads :class:`AccessLine` keeps encoded.
 _MAX_HEADS = 4096

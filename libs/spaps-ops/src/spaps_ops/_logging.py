@@ -230,6 +230,51 @@ class InfoLineWriter:
         self._msg("".join(parts))
         return True
 
+    def write_access(
+        self, head: str, duration_ms: float, user_id: str | None, tenant_id: str | None
+    ) -> bool:
+        """:meth:`write` of an ``http_request`` line, specialised for the access log.
+
+        The same bytes as ``write("http_request", {"duration_ms": ..., "user_id": ...,
+        "tenant_id": ...}, head=head, head_keys=...)`` with the ``None`` fields left
+        out, for ``head`` = the encoded ``method``, ``route`` and ``status``.
+
+        Args:
+            head: ``encode_fields({"method": ..., "route": ..., "status": ...})``.
+            duration_ms: the request's duration (finite).
+            user_id: the caller, when known.
+            tenant_id: the tenant, when known.
+        """
+        string = self._string
+        line = f'{{{head}"duration_ms":{duration_ms!r},'
+        if user_id is not None:
+            line += f'"user_id":{string(user_id)},'
+        if tenant_id is not None:
+            line += f'"tenant_id":{string(tenant_id)},'
+        line += '"event":"http_request"'
+        for var, value in contextvars.copy_context().items():
+            name = var.name
+            if name.startswith(_PREFIX) and value is not Ellipsis:
+                key = name[_PREFIX_LEN:]
+                if key in _ACCESS_KEYS:
+                    if (
+                        key not in _OPTIONAL_ACCESS_KEYS
+                        or (user_id if key == "user_id" else tenant_id) is not None
+                    ):
+                        continue  # setdefault: the call's own field wins
+                elif key in _SLOW_CONTEXT_KEYS:
+                    return False
+                line += f",{string(key)}:{self._value(value)}"
+        self._msg(f'{line},"level":"info","timestamp":"{self._now()}"}}')
+        return True
+
+
+#: The fields of an access-log line (``event`` included), and those it may leave out.
+_ACCESS_KEYS = frozenset(
+    {"method", "route", "status", "duration_ms", "user_id", "tenant_id", "event"}
+)
+_OPTIONAL_ACCESS_KEYS = frozenset({"user_id", "tenant_id"})
+
 
 def structlog_var(key: str) -> contextvars.ContextVar[Any]:
     """The context variable behind ``structlog.contextvars.bind_contextvars(key=...)``.

@@ -23,7 +23,7 @@ from ._logging import structlog_var
 from ._metrics import HttpMetrics
 from ._problem import answer_exception
 from ._request_id import _WELL_FORMED, DEFAULT_HEADER, RequestIdMiddleware, _new_id, _request_id
-from ._routes import route_template
+from ._routes import UNMATCHED
 from ._security_headers import SecurityHeadersMiddleware
 from ._state import Ops
 
@@ -99,7 +99,15 @@ class ObserveMiddleware:
             return
         start = time.perf_counter()
         id_header = self._id_header
-        incoming, has_origin = _scan(scope["headers"], id_header)
+        # One pass over the request headers: the first request id, and any Origin.
+        incoming = None
+        has_origin = False
+        for name, value in scope["headers"]:
+            if name == id_header:
+                if incoming is None:  # the first one counts, as in RequestIdMiddleware
+                    incoming = value
+            elif name == b"origin":
+                has_origin = True
         if incoming is not None and self._trust_incoming and _WELL_FORMED.fullmatch(incoming):
             request_id = incoming.decode("ascii")
         else:
@@ -152,13 +160,13 @@ class ObserveMiddleware:
                             raise  # too late to answer; let the server close the connection
                         await answer_exception(exc, scope, receive, send_wrapper)
             finally:
-                route = route_template(scope)
+                path = getattr(scope.get("route"), "path", None)  # as route_template()
+                route = path if isinstance(path, str) else UNMATCHED
+                elapsed = time.perf_counter() - start
                 if metrics is not None:
-                    metrics.request_finished(
-                        scope["method"], route, status, time.perf_counter() - start
-                    )
+                    metrics.request_finished(scope["method"], route, status, elapsed)
                 if route not in self._skip_routes:
-                    self._write_line(scope, route, status, start)
+                    self._write_line.after(scope, route, status, elapsed)
         finally:
             _LOG_REQUEST_ID.reset(log_token)
             _request_id.reset(token)
@@ -182,23 +190,12 @@ def _response_headers(
         else:
             out.append((b"vary", b"Origin"))
     # ASGI header names are lower-case bytes, so a set lookup is enough.
-    present = [name for name, _ in out if name in names]
-    if present:
-        out.extend(h for h in extra if h[0] not in present)
+    for name, _ in out:
+        if name in names:  # the app set some itself: add only the others
+            present = {name for name, _ in out}
+            out.extend(h for h in extra if h[0] not in present)
+            break
     else:
-        out.extend(extra)
+        out += extra
     out.append(id_pair)
     return out
-
-
-def _scan(headers: Iterable[tuple[bytes, bytes]], id_header: bytes) -> tuple[bytes | None, bool]:
-    """The first request id header's value, and whether an ``Origin`` header was sent."""
-    incoming = None
-    has_origin = False
-    for name, value in headers:
-        if name == id_header:
-            if incoming is None:  # the first one counts, as in RequestIdMiddleware
-                incoming = value
-        elif name == b"origin":
-            has_origin = True
-    return incoming, has_origin
