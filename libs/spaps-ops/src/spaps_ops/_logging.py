@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import contextvars
 import json
 import logging
 import math
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, TextIO
@@ -85,8 +88,75 @@ class _JsonLines:
         return self.encode(event_dict)
 
 
+class LoopBatchedStream:
+    """A text stream that writes the lines logged during one event-loop turn at once.
+
+    structlog's ``WriteLogger`` writes and flushes each line: one system call per line.
+    Behind this wrapper, lines logged on a thread running an asyncio loop are joined and
+    written with one write and one flush at the start of the loop's next turn (a
+    ``call_soon`` callback: microseconds later, before any I/O wait); lines logged where
+    no loop runs (start-up, worker threads, CLIs) first flush what is pending, then are
+    written at once, so order within a thread is kept and nothing waits for a loop. What
+    is pending is also written at interpreter exit. A process killed outright can lose
+    the lines of the turn it was in.
+
+    Args:
+        stream: the real stream (e.g. ``sys.stdout``).
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._pending: list[str] = []
+        self._scheduled = False
+        self._lock = threading.Lock()
+        atexit.register(self.drain)
+
+    def write(self, text: str) -> int:
+        """Queue ``text`` (written at :meth:`flush`'s turn end or at once, see class)."""
+        with self._lock:
+            self._pending.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        """Write what is queued now, or at the start of the running loop's next turn."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop runs in this thread
+            loop = None
+        if loop is None or loop.is_closed():
+            self.drain()
+        elif not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self.drain)
+
+    def drain(self) -> None:
+        """Write and flush everything queued."""
+        with self._lock:
+            self._scheduled = False
+            if not self._pending:
+                return
+            text = "".join(self._pending)
+            self._pending.clear()
+            self.stream.write(text)
+            self.stream.flush()
+
+
+def _batchable(stream: TextIO) -> bool:
+    """Whether ``stream`` is an operating-system file (stdout, a pipe, a file), where
+    batching saves a system call per line; in-memory streams are written as they are."""
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
 def configure_logging(
-    *, level: str = "info", json: bool = True, stream: TextIO | None = None
+    *,
+    level: str = "info",
+    json: bool = True,
+    stream: TextIO | None = None,
+    batch_writes: bool = True,
 ) -> None:
     """Configure structlog (process-wide) for services.
 
@@ -98,6 +168,9 @@ def configure_logging(
         level: the lowest level written (``debug`` .. ``critical``).
         json: JSON lines (production) or structlog's console renderer (development).
         stream: where lines go; default ``sys.stdout``.
+        batch_writes: write the lines of one event-loop turn together when ``stream``
+            is an operating-system file (stdout, a pipe, a file): one write per
+            event-loop turn instead of one per line.
     """
     if level.lower() not in _LEVELS:
         raise ValueError(f"level must be one of {sorted(_LEVELS)}, got {level!r}")
@@ -109,12 +182,27 @@ def configure_logging(
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level.lower()]),
-        logger_factory=structlog.WriteLoggerFactory(file=stream or sys.stdout),
+        logger_factory=structlog.WriteLoggerFactory(
+            file=_output(stream or sys.stdout, batch_writes)
+        ),
         cache_logger_on_first_use=True,
     )
     # Libraries logging through the stdlib (uvicorn, sqlalchemy) keep their own handlers;
     # only make sure the root level matches.
     logging.getLogger().setLevel(_LEVELS[level.lower()])
+
+
+_BATCHED: dict[int, LoopBatchedStream] = {}
+
+
+def _output(stream: TextIO, batch: bool) -> TextIO:
+    if not batch or not _batchable(stream):
+        return stream
+    # One wrapper per stream, so configuring twice never splits one stream's order.
+    wrapper = _BATCHED.get(id(stream))
+    if wrapper is None or wrapper.stream is not stream:
+        wrapper = _BATCHED[id(stream)] = LoopBatchedStream(stream)
+    return wrapper  # type: ignore[return-value]  # quacks as the text stream WriteLogger uses
 
 
 #: Fields :class:`InfoLineWriter` leaves to structlog when bound in contextvars: the
