@@ -257,7 +257,7 @@ class InfoLineWriter:
 
     def encode_fields(self, fields: Mapping[str, Any]) -> str:
         """``fields`` as the JSON members this writer puts at the start of a line
-        (``"key":value,`` each), to pass to :meth:`write` as ``head``.
+        (``"key":value,`` each), to pass to :meth:`write_access` as ``head``.
 
         Args:
             fields: leading fields (keys are plain identifiers).
@@ -274,24 +274,15 @@ class InfoLineWriter:
             return float.__repr__(value)  # what the JSON encoder writes for finite floats
         return self._encode(value)
 
-    def write(
-        self,
-        event: str,
-        fields: Mapping[str, Any],
-        *,
-        head: str = "",
-        head_keys: frozenset[str] = frozenset(),
-    ) -> bool:
+    def write(self, event: str, fields: Mapping[str, Any]) -> bool:
         """Write one ``info`` line, or return ``False`` to leave it to structlog.
 
         Args:
             event: the event name.
             fields: the call's fields (keys are plain identifiers).
-            head: leading fields already encoded by :meth:`encode_fields`.
-            head_keys: the keys of ``head``.
         """
         value_of = self._value
-        parts = ["{", head]
+        parts = ["{"]
         for key, value in fields.items():
             parts.append(f'"{key}":')
             parts.append(value_of(value))
@@ -304,7 +295,7 @@ class InfoLineWriter:
                 if value is Ellipsis:
                     continue
                 key = name[_PREFIX_LEN:]
-                if key in fields or key in head_keys or key == "event":
+                if key in fields or key == "event":
                     continue  # setdefault: the call's own field wins
                 if key in _SLOW_CONTEXT_KEYS:
                     return False
@@ -323,9 +314,9 @@ class InfoLineWriter:
     ) -> bool:
         """:meth:`write` of an ``http_request`` line, specialised for the access log.
 
-        The same bytes as ``write("http_request", {"duration_ms": ..., "user_id": ...,
-        "tenant_id": ...}, head=head, head_keys=...)`` with the ``None`` fields left
-        out, for ``head`` = the encoded ``method``, ``route`` and ``status``.
+        The same bytes as ``write("http_request", {"method": ..., "route": ...,
+        "status": ..., "duration_ms": ..., "user_id": ..., "tenant_id": ...})`` with the
+        ``None`` fields left out, where ``head`` holds the first three, encoded.
 
         Args:
             head: ``encode_fields({"method": ..., "route": ..., "status": ...})``.
