@@ -11,7 +11,7 @@ import math
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Container, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -281,6 +281,9 @@ class InfoLineWriter:
             event: the event name.
             fields: the call's fields (keys are plain identifiers).
         """
+        bound = self._bound(fields)
+        if bound is None:
+            return False
         value_of = self._value
         parts = ["{"]
         for key, value in fields.items():
@@ -289,25 +292,29 @@ class InfoLineWriter:
             parts.append(",")
         parts.append('"event":')
         parts.append(self._string(event))
-        for var, value in contextvars.copy_context().items():
-            name = var.name
-            if name.startswith(_PREFIX):
-                if value is Ellipsis:
-                    continue
-                key = name[_PREFIX_LEN:]
-                if key in fields or key == "event":
-                    continue  # setdefault: the call's own field wins
-                if key in _SLOW_CONTEXT_KEYS:
-                    return False
-                parts.append(",")
-                parts.append(self._string(key))
-                parts.append(":")
-                parts.append(value_of(value))
+        parts.append(bound)
         parts.append(',"level":"info","timestamp":"')
         parts.append(self._now())
         parts.append('"}')
         self._msg("".join(parts))
         return True
+
+    def _bound(self, own: Container[str]) -> str | None:
+        """The fields bound in structlog's context variables, encoded as
+        ``,"key":value`` each, skipping ``event`` and the call's own fields (``own``:
+        setdefault, the call's value wins); ``None`` when one of them needs structlog
+        (see ``_SLOW_CONTEXT_KEYS``)."""
+        bound = ""
+        for var, value in contextvars.copy_context().items():
+            name = var.name
+            if name.startswith(_PREFIX) and value is not Ellipsis:
+                key = name[_PREFIX_LEN:]
+                if key in own or key == "event":
+                    continue
+                if key in _SLOW_CONTEXT_KEYS:
+                    return None
+                bound += f",{self._string(key)}:{self._value(value)}"
+        return bound
 
     def write_access(
         self, head: str, duration_ms: float, user_id: str | None, tenant_id: str | None
@@ -331,28 +338,21 @@ class InfoLineWriter:
         if tenant_id is not None:
             line += f'"tenant_id":{string(tenant_id)},'
         line += '"event":"http_request"'
-        for var, value in contextvars.copy_context().items():
-            name = var.name
-            if name.startswith(_PREFIX) and value is not Ellipsis:
-                key = name[_PREFIX_LEN:]
-                if key in _ACCESS_KEYS:
-                    if (
-                        key not in _OPTIONAL_ACCESS_KEYS
-                        or (user_id if key == "user_id" else tenant_id) is not None
-                    ):
-                        continue  # setdefault: the call's own field wins
-                elif key in _SLOW_CONTEXT_KEYS:
-                    return False
-                line += f",{string(key)}:{self._value(value)}"
-        self._msg(f'{line},"level":"info","timestamp":"{self._now()}"}}')
+        bound = self._bound(_ACCESS_OWN[user_id is not None, tenant_id is not None])
+        if bound is None:
+            return False
+        self._msg(f'{line}{bound},"level":"info","timestamp":"{self._now()}"}}')
         return True
 
 
-#: The fields of an access-log line (``event`` included), and those it may leave out.
-_ACCESS_KEYS = frozenset(
-    {"method", "route", "status", "duration_ms", "user_id", "tenant_id", "event"}
-)
-_OPTIONAL_ACCESS_KEYS = frozenset({"user_id", "tenant_id"})
+#: The call's own fields of an access-log line, by (has user_id, has tenant_id).
+_ACCESS_BASE = frozenset({"method", "route", "status", "duration_ms"})
+_ACCESS_OWN = {
+    (False, False): _ACCESS_BASE,
+    (True, False): _ACCESS_BASE | {"user_id"},
+    (False, True): _ACCESS_BASE | {"tenant_id"},
+    (True, True): _ACCESS_BASE | {"user_id", "tenant_id"},
+}
 
 
 def structlog_var(key: str) -> contextvars.ContextVar[Any]:
