@@ -78,7 +78,7 @@ class TenantMiddleware:
         try:
             tenant_id = self._resolve_sync(scope)
             if self.lookup is not None:
-                await self._check_known(tenant_id)
+                await _check_known(self.lookup, tenant_id)
         except SpapsTenancyError as error:
             if scope["type"] == "websocket":
                 # 1008 = policy violation: the handshake is refused before it is accepted.
@@ -107,9 +107,10 @@ class TenantMiddleware:
             raise TenantInvalidError("the tenant identifier is malformed")
         return tenant_id
 
-    async def _check_known(self, tenant_id: str) -> None:
-        known = self.lookup(tenant_id) if self.lookup is not None else True
-        if inspect.isawaitable(known):
-            known = await known
-        if not known:
-            raise TenantUnknownError(f"tenant {tenant_id!r} does not exist")
+
+async def _check_known(lookup: TenantLookup, tenant_id: str) -> None:
+    known = lookup(tenant_id)
+    if inspect.isawaitable(known):
+        known = await known
+    if not known:
+        raise TenantUnknownError(f"tenant {tenant_id!r} does not exist")
