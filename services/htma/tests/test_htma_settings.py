@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from htma import Settings, create_app
@@ -65,3 +68,25 @@ def test_production_refuses_plain_http_webhooks() -> None:
             ),
             configure_logging=False,
         )
+
+
+def _first_signing_kid(path: str, barrier: Any) -> str:
+    from htma.identity.keystore import SigningKeyStore  # noqa: PLC0415  # in the child
+
+    barrier.wait()
+    return SigningKeyStore(Path(path)).load().signing_key.kid
+
+
+def test_processes_starting_together_agree_on_one_signing_key(tmp_path: Path) -> None:
+    # The server, the worker and beat start at once on a fresh data directory: each
+    # creates the key file if it is missing. Tokens signed by one must verify against
+    # the JWKS the server publishes, so all of them must end up with the same key.
+    path = tmp_path / "keys.json"
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(6)
+        with context.Pool(6) as pool:
+            kids = pool.starmap(_first_signing_kid, [(str(path), barrier)] * 6)
+    assert len(set(kids)) == 1
+    assert json.loads(path.read_text())["keys"][0]["kid"] == kids[0]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".keys-")]

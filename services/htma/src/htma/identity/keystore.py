@@ -39,7 +39,9 @@ class SigningKeyStore:
             ValueError: the file exists but is not a valid key file.
         """
         if not self.path.exists():
-            self._write([self._new_key()])
+            # Processes starting together (server, worker, beat) must agree on one key:
+            # only the first creation counts, the others read what it wrote.
+            self._write([self._new_key()], exclusive=True)
         return KeySet(self._read())
 
     def rotate(self, *, keep: int = KEEP_OLD_KEYS) -> JsonWebKey:
@@ -65,7 +67,7 @@ class SigningKeyStore:
             raise ValueError(f"{self.path} holds no key")
         return keys
 
-    def _write(self, keys: list[JsonWebKey]) -> None:
+    def _write(self, keys: list[JsonWebKey], *, exclusive: bool = False) -> None:
         entries = [
             {
                 "kid": key.kid,
@@ -83,7 +85,15 @@ class SigningKeyStore:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump({"keys": entries}, handle, indent=1)
             os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
+            if exclusive:
+                try:
+                    os.link(tmp, self.path)  # atomic, and fails if the file exists
+                except FileExistsError:
+                    pass  # another process created it first: its key is the key
+                finally:
+                    Path(tmp).unlink(missing_ok=True)
+            else:
+                os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
