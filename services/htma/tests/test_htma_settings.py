@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from htma import Settings, create_app
@@ -70,23 +68,16 @@ def test_production_refuses_plain_http_webhooks() -> None:
         )
 
 
-def _first_signing_kid(path: str, barrier: Any) -> str:
-    from htma.identity.keystore import SigningKeyStore  # noqa: PLC0415  # in the child
+def test_a_key_file_created_meanwhile_is_kept_not_overwritten(tmp_path: Path) -> None:
+    # The server, the worker and beat start at once on a fresh data directory and each
+    # creates the missing key file: the first creation must win, or tokens signed by one
+    # process name a key the JWKS published by another does not hold.
+    from htma.identity.keystore import SigningKeyStore  # noqa: PLC0415
 
-    barrier.wait()
-    return SigningKeyStore(Path(path)).load().signing_key.kid
-
-
-def test_processes_starting_together_agree_on_one_signing_key(tmp_path: Path) -> None:
-    # The server, the worker and beat start at once on a fresh data directory: each
-    # creates the key file if it is missing. Tokens signed by one must verify against
-    # the JWKS the server publishes, so all of them must end up with the same key.
     path = tmp_path / "keys.json"
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager:
-        barrier = manager.Barrier(6)
-        with context.Pool(6) as pool:
-            kids = pool.starmap(_first_signing_kid, [(str(path), barrier)] * 6)
-    assert len(set(kids)) == 1
-    assert json.loads(path.read_text())["keys"][0]["kid"] == kids[0]
+    first = SigningKeyStore(path).load().signing_key.kid
+    late = SigningKeyStore(path)
+    late._write([late._new_key()], exclusive=True)  # a creation that lost the race
+    assert SigningKeyStore(path).load().signing_key.kid == first
+    assert json.loads(path.read_text())["keys"][0]["kid"] == first
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".keys-")]
