@@ -11,6 +11,8 @@ import httpx
 import pytest
 import structlog
 from fastapi import FastAPI, Request
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from spaps_ops import AccessLogMiddleware, configure_logging
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -225,6 +227,45 @@ def test_access_line_matches_structlog_byte_for_byte(
     reference = _structlog_line(logs, "http_request", fields)
     pattern = r'"timestamp":"[^"]+"'
     assert re.sub(pattern, "", direct) == re.sub(pattern, "", reference)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.one_of(
+        st.floats(min_value=0, max_value=1e13),
+        st.sampled_from([0.0, -0.0, 0.0005, 0.0015, 2.675, 999.9995, 1e12, 5e15, 1e17, -3.0]),
+    )
+)
+def test_duration_text_is_the_rounded_floats_repr(logs: Any, duration_ms: float) -> None:
+    # The direct writer prints durations from their fixed form; it must be the exact
+    # text structlog writes for round(duration_ms, 3), whatever the magnitude.
+    from spaps_ops._logging import InfoLineWriter  # noqa: PLC0415  # private fast path
+
+    configure_logging(stream=logs.stream)
+    writer = InfoLineWriter.for_logger(structlog.get_logger("spaps.access").bind())
+    assert writer is not None
+    assert writer.write_access('"status":200,', duration_ms, None, None)
+    line = logs.stream.getvalue().splitlines()[-1]
+    text = re.search(r'"duration_ms":([^,]+),', line)
+    assert text is not None
+    assert text.group(1) == json.dumps(round(duration_ms, 3))
+
+
+def test_direct_line_keys_table_is_bounded(logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spaps_ops import _logging  # noqa: PLC0415  # private fast path
+
+    configure_logging(stream=logs.stream)
+    writer = _logging.InfoLineWriter.for_logger(structlog.get_logger("spaps.access").bind())
+    assert writer is not None
+    structlog.contextvars.bind_contextvars(request_id="rid-00001", event="ignored")
+    monkeypatch.setattr(_logging, "_MAX_KEYS", 1)
+    for _ in range(2):  # the second line takes the uncached path for the second variable
+        assert writer.write_access('"status":200,', 1.0, None, None)
+    first, second = (json.loads(line) for line in logs.stream.getvalue().splitlines())
+    assert first == second | {"timestamp": first["timestamp"]}
+    assert first["request_id"] == "rid-00001"
+    assert first["event"] == "http_request"
+    assert len(writer._keys) == 1
 
 
 def test_direct_line_leaves_odd_context_and_other_chains_to_structlog(logs: Any) -> None:

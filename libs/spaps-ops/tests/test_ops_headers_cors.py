@@ -147,9 +147,22 @@ async def test_create_app_layers_answer_like_the_stacked_middlewares(
             response.headers["x-frame-options"] = "SAMEORIGIN"
             return {"ok": True}
 
+        @app.get("/vary")
+        async def vary(response: Response) -> dict[str, bool]:
+            response.headers["vary"] = "Accept"
+            return {"ok": True}
+
+        @app.get("/framed")
+        async def framed(response: Response) -> dict[str, bool]:
+            response.headers["x-frame-options"] = "SAMEORIGIN"
+            return {"ok": True}
+
     requests = [
         ("GET", "/plain", {}),
         ("GET", "/own", {}),
+        ("GET", "/vary", {}),
+        ("GET", "/framed", {}),
+        ("GET", "/vary", {"Origin": origin}),
         ("GET", "/plain", {"Origin": origin}),
         ("GET", "/own", {"Origin": "https://evil.example"}),
         ("OPTIONS", "/plain", {"Origin": origin, "Access-Control-Request-Method": "GET"}),

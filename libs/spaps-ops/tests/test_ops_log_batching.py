@@ -105,3 +105,26 @@ def test_queued_lines_are_written_when_the_process_exits(tmp_path: Path) -> None
     )
     assert done.returncode == 3
     assert [json.loads(line)["event"] for line in done.stdout.splitlines()] == ["last-words"]
+
+
+async def test_access_lines_join_the_batch_in_order_with_other_lines(
+    log_file: tuple[TextIO, Path],
+) -> None:
+    from spaps_ops._logging import InfoLineWriter  # noqa: PLC0415  # private fast path
+
+    stream, path = log_file
+    configure_logging(stream=stream)
+    writer = InfoLineWriter.for_logger(structlog.get_logger("spaps.access").bind())
+    assert writer is not None
+    head = writer.encode_fields({"method": "GET", "route": "/a", "status": 200})
+    log = structlog.get_logger("t")
+    log.info("before")
+    assert writer.write_access(head, 1.5, "u1", None)
+    log.info("after")
+    assert path.read_text() == ""  # the access line is queued with the others
+    await asyncio.sleep(0)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["event"] for line in lines] == ["before", "http_request", "after"]
+    assert lines[1]["route"] == "/a"
+    assert lines[1]["duration_ms"] == 1.5
+    assert lines[1]["user_id"] == "u1"

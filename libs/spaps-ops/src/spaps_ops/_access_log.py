@@ -104,7 +104,7 @@ class AccessLine:
             status: the response status.
             seconds: how long the request took.
         """
-        duration = round(seconds * 1000, 3)
+        duration = seconds * 1000
         method = scope["method"]
         user = tenant = None
         state = scope.get("state")
@@ -126,7 +126,8 @@ class AccessLine:
             if direct.write_access(head, duration, user, tenant):
                 return
         fields: dict[str, Any] = {
-            "method": method, "route": route, "status": status, "duration_ms": duration,
+            "method": method, "route": route, "status": status,
+            "duration_ms": round(duration, 3),
         }  # fmt: skip
         if user is not None:
             fields["user_id"] = user

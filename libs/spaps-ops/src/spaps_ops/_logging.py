@@ -117,13 +117,24 @@ class LoopBatchedStream:
             self._pending.append(text)
         return len(text)
 
+    def write_line(self, line: str) -> None:
+        """``write(line + "\\n")`` then :meth:`flush`, as structlog's ``WriteLogger`` does
+        for each line, in one call.
+
+        Args:
+            line: one log line, without its newline.
+        """
+        with self._lock:
+            self._pending.append(line + "\n")
+        self.flush()
+
     def flush(self) -> None:
         """Write what is queued now, or at the start of the running loop's next turn."""
         try:
-            loop = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()  # a running loop is never closed
         except RuntimeError:  # no loop runs in this thread
             loop = None
-        if loop is None or loop.is_closed():
+        if loop is None:
             self.drain()
         elif not self._scheduled:
             self._scheduled = True
@@ -226,9 +237,15 @@ class InfoLineWriter:
 
     def __init__(self, out: Any, stamp: _LevelAndTimestamp, render: _JsonLines) -> None:
         self._msg = out.msg
+        # Behind a LoopBatchedStream, queue the line directly: WriteLogger.msg would only
+        # take its lock to call the stream's write and flush, which take their own.
+        stream = getattr(out, "_file", None)
+        self._emit = stream.write_line if isinstance(stream, LoopBatchedStream) else out.msg
         self._now = stamp.now
         self._encode = render.encode
         self._string = json.encoder.encode_basestring
+        #: Context variable -> its field name and encoded key (structlog's), or ``None``.
+        self._keys: dict[contextvars.ContextVar[Any], tuple[str, str | None] | None] = {}
 
     @classmethod
     def for_logger(cls, logger: Any) -> InfoLineWriter | None:
@@ -305,16 +322,41 @@ class InfoLineWriter:
         setdefault, the call's value wins); ``None`` when one of them needs structlog
         (see ``_SLOW_CONTEXT_KEYS``)."""
         bound = ""
+        keys = self._keys
+        string = self._string
         for var, value in contextvars.copy_context().items():
-            name = var.name
-            if name.startswith(_PREFIX) and value is not Ellipsis:
-                key = name[_PREFIX_LEN:]
-                if key in own or key == "event":
-                    continue
-                if key in _SLOW_CONTEXT_KEYS:
-                    return None
-                bound += f",{self._string(key)}:{self._value(value)}"
+            if value is Ellipsis:  # structlog's mark of a cleared field
+                continue
+            try:
+                entry = keys[var]
+            except KeyError:
+                entry = self._key_of(var)
+                if len(keys) < _MAX_KEYS:  # code that makes variables on the fly: no cache
+                    keys[var] = entry
+            if entry is None:
+                continue
+            key, encoded = entry
+            if key in own:
+                continue
+            if encoded is None:
+                return None
+            bound += encoded + (string(value) if type(value) is str else self._value(value))
         return bound
+
+    def _key_of(self, var: contextvars.ContextVar[Any]) -> tuple[str, str | None] | None:
+        """What :meth:`_bound` needs of a context variable: ``None`` when it never shows
+        on a line (not structlog's, or its ``event``), else the field name and its encoded
+        ``,"key":`` (``None`` for the keys left to structlog, ``_SLOW_CONTEXT_KEYS``).
+
+        Context variables usually live as long as the code that made them, so the table
+        holds one entry per variable seen (a few per process), up to ``_MAX_KEYS``."""
+        name = var.name
+        if not name.startswith(_PREFIX):
+            return None
+        key = name[_PREFIX_LEN:]
+        if key == "event":  # the call's event always wins
+            return None
+        return key, None if key in _SLOW_CONTEXT_KEYS else f",{self._string(key)}:"
 
     def write_access(
         self, head: str, duration_ms: float, user_id: str | None, tenant_id: str | None
@@ -327,24 +369,43 @@ class InfoLineWriter:
 
         Args:
             head: ``encode_fields({"method": ..., "route": ..., "status": ...})``.
-            duration_ms: the request's duration (finite).
+            duration_ms: the request's duration, written as ``round(duration_ms, 3)``.
             user_id: the caller, when known.
             tenant_id: the tenant, when known.
         """
-        string = self._string
-        line = f'{{{head}"duration_ms":{duration_ms!r},'
-        if user_id is not None:
-            line += f'"user_id":{string(user_id)},'
-        if tenant_id is not None:
-            line += f'"tenant_id":{string(tenant_id)},'
-        line += '"event":"http_request"'
-        bound = self._bound(_ACCESS_OWN[user_id is not None, tenant_id is not None])
+        if 0.0 <= duration_ms < _PLAIN_MS:
+            # The digits of round(duration_ms, 3), without its second conversion and the
+            # shortest-repr search: below _PLAIN_MS the fixed form stripped of trailing
+            # zeros is that repr (see test_duration_text_is_the_rounded_floats_repr).
+            millis = f"{duration_ms:.3f}".rstrip("0")
+            if millis[-1] == ".":
+                millis += "0"
+        else:
+            millis = self._value(round(duration_ms, 3))
+        if user_id is None and tenant_id is None:
+            line = f'{{{head}"duration_ms":{millis},"event":"http_request"'
+            own = _ACCESS_BASE
+        else:
+            string = self._string
+            line = f'{{{head}"duration_ms":{millis},'
+            if user_id is not None:
+                line += f'"user_id":{string(user_id)},'
+            if tenant_id is not None:
+                line += f'"tenant_id":{string(tenant_id)},'
+            line += '"event":"http_request"'
+            own = _ACCESS_OWN[user_id is not None, tenant_id is not None]
+        bound = self._bound(own)
         if bound is None:
             return False
-        self._msg(f'{line}{bound},"level":"info","timestamp":"{self._now()}"}}')
+        self._emit(f'{line}{bound},"level":"info","timestamp":"{self._now()}"}}')
         return True
 
 
+#: How many context variables :class:`InfoLineWriter` remembers the keys of.
+_MAX_KEYS = 1024
+#: Durations (ms) below this are written from their fixed three-decimal form: doubles
+#: there are spaced far closer than 0.001, so that form is also the shortest repr.
+_PLAIN_MS = 1e12
 #: The call's own fields of an access-log line, by (has user_id, has tenant_id).
 _ACCESS_BASE = frozenset({"method", "route", "status", "duration_ms"})
 _ACCESS_OWN = {

@@ -84,6 +84,17 @@ class ObserveMiddleware:
         self._security = security._headers
         self._security_without_csp = security._headers_without_csp
         self._security_names = security._names
+        #: Response header names that need merging rather than appending.
+        self._merged_names = security._names | {b"vary"}
+        #: What a response without any of those gets appended (before the request id),
+        #: by (CSP-exempt path, Vary to add).
+        self._tails = {
+            (exempt, vary): ((_VARY_ORIGIN,) if vary else ()) + headers
+            for exempt, headers in (
+                (False, security._headers), (True, security._headers_without_csp)
+            )
+            for vary in (False, True)
+        }  # fmt: skip
         self._csp_exempt = security._csp_exempt
         self._guard = GuardMiddleware(app, ops=ops) if ops is not None else None
         self._cors: StrictCORSMiddleware | None = None
@@ -119,8 +130,9 @@ class ObserveMiddleware:
         id_pair = (id_header, request_id.encode("ascii"))
         cors = self._cors
         add_vary = cors is not None and not has_origin
-        extra = self._security_without_csp if scope["path"] in self._csp_exempt else self._security
-        names = self._security_names
+        csp_exempt = scope["path"] in self._csp_exempt
+        tail = self._tails[csp_exempt, add_vary]
+        merged_names = self._merged_names
         status = 500  # if the app raises before answering, the server answers 500
         started = False
 
@@ -129,9 +141,16 @@ class ObserveMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started = True
-                message["headers"] = _response_headers(
-                    message.get("headers", ()), add_vary, extra, names, id_pair
-                )
+                headers = message.get("headers", ())
+                # ASGI header names are lower-case bytes, so a set lookup is enough.
+                for name, _ in headers:
+                    if name in merged_names:  # the app set Vary or a security header
+                        message["headers"] = self._merge_headers(
+                            headers, add_vary, csp_exempt, id_pair
+                        )
+                        break
+                else:
+                    message["headers"] = [*headers, *tail, id_pair]
             await send(message)
 
         metrics = self._metrics
@@ -171,31 +190,29 @@ class ObserveMiddleware:
             _LOG_REQUEST_ID.reset(log_token)
             _request_id.reset(token)
 
+    def _merge_headers(
+        self,
+        headers: Iterable[tuple[bytes, bytes]],
+        add_vary: bool,
+        csp_exempt: bool,
+        id_pair: tuple[bytes, bytes],
+    ) -> list[tuple[bytes, bytes]]:
+        """The response headers with ``Vary: Origin`` merged in (same-origin requests
+        under CORS), the security headers the app did not set, and the request id, in
+        the stacked order: the path of responses that set some of those themselves."""
+        out = list(headers)
+        if add_vary:  # what StrictCORSMiddleware adds to same-origin answers
+            for index, (name, value) in enumerate(out):
+                if name == b"vary":
+                    out[index] = (name, value + b", Origin")
+                    break
+            else:
+                out.append(_VARY_ORIGIN)
+        present = {name for name, _ in out}
+        extra = self._security_without_csp if csp_exempt else self._security
+        out.extend(h for h in extra if h[0] not in present)
+        out.append(id_pair)
+        return out
 
-def _response_headers(
-    headers: Iterable[tuple[bytes, bytes]],
-    add_vary: bool,
-    extra: tuple[tuple[bytes, bytes], ...],
-    names: frozenset[bytes],
-    id_pair: tuple[bytes, bytes],
-) -> list[tuple[bytes, bytes]]:
-    """The response headers with ``Vary: Origin`` (same-origin requests under CORS), the
-    security headers the app did not set, and the request id, in the stacked order."""
-    out = list(headers)
-    if add_vary:  # what StrictCORSMiddleware adds to same-origin answers
-        for index, (name, value) in enumerate(out):
-            if name == b"vary":
-                out[index] = (name, value + b", Origin")
-                break
-        else:
-            out.append((b"vary", b"Origin"))
-    # ASGI header names are lower-case bytes, so a set lookup is enough.
-    for name, _ in out:
-        if name in names:  # the app set some itself: add only the others
-            present = {name for name, _ in out}
-            out.extend(h for h in extra if h[0] not in present)
-            break
-    else:
-        out += extra
-    out.append(id_pair)
-    return out
+
+_VARY_ORIGIN = (b"vary", b"Origin")
