@@ -22,7 +22,14 @@ round. uvicorn uses httptools when it is installed (as with ``uvicorn[standard]`
 production), else h11, whose pure-Python header validation makes every response header
 several times dearer; the parser used is printed.
 
-Usage: ``python bench/ops/bench_stack.py [--duration 6] [--rounds 2] [--http auto|h11]``.
+With ``--instructions`` it also counts, under valgrind's callgrind, the instructions the
+server process executes per request under the same wrk load (8 connections): a
+machine-independent figure that other load on the machine does not move, printed as the
+same ratios (requests per instruction). Wall-clock rounds on a shared machine can swing
+by a quarter between rounds; the instruction ratio is the steady cross-check.
+
+Usage: ``python bench/ops/bench_stack.py [--duration 6] [--rounds 2] [--http auto|h11]
+[--instructions]``.
 """
 
 from __future__ import annotations
@@ -31,10 +38,12 @@ import argparse
 import importlib.util
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -180,6 +189,69 @@ def run_case(case: str, duration: int, connections: int, http: str) -> tuple[flo
             server.wait(timeout=10)
 
 
+def instructions_per_request(case: str, http: str, seconds: int = 8) -> float:
+    """Instructions the server of ``case`` executes per request, counted by callgrind
+    from after a warm-up to the end of a ``seconds`` wrk run."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        server = subprocess.Popen(
+            [
+                "valgrind", "--tool=callgrind", "--instr-atstart=no",
+                f"--callgrind-out-file={out}",
+                sys.executable, __file__, "--serve", case, "--port", str(port), "--http", http,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wait_ready(port, timeout=120)
+            url = f"http://127.0.0.1:{port}/ping"
+            wrk = ["wrk", "-t1", "-c8", "--timeout", "10s"]
+            subprocess.run([*wrk, "-d3s", url], capture_output=True, timeout=60, check=True)
+            control(server.pid, "-i", "on")
+            run = subprocess.run(
+                [*wrk, f"-d{seconds}s", url], capture_output=True, text=True,
+                timeout=seconds + 60, check=True,
+            )  # fmt: skip
+            control(server.pid, "-i", "off")
+            control(server.pid, "-d")
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+        total = re.search(r"(\d+) requests in", run.stdout)
+        if not total or "Non-2xx" in run.stdout:
+            raise SystemExit(f"{case}: unexpected wrk output:\n{run.stdout}")
+        # The explicit dump holds the measured window; the dump at exit holds what came after.
+        dumps = [p for p in Path(tmp).iterdir() if p.name != out.name]
+        counted = sum(
+            int(m.group(1))
+            for dump in dumps
+            if (m := re.search(r"^totals: (\d+)", dump.read_text(), re.MULTILINE))
+        )
+        if not dumps or not counted:
+            raise SystemExit(f"{case}: callgrind wrote no counts")
+        return counted / int(total.group(1))
+
+
+def control(pid: int, *args: str) -> None:
+    """Tell the callgrind of process ``pid`` to switch counting or dump its counts."""
+    subprocess.run(["callgrind_control", *args, str(pid)], capture_output=True, check=True)
+
+
+def print_instructions(http: str) -> None:
+    """Instructions per request of every case, and the ratios of their inverses."""
+    if not all(shutil.which(tool) for tool in ("valgrind", "callgrind_control")):
+        print("\n--instructions: valgrind is not installed (apt-get install valgrind)")
+        return
+    print("\ninstructions per request (callgrind, server process, wrk -c8):", flush=True)
+    counts = {}
+    for case in CASES:
+        counts[case] = instructions_per_request(case, http)
+        print(f"{case:>9}: {counts[case]:10.0f} instructions/request", flush=True)
+    print_ratios("per instruction", {case: 1 / count for case, count in counts.items()})
+
+
 def http_parser(choice: str) -> str:
     """The uvicorn HTTP implementation ``auto`` resolves to here."""
     if choice != "auto":
@@ -204,6 +276,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (best kept)")
     parser.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions per request"
+    )
     parser.add_argument("--serve", choices=CASES, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -243,6 +318,8 @@ def main() -> int:
             for pair in ("bare", "template", "bare_headers")
         }
         print_ratios(f"median {label}", {"spaps": 1.0, **{k: 1 / v for k, v in medians.items()}})
+    if args.instructions:
+        print_instructions(http)
     return 0
 
 
