@@ -1,7 +1,9 @@
 """Throughput of the spaps-ops middleware stack against bare FastAPI and a template stack.
 
-One uvicorn worker pinned to CPU 0, wrk pinned to CPU 1, GET of a tiny JSON route, all
-cases in one run, interleaved over ``--rounds`` (best kept). Cases:
+One uvicorn worker per case, all started first and pinned to CPU 0 (only the loaded one
+is busy), wrk pinned to CPU 1, GET of a tiny JSON route. Each of ``--rounds`` rounds
+gives every case one ``--duration`` burst of load, with bare and spaps back to back in
+alternating order, so a drift in the machine's speed hits both alike. Cases:
 
 * ``bare``: FastAPI with the route only;
 * ``bare_headers``: reference only -- bare plus a no-logic middleware writing the same
@@ -22,14 +24,15 @@ round. uvicorn uses httptools when it is installed (as with ``uvicorn[standard]`
 production), else h11, whose pure-Python header validation makes every response header
 several times dearer; the parser used is printed.
 
-With ``--instructions`` it also counts, under valgrind's callgrind, the instructions the
-server process executes per request under the same wrk load (8 connections): a
-machine-independent figure that other load on the machine does not move, printed as the
-same ratios (requests per instruction). Wall-clock rounds on a shared machine can swing
-by a quarter between rounds; the instruction ratio is the steady cross-check.
+Then (unless ``--no-instructions``) it counts, under valgrind's callgrind, the
+instructions the server process executes per request under the same wrk load (8
+connections): a machine-independent figure that other load on the machine does not
+move, printed as the same ratios (requests per instruction). Wall-clock bursts on a
+shared machine can differ by a tenth even back to back; the instruction ratio is the
+steady cross-check.
 
-Usage: ``python bench/ops/bench_stack.py [--duration 6] [--rounds 2] [--http auto|h11]
-[--instructions]``.
+Usage: ``python bench/ops/bench_stack.py [--duration 3] [--rounds 8] [--http auto|h11]
+[--no-instructions]``.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ from spaps_ops import OpsSettings, create_app
 from starlette.middleware.base import BaseHTTPMiddleware
 
 CASES = ("bare", "bare_headers", "template", "spaps")
+#: The order of one round: the two cases of the main ratio next to each other.
+ORDER = ("template", "bare", "spaps", "bare_headers")
+WRK = ["taskset", "-c", "1", "wrk", "-t1"]
 #: The response headers the spaps case adds (security headers, request id, Vary: Origin).
 SPAPS_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -107,7 +113,7 @@ def build_app(case: str) -> Any:
         app.add_middleware(CorrelationIdMiddleware)
         Instrumentator().instrument(app).expose(app)
     elif case == "spaps":
-        settings = OpsSettings(cors_origins=["https://app.example.com"], _env_file=None)
+        settings = OpsSettings(cors_origins=["https://app.example.com"], _env_file=None)  # type: ignore[call-arg]  # pydantic-settings' init-only option
         app = create_app(settings, log_stream=open(os.devnull, "w"))  # noqa: SIM115  # lives as long as the server
     else:
         raise SystemExit(f"unknown case {case!r}")
@@ -142,51 +148,48 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_case(case: str, duration: int, connections: int, http: str) -> tuple[float, float]:
+def start_server(case: str, http: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the server of ``case`` on CPU 0, warmed up; return it and its URL."""
     port = free_port()
     server = subprocess.Popen(
         [
-            "taskset",
-            "-c",
-            "0",
-            sys.executable,
-            __file__,
-            "--serve",
-            case,
-            "--port",
-            str(port),
-            "--http",
-            http,
+            "taskset", "-c", "0",
+            sys.executable, __file__, "--serve", case, "--port", str(port), "--http", http,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/ping"
+    wait_ready(port)
+    subprocess.run([*WRK, "-c8", "-d2s", url], capture_output=True, timeout=30, check=True)
+    return server, url
+
+
+def load(case: str, server: subprocess.Popen[bytes], url: str, args: Any) -> tuple[float, float]:
+    """One burst of wrk load: requests/s, and requests per server CPU-second."""
+    cpu_before = cpu_seconds(server.pid)
+    out = subprocess.run(
+        [*WRK, f"-c{args.connections}", f"-d{args.duration}s", url],
+        capture_output=True,
+        text=True,
+        timeout=args.duration + 30,
+        check=True,
+    ).stdout
+    cpu = cpu_seconds(server.pid) - cpu_before
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    if not rate or not total or "Non-2xx" in out:
+        raise SystemExit(f"{case}: unexpected wrk output:\n{out}")
+    return float(rate.group(1)), int(total.group(1)) / cpu
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
     try:
-        wait_ready(port)
-        url = f"http://127.0.0.1:{port}/ping"
-        wrk = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}"]
-        subprocess.run([*wrk, "-d2s", url], capture_output=True, timeout=30, check=True)  # warm-up
-        cpu_before = cpu_seconds(server.pid)
-        out = subprocess.run(
-            [*wrk, f"-d{duration}s", url],
-            capture_output=True,
-            text=True,
-            timeout=duration + 30,
-            check=True,
-        ).stdout
-        cpu = cpu_seconds(server.pid) - cpu_before
-        rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-        total = re.search(r"(\d+) requests in", out)
-        if not rate or not total or "Non-2xx" in out:
-            raise SystemExit(f"{case}: unexpected wrk output:\n{out}")
-        return float(rate.group(1)), int(total.group(1)) / cpu
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 def instructions_per_request(case: str, http: str, seconds: int = 8) -> float:
@@ -242,13 +245,13 @@ def control(pid: int, *args: str) -> None:
 def print_instructions(http: str) -> None:
     """Instructions per request of every case, and the ratios of their inverses."""
     if not all(shutil.which(tool) for tool in ("valgrind", "callgrind_control")):
-        print("\n--instructions: valgrind is not installed (apt-get install valgrind)")
+        print("\ninstructions not counted: valgrind is not installed (apt-get install valgrind)")
         return
     print("\ninstructions per request (callgrind, server process, wrk -c8):", flush=True)
     counts = {}
     for case in CASES:
         counts[case] = instructions_per_request(case, http)
-        print(f"{case:>9}: {counts[case]:10.0f} instructions/request", flush=True)
+        print(f"{case:>12}: {counts[case]:10.0f} instructions/request", flush=True)
     print_ratios("per instruction", {case: 1 / count for case, count in counts.items()})
 
 
@@ -264,7 +267,7 @@ def serve(case: str, port: int, http: str) -> None:
         build_app(case),
         host="127.0.0.1",
         port=port,
-        http=http,  # type: ignore[arg-type]  # validated by argparse choices
+        http=http,  # validated by argparse choices
         access_log=False,
         log_level="warning",
     )
@@ -272,12 +275,15 @@ def serve(case: str, port: int, http: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=6, help="seconds of load per case")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per burst of load")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (best kept)")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds")
     parser.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto")
     parser.add_argument(
-        "--instructions", action="store_true", help="also count instructions per request"
+        "--no-instructions",
+        dest="instructions",
+        action="store_false",
+        help="skip counting instructions per request (needs valgrind, about 2 minutes)",
     )
     parser.add_argument("--serve", choices=CASES, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -286,27 +292,36 @@ def main() -> int:
         serve(args.serve, args.port, args.http)
         return 0
     http = http_parser(args.http)
-    print(f"uvicorn http={http}, one worker on CPU 0, wrk on CPU 1", flush=True)
+    print(f"uvicorn http={http}, one worker per case on CPU 0, wrk on CPU 1", flush=True)
     wall = dict.fromkeys(CASES, 0.0)
     per_cpu = dict.fromkeys(CASES, 0.0)
     rounds: list[dict[str, tuple[float, float]]] = []
-    for round_ in range(args.rounds):
-        rounds.append({})
+    servers = {}
+    try:
         for case in CASES:
-            rps, rpc = run_case(case, args.duration, args.connections, http)
-            print(
-                f"round {round_ + 1} {case:>9}: {rps:8.0f} req/s  {rpc:8.0f} req/CPU-s",
-                flush=True,
-            )
-            rounds[-1][case] = (rps, rpc)
-            wall[case] = max(wall[case], rps)
-            per_cpu[case] = max(per_cpu[case], rpc)
+            servers[case] = start_server(case, http)
+        for round_ in range(args.rounds):
+            rounds.append({})
+            # Odd rounds run the cases backwards: spaps and bare always run back to back,
+            # in alternating order, so drift in the machine's speed cancels out.
+            for case in ORDER if round_ % 2 == 0 else ORDER[::-1]:
+                rps, rpc = load(case, *servers[case], args)
+                print(
+                    f"round {round_ + 1} {case:>12}: {rps:8.0f} req/s  {rpc:8.0f} req/CPU-s",
+                    flush=True,
+                )
+                rounds[-1][case] = (rps, rpc)
+                wall[case] = max(wall[case], rps)
+                per_cpu[case] = max(per_cpu[case], rpc)
+    finally:
+        for server, _ in servers.values():
+            stop(server)
     print(
         f"\nbest of {args.rounds} round(s), {args.duration} s each, wrk -c{args.connections}, "
         f"http={http}:"
     )
     for case in CASES:
-        print(f"{case:>9}: {wall[case]:8.0f} req/s  {per_cpu[case]:8.0f} req/CPU-s")
+        print(f"{case:>12}: {wall[case]:8.0f} req/s  {per_cpu[case]:8.0f} req/CPU-s")
     for label, figures in (("req/s", wall), ("req/CPU-s", per_cpu)):
         print_ratios(f"best-of {label}", figures)
     # Cases of one round run back to back, so their ratio suffers least from load that
