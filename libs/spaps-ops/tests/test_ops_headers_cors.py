@@ -174,3 +174,23 @@ async def test_create_app_layers_answer_like_the_stacked_middlewares(
         want = await b.request(method, path, headers=headers)
         assert got.status_code == want.status_code
         assert got.headers.multi_items() == want.headers.multi_items(), (method, path)
+
+
+async def test_headers_given_as_any_iterable_are_kept(
+    make_app: Callable[..., FastAPI], make_client: Client, settings_factory: Any
+) -> None:
+    # ASGI allows any iterable of header pairs: a one-shot generator must be read once.
+    async def raw(scope: Any, receive: Any, send: Any) -> None:
+        pairs = [(b"content-type", b"text/plain"), (b"x-raw", b"1")]
+        await send({"type": "http.response.start", "status": 200, "headers": iter(pairs)})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    for origins in ([], [ORIGIN]):
+        app = make_app(settings_factory(cors_origins=origins))
+        app.mount("/raw", raw)
+        response = await (await make_client(app)).get("/raw/")
+        assert response.text == "ok"
+        assert response.headers["x-raw"] == "1"
+        assert response.headers["content-type"] == "text/plain"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert ("vary" in response.headers) is bool(origins)

@@ -83,7 +83,6 @@ class ObserveMiddleware:
         self._metrics = metrics
         self._security = security._headers
         self._security_without_csp = security._headers_without_csp
-        self._security_names = security._names
         #: Response header names that need merging rather than appending.
         self._merged_names = security._names | {b"vary"}
         #: What a response without any of those gets appended (before the request id),
@@ -142,6 +141,8 @@ class ObserveMiddleware:
                 status = message["status"]
                 started = True
                 headers = message.get("headers", ())
+                if not isinstance(headers, list | tuple):  # any iterable: read it once
+                    headers = list(headers)
                 # ASGI header names are lower-case bytes, so a set lookup is enough.
                 for name, _ in headers:
                     if name in merged_names:  # the app set Vary or a security header
