@@ -112,3 +112,19 @@ async def test_forward_outside_a_request_adds_nothing() -> None:
     request = httpx.Request("GET", "http://downstream/")
     await forward_request_id(request)
     assert "x-request-id" not in request.headers
+
+
+async def test_request_id_is_the_one_bound_for_logs() -> None:
+    # Outside a request (e.g. in a task, where spaps-jobs binds the enqueuing request's
+    # id), the id bound in structlog's contextvars is the request id, and is forwarded.
+    structlog.contextvars.bind_contextvars(request_id="task-req-0001")
+    try:
+        assert get_request_id() == "task-req-0001"
+        request = httpx.Request("GET", "http://downstream/")
+        await forward_request_id(request)
+        assert request.headers["x-request-id"] == "task-req-0001"
+        structlog.contextvars.bind_contextvars(request_id=12345678)
+        assert get_request_id() == "12345678"
+    finally:
+        structlog.contextvars.clear_contextvars()
+    assert get_request_id() is None

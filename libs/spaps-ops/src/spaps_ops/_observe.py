@@ -19,16 +19,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ._access_log import AccessLogMiddleware
 from ._cors import StrictCORSMiddleware
 from ._guard import GuardMiddleware
-from ._logging import structlog_var
 from ._metrics import HttpMetrics
 from ._problem import answer_exception
-from ._request_id import _WELL_FORMED, DEFAULT_HEADER, RequestIdMiddleware, _new_id, _request_id
+from ._request_id import (
+    _WELL_FORMED,
+    DEFAULT_HEADER,
+    REQUEST_ID_VAR,
+    RequestIdMiddleware,
+    _new_id,
+)
 from ._routes import UNMATCHED
 from ._security_headers import SecurityHeadersMiddleware
 from ._state import Ops
-
-#: structlog's variable for the ``request_id`` field every log line carries.
-_LOG_REQUEST_ID = structlog_var("request_id")
 
 
 class ObserveMiddleware:
@@ -155,8 +157,7 @@ class ObserveMiddleware:
             await send(message)
 
         metrics = self._metrics
-        token = _request_id.set(request_id)
-        log_token = _LOG_REQUEST_ID.set(request_id)  # bind_contextvars(request_id=...)
+        token = REQUEST_ID_VAR.set(request_id)  # bind_contextvars(request_id=...)
         try:
             if metrics is not None:
                 metrics.request_started()
@@ -188,8 +189,7 @@ class ObserveMiddleware:
                 if route not in self._skip_routes:
                     self._write_line.after(scope, route, status, elapsed)
         finally:
-            _LOG_REQUEST_ID.reset(log_token)
-            _request_id.reset(token)
+            REQUEST_ID_VAR.reset(token)
 
     def _merge_headers(
         self,

@@ -5,22 +5,34 @@ from __future__ import annotations
 
 import os
 import re
-from contextvars import ContextVar
 
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from structlog.contextvars import bind_contextvars, reset_contextvars
+
+from ._logging import structlog_var
 
 DEFAULT_HEADER = "X-Request-ID"
 # Letters, digits and a few separators; bounded so a client cannot bloat every log line.
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9._:@=+/-]{8,128}")
 
-_request_id: ContextVar[str | None] = ContextVar("spaps_request_id", default=None)
+#: structlog's variable for the ``request_id`` field: setting it binds the id to every
+#: log line, as ``bind_contextvars(request_id=...)`` does, and it is what
+#: :func:`get_request_id` reads.
+REQUEST_ID_VAR = structlog_var("request_id")
 
 
 def get_request_id() -> str | None:
-    """The id of the request being handled in this context, or ``None`` outside one."""
-    return _request_id.get()
+    """The id of the request being handled in this context, or ``None`` outside one.
+
+    It is the ``request_id`` bound in structlog's contextvars, as on the log lines: the
+    middlewares bind it per request, and spaps-jobs binds the enqueuing request's id
+    while a task runs, so calls made from a task forward it too. ``clear_contextvars()``
+    clears it as well.
+    """
+    value = REQUEST_ID_VAR.get()
+    if value is None or value is Ellipsis:  # Ellipsis: structlog's mark of unbound
+        return None
+    return value if isinstance(value, str) else str(value)
 
 
 def _new_id() -> str:
@@ -77,13 +89,11 @@ class RequestIdMiddleware:
                 message["headers"] = [*message.get("headers", ()), (header, raw)]
             await send(message)
 
-        token = _request_id.set(request_id)
-        log_tokens = bind_contextvars(request_id=request_id)
+        token = REQUEST_ID_VAR.set(request_id)  # bind_contextvars(request_id=...)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            reset_contextvars(**log_tokens)
-            _request_id.reset(token)
+            REQUEST_ID_VAR.reset(token)
 
 
 async def forward_request_id(request: httpx.Request) -> None:
@@ -95,6 +105,6 @@ async def forward_request_id(request: httpx.Request) -> None:
     Args:
         request: the outgoing request.
     """
-    request_id = _request_id.get()
+    request_id = get_request_id()
     if request_id is not None and DEFAULT_HEADER not in request.headers:
         request.headers[DEFAULT_HEADER] = request_id
