@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -128,3 +131,43 @@ async def test_request_id_is_the_one_bound_for_logs() -> None:
     finally:
         structlog.contextvars.clear_contextvars()
     assert get_request_id() is None
+
+
+def test_generated_ids_are_unique_across_chunks_and_threads() -> None:
+    from spaps_ops._request_id import _new_id  # noqa: PLC0415  # private id source
+
+    ids: list[str] = []
+
+    def take() -> None:
+        ids.extend(_new_id() for _ in range(500))
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    take()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == 2500  # about ten chunks of random bytes
+    assert all(GENERATED.fullmatch(value) for value in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_forked_child_does_not_reuse_the_parents_ids() -> None:
+    from spaps_ops._request_id import _new_id  # noqa: PLC0415  # private id source
+
+    _new_id()  # the parent holds unused random bytes now
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on fork() in a process with threads (pytest's own): the
+        # child here only writes to a pipe and exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: report its next id and leave at once
+        os.write(write, _new_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        child = pipe.read()
+    assert GENERATED.fullmatch(child)
+    assert child != _new_id()
