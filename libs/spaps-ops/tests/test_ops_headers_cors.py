@@ -194,3 +194,9 @@ async def test_headers_given_as_any_iterable_are_kept(
         assert response.headers["content-type"] == "text/plain"
         assert response.headers["x-frame-options"] == "DENY"
         assert ("vary" in response.headers) is bool(origins)
+    # The single-purpose middleware too (the raw app has no lifespan to run).
+    transport = httpx.ASGITransport(app=SecurityHeadersMiddleware(raw))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as plain:
+        response = await plain.get("/")
+    assert response.headers["x-raw"] == "1"
+    assert response.headers["x-frame-options"] == "DENY"

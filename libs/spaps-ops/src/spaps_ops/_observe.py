@@ -29,7 +29,7 @@ from ._request_id import (
     _new_id,
 )
 from ._routes import UNMATCHED
-from ._security_headers import SecurityHeadersMiddleware
+from ._security_headers import SecurityHeadersMiddleware, header_pairs
 from ._state import Ops
 
 
@@ -142,9 +142,7 @@ class ObserveMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started = True
-                headers = message.get("headers", ())
-                if not isinstance(headers, list | tuple):  # any iterable: read it once
-                    headers = list(headers)
+                headers = header_pairs(message)
                 # ASGI header names are lower-case bytes, so a set lookup is enough.
                 for name, _ in headers:
                     if name in merged_names:  # the app set Vary or a security header

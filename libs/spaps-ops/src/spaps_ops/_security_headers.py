@@ -74,7 +74,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = message.get("headers", ())
+                headers = header_pairs(message)
                 # ASGI header names are lower-case bytes, so a set lookup is enough.
                 present = [name for name, _ in headers if name in names]
                 if present:
@@ -84,3 +84,10 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def header_pairs(message: Message) -> list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...]:
+    """The headers of an ``http.response.start`` message as a list or tuple: ASGI allows
+    any iterable, which may be readable only once."""
+    headers = message.get("headers", ())
+    return headers if isinstance(headers, list | tuple) else list(headers)
