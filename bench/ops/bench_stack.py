@@ -31,13 +31,22 @@ move, printed as the same ratios (requests per instruction). Wall-clock bursts o
 shared machine can differ by a tenth even back to back; the instruction ratio is the
 steady cross-check.
 
+``--instructions-only`` skips the wall-clock rounds and only counts instructions, and
+``--cases bare,spaps`` limits either part to some cases (the ratios need ``bare`` and
+``spaps``): ``--instructions-only --cases bare,spaps`` is the quick, load-independent check
+of spaps/bare (about a minute).
+
+Each server gets its listening socket from this process (bound to port 0, handed over
+as a file descriptor), so no port is ever freed and reused.
+
 Usage: ``python bench/ops/bench_stack.py [--duration 3] [--rounds 8] [--http auto|h11]
-[--no-instructions]``.
+[--no-instructions | --instructions-only] [--cases bare,spaps]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import importlib.util
 import os
 import re
@@ -125,21 +134,38 @@ def build_app(case: str) -> Any:
     return app
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def bound_socket() -> socket.socket:
+    """A TCP socket bound to a free loopback port, not yet listening: the server it is
+    handed to listens on it, so nothing answers before the server does."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
-def wait_ready(port: int, timeout: float = 20.0) -> None:
+def server_command(sock: socket.socket, case: str, http: str) -> list[str]:
+    """The arguments that make this script serve ``case`` on ``sock`` (passed as a fd)."""
+    return [
+        sys.executable, __file__, "--serve", case, "--fd", str(sock.fileno()), "--http", http,
+    ]  # fmt: skip
+
+
+def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Poll ``url`` until the server answers it; fail if it exits or the deadline passes."""
+    host, port = url.split("/")[2].split(":")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server for {url} exited with {server.returncode}")
+        connection = http.client.HTTPConnection(host, int(port), timeout=5)
         try:
-            with socket.create_connection(("127.0.0.1", port), 0.5):
+            connection.request("GET", "/ping")
+            if connection.getresponse().status == 200:
                 return
         except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"server on port {port} did not start")
+            time.sleep(0.1)  # not listening yet
+        finally:
+            connection.close()
+    raise SystemExit(f"server for {url} did not start")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -150,17 +176,15 @@ def cpu_seconds(pid: int) -> float:
 
 def start_server(case: str, http: str) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server of ``case`` on CPU 0, warmed up; return it and its URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            "taskset", "-c", "0",
-            sys.executable, __file__, "--serve", case, "--port", str(port), "--http", http,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/ping"
-    wait_ready(port)
+    with bound_socket() as sock:
+        server = subprocess.Popen(
+            ["taskset", "-c", "0", *server_command(sock, case, http)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(sock.fileno(),),
+        )
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/ping"
+    wait_ready(url, server)
     subprocess.run([*WRK, "-c8", "-d2s", url], capture_output=True, timeout=30, check=True)
     return server, url
 
@@ -195,21 +219,21 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 def instructions_per_request(case: str, http: str, seconds: int = 8) -> float:
     """Instructions the server of ``case`` executes per request, counted by callgrind
     from after a warm-up to the end of a ``seconds`` wrk run."""
-    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
-        server = subprocess.Popen(
-            [
-                "valgrind", "--tool=callgrind", "--instr-atstart=no",
-                f"--callgrind-out-file={out}",
-                sys.executable, __file__, "--serve", case, "--port", str(port), "--http", http,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        with bound_socket() as sock:
+            server = subprocess.Popen(
+                [
+                    "valgrind", "--tool=callgrind", "--instr-atstart=no",
+                    f"--callgrind-out-file={out}", *server_command(sock, case, http),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(sock.fileno(),),
+            )  # fmt: skip
+            url = f"http://127.0.0.1:{sock.getsockname()[1]}/ping"
         try:
-            wait_ready(port, timeout=120)
-            url = f"http://127.0.0.1:{port}/ping"
+            wait_ready(url, server, timeout=120)
             wrk = ["wrk", "-t1", "-c8", "--timeout", "10s"]
             subprocess.run([*wrk, "-d3s", url], capture_output=True, timeout=60, check=True)
             control(server.pid, "-i", "on")
@@ -242,14 +266,15 @@ def control(pid: int, *args: str) -> None:
     subprocess.run(["callgrind_control", *args, str(pid)], capture_output=True, check=True)
 
 
-def print_instructions(http: str) -> None:
-    """Instructions per request of every case, and the ratios of their inverses."""
+def print_instructions(http: str, cases: tuple[str, ...]) -> None:
+    """Instructions per request of ``cases``, and the ratios of their inverses."""
     if not all(shutil.which(tool) for tool in ("valgrind", "callgrind_control")):
         print("\ninstructions not counted: valgrind is not installed (apt-get install valgrind)")
         return
-    print("\ninstructions per request (callgrind, server process, wrk -c8):", flush=True)
+    header = f"instructions per request (callgrind, server process, wrk -c8, http={http}):"
+    print(f"\n{header}", flush=True)
     counts = {}
-    for case in CASES:
+    for case in cases:
         counts[case] = instructions_per_request(case, http)
         print(f"{case:>12}: {counts[case]:10.0f} instructions/request", flush=True)
     print_ratios("per instruction", {case: 1 / count for case, count in counts.items()})
@@ -262,15 +287,26 @@ def http_parser(choice: str) -> str:
     return "httptools" if importlib.util.find_spec("httptools") else "h11"
 
 
-def serve(case: str, port: int, http: str) -> None:
-    uvicorn.run(
+def serve(case: str, fd: int, http: str) -> None:
+    """Serve ``case`` on the bound socket ``fd`` handed over by the parent."""
+    config = uvicorn.Config(
         build_app(case),
-        host="127.0.0.1",
-        port=port,
         http=http,  # validated by argparse choices
         access_log=False,
         log_level="warning",
     )
+    uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
+
+
+def parse_cases(text: str) -> tuple[str, ...]:
+    """``--cases``: a comma-separated subset of CASES, kept in CASES order."""
+    chosen = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = chosen - set(CASES)
+    if unknown or not {"bare", "spaps"} <= chosen:
+        raise argparse.ArgumentTypeError(
+            f"cases come from {', '.join(CASES)} and include bare and spaps, got {text!r}"
+        )
+    return tuple(case for case in CASES if case in chosen)
 
 
 def main() -> int:
@@ -279,32 +315,57 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds")
     parser.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto")
-    parser.add_argument(
+    counting = parser.add_mutually_exclusive_group()
+    counting.add_argument(
         "--no-instructions",
         dest="instructions",
         action="store_false",
         help="skip counting instructions per request (needs valgrind, about 2 minutes)",
     )
+    counting.add_argument(
+        "--instructions-only",
+        action="store_true",
+        help="only count instructions per request (no wall-clock rounds)",
+    )
+    parser.add_argument(
+        "--cases",
+        type=parse_cases,
+        default=CASES,
+        help=f"comma-separated cases to run (default {','.join(CASES)}; bare and spaps needed)",
+    )
     parser.add_argument("--serve", choices=CASES, help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.http)
+        serve(args.serve, args.fd, args.http)
         return 0
     http = http_parser(args.http)
+    if args.instructions_only:
+        print_instructions(http, args.cases)
+        return 0
+    run_rounds(http, args)
+    if args.instructions:
+        print_instructions(http, args.cases)
+    return 0
+
+
+def run_rounds(http: str, args: Any) -> None:
+    """The wall-clock part: ``args.rounds`` rounds of bursts, then the ratios."""
+    cases: tuple[str, ...] = args.cases
     print(f"uvicorn http={http}, one worker per case on CPU 0, wrk on CPU 1", flush=True)
-    wall = dict.fromkeys(CASES, 0.0)
-    per_cpu = dict.fromkeys(CASES, 0.0)
+    wall = dict.fromkeys(cases, 0.0)
+    per_cpu = dict.fromkeys(cases, 0.0)
     rounds: list[dict[str, tuple[float, float]]] = []
     servers = {}
     try:
-        for case in CASES:
+        for case in cases:
             servers[case] = start_server(case, http)
         for round_ in range(args.rounds):
             rounds.append({})
             # Odd rounds run the cases backwards: spaps and bare always run back to back,
             # in alternating order, so drift in the machine's speed cancels out.
-            for case in ORDER if round_ % 2 == 0 else ORDER[::-1]:
+            order = [case for case in ORDER if case in cases]
+            for case in order if round_ % 2 == 0 else order[::-1]:
                 rps, rpc = load(case, *servers[case], args)
                 print(
                     f"round {round_ + 1} {case:>12}: {rps:8.0f} req/s  {rpc:8.0f} req/CPU-s",
@@ -320,7 +381,7 @@ def main() -> int:
         f"\nbest of {args.rounds} round(s), {args.duration} s each, wrk -c{args.connections}, "
         f"http={http}:"
     )
-    for case in CASES:
+    for case in cases:
         print(f"{case:>12}: {wall[case]:8.0f} req/s  {per_cpu[case]:8.0f} req/CPU-s")
     for label, figures in (("req/s", wall), ("req/CPU-s", per_cpu)):
         print_ratios(f"best-of {label}", figures)
@@ -330,24 +391,25 @@ def main() -> int:
     for index, label in enumerate(("req/s", "req/CPU-s")):
         medians = {
             pair: statistics.median(r["spaps"][index] / r[pair][index] for r in rounds)
-            for pair in ("bare", "template", "bare_headers")
+            for pair in cases
+            if pair != "spaps"
         }
         print_ratios(f"median {label}", {"spaps": 1.0, **{k: 1 / v for k, v in medians.items()}})
-    if args.instructions:
-        print_instructions(http)
-    return 0
 
 
 def print_ratios(label: str, figures: dict[str, float]) -> None:
-    """spaps/bare and spaps/template against their targets, and spaps/bare_headers."""
-    to_bare = figures["spaps"] / figures["bare"]
-    to_template = figures["spaps"] / figures["template"]
-    print(
-        f"{label:>17}: spaps/bare = {to_bare:.3f} (target >= 0.80, "
-        f"{'met' if to_bare >= 0.8 else 'MISSED'}); spaps/template = {to_template:.2f} "
-        f"(target >= 2.00, {'met' if to_template >= 2.0 else 'MISSED'}); "
-        f"spaps/bare_headers = {figures['spaps'] / figures['bare_headers']:.3f}"
-    )
+    """spaps/bare and spaps/template against their targets, and spaps/bare_headers (of
+    the cases that ran)."""
+    parts = []
+    for other, target in (("bare", 0.8), ("template", 2.0), ("bare_headers", None)):
+        if other not in figures:
+            continue
+        ratio = figures["spaps"] / figures[other]
+        part = f"spaps/{other} = {ratio:.3f}"
+        if target is not None:
+            part += f" (target >= {target:.2f}, {'met' if ratio >= target else 'MISSED'})"
+        parts.append(part)
+    print(f"{label:>17}: " + "; ".join(parts))
 
 
 if __name__ == "__main__":
