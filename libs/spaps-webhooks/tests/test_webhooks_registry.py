@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
+import spaps_webhooks
 from pydantic import BaseModel
 from spaps_webhooks import (
     ENDPOINT_DISABLED_EVENT,
@@ -88,3 +92,31 @@ def test_listing_documents_every_type() -> None:
     assert "## `result.ready.v1`" in markdown
     assert TEST_EVENT in registry
     assert ENDPOINT_DISABLED_EVENT in registry
+
+
+def package_imports() -> dict[str, set[str]]:
+    """Which sibling modules each module of the package imports (``TYPE_CHECKING`` too)."""
+    root = Path(spaps_webhooks.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in root.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        graph[path.stem] = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+        }
+    return graph
+
+
+def test_the_package_has_no_import_cycle() -> None:
+    graph = package_imports()
+    assert "_registry" in graph
+    assert "_builtin_events" in graph["_registry"]
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        for module in graph.get(start, set()) - seen:
+            if module == target or reaches(module, target, seen | {module}):
+                return True
+        return False
+
+    assert [m for m in sorted(graph) if reaches(m, m, set())] == []

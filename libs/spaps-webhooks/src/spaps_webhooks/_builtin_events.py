@@ -1,13 +1,12 @@
-"""Event types every registry knows: the test-fire sample and endpoint notifications."""
+"""Event types every registry knows: the test-fire sample and endpoint notifications.
+
+Plain data with no import of the registry: ``_registry`` imports :data:`BUILTIN_EVENTS`
+and registers them, so the dependency runs one way only.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import BaseModel
-
-if TYPE_CHECKING:
-    from ._registry import EventRegistry
 
 TEST_EVENT = "webhook.test.v1"
 ENDPOINT_DISABLED_EVENT = "webhook.endpoint.disabled.v1"
@@ -29,7 +28,8 @@ class EndpointDisabledV1(BaseModel):
     failing_since: str | None = None
 
 
-def register_builtin_events(registry: EventRegistry) -> None:
-    """Register the built-in event types on ``registry``."""
-    registry.register(TEST_EVENT, WebhookTestV1)
-    registry.register(ENDPOINT_DISABLED_EVENT, EndpointDisabledV1)
+BUILTIN_EVENTS: tuple[tuple[str, type[BaseModel]], ...] = (
+    (TEST_EVENT, WebhookTestV1),
+    (ENDPOINT_DISABLED_EVENT, EndpointDisabledV1),
+)
+"""``(event type, payload model)`` of each built-in event, registered by ``EventRegistry``."""

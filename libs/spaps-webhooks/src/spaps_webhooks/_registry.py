@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ._builtin_events import BUILTIN_EVENTS
 from ._errors import InvalidPayloadError, UnknownEventTypeError
 
 _EVENT_TYPE = re.compile(
@@ -64,9 +65,8 @@ class EventRegistry:
     def __init__(self, *, builtin: bool = True) -> None:
         self._schemas: dict[str, EventSchema] = {}
         if builtin:
-            from ._builtin_events import register_builtin_events  # noqa: PLC0415 -- avoid a cycle
-
-            register_builtin_events(self)
+            for event_type, model in BUILTIN_EVENTS:
+                self.register(event_type, model)
 
     def register(
         self, event_type: str, model: type[BaseModel], *, description: str | None = None
