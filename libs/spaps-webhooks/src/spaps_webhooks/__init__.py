@@ -11,7 +11,7 @@ from ._builtin_events import (
     EndpointDisabledV1,
     WebhookTestV1,
 )
-from ._delivery import AttemptOutcome, Deliverer, EndpointDisabledHook, make_body
+from ._delivery import Deliverer
 from ._endpoints import UNSET, EndpointService
 from ._errors import (
     EndpointNotFoundError,
@@ -26,8 +26,17 @@ from ._errors import (
     WebhookTimestampError,
     WebhookVerificationError,
 )
+from ._fan_out import make_body
 from ._history import DeliveryHistory, Enqueue
-from ._models import Attempt, Delivery, Endpoint, EndpointWithSecret, FireResult
+from ._models import (
+    Attempt,
+    AttemptOutcome,
+    Delivery,
+    Endpoint,
+    EndpointDisabledHook,
+    EndpointWithSecret,
+    FireResult,
+)
 from ._receiver import MemoryReplayGuard, ReplayGuard, WebhookReceiver
 from ._registry import EventRegistry, EventSchema, parse_event_type
 from ._schedule import DEFAULT_DELAYS, RetrySchedule, parse_retry_after

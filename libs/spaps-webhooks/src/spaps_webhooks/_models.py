@@ -1,8 +1,10 @@
-"""Read models returned by the services and the router."""
+"""Read models returned by the services, the deliverer and the router."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -75,7 +77,7 @@ class Attempt(BaseModel):
     @classmethod
     def from_row(cls, row: Any) -> Attempt:
         """Build from an attempts table row."""
-        return cls.model_validate(dict(row._mapping))
+        return cls.model_validate({name: getattr(row, name) for name in cls.model_fields})
 
 
 class Delivery(BaseModel):
@@ -97,8 +99,7 @@ class Delivery(BaseModel):
     @classmethod
     def from_row(cls, row: Any) -> Delivery:
         """Build from a deliveries table row."""
-        data = dict(row._mapping)
-        return cls.model_validate({k: data[k] for k in cls.model_fields})
+        return cls.model_validate({name: getattr(row, name) for name in cls.model_fields})
 
 
 class FireResult(BaseModel):
@@ -107,3 +108,27 @@ class FireResult(BaseModel):
     message_id: str
     delivery: Delivery
     attempt: Attempt | None
+
+
+EndpointDisabledHook = Callable[[Endpoint, str], None]
+"""Called with the endpoint and the reason after an endpoint was disabled automatically."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    """What :meth:`Deliverer.attempt` did.
+
+    Attributes:
+        delivery_id: The delivery.
+        status: ``succeeded``, ``retrying``, ``failed``, ``cancelled`` or ``skipped``
+            (not due, or another worker holds it).
+        retry_in: Seconds until the next attempt when ``retrying``.
+        attempt: The logged attempt, if one was made.
+        new_deliveries: Deliveries created as a side effect (owner notifications).
+    """
+
+    delivery_id: str
+    status: str
+    retry_in: float | None = None
+    attempt: Attempt | None = None
+    new_deliveries: tuple[str, ...] = field(default=())

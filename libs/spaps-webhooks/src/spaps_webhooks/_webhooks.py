@@ -11,11 +11,19 @@ from spaps_jobs import Outbox
 from sqlalchemy import Engine, select
 
 from ._builtin_events import TEST_EVENT
-from ._delivery import AttemptOutcome, Deliverer, EndpointDisabledHook, make_body
+from ._delivery import Deliverer
 from ._endpoints import EndpointService, Now, utcnow
 from ._errors import EndpointNotFoundError
+from ._fan_out import make_body
 from ._history import DeliveryHistory, Enqueue
-from ._models import Delivery, EndpointWithSecret, FireResult, new_id
+from ._models import (
+    AttemptOutcome,
+    Delivery,
+    EndpointDisabledHook,
+    EndpointWithSecret,
+    FireResult,
+    new_id,
+)
 from ._registry import EventRegistry
 from ._schedule import RetrySchedule
 from ._ssrf import URLGuard
