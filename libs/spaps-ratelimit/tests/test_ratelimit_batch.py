@@ -1,8 +1,10 @@
 """Batched script calls on the real Redis: exact per call, and failing per the policy.
 
 Most tests run both ways a batch can travel: straight over the client's connection
-pool (the default) and through redis-py's ``Pipeline`` (older redis-py). A TCP relay
-between the store and Redis breaks connections at chosen points of a batch.
+pool (the default) and through redis-py's ``Pipeline`` (older redis-py). Faults are
+made, then proven, before the policy is checked: a private server is killed (reaped)
+or stopped (SIGSTOP, reported stopped by the kernel), and a TCP relay between the
+store and Redis holds back replies or cuts a connection at a chosen point of a batch.
 """
 
 from __future__ import annotations
@@ -24,16 +26,20 @@ BOTH_PATHS = pytest.mark.parametrize("use_pool", [True, False], ids=["pool", "pi
 
 
 class RedisRelay:
-    """A TCP relay to Redis, in the test's event loop, that can drop or cut the replies.
+    """A TCP relay to Redis, in the test's event loop, that can hold back or cut replies.
 
     ``cut_after(lines)`` relays that many more reply lines (RESP lines end in CRLF),
-    then closes the connection; ``drop_replies = True`` relays requests but no replies.
+    then closes the connection; ``drop_replies = True`` relays requests but no replies,
+    counting the reply lines it drops in ``dropped_lines``. ``changed`` is set whenever
+    a reply chunk passes (or is dropped), for :meth:`wait_until`.
     """
 
-    def __init__(self, port: int) -> None:
-        self._port = port
+    def __init__(self, upstream_path: str) -> None:
+        self._upstream_path = upstream_path
         self._budget: int | None = None
         self.drop_replies = False
+        self.dropped_lines = 0
+        self.changed = asyncio.Event()
         self.url = ""
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -42,7 +48,18 @@ class RedisRelay:
     def cut_after(self, lines: int) -> None:
         self._budget = lines
 
+    async def wait_until(self, predicate: Callable[[], bool], *, what: str) -> None:
+        """Wait for ``predicate()`` to hold; the deadline only fails a hung test."""
+        try:
+            async with asyncio.timeout(30):
+                while not predicate():
+                    self.changed.clear()
+                    await self.changed.wait()
+        except TimeoutError:
+            pytest.fail(f"timed out waiting for {what}")
+
     async def start(self) -> None:
+        # Port 0: the kernel picks a free port, read back from the listening socket.
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -55,7 +72,7 @@ class RedisRelay:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._port)
+        up_reader, up_writer = await asyncio.open_unix_connection(self._upstream_path)
         for coro in (self._requests(reader, up_writer), self._replies(up_reader, writer)):
             task = asyncio.create_task(coro)
             self._tasks.add(task)
@@ -74,7 +91,9 @@ class RedisRelay:
     async def _replies(self, up: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await up.read(65536):
+                self.changed.set()
                 if self.drop_replies:
+                    self.dropped_lines += data.count(b"\r\n")
                     continue
                 if self._budget is not None:
                     end = 0
@@ -90,12 +109,15 @@ class RedisRelay:
         except ConnectionError:
             pass
         finally:
+            # Whatever ended the upstream side (a cut, or Redis closing it) closes the
+            # client's side too, as a direct connection would be.
             writer.close()
+            self.changed.set()
 
 
 @pytest.fixture
 async def relay(redis_process) -> AsyncIterator[RedisRelay]:
-    server = RedisRelay(redis_process.port)
+    server = RedisRelay(redis_process.socket_path)
     await server.start()
     try:
         yield server
@@ -107,7 +129,9 @@ async def relay(redis_process) -> AsyncIterator[RedisRelay]:
 def direct(redis_client: Redis) -> None:
     """Skips a test of the direct path where redis-py cannot take it."""
     if direct_pool(redis_client) is None:
-        pytest.skip("this redis-py sends batches through Pipeline (the pool needs >= 5.3)")
+        pytest.skip(
+            "not applicable: this redis-py sends batches through Pipeline (the pool needs >= 5.3)"
+        )
 
 
 @pytest.fixture
@@ -173,15 +197,13 @@ async def test_batches_after_a_restart_reload_the_script_and_stay_exact(
     try:
         assert (await batcher(["warm"], args))[0] == 1
         redis_process.stop()
-        redis_process.start()  # an empty server: no script, no state
-        # The pooled connection died with the old server: that batch fails as a whole
-        # (never re-sent: a re-sent EVALSHA could count twice); the next one reconnects.
+        # The server is gone (killed and reaped): the batch fails as a whole, whether
+        # its pooled connection is found dead at checkout or when written to.
         dead = await asyncio.gather(
             *(batcher(["k"], args) for _ in range(5)), return_exceptions=True
         )
-        assert all(isinstance(reply, RedisConnectionError) for reply in dead) or all(
-            reply[0] == 1 for reply in dead
-        )
+        assert all(isinstance(reply, RedisConnectionError) for reply in dead), dead
+        redis_process.start()  # an empty server: no script, no state
         assert await admitted("k2") == 20  # NOSCRIPT for each call: reloaded, then decided
         await client.script_flush()
         assert await admitted("k3") == 20
@@ -190,10 +212,10 @@ async def test_batches_after_a_restart_reload_the_script_and_stay_exact(
 
 
 @pytest.mark.parametrize("fail_open", [True, False])
-async def test_killed_connections_fail_their_batch_per_the_policy_then_recover(
-    redis_process, fail_open
+async def test_connections_killed_by_the_server_mid_batch_fail_per_the_policy_then_recover(
+    redis_process, relay, fail_open, direct
 ):
-    client = Redis.from_url(redis_process.url, socket_timeout=2, socket_connect_timeout=2)
+    client = Redis.from_url(relay.url, socket_timeout=5, socket_connect_timeout=2)
     admin = Redis.from_url(redis_process.url, socket_timeout=2)
     errors: list[Exception] = []
     limiter = RateLimiter(
@@ -203,29 +225,41 @@ async def test_killed_connections_fail_their_batch_per_the_policy_then_recover(
     )
     limit = [Limit.per_day(1000)]
 
+    async def hit() -> object:
+        if fail_open:  # fail-open never raises: any exception fails the test
+            return await limiter.hit("k", limit)
+        try:
+            return await limiter.hit("k", limit)
+        except RateLimitStoreUnavailable as exc:  # the declared answer; nothing else
+            return exc
+
     async def hits() -> list[object]:
-        return await asyncio.gather(
-            *(limiter.hit("k", limit) for _ in range(20)), return_exceptions=True
-        )
+        return await asyncio.gather(*(hit() for _ in range(20)))
 
     try:
-        await hits()
+        assert all(d.allowed for d in await hits())  # type: ignore[attr-defined]
+        assert not errors
+        relay.drop_replies = True
+        in_flight = asyncio.create_task(hits())
+        # Redis has answered the whole batch (20 replies of 6 lines), none delivered.
+        await relay.wait_until(lambda: relay.dropped_lines >= 120, what="Redis's replies")
+        assert not in_flight.done()
+        # The fault: Redis itself closes the connections the batch is waiting on.
         assert await admin.client_kill_filter(_type="normal", skipme=True) >= 1
-        await asyncio.sleep(0.05)  # the loop sees the closed sockets
-        killed = await hits()
+        killed = await asyncio.wait_for(in_flight, 30)
+        relay.drop_replies = False
         back = await hits()
     finally:
         await client.aclose()
         await admin.aclose()
-    # redis-py may notice the closed connection at checkout and open a new one;
-    # otherwise the batch on it fails, all of it, and the fail policy answers.
-    if errors:
-        assert len(errors) == 20
-        if fail_open:
-            assert all(d.allowed and d.degraded for d in killed)  # type: ignore[union-attr]
-        else:
-            assert all(isinstance(d, RateLimitStoreUnavailable) for d in killed)
-    assert all(d.allowed and not d.degraded for d in back)  # type: ignore[union-attr]
+    assert len(errors) == 20  # every call of the batch failed ...
+    assert all(isinstance(e, RedisConnectionError) for e in errors), errors  # ... this way
+    if fail_open:
+        assert all(d.allowed and d.degraded for d in killed)  # type: ignore[attr-defined]
+    else:
+        assert all(isinstance(d, RateLimitStoreUnavailable) for d in killed), killed
+    assert all(d.allowed and not d.degraded for d in back)  # type: ignore[attr-defined]
+    assert len(errors) == 20  # recovered: no new failure
 
 
 @pytest.mark.parametrize("fail_open", [True, False])
@@ -269,8 +303,8 @@ async def test_a_connection_cut_mid_batch_fails_the_unanswered_calls_then_recove
     assert [d.remaining for d in after] == list(range(988, 978, -1))
 
 
-async def test_replies_that_never_come_time_out_and_fail_the_batch(relay):
-    client = Redis.from_url(relay.url, socket_timeout=0.3, socket_connect_timeout=2)
+async def test_replies_of_a_stopped_server_time_out_once_for_the_whole_batch(redis_process, direct):
+    client = Redis.from_url(redis_process.url, socket_timeout=1, socket_connect_timeout=2)
     errors: list[Exception] = []
     limiter = RateLimiter(
         RedisStore(client, prefix="t:"), on_store_error=lambda e, _: errors.append(e)
@@ -278,22 +312,25 @@ async def test_replies_that_never_come_time_out_and_fail_the_batch(relay):
     limit = [Limit.per_hour(1000)]
     try:
         assert (await limiter.hit("k", limit)).allowed
-        relay.drop_replies = True
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        down = await asyncio.wait_for(
-            asyncio.gather(*(limiter.hit("k", limit) for _ in range(20))), 5
-        )
-        elapsed = loop.time() - started
-        relay.drop_replies = False
+        redis_process.pause()  # the fault: SIGSTOP, and the kernel reports it stopped
+        try:
+            down = await asyncio.wait_for(
+                asyncio.gather(*(limiter.hit("k", limit) for _ in range(20))), 30
+            )
+        finally:
+            redis_process.resume()
         back = await asyncio.gather(*(limiter.hit("k", limit) for _ in range(5)))
     finally:
         await client.aclose()
-    assert all(d.degraded for d in down)
-    assert 0.25 < elapsed < 1.5  # within about one socket_timeout
     assert len(errors) == 20
-    assert all(isinstance(e, RedisTimeoutError) for e in errors)
+    # One deadline for the whole batch (not one socket_timeout per reply): the batch's
+    # single timeout error, shared by all its calls.
+    assert all(e is errors[0] for e in errors)
+    assert isinstance(errors[0], RedisTimeoutError)
+    assert str(errors[0]) == "Timeout reading 20 replies from Redis"
+    assert all(d.allowed and d.degraded for d in down)  # fail-open, the default
     assert all(d.allowed and not d.degraded for d in back)
+    assert len(errors) == 20  # recovered: no new failure
 
 
 @BOTH_PATHS
