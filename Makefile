@@ -8,7 +8,10 @@ export UV_PYTHON_DOWNLOADS := never
 UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN = $(UV) run --no-sync
 
-.PHONY: bootstrap sync lint typecheck imports services-check pytest standalone test demo bench
+# Files each package's tests read, recorded for `tools/affected.py --verify-reads`.
+READS := $(CURDIR)/.test-reads
+
+.PHONY: bootstrap sync lint typecheck imports releases services-check pytest standalone reads test demo bench
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -28,18 +31,31 @@ typecheck: sync
 imports: sync
 	$(RUN) lint-imports
 
+# Versions, ranges and release points agree (uv ignores ranges between workspace members),
+# and no public API broke without the bump that allows it.
+releases: sync
+	$(RUN) python tools/release.py consistency
+	$(RUN) python tools/api_check.py
+
 services-check: sync
 	$(RUN) python tools/check_services.py
 
 # Each library's suite runs once, in `standalone`, against its installed wheel; this target
 # runs the services, the cross-service smoke tests and the workspace checks.
 pytest: sync services-check
-	SPAPS_REQUIRE_SERVICES=1 $(RUN) pytest -n auto services tests
+	rm -rf $(READS)/workspace
+	SPAPS_REQUIRE_SERVICES=1 SPAPS_RECORD_READS=$(READS)/workspace $(RUN) pytest -n auto services tests
 
 standalone: sync services-check
-	SPAPS_REQUIRE_SERVICES=1 $(RUN) python tools/standalone_check.py
+	rm -rf $(READS)/libs
+	SPAPS_REQUIRE_SERVICES=1 SPAPS_RECORD_READS=$(READS)/libs $(RUN) python tools/standalone_check.py
 
-test: lint typecheck imports pytest standalone
+# Every repository file a suite read selects that suite in tools/affected.py.
+reads:
+	$(RUN) python tools/affected.py --verify-reads $(READS)/workspace
+	$(RUN) python tools/affected.py --verify-reads $(READS)/libs
+
+test: lint typecheck imports releases pytest standalone reads
 
 demo: sync
 	$(RUN) python tools/demo.py

@@ -10,15 +10,22 @@ installed wheel (``tools/standalone_check.py``).
 When a server is unreachable the test is skipped with the reason, except when
 ``SPAPS_REQUIRE_SERVICES=1`` (set by ``make test`` and therefore by CI): then it fails,
 so a suite that needs PostgreSQL or Redis can never pass by skipping.
+
+With ``SPAPS_RECORD_READS=<folder>``, every file of this repository that a test (or its
+collection) opens is recorded per package in that folder, for ``tools/affected.py
+--verify-reads``: a change to any file a package's tests read must select that package.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -91,3 +98,71 @@ def amqp_url() -> str:
     """URL of the RabbitMQ server (guest/guest on loopback by default)."""
     _require("RabbitMQ", AMQP_URL, 5672)
     return AMQP_URL
+
+
+# --- Which repository files each package's tests read (see the module docstring) -------
+
+_ROOT = Path(__file__).resolve().parent
+_RECORD_READS = os.environ.get("SPAPS_RECORD_READS")
+_reads: dict[str, set[str]] = {}
+_current: list[Path] = [_ROOT]
+
+
+def _members() -> dict[Path, str]:
+    """Each workspace member's folder and distribution name, read once before the hook."""
+    members = {}
+    for pyproject in [
+        *_ROOT.glob("libs/*/pyproject.toml"),
+        *_ROOT.glob("services/*/pyproject.toml"),
+    ]:
+        for line in pyproject.read_text().splitlines():
+            if line.startswith("name = "):
+                members[pyproject.parent] = line.split('"')[1]
+                break
+    return members
+
+
+_MEMBERS = _members() if _RECORD_READS else {}
+
+
+def _package_of(path: Path) -> str | None:
+    """The distribution name of the workspace member holding ``path`` (``None``: none)."""
+    for folder, name in _MEMBERS.items():
+        if path.is_relative_to(folder):
+            return name
+    return None
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event != "open" or not isinstance(args[0], str | Path):
+        return
+    path = Path(args[0])
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    try:
+        rel = path.relative_to(_ROOT).as_posix()
+    except ValueError:
+        return
+    if rel.startswith((".venv/", ".git/")) or "__pycache__" in rel or not path.is_file():
+        return
+    owner = _package_of(_current[0])
+    if owner is not None:
+        _reads.setdefault(owner, set()).add(rel)
+
+
+if _RECORD_READS:
+    sys.addaudithook(_audit)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collectstart(collector: pytest.Collector) -> None:
+        _current[0] = Path(collector.path)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(item: pytest.Item) -> None:
+        _current[0] = Path(item.path)
+
+    def pytest_sessionfinish(session: pytest.Session) -> None:
+        folder = Path(_RECORD_READS)
+        folder.mkdir(parents=True, exist_ok=True)
+        data = {name: sorted(files) for name, files in _reads.items()}
+        (folder / f"reads-{os.getpid()}.json").write_text(json.dumps(data))

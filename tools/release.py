@@ -2,135 +2,169 @@
 
 Subcommands::
 
-    python tools/release.py version DIST            print the version
-    python tools/release.py bump DIST {major,minor,patch} [--date YYYY-MM-DD]
-                                                    bump pyproject + CHANGELOG
-    python tools/release.py tag DIST                print the release tag, <dist>-v<version>
-    python tools/release.py verify-tag TAG          check a tag names a library at its version
-    python tools/release.py build DIST [--out DIR]  build sdist and wheel of one library
-    python tools/release.py check DIST              stand-alone wheel check of one library
+    release.py version DIST                  print the version
+    release.py bump DIST {major,minor,patch} [--date YYYY-MM-DD] [--widen-dependents] [--no-lock]
+                                             new version in pyproject + CHANGELOG, release point
+                                             recorded in releases.json, uv.lock updated
+    release.py record DIST                   re-record the current version's release point
+    release.py tag DIST                      print the release tag, <dist>-v<version>
+    release.py releases [--json]             every recorded release point
+    release.py pending [--json]              release points that have no tag yet
+    release.py verify-release DIST VERSION [--commit REV]
+                                             libs/DIST at REV is that release point's source
+    release.py verify-tag TAG [--commit REV] the tag exists, points at REV (default HEAD) and
+                                             names a release point whose source REV holds
+    release.py consistency                   every member's version within its dependents'
+                                             ranges, every version recorded (uv checks neither)
+    release.py build DIST [--out DIR] [--version V]
+                                             sdist and wheel of one library (of the release
+                                             point of V: its recorded source)
+    release.py check-dist DIST DIR           the built sdist and wheel hold what they must
+    release.py notes DIST VERSION            that version's CHANGELOG section (release notes)
+    release.py check DIST                    stand-alone wheel check of one library
 
 ``bump`` moves the entries under ``## [Unreleased]`` in the library's CHANGELOG.md to a new
 ``## <version> - <date>`` section and refuses to release when there are none: every release
-says what changed. Errors are one line on stderr with exit status 2.
+says what changed. It refuses a patch bump (or a minor one from 1.0 on) that carries a
+breaking API change since the last release point, and a version that a dependent's range
+leaves out unless ``--widen-dependents`` rewrites those ranges (and notes it in each
+dependent's CHANGELOG). Errors are one line on stderr with exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
+import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from workspace import ROOT, Package, load
-
-_VERSION_LINE = re.compile(r'^version\s*=\s*"([^"]+)"\s*$', re.MULTILINE)
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-_UNRELEASED = "## [Unreleased]"
-
-
-class ReleaseError(Exception):
-    """A release step cannot go ahead; the message says why."""
+import release_checks
+import releases
+from release_bump import ReleaseError, bump, library, record
+from workspace import ROOT
 
 
-def library(name: str) -> Package:
-    packages = load()
-    pkg = packages.get(name)
-    if pkg is None or pkg.kind != "library":
-        libraries = ", ".join(sorted(p for p, v in packages.items() if v.kind == "library"))
-        raise ReleaseError(f"unknown library {name!r} (known: {libraries})")
-    return pkg
+def build(dist: str, out: str, version: str | None) -> None:
+    """Build sdist and wheel from the library's own folder, with no workspace sources.
+
+    With ``version``, from that release point's recorded source (``git archive`` of its
+    tree), so what is built is exactly what was released.
+    """
+    pkg = library(dist)
+    with tempfile.TemporaryDirectory(prefix="spaps-build-") as tmp:
+        if version is None:
+            source = pkg.path
+        else:
+            point = releases.find(releases.load(), dist, version)
+            source = releases.extract(point.tree, Path(tmp) / dist)
+        subprocess.run(
+            [
+                "uv",
+                "build",
+                "--quiet",
+                "--no-sources",
+                str(source),
+                "--out-dir",
+                str(Path(out).resolve()),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
 
 
-def next_version(version: str, part: str) -> str:
-    match = _SEMVER.match(version)
-    if match is None:
-        raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH")
-    major, minor, patch = (int(x) for x in match.groups())
-    if part == "major":
-        return f"{major + 1}.0.0"
-    if part == "minor":
-        return f"{major}.{minor + 1}.0"
-    if part == "patch":
-        return f"{major}.{minor}.{patch + 1}"
-    raise ReleaseError(f"unknown part {part!r}: use major, minor or patch")
-
-
-def bump_changelog(text: str, version: str, date: str) -> str:
-    if _UNRELEASED not in text:
-        raise ReleaseError(f"CHANGELOG.md has no '{_UNRELEASED}' section")
-    head, rest = text.split(_UNRELEASED, 1)
-    body, sep, tail = rest.partition("\n## ")
-    if not body.strip():
-        raise ReleaseError("nothing to release: the [Unreleased] section of CHANGELOG.md is empty")
-    new = f"{_UNRELEASED}\n\n## {version} - {date}\n{body.rstrip()}\n"
-    return head + new + ("\n## " + tail if sep else "")
-
-
-def bump(name: str, part: str, date: str) -> str:
-    pkg = library(name)
-    version = next_version(pkg.version, part)
-    pyproject = pkg.path / "pyproject.toml"
-    text = pyproject.read_text()
-    match = _VERSION_LINE.search(text)
-    if match is None or match.group(1) != pkg.version:
-        raise ReleaseError(f"{pyproject.relative_to(ROOT)} has no plain version line")
-    changelog = pkg.path / "CHANGELOG.md"
-    new_changelog = bump_changelog(changelog.read_text(), version, date)
-    pyproject.write_text(text[: match.start(1)] + version + text[match.end(1) :])
-    changelog.write_text(new_changelog)
-    return version
-
-
-def verify_tag(tag: str) -> Package:
-    name, sep, version = tag.rpartition("-v")
-    if not sep:
-        raise ReleaseError(f"tag {tag!r} is not <dist>-v<version>")
-    pkg = library(name)
-    if pkg.version != version:
-        raise ReleaseError(f"tag {tag!r} says {version} but {name} is at {pkg.version}")
-    return pkg
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Release one spaps library.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for command in ("version", "tag", "check"):
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Release one spaps library.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for command in ("version", "tag", "check", "record"):
         sub.add_parser(command).add_argument("dist")
     p_bump = sub.add_parser("bump")
     p_bump.add_argument("dist")
     p_bump.add_argument("part", choices=["major", "minor", "patch"])
     p_bump.add_argument("--date", default=dt.date.today().isoformat())
-    sub.add_parser("verify-tag").add_argument("tag")
+    p_bump.add_argument("--widen-dependents", action="store_true")
+    p_bump.add_argument("--no-lock", action="store_true", help="do not run uv lock")
+    for command in ("releases", "pending"):
+        sub.add_parser(command).add_argument("--json", action="store_true")
+    p_vr = sub.add_parser("verify-release")
+    p_vr.add_argument("dist")
+    p_vr.add_argument("version")
+    p_vr.add_argument("--commit", default="HEAD")
+    p_vt = sub.add_parser("verify-tag")
+    p_vt.add_argument("tag")
+    p_vt.add_argument("--commit", default="HEAD")
+    sub.add_parser("consistency")
     p_build = sub.add_parser("build")
     p_build.add_argument("dist")
     p_build.add_argument("--out", default="dist")
-    args = parser.parse_args(argv)
+    p_build.add_argument("--version", help="build this release point's source")
+    p_cd = sub.add_parser("check-dist")
+    p_cd.add_argument("dist")
+    p_cd.add_argument("dir", type=Path)
+    p_notes = sub.add_parser("notes")
+    p_notes.add_argument("dist")
+    p_notes.add_argument("version")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:  # noqa: PLR0912 - one branch per command
+    if args.command == "version":
+        print(library(args.dist).version)
+    elif args.command == "tag":
+        print(f"{args.dist}-v{library(args.dist).version}")
+    elif args.command == "bump":
+        print(
+            bump(
+                args.dist, args.part, args.date, widen=args.widen_dependents, lock=not args.no_lock
+            )
+        )
+    elif args.command == "record":
+        print(record(args.dist).tree)
+    elif args.command == "releases":
+        points = [p for entries in releases.load().values() for p in entries]
+        rows = [
+            {"dist": p.dist, "version": p.version, "date": p.date, "tree": p.tree} for p in points
+        ]
+        print(json.dumps(rows) if args.json else "\n".join(f"{p.tag} {p.date}" for p in points))
+    elif args.command == "pending":
+        rows = release_checks.pending()
+        print(
+            json.dumps(rows) if args.json else "\n".join(f"{r['tag']} {r['commit']}" for r in rows)
+        )
+    elif args.command == "verify-release":
+        point = release_checks.verify_release(args.dist, args.version, args.commit)
+        print(f"{point.dist} {point.version}")
+    elif args.command == "verify-tag":
+        point = release_checks.verify_tag(args.tag, args.commit)
+        print(f"{point.dist} {point.version}")
+    elif args.command == "consistency":
+        problems = release_checks.consistency()
+        for line in problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 1 if problems else 0
+    elif args.command == "build":
+        build(args.dist, args.out, args.version)
+    elif args.command == "check-dist":
+        problems = release_checks.check_dist(args.dist, args.dir)
+        for line in problems:
+            print(f"error: {args.dist}: {line}", file=sys.stderr)
+        return 1 if problems else 0
+    elif args.command == "notes":
+        print(release_checks.notes(args.dist, args.version), end="")
+    elif args.command == "check":
+        library(args.dist)
+        script = Path(__file__).with_name("standalone_check.py")
+        subprocess.run([sys.executable, str(script), args.dist], cwd=ROOT, check=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
-        if args.command == "version":
-            print(library(args.dist).version)
-        elif args.command == "tag":
-            print(f"{args.dist}-v{library(args.dist).version}")
-        elif args.command == "verify-tag":
-            pkg = verify_tag(args.tag)
-            print(f"{pkg.name} {pkg.version}")
-        elif args.command == "bump":
-            print(bump(args.dist, args.part, args.date))
-        elif args.command == "build":
-            library(args.dist)
-            subprocess.run(
-                ["uv", "build", "--package", args.dist, "--out-dir", args.out], cwd=ROOT, check=True
-            )
-        elif args.command == "check":
-            library(args.dist)
-            subprocess.run(
-                [sys.executable, str(Path(__file__).with_name("standalone_check.py")), args.dist],
-                cwd=ROOT,
-                check=True,
-            )
-    except ReleaseError as exc:
+        return run(args)
+    except (ReleaseError, releases.ReleasePointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except subprocess.CalledProcessError as exc:
@@ -139,7 +173,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
 
 
 if __name__ == "__main__":

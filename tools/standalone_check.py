@@ -107,7 +107,9 @@ def constraints_file(work: Path) -> Path:
     return path
 
 
-def check(dist: str, wheels: Path, work: Path, constraints: Path, workers: str) -> None:
+def check(
+    dist: str, wheels: Path, work: Path, constraints: Path, workers: str, *, own: Path | None = None
+) -> None:
     project = read_project(dist)
     module = dist.replace("-", "_")
     extras = sorted(project["project"].get("optional-dependencies", {}))  # type: ignore[attr-defined]
@@ -116,7 +118,7 @@ def check(dist: str, wheels: Path, work: Path, constraints: Path, workers: str) 
     python = venv / "bin" / "python"
     run([*uv(), "venv", "--quiet", "--python", sys.executable, str(venv)])
     extra = f"[{','.join(extras)}]" if extras else ""
-    requirements = [f"{dist}{extra} @ {wheel_of(dist, wheels).as_uri()}"]
+    requirements = [f"{dist}{extra} @ {(own or wheel_of(dist, wheels)).as_uri()}"]
     requirements += [f"{s} @ {wheel_of(s, wheels).as_uri()}" for s in sibling_deps(project)]
     pip = [*uv(), "pip", "install", "--quiet", "--python", str(python), "-c", str(constraints)]
     run([*pip, *requirements])
@@ -151,6 +153,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dists", nargs="*", help="libraries to check (default: all)")
     parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers per library")
+    parser.add_argument(
+        "--wheel-dir",
+        type=Path,
+        help="test the already built wheel of each DIST found here (a release's own files)",
+    )
     args = parser.parse_args()
     dists = args.dists or sorted(p.name for p in LIBS.iterdir() if (p / "pyproject.toml").exists())
     with tempfile.TemporaryDirectory(prefix="spaps-standalone-") as tmp:
@@ -165,7 +172,10 @@ def main() -> int:
         for dist in dists:
             started = time.monotonic()
             print(f"== {dist}: wheel, fresh venv, imports, tests", flush=True)
-            check(dist, wheels, work, constraints, args.workers)
+            own = wheel_of(dist, args.wheel_dir.resolve()) if args.wheel_dir else None
+            if own is not None:
+                print(f"== {dist}: testing the given file {own.name}", flush=True)
+            check(dist, wheels, work, constraints, args.workers, own=own)
             print(f"== {dist}: stands alone ({time.monotonic() - started:.0f} s)", flush=True)
     return 0
 

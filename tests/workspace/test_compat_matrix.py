@@ -1,4 +1,4 @@
-"""The compatibility matrix, generated end to end on a scratch workspace with real tags."""
+"""The compatibility matrix, generated end to end on a scratch workspace with release points."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def write_lib(root: Path, version: str, body: str) -> None:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """spaps-a released as 0.1.0 (tagged), now at 0.2.0; service svc allows both."""
+    """spaps-a released as 0.1.0 (a recorded release point), now at 0.2.0; svc allows both."""
     root = tmp_path / "ws"
     root.mkdir()
     (root / "pyproject.toml").write_text(ROOT_PYPROJECT)
@@ -69,7 +69,12 @@ def workspace(tmp_path: Path) -> Path:
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "one")
-    git(root, "tag", "spaps-a-v0.1.0")
+    tree = subprocess.run(
+        ["git", "rev-parse", "HEAD:libs/spaps-a"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
+    (root / "releases.json").write_text(
+        json.dumps({"spaps-a": [{"version": "0.1.0", "date": "2026-01-01", "tree": tree}]})
+    )
     write_lib(root, "0.2.0", "def answer() -> int:\n    return 42\n")
     return root
 
@@ -106,7 +111,7 @@ def test_a_range_no_version_satisfies_is_a_clear_error(workspace: Path) -> None:
 
 
 @pytest.mark.slow
-def test_run_installs_the_tagged_version_and_render_reports_it(workspace: Path) -> None:
+def test_run_installs_the_released_version_and_render_reports_it(workspace: Path) -> None:
     record = workspace / "compat.json"
     out = workspace / "compat.md"
     assert tool(workspace, "render", "--record", str(record), "--out", str(out)).returncode == 2
@@ -114,14 +119,14 @@ def test_run_installs_the_tagged_version_and_render_reports_it(workspace: Path) 
         result = tool(workspace, "run", "svc", point, "--record", str(record))
         assert result.returncode == 0, result.stdout + result.stderr
     records = json.loads(record.read_text())
-    assert [(r["point"], r["libraries"], r["result"]) for r in records] == [
-        ("lowest", {"spaps-a": "0.1.0"}, "pass"),
-        ("newest", {"spaps-a": "0.2.0"}, "pass"),
+    assert [(r["package"], r["point"], r["libraries"], r["result"]) for r in records] == [
+        ("svc", "lowest", {"spaps-a": "0.1.0"}, "pass"),
+        ("svc", "newest", {"spaps-a": "0.2.0"}, "pass"),
     ]
     # A newest version that breaks the service is recorded as a failure, not hidden.
     write_lib(workspace, "0.2.0", "VERSION = '0.2.0'\n")
     assert tool(workspace, "run", "svc", "newest", "--record", str(record)).returncode == 1
     assert tool(workspace, "render", "--record", str(record), "--out", str(out)).returncode == 0
     table = out.read_text()
-    assert "| svc 1.0.0 | lowest | spaps-a 0.1.0 | pass |" in table
-    assert "| svc 1.0.0 | newest | spaps-a 0.2.0 | fail |" in table
+    assert "| package | spaps-a | lowest | newest | tested |" in table
+    assert "| svc 1.0.0 | 0.1.0 / 0.2.0 | pass | fail |" in table
