@@ -58,9 +58,11 @@ def test_root_exports_are_pinned() -> None:
 
 def test_db_and_tracing_exports_are_pinned() -> None:
     assert spaps_ops.db.__all__ == [
+        "CommandErrors",
         "Database",
         "INCLUDE_DELETED",
         "MigrationStatus",
+        "Migrations",
         "MigrationsPendingError",
         "NAMING_CONVENTION",
         "OpsSession",
@@ -74,6 +76,8 @@ def test_db_and_tracing_exports_are_pinned() -> None:
         "migration_check",
         "migration_status",
         "new_metadata",
+        "open_engine",
+        "sync_url",
         "upgrade_database",
         "use_database",
     ]

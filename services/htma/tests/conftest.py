@@ -13,9 +13,11 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from htma import Settings, create_app, migrate
-from htma.db import create_sessionmaker, engine_for
+from htma import Settings, create_app
+from htma.db import create_sessionmaker
+from htma.migrate import MIGRATIONS
 from spaps_auth import PasswordHasher
+from spaps_ops.db import open_engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
@@ -40,8 +42,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Tenant-filtered sessions on a migrated database."""
-    await migrate.upgrade(database_url)
-    async with engine_for(database_url) as engine:
+    await MIGRATIONS.upgrade(database_url)
+    async with open_engine(database_url) as engine:
         yield create_sessionmaker(engine)
 
 
@@ -146,7 +148,7 @@ def make_client(tmp_path: Path) -> ClientFactory:
 @pytest.fixture
 async def client(database_url: str, make_client: ClientFactory) -> AsyncIterator[HtmaClient]:
     """A client on an app over a migrated database (each back end)."""
-    await migrate.upgrade(database_url)
+    await MIGRATIONS.upgrade(database_url)
     async with make_client(database_url=database_url) as c:
         yield c
 

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from htma import migrate
+from htma.migrate import MIGRATIONS
 from spaps_webhooks import sign_headers
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -21,7 +21,7 @@ def _body(code: str = "D063", version: int = 2) -> bytes:
 
 
 async def test_signed_updates_are_recorded_once(database_url: str, make_client: Any) -> None:
-    await migrate.upgrade(database_url)
+    await MIGRATIONS.upgrade(database_url)
     async with make_client(database_url=database_url, ingredient_webhook_secrets=SECRET) as client:
         clinic = await client.clinic("northside")
         body = _body()

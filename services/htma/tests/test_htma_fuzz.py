@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from htma import migrate
+from htma.migrate import MIGRATIONS
 
 CASES_PER_OPERATION = 30
 
@@ -19,7 +19,7 @@ CASES_PER_OPERATION = 30
 @pytest.fixture
 async def client(sqlite_url: str, make_client: Any) -> AsyncIterator[Any]:
     """Fuzzing runs once, on the embedded default back end."""
-    await migrate.upgrade(sqlite_url)
+    await MIGRATIONS.upgrade(sqlite_url)
     async with make_client(database_url=sqlite_url) as c:
         yield c
 

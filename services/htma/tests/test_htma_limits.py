@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from htma import migrate
+from htma.migrate import MIGRATIONS
 
 
 async def test_each_clinic_has_its_own_budget(database_url: str, make_client: Any) -> None:
-    await migrate.upgrade(database_url)
+    await MIGRATIONS.upgrade(database_url)
     plans = {"standard": "8/minute", "premium": "100/minute"}
     async with make_client(database_url=database_url, plans=plans) as client:
         a = await client.clinic("alpha")  # uses 2 of alpha's 8 (two user creations)

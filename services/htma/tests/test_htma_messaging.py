@@ -6,11 +6,12 @@ import base64
 from typing import Any
 
 from htma import Settings
-from htma.db import create_sessionmaker, engine_for
+from htma.db import create_sessionmaker
 from htma.messaging.cipher import generate_key
 from htma.messaging.models import Message
 from htma.messaging.service import rotate_messages
 from pydantic import SecretStr
+from spaps_ops.db import open_engine
 from spaps_tenancy import bypass
 from sqlalchemy import select, text
 
@@ -32,7 +33,7 @@ async def test_patient_and_practitioner_exchange_messages(client: Any, database_
     inbox = (await client.http.get("/v1/messages", headers=clinic.practitioner)).json()
     assert {m["body"] for m in inbox} == {"Is my magnesium low?", "Yes: see your result."}
     # at rest: only ciphertext
-    async with engine_for(database_url) as engine, engine.connect() as connection:
+    async with open_engine(database_url) as engine, engine.connect() as connection:
         rows = (await connection.execute(text("SELECT ciphertext, key_id FROM messages"))).all()
     assert len(rows) == 2
     for ciphertext, key_id in rows:
@@ -75,7 +76,7 @@ async def test_rotation_reseals_every_message_under_the_new_key(
     keys = f"{new_key},dev:{base64.urlsafe_b64encode(old_key.key).decode()}"
     rotated = Settings(database_url=database_url, message_keys=SecretStr(keys))
     cipher = rotated.message_cipher()
-    async with engine_for(database_url) as engine:
+    async with open_engine(database_url) as engine:
         sessions = create_sessionmaker(engine)
         with bypass(reason="key rotation test", actor="test"):
             async with sessions() as session:

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from htma import Settings, create_app, migrate
+from htma import Settings, create_app
+from htma.migrate import MIGRATIONS
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -48,7 +49,7 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 def htma_schema(tmp_path: Path, fuzz_tally: dict[str, object]) -> schemathesis.BaseSchema:
     """The schema of an htma app with a clinic; its users' headers go to the tally."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'htma.db'}"
-    asyncio.run(migrate.upgrade(database_url))
+    asyncio.run(MIGRATIONS.upgrade(database_url))
     app = create_app(
         Settings(
             database_url=database_url,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from htma import migrate
-from htma.db import create_sessionmaker, engine_for
+from htma.db import create_sessionmaker
+from htma.migrate import MIGRATIONS
+from spaps_ops.db import open_engine
 from spaps_tenancy import tenant_context
 from sqlalchemy import text
 
@@ -107,8 +108,8 @@ async def test_webhook_endpoints(client: Any, two: tuple[Any, Any]) -> None:
 @pytest.mark.postgres
 async def test_row_level_security_is_a_second_wall(pg_url: str, unique_name: str) -> None:
     """Raw SQL as the application role (not the owner) only sees the current clinic."""
-    await migrate.upgrade(pg_url)
-    async with engine_for(pg_url) as owner, owner.begin() as conn:
+    await MIGRATIONS.upgrade(pg_url)
+    async with open_engine(pg_url) as owner, owner.begin() as conn:
         await conn.execute(
             text(
                 "INSERT INTO clinics (id, name, plan, created_at) VALUES "
@@ -138,7 +139,7 @@ async def test_row_level_security_is_a_second_wall(pg_url: str, unique_name: str
         await conn.execute(text(f"GRANT SELECT ON panels, results, messages TO {role}"))
     app_url = pg_url.replace("postgres@", f"{role}@", 1)
     try:
-        async with engine_for(app_url) as engine:
+        async with open_engine(app_url) as engine:
             sessions = create_sessionmaker(engine)
             with tenant_context("alpha"):
                 async with sessions() as session:
@@ -147,6 +148,6 @@ async def test_row_level_security_is_a_second_wall(pg_url: str, unique_name: str
             async with sessions() as session:  # no clinic set: nothing at all
                 assert (await session.execute(text("SELECT id FROM panels"))).all() == []
     finally:
-        async with engine_for(pg_url) as owner, owner.begin() as conn:
+        async with open_engine(pg_url) as owner, owner.begin() as conn:
             await conn.execute(text(f"REVOKE ALL ON panels, results, messages FROM {role}"))
             await conn.execute(text(f"DROP ROLE {role}"))

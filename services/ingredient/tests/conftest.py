@@ -13,11 +13,13 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from ingredient import Settings, create_app, migrate
+from ingredient import Settings, create_app
 from ingredient.catalog.seed import import_catalog, read_catalog, seed_path
-from ingredient.db import create_sessionmaker, engine_for
+from ingredient.db import create_sessionmaker
+from ingredient.migrate import MIGRATIONS
 from spaps_auth import ApiKeyManager, JsonWebKey, KeySet, TokenIssuer
 from spaps_auth.fastapi import jwks_router
+from spaps_ops.db import open_engine
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -49,8 +51,8 @@ def seed_rows() -> list[dict[str, object]]:
 @pytest.fixture
 async def seeded_url(database_url: str, seed_rows: list[dict[str, object]]) -> str:
     """A migrated database holding the whole seed catalog."""
-    await migrate.upgrade(database_url)
-    async with engine_for(database_url) as engine:
+    await MIGRATIONS.upgrade(database_url)
+    async with open_engine(database_url) as engine:
         await import_catalog(create_sessionmaker(engine), seed_rows)
     return database_url
 
@@ -116,7 +118,7 @@ def make_client(issuer: Issuer) -> ClientFactory:
 
 
 async def create_key(database_url: str, plan: str = "pro") -> str:
-    async with engine_for(database_url) as engine:
+    async with open_engine(database_url) as engine:
         created = await ApiKeyManager(engine, prefix="ik").create(
             "tests", name="tests", scopes=[f"plan:{plan}"]
         )

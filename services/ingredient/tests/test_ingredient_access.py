@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from ingredient.db import engine_for
+from spaps_ops.db import open_engine
 from spaps_webhooks import WebhookVerifier
 from sqlalchemy import text
 
@@ -109,7 +109,7 @@ async def test_an_edit_bumps_the_version_and_publishes_the_event(
             "/v1/ingredients/A001", headers=editor, json={"minerals": {"Xx": 1.0}}
         )
         assert unknown.status_code == 404
-    async with engine_for(seeded_url) as engine, engine.connect() as connection:
+    async with open_engine(seeded_url) as engine, engine.connect() as connection:
         rows = (await connection.execute(text("SELECT topic, payload FROM spaps_outbox"))).all()
     assert len(rows) == 1
     payload = rows[0][1] if isinstance(rows[0][1], dict) else json.loads(rows[0][1])

@@ -9,12 +9,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from ingredient import migrate
 from ingredient.catalog.minerals import MINERALS
 from ingredient.catalog.models import Ingredient
 from ingredient.catalog.seed import NUMBER_FIELDS, TEXT_FIELDS, import_catalog, read_catalog
-from ingredient.db import create_sessionmaker, engine_for
+from ingredient.db import create_sessionmaker
 from ingredient.errors import CatalogImportError
+from ingredient.migrate import MIGRATIONS
+from spaps_ops.db import open_engine
 from sqlalchemy import func, select
 
 HEADER = ",".join((*TEXT_FIELDS, *NUMBER_FIELDS))
@@ -116,8 +117,8 @@ def test_gzip_and_plain_files_read_the_same(tmp_path: Path) -> None:
 
 
 async def test_import_is_idempotent_and_updates_by_code(database_url: str, tmp_path: Path) -> None:
-    await migrate.upgrade(database_url)
-    async with engine_for(database_url) as engine:
+    await MIGRATIONS.upgrade(database_url)
+    async with open_engine(database_url) as engine:
         sessions = create_sessionmaker(engine)
         rows = read_catalog(_csv(tmp_path, _row("Z001"), _row("Z002", "Other food")))
         seen: list[int] = []
@@ -136,7 +137,7 @@ async def test_import_is_idempotent_and_updates_by_code(database_url: str, tmp_p
 async def test_import_into_an_unmigrated_database_fails_clearly(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    async with engine_for(sqlite_url) as engine:
+    async with open_engine(sqlite_url) as engine:
         rows = read_catalog(_csv(tmp_path, _row()))
         with pytest.raises(CatalogImportError, match=r"database error: .*no such table"):
             await import_catalog(create_sessionmaker(engine), rows)

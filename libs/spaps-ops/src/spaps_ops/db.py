@@ -20,11 +20,42 @@ from ._db_models import (
     VersionedMixin,
     new_metadata,
 )
+from ._migration_commands import CommandErrors
+from ._migrations import Migrations, open_engine
+
+_SYNC_DRIVERS = (
+    ("sqlite+aiosqlite://", "sqlite://"),
+    ("postgresql+asyncpg://", "postgresql+psycopg://"),
+)
+
+
+def sync_url(database_url: str) -> str:
+    """The synchronous-driver URL of the same database, for code that needs a sync
+    engine (Celery tasks, an outbox relay): the inverse of :func:`async_url`.
+
+    Args:
+        database_url: a ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URL.
+
+    Returns:
+        The ``sqlite://`` (pysqlite) or ``postgresql+psycopg://`` (psycopg 3) URL.
+
+    Raises:
+        ValueError: no synchronous driver is known for the URL's.
+
+    .. versionadded:: 0.2.0
+    """
+    for prefix, replacement in _SYNC_DRIVERS:
+        if database_url.startswith(prefix):
+            return replacement + database_url[len(prefix) :]
+    raise ValueError(f"no synchronous driver for {database_url!r}")
+
 
 __all__ = [
+    "CommandErrors",
     "Database",
     "INCLUDE_DELETED",
     "MigrationStatus",
+    "Migrations",
     "MigrationsPendingError",
     "NAMING_CONVENTION",
     "OpsSession",
@@ -38,6 +69,8 @@ __all__ = [
     "migration_check",
     "migration_status",
     "new_metadata",
+    "open_engine",
+    "sync_url",
     "upgrade_database",
     "use_database",
 ]

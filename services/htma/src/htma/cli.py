@@ -13,52 +13,35 @@ from typing import Any, TypeVar
 
 import click
 import uvicorn
-from pydantic import ValidationError
 from spaps_auth import SpapsAuthError
+from spaps_ops.db import CommandErrors, open_engine
 from spaps_tenancy import bypass
-from sqlalchemy.exc import SQLAlchemyError
 
-from htma import migrate
 from htma.app import create_app
 from htma.clinics.models import Clinic
 from htma.clinics.roles import Role
-from htma.db import create_sessionmaker, engine_for
+from htma.db import create_sessionmaker
 from htma.errors import CommandError, HtmaError
 from htma.identity.keystore import SigningKeyStore
 from htma.identity.service import check_clinic_id, create_user
 from htma.identity.stack import build_auth
 from htma.messaging.cipher import generate_key
 from htma.messaging.service import rotate_messages
+from htma.migrate import MIGRATIONS
 from htma.settings import Settings
 from htma.worker import create_worker
 
 T = TypeVar("T")
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
 def _settings(database_url: str | None = None) -> Settings:
-    try:
+    with CommandErrors():
         return Settings(database_url=database_url) if database_url else Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        _fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
-        raise AssertionError("unreachable") from exc
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    try:
+    with CommandErrors(HtmaError, SpapsAuthError, ValueError):
         return asyncio.run(coroutine)
-    except (HtmaError, SpapsAuthError) as exc:
-        _fail(str(exc))
-    except SQLAlchemyError as exc:
-        _fail(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
-    except (OSError, ValueError) as exc:
-        _fail(f"{exc}")
-    raise AssertionError("unreachable")
 
 
 database_url_option = click.option(
@@ -78,7 +61,7 @@ def main() -> None:
 @click.option("--revision", default="head", show_default=True)
 def migrate_command(database_url: str | None, revision: str) -> None:
     """Upgrade the database schema."""
-    _run(migrate.upgrade(_settings(database_url).database_url, revision))
+    _run(MIGRATIONS.upgrade(_settings(database_url).database_url, revision))
     click.echo(f"database at revision {revision}")
 
 
@@ -87,7 +70,7 @@ def migrate_command(database_url: str | None, revision: str) -> None:
 @click.option("--revision", default="base", show_default=True)
 def downgrade_command(database_url: str | None, revision: str) -> None:
     """Downgrade the database schema (default: drop everything)."""
-    _run(migrate.downgrade(_settings(database_url).database_url, revision))
+    _run(MIGRATIONS.downgrade(_settings(database_url).database_url, revision))
     click.echo(f"database at revision {revision}")
 
 
@@ -108,15 +91,13 @@ def create_admin(  # noqa: PLR0917 -- click passes one argument per option
 ) -> None:
     """Create a lab admin (and the clinic when it does not exist)."""
     settings = _settings(database_url)
-    try:
+    with CommandErrors(ValueError):
         check_clinic_id(clinic_id)
-    except ValueError as exc:
-        _fail(str(exc))
 
     async def work() -> str:
-        if await migrate.current_revision(settings.database_url) != migrate.head_revision():
+        if not (await MIGRATIONS.status(settings.database_url)).up_to_date:
             raise CommandError("the database schema is not up to date: run `htma migrate` first")
-        async with engine_for(settings.database_url) as engine:
+        async with open_engine(settings.database_url) as engine:
             auth = build_auth(settings, engine)
             async with create_sessionmaker(engine)() as session:
                 if await session.get(Clinic, clinic_id) is None:
@@ -150,15 +131,13 @@ def rotate_keys(database_url: str | None, keep: int, quiet: bool) -> None:
     HTMA_MESSAGE_KEYS, keep the old one listed, run this command, then drop the old key.
     """
     settings = _settings(database_url)
-    try:
+    with CommandErrors(ValueError):
         new = SigningKeyStore(settings.signing_keys_path).rotate(keep=keep)
-    except (OSError, ValueError) as exc:
-        _fail(str(exc))
     click.echo(f"token signing key {new.kid} is now primary (restart htma to use it)")
     cipher = settings.message_cipher()
 
     async def work() -> int:
-        async with engine_for(settings.database_url) as engine:
+        async with open_engine(settings.database_url) as engine:
             sessions = create_sessionmaker(engine)
             with (
                 bypass(reason="message key rotation", actor="htma rotate-keys"),
@@ -176,10 +155,8 @@ def rotate_keys(database_url: str | None, keep: int, quiet: bool) -> None:
 @click.argument("key_id")
 def generate_message_key(key_id: str) -> None:
     """Print a new message key ``<key_id>:<base64>`` for HTMA_MESSAGE_KEYS."""
-    try:
+    with CommandErrors(ValueError):
         click.echo(generate_key(key_id))
-    except ValueError as exc:
-        _fail(str(exc))
 
 
 @main.command("worker")
@@ -187,10 +164,8 @@ def generate_message_key(key_id: str) -> None:
 def worker_command(loglevel: str) -> None:
     """Run the Celery worker (results, webhook deliveries, beat) and the outbox relay."""
     settings = _settings()
-    try:
+    with CommandErrors(ValueError):
         worker = create_worker(settings)
-    except (OSError, ValueError) as exc:
-        _fail(str(exc))
     schedule = settings.signing_keys_path.parent / "htma-beat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
     thread, stop = worker.start_relay()

@@ -1,14 +1,13 @@
-"""Database resources: the declarative base, the tenant-filtered session class, and
-engines for code running outside the app (CLI, migrations, worker, tests)."""
+"""Database resources: the declarative base and the tenant-filtered session class.
+
+Code running outside the app (CLI, migrations, worker, tests) opens engines with
+``spaps_ops.db.open_engine`` and derives sync URLs with ``spaps_ops.db.sync_url``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from spaps_auth import include_tables
 from spaps_jobs import AsyncSqlDedupeStore, Outbox
-from spaps_ops.db import Database, OpsSession, new_metadata
+from spaps_ops.db import OpsSession, new_metadata
 from spaps_tenancy import TenantSession, install_rls, install_tenant_filter
 from spaps_webhooks import WebhookTables
 from sqlalchemy.ext.asyncio import (
@@ -51,24 +50,3 @@ install_rls(HtmaSession)
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions filtered and stamped by the current clinic (``spaps_tenancy``)."""
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=HtmaSession)
-
-
-@asynccontextmanager
-async def engine_for(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """Yield an engine configured like the app's (a spaps-ops ``Database``), then dispose of it."""
-    database = Database(database_url)
-    try:
-        yield database.engine
-    finally:
-        await database.aclose()
-
-
-def sync_url(database_url: str) -> str:
-    """The synchronous URL of the same database (for the outbox relay and webhooks)."""
-    for prefix, replacement in (
-        ("sqlite+aiosqlite://", "sqlite://"),
-        ("postgresql+asyncpg://", "postgresql+psycopg://"),
-    ):
-        if database_url.startswith(prefix):
-            return replacement + database_url[len(prefix) :]
-    raise ValueError(f"no synchronous driver for {database_url!r}")

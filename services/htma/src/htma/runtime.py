@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 from spaps_auth import TokenIssuer
 from spaps_ops import CircuitBreaker
+from spaps_ops.db import sync_url
 from spaps_tenancy import tenant_context
 from spaps_webhooks import URLGuard, Webhooks
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from htma.db import OUTBOX, WEBHOOK_TABLES, sync_url
+from htma.db import OUTBOX, WEBHOOK_TABLES
 from htma.events import RESULT_READY, ResultReadyV1, event_registry
 from htma.identity.keystore import SigningKeyStore
 from htma.results.models import Result

@@ -14,46 +14,28 @@ from typing import Any, TypeVar
 
 import click
 import uvicorn
-from pydantic import ValidationError
 from spaps_auth import ApiKeyManager
-from sqlalchemy.exc import SQLAlchemyError
+from spaps_ops.db import CommandErrors, open_engine
 
-from ingredient import migrate
 from ingredient.access import PLAN_SCOPE
 from ingredient.app import API_KEY_PREFIX, create_app
 from ingredient.catalog.seed import import_catalog, read_catalog, seed_path
-from ingredient.db import create_sessionmaker, engine_for
+from ingredient.db import create_sessionmaker
 from ingredient.errors import IngredientError
+from ingredient.migrate import MIGRATIONS
 from ingredient.settings import Settings
 
 T = TypeVar("T")
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
 def _settings(database_url: str | None) -> Settings:
-    try:
+    with CommandErrors():
         return Settings(database_url=database_url) if database_url else Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        _fail(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
-        raise AssertionError("unreachable") from exc
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    try:
+    with CommandErrors(IngredientError):
         return asyncio.run(coroutine)
-    except IngredientError as exc:
-        _fail(str(exc))
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        _fail(f"database error: {reason}")
-    except OSError as exc:
-        _fail(f"{type(exc).__name__}: {exc}")
-    raise AssertionError("unreachable")
 
 
 database_url_option = click.option(
@@ -74,7 +56,7 @@ def main() -> None:
 def migrate_command(database_url: str | None, revision: str) -> None:
     """Upgrade the database schema."""
     settings = _settings(database_url)
-    _run(migrate.upgrade(settings.database_url, revision))
+    _run(MIGRATIONS.upgrade(settings.database_url, revision))
     click.echo(f"database at revision {revision}")
 
 
@@ -84,7 +66,7 @@ def migrate_command(database_url: str | None, revision: str) -> None:
 def downgrade_command(database_url: str | None, revision: str) -> None:
     """Downgrade the database schema (default: drop everything)."""
     settings = _settings(database_url)
-    _run(migrate.downgrade(settings.database_url, revision))
+    _run(MIGRATIONS.downgrade(settings.database_url, revision))
     click.echo(f"database at revision {revision}")
 
 
@@ -107,19 +89,17 @@ def import_catalog_command(
     """Import (insert or update by code) a catalog of ingredients."""
     settings = _settings(database_url)
     source = path or seed_path()
-    try:
+    with CommandErrors(IngredientError):
         rows = read_catalog(source)
-    except IngredientError as exc:
-        _fail(str(exc))
 
     async def work() -> tuple[int, int]:
         if run_migrations:
-            await migrate.upgrade(settings.database_url)
-        elif await migrate.current_revision(settings.database_url) != migrate.head_revision():
+            await MIGRATIONS.upgrade(settings.database_url)
+        elif not (await MIGRATIONS.status(settings.database_url)).up_to_date:
             raise IngredientError(
                 "the database schema is not up to date: run `ingredient migrate` first"
             )
-        async with engine_for(settings.database_url) as engine:
+        async with open_engine(settings.database_url) as engine:
             sessionmaker = create_sessionmaker(engine)
             with click.progressbar(
                 length=len(rows),
@@ -145,10 +125,10 @@ def create_api_key(database_url: str | None, name: str, plan: str, owner: str) -
     """Create an API key for the read API; the key is printed once."""
     settings = _settings(database_url)
     if plan not in settings.plans:
-        _fail(f"unknown plan {plan!r} (known: {', '.join(sorted(settings.plans))})")
+        sys.exit(f"error: unknown plan {plan!r} (known: {', '.join(sorted(settings.plans))})")
 
     async def work() -> str:
-        async with engine_for(settings.database_url) as engine:
+        async with open_engine(settings.database_url) as engine:
             manager = ApiKeyManager(engine, prefix=API_KEY_PREFIX)
             created = await manager.create(owner, name=name, scopes=[f"{PLAN_SCOPE}{plan}"])
             return created.key

@@ -1,14 +1,13 @@
-"""Database resources: the declarative base (spaps-ops naming conventions) and engines for
-code running outside the app (CLI, migrations, tests)."""
+"""Database resources: the declarative base (spaps-ops naming conventions) and sessions.
+
+Code running outside the app (CLI, migrations, tests) opens engines with
+``spaps_ops.db.open_engine`` and derives sync URLs with ``spaps_ops.db.sync_url``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from spaps_auth import include_tables
 from spaps_jobs import Outbox
-from spaps_ops.db import Database, new_metadata
+from spaps_ops.db import new_metadata
 from spaps_webhooks import WebhookTables
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
@@ -25,27 +24,6 @@ class Base(DeclarativeBase):
 include_tables(Base.metadata)
 OUTBOX = Outbox(Base.metadata)
 WEBHOOK_TABLES = WebhookTables(Base.metadata)
-
-
-def sync_url(database_url: str) -> str:
-    """The synchronous URL of the same database (for the outbox relay and webhooks)."""
-    for prefix, replacement in (
-        ("sqlite+aiosqlite://", "sqlite://"),
-        ("postgresql+asyncpg://", "postgresql+psycopg://"),
-    ):
-        if database_url.startswith(prefix):
-            return replacement + database_url[len(prefix) :]
-    raise ValueError(f"no synchronous driver for {database_url!r}")
-
-
-@asynccontextmanager
-async def engine_for(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """Yield an engine configured like the app's (a spaps-ops ``Database``), then dispose of it."""
-    database = Database(database_url)
-    try:
-        yield database.engine
-    finally:
-        await database.aclose()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 from spaps_jobs import OutboxMessage, Relay
+from spaps_ops.db import sync_url
 from spaps_webhooks import EventRegistry, URLGuard, Webhooks
 from sqlalchemy import Engine, create_engine
 
-from ingredient.db import OUTBOX, WEBHOOK_TABLES, sync_url
+from ingredient.db import OUTBOX, WEBHOOK_TABLES
 from ingredient.settings import Settings
 
 INGREDIENT_UPDATED = "ingredient.updated.v1"
