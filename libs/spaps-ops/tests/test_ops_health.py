@@ -18,8 +18,9 @@ async def ok_check() -> Mapping[str, Any]:
     return {"pool": 3}
 
 
-async def slow_check() -> None:
-    await asyncio.sleep(0.3)
+async def hanging_check() -> None:
+    """A check that never finishes: only the probe's timeout ends it."""
+    await asyncio.Event().wait()  # nothing sets it
 
 
 async def failing_check() -> None:
@@ -69,8 +70,8 @@ async def test_ready_names_failing_checks_and_runs_them_concurrently(
     ops = get_ops(app)
     ops.add_check("db", ok_check)
     ops.add_check("redis", failing_check)
-    ops.add_check("slow_a", slow_check, timeout=0.1)
-    ops.add_check("slow_b", slow_check, timeout=0.1)
+    ops.add_check("slow_a", hanging_check, timeout=0.1)
+    ops.add_check("slow_b", hanging_check, timeout=0.1)
     ops.add_check("meet_a", rendezvous(first_started, second_started), timeout=5)
     ops.add_check("meet_b", rendezvous(second_started, first_started), timeout=5)
     client = await make_client(app)
@@ -91,7 +92,7 @@ async def test_details(
     ops = get_ops(app)
     ops.add_check("db", ok_check)
     ops.add_check("redis", failing_check)
-    ops.add_check("slow", slow_check, timeout=0.05)
+    ops.add_check("slow", hanging_check, timeout=0.05)
     client = await make_client(app)
     response = await client.get("/health")
     assert response.status_code == 503

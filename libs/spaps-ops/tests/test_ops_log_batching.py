@@ -28,6 +28,16 @@ def _events(path: Path) -> list[str]:
     return [json.loads(line)["event"] for line in path.read_text().splitlines()]
 
 
+async def _next_turn() -> None:
+    """Return once the running loop has run what was already scheduled with
+    ``call_soon`` (the batch's write among it): the loop runs its ready callbacks in
+    order, and this one is queued after them."""
+    loop = asyncio.get_running_loop()
+    turn = loop.create_future()
+    loop.call_soon(turn.set_result, None)
+    await turn
+
+
 async def test_a_turns_lines_are_written_together_at_the_next_turn(
     log_file: tuple[TextIO, Path],
 ) -> None:
@@ -37,7 +47,7 @@ async def test_a_turns_lines_are_written_together_at_the_next_turn(
     for n in range(3):
         log.info(f"line-{n}")
     assert path.read_text() == ""  # still queued: one write at the next turn
-    await asyncio.sleep(0)
+    await _next_turn()
     assert _events(path) == ["line-0", "line-1", "line-2"]
 
 
@@ -77,9 +87,9 @@ async def test_lines_from_threads_and_the_loop_are_all_kept_in_order(
     for n in range(300):
         log.info(f"loop-{n}")
         if n % 7 == 0:
-            await asyncio.sleep(0)
+            await _next_turn()  # spread the loop's lines over many turns
     await asyncio.to_thread(thread.join)
-    await asyncio.sleep(0)
+    await _next_turn()
     events = _events(path)
     assert [e for e in events if e.startswith("thread-")] == [f"thread-{n}" for n in range(300)]
     assert [e for e in events if e.startswith("loop-")] == [f"loop-{n}" for n in range(300)]
@@ -122,7 +132,7 @@ async def test_access_lines_join_the_batch_in_order_with_other_lines(
     assert writer.write_access(head, 1.5, "u1", None)
     log.info("after")
     assert path.read_text() == ""  # the access line is queued with the others
-    await asyncio.sleep(0)
+    await _next_turn()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [line["event"] for line in lines] == ["before", "http_request", "after"]
     assert lines[1]["route"] == "/a"

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -125,7 +124,7 @@ WORKER_APP = textwrap.dedent(
 
         @app.get("/pid")
         async def pid():
-            time.sleep(0.05)  # hold this worker so the other accepts the next connection
+            time.sleep(0.05)  # sleep-ok: a busy worker, so the other one takes connections
             return {"pid": os.getpid()}
 
         return app
@@ -133,20 +132,19 @@ WORKER_APP = textwrap.dedent(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[str]:
-    """uvicorn with two worker processes sharing one PROMETHEUS_MULTIPROC_DIR."""
+    """uvicorn with two worker processes sharing one PROMETHEUS_MULTIPROC_DIR, serving a
+    socket this fixture binds to port 0 and hands over (``--fd``)."""
     (tmp_path / "worker_app.py").write_text(WORKER_APP)
     metrics_dir = tmp_path / "prom"
     metrics_dir.mkdir()
-    port = free_port()
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    # Listening already: connections wait in the backlog until a worker accepts them.
+    sock.listen()
+    port = sock.getsockname()[1]
     server = subprocess.Popen(
         [
             sys.executable,
@@ -156,29 +154,23 @@ def two_workers(tmp_path: Path) -> Iterator[str]:
             "--factory",
             "--workers",
             "2",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
+            "--fd",
+            str(sock.fileno()),
             "--app-dir",
             str(tmp_path),
             "--log-level",
             "warning",
         ],
         env=env,
+        pass_fds=(sock.fileno(),),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    sock.close()  # the server holds the socket now; if it dies, connections are refused
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("uvicorn workers did not start within 30 s")
+        # Waits in the backlog until a worker has started: no polling needed.
+        live = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=60)
+        assert live.status_code == 200
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
