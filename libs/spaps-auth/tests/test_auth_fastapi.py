@@ -210,7 +210,10 @@ def _attack_tokens(ed_key: JsonWebKey, rsa_key: JsonWebKey) -> dict[str, str]:
 
     def sign(claims: dict[str, Any], **headers: Any) -> str:
         return jwt.encode(
-            claims, ed_key.signing_key, algorithm="EdDSA", headers={"kid": "ed-1", **headers}
+            claims,
+            ed_key.signing_key,
+            algorithm="EdDSA",
+            headers={"kid": "ed-1", "typ": "at+jwt", **headers},
         )
 
     payload = _b64(json.dumps(base).encode())

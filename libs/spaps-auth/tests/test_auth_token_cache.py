@@ -2,13 +2,12 @@
 
 A cache hit returns the very ``TokenClaims`` object the first verification built, so
 ``verify(t) is verify(t)`` tells a hit from a full verification through the public API.
+Time is a settable clock shared by the issuer and the verifier: expiry is reached by
+moving it, never by waiting.
 """
 
 from __future__ import annotations
 
-import time
-
-import jwt
 import pytest
 from spaps_auth import (
     InvalidTokenError,
@@ -23,6 +22,27 @@ from spaps_auth import (
 ISSUER = "https://id.example.test"
 AUDIENCE = "api.example.test"
 B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+START = 1_700_000_000.0
+
+
+class Clock:
+    """An epoch clock that moves only when the test sets ``now``."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def timed_issuer(keys: KeySet, clock: Clock) -> TokenIssuer:
+    return TokenIssuer(keys=keys, issuer=ISSUER, audience=AUDIENCE, clock=clock)
 
 
 class Revocations:
@@ -55,6 +75,8 @@ class MutableKeys:
 
 
 def _verifier(keys: KeySet | MutableKeys, **options: object) -> TokenVerifier:
+    # Without a ``clock`` option the verifier reads the wall clock: those tests issue
+    # tokens valid for the default 15 minutes and never look at time.
     return TokenVerifier(
         keys=keys,
         issuer=ISSUER,
@@ -73,12 +95,6 @@ def _change_one_character(token: str, segment: int) -> str:
     return ".".join(parts)
 
 
-def _wait_until_expired(exp: int) -> None:
-    # PyJWT treats a token as expired once exp <= now.
-    while time.time() < exp:
-        time.sleep(max(exp - time.time(), 0) + 0.01)
-
-
 async def test_hits_return_the_first_verification(issuer: TokenIssuer, keys: KeySet) -> None:
     verifier = _verifier(keys)
     token = issuer.issue("user-1", roles=["writer"])
@@ -89,37 +105,58 @@ async def test_hits_return_the_first_verification(issuer: TokenIssuer, keys: Key
     assert verifier.verify(other) is not first
 
 
-async def test_cached_tokens_expire_on_the_wall_clock(issuer: TokenIssuer, keys: KeySet) -> None:
-    verifier = _verifier(keys)
-    for_verify, for_averify = issuer.issue("u", ttl=2), issuer.issue("u", ttl=2)
+async def test_cached_tokens_expire_on_the_clock(
+    timed_issuer: TokenIssuer, keys: KeySet, clock: Clock
+) -> None:
+    verifier = _verifier(keys, clock=clock)
+    for_verify, for_averify = timed_issuer.issue("u", ttl=2), timed_issuer.issue("u", ttl=2)
     claims = verifier.verify(for_verify)
+    assert claims.expires_at == START + 2
     assert verifier.verify(for_verify) is claims
-    assert await verifier.averify(for_averify) is await verifier.averify(for_averify)
-    _wait_until_expired(claims.expires_at)
+    averified = await verifier.averify(for_averify)
+    clock.now = START + 1.999  # still valid: hits
+    assert verifier.verify(for_verify) is claims
+    assert await verifier.averify(for_averify) is averified
+    clock.now = START + 2  # a token is expired once exp <= now
     with pytest.raises(TokenExpiredError, match="expired"):
         verifier.verify(for_verify)
     with pytest.raises(TokenExpiredError, match="expired"):
         await verifier.averify(for_averify)
     # The entries are gone: a full verification reaches the same verdict.
+    assert len(verifier._cache) == 0  # private, read-only here
     with pytest.raises(TokenExpiredError):
         verifier.verify(for_verify)
     with pytest.raises(TokenExpiredError):
         await verifier.averify(for_averify)
 
 
-def test_leeway_applies_to_hits(ed_key: JsonWebKey, keys: KeySet) -> None:
-    now = int(time.time())
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "u", "jti": "j", "iat": now - 60}
-    token = jwt.encode(
-        {**claims, "nbf": now - 60, "exp": now - 5},
-        ed_key.signing_key,
-        algorithm="EdDSA",
-        headers={"kid": ed_key.kid},
-    )
-    lenient = _verifier(keys, leeway=30)
+def test_hits_check_not_before_on_the_clock(
+    timed_issuer: TokenIssuer, keys: KeySet, clock: Clock
+) -> None:
+    verifier = _verifier(keys, clock=clock)
+    token = timed_issuer.issue("u")  # iat = nbf = START
+    first = verifier.verify(token)
+    clock.now = START - 1  # the clock stepped back: the cached token is not valid yet
+    with pytest.raises(InvalidTokenError, match="not yet valid"):
+        verifier.verify(token)
+    clock.now = START  # ... and it stayed cached
+    assert verifier.verify(token) is first
+    # A token from the future fails the full verification the same way.
+    ahead = TokenIssuer(keys=keys, issuer=ISSUER, audience=AUDIENCE, clock=lambda: START + 10)
+    with pytest.raises(InvalidTokenError, match="not yet valid"):
+        verifier.verify(ahead.issue("u"))
+
+
+def test_leeway_applies_to_hits(timed_issuer: TokenIssuer, keys: KeySet, clock: Clock) -> None:
+    token = timed_issuer.issue("u", ttl=10)  # exp = START + 10
+    clock.now = START + 20
+    lenient = _verifier(keys, leeway=30, clock=clock)
     assert lenient.verify(token) is lenient.verify(token)
     with pytest.raises(TokenExpiredError):
-        _verifier(keys).verify(token)
+        _verifier(keys, clock=clock).verify(token)
+    clock.now = START + 40  # past exp + leeway: the hit expires too
+    with pytest.raises(TokenExpiredError):
+        lenient.verify(token)
 
 
 async def test_revocation_is_checked_on_every_hit(issuer: TokenIssuer, keys: KeySet) -> None:
@@ -205,9 +242,11 @@ def test_cache_holds_at_most_cache_size_tokens_evicting_the_oldest(
     assert len(verifier._cache) == 3  # the bound itself (private, read-only here)
 
 
-async def test_cache_size_zero_disables_the_cache(issuer: TokenIssuer, keys: KeySet) -> None:
-    verifier = _verifier(keys, cache_size=0)
-    token = issuer.issue("user-1")
+async def test_cache_size_zero_disables_the_cache(
+    timed_issuer: TokenIssuer, keys: KeySet, clock: Clock
+) -> None:
+    verifier = _verifier(keys, cache_size=0, clock=clock)
+    token = timed_issuer.issue("user-1")
     first = verifier.verify(token)
     assert first.subject == "user-1"
     again = await verifier.averify(token)
@@ -215,9 +254,9 @@ async def test_cache_size_zero_disables_the_cache(issuer: TokenIssuer, keys: Key
     assert again is not first
     with pytest.raises(InvalidTokenError):
         verifier.verify(_change_one_character(token, 2))
-    short = issuer.issue("user-1", ttl=2)
-    expires_at = verifier.verify(short).expires_at
-    _wait_until_expired(expires_at)
+    short = timed_issuer.issue("user-1", ttl=2)
+    assert verifier.verify(short).expires_at == START + 2
+    clock.now = START + 2
     with pytest.raises(TokenExpiredError):
         verifier.verify(short)
 
@@ -228,3 +267,8 @@ async def test_cache_size_zero_disables_the_cache(issuer: TokenIssuer, keys: Key
 def test_cache_size_is_validated(keys: KeySet, cache_size: object, error: type[Exception]) -> None:
     with pytest.raises(error, match="cache_size"):
         _verifier(keys, cache_size=cache_size)
+
+
+def test_clock_is_validated(keys: KeySet) -> None:
+    with pytest.raises(TypeError, match="clock"):
+        _verifier(keys, clock=START)

@@ -45,7 +45,10 @@ def _claims(**overrides: object) -> dict[str, object]:
 
 def _sign(key: JsonWebKey, claims: dict[str, object], **headers: object) -> str:
     return jwt.encode(
-        claims, key.signing_key, algorithm=key.algorithm, headers={"kid": key.kid, **headers}
+        claims,
+        key.signing_key,
+        algorithm=key.algorithm,
+        headers={"kid": key.kid, "typ": "at+jwt", **headers},
     )
 
 
@@ -150,7 +153,7 @@ def test_algorithm_confusion_hs256_with_rsa_public_key(rsa_key: JsonWebKey) -> N
     public_pem = rsa_key.verifying_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    header = _b64(json.dumps({"alg": "HS256", "kid": "rsa-1", "typ": "JWT"}).encode())
+    header = _b64(json.dumps({"alg": "HS256", "kid": "rsa-1", "typ": "at+jwt"}).encode())
     payload = _b64(json.dumps(_claims()).encode())
     signature = _b64(hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest())
     with pytest.raises(InvalidTokenError, match="does not match the key"):
@@ -207,7 +210,9 @@ def test_missing_claims(ed_key: JsonWebKey, verifier: TokenVerifier, claim: str)
 )
 def test_unknown_or_malformed_kid(ed_key: JsonWebKey, verifier: TokenVerifier, kid: object) -> None:
     # Built by hand: PyJWT refuses to encode a non-string kid.
-    header = {"alg": "EdDSA", "typ": "JWT"} if kid is None else {"alg": "EdDSA", "kid": kid}
+    header: dict[str, object] = {"alg": "EdDSA", "typ": "at+jwt"}
+    if kid is not None:
+        header["kid"] = kid
     signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(_claims()).encode())}"
     token = f"{signing_input}.{_b64(ed_key.signing_key.sign(signing_input.encode()))}"
     with pytest.raises(InvalidTokenError, match="kid"):

@@ -57,8 +57,9 @@ from ._revocation import RevocationList
 from ._sessions import SessionInfo, SessionManager, TokenPair
 from ._siwe import SiweMessage
 from ._tables import create_tables, include_tables, metadata
-from ._tokens import KeyResolver, RevocationChecker, TokenClaims, TokenIssuer, TokenVerifier
+from ._tokens import KeyResolver, RevocationChecker, TokenClaims, TokenIssuer
 from ._totp import TotpEnrolment, TotpManager
+from ._verifier import TokenVerifier
 from ._wallet import WalletSignIn
 
 __version__ = "0.1.0"

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from ._access import PermissionRegistry, Principal
 from ._apikeys import ApiKeyManager
 from ._errors import InvalidTokenError
-from ._tokens import TokenClaims, TokenVerifier
+from ._tokens import TokenClaims
+from ._verifier import TokenVerifier
 
 __all__ = ["Authenticator", "parse_bearer"]
 
