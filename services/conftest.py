@@ -1,19 +1,124 @@
-"""Shared by both services' test suites: a small OpenAPI-driven request generator.
+"""Shared by both services' test suites (test modules cannot import each other):
 
-Valid, boundary and hostile values for every parameter and body field of every
-operation, with a deterministic seed. Each service's ``test_*_fuzz.py`` drives it against
-its own app through the ``openapi_fuzz`` fixture (test modules cannot import each other).
+* databases: ``sqlite_url``, ``pg_url`` and ``database_url`` (each back end);
+* migrations: ``table_names`` and ``models_match`` (Alembic's autogenerate comparison);
+* the command line: ``run_command`` (a service's CLI as a real process);
+* fuzzing: ``openapi_fuzz``, a small OpenAPI-driven request generator (valid, boundary
+  and hostile values for every parameter and body field, deterministic seed) and its
+  request loop; ``schemathesis_fuzz`` and ``fuzz_tally`` (case counts in the summary).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import string
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from spaps_ops.db import open_engine
+from sqlalchemy import Column, Connection, Integer, MetaData, inspect
+
+#: Only fails a command that hangs; a slow machine must never fail a test on its own.
+COMMAND_DEADLINE = 900.0
+
+# --- databases ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """An empty SQLite file (the services' embedded default)."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> str:
+    """An empty PostgreSQL database, asyncpg driver."""
+    return postgres_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database on each back end: SQLite (embedded default) and PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+# --- migrations -----------------------------------------------------------------------
+
+
+async def _table_names(url: str) -> set[str]:
+    async with open_engine(url) as engine, engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+@pytest.fixture
+def table_names() -> Callable[[str], Awaitable[set[str]]]:
+    """``await table_names(url)``: the tables of a database."""
+    return _table_names
+
+
+def _diff(connection: Connection, metadata: MetaData, include_object: Any) -> list[Any]:
+    opts: dict[str, Any] = {"compare_type": True}
+    if include_object is not None:
+        opts["include_object"] = include_object
+    return list(compare_metadata(MigrationContext.configure(connection, opts=opts), metadata))
+
+
+async def _models_match(
+    url: str, metadata: MetaData, *, probe_table: str, include_object: Any = None
+) -> None:
+    async with open_engine(url) as engine, engine.connect() as connection:
+        assert await connection.run_sync(_diff, metadata, include_object) == []
+        # The comparison is not vacuous: a column missing from the migrations is reported.
+        diverged = MetaData()
+        for table in metadata.tables.values():
+            table.to_metadata(diverged)
+        diverged.tables[probe_table].append_column(Column("invented_column", Integer))
+        diff = await connection.run_sync(_diff, diverged, include_object)
+    assert [entry[0] for entry in diff] == ["add_column"]
+    assert diff[0][3].name == "invented_column"
+
+
+@pytest.fixture
+def models_match() -> Callable[..., Awaitable[None]]:
+    """``await models_match(url, metadata, probe_table=..., include_object=None)``: the
+    migrated database at ``url`` has exactly the models' schema, and a column added to
+    ``probe_table`` would be reported (the check itself works)."""
+    return _models_match
+
+
+# --- the command line -----------------------------------------------------------------
+
+
+def _run_command(
+    module: str, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    prefix = module.split(".", 1)[0].upper() + "_"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd, env=environment, capture_output=True, text=True, timeout=COMMAND_DEADLINE,
+        check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def run_command() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_command("htma.cli", *args, cwd=..., env=None)``: the command as a real process
+    to completion, without the machine's ``<SERVICE>_*`` variables."""
+    return _run_command
+
 
 HOSTILE = [
     "", " ", "'", '"', "../../etc/passwd", "%00", "\u0000", "😀", "a" * 300, "-1",
@@ -116,7 +221,137 @@ def cases(spec: dict[str, Any], rng: random.Random, per_operation: int) -> list[
     return out
 
 
+async def fuzz(
+    client: Any,
+    spec: dict[str, Any],
+    generated: list[tuple[Any, ...]],
+    identities: Sequence[dict[str, str]],
+    extra_headers: Callable[[str], dict[str, str]] = lambda _url: {},
+) -> int:
+    """Send every generated request (each as the next of ``identities``, in turn, plus
+    ``extra_headers(url)``) with ``client`` (an ``httpx.AsyncClient``): no 5xx, every
+    4xx is problem+json, every 2xx body conforms. Returns how many 2xx were checked."""
+    failures = []
+    conformant = 0
+    for index, (method, url, options, declared) in enumerate(generated):
+        headers = {**identities[index % len(identities)], **extra_headers(url)}
+        response = await client.request(method, url, headers=headers, **options)
+        if response.status_code >= 500:
+            failures.append((method, url, options, response.status_code, response.text[:200]))
+        elif response.status_code >= 400:
+            assert response.headers["content-type"] == "application/problem+json", (method, url)
+        elif response.content and str(response.status_code) in declared:
+            content = declared[str(response.status_code)].get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            if schema is not None:
+                assert conforms(response.json(), schema, spec), (method, url, response.text[:200])
+                conformant += 1
+    assert failures == [], failures[:5]
+    print(f"fuzzed {len(generated)} requests over {len(spec['paths'])} paths, {conformant} 2xx")
+    return conformant
+
+
 @pytest.fixture
 def openapi_fuzz() -> SimpleNamespace:
-    """``cases(spec, rng, per_operation)`` and ``conforms(body, schema, spec)``."""
-    return SimpleNamespace(cases=cases, conforms=conforms)
+    """``cases(spec, rng, per_operation)``, ``conforms(body, schema, spec)`` and
+    ``await fuzz(client, spec, cases, identities, extra_headers)``."""
+    return SimpleNamespace(cases=cases, conforms=conforms, fuzz=fuzz)
+
+
+# --- schemathesis ---------------------------------------------------------------------
+
+
+def _schemathesis_fuzz(schema: Any, identities: Sequence[dict[str, str]], max_examples: int) -> int:
+    # Imported here: only the two schemathesis tests pay for importing it.
+    import schemathesis  # noqa: PLC0415
+    from hypothesis import HealthCheck, Phase, given, settings  # noqa: PLC0415
+    from hypothesis.errors import Unsatisfiable  # noqa: PLC0415
+    from schemathesis import GenerationMode  # noqa: PLC0415
+    from schemathesis.checks import not_a_server_error  # noqa: PLC0415
+    from schemathesis.core.result import Ok  # noqa: PLC0415
+    from schemathesis.python import asgi  # noqa: PLC0415
+    from schemathesis.specs.openapi.checks import (  # noqa: PLC0415
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+    ]
+    failures: dict[str, str] = {}
+    count = 0
+    operations = list(schema.get_all_operations())
+    with asgi.get_client(schema.app) as http:
+        for result in operations:
+            assert isinstance(result, Ok), result  # the schema is valid
+            operation = result.ok()
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+                @given(case=operation.as_strategy(generation_mode=mode))
+                @settings(
+                    max_examples=max_examples,
+                    deadline=None,
+                    derandomize=True,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                    phases=[Phase.explicit, Phase.generate],
+                )
+                def run(case: schemathesis.Case[Any]) -> None:
+                    nonlocal count
+                    headers = dict(identities[count % len(identities)])
+                    count += 1
+                    response = case.call(session=http, headers=headers)
+                    try:
+                        case.validate_response(response, checks=checks, headers=headers)
+                    # schemathesis reports a FailureGroup (an exception group) or an assertion
+                    except (AssertionError, BaseExceptionGroup) as exc:
+                        key = f"{case.operation.label} {response.status_code}"
+                        failures.setdefault(key, f"{exc}"[:2000] + "\n" + case.as_curl_command())
+
+                try:
+                    run()
+                except Unsatisfiable:
+                    # nothing to make invalid (an operation without parameters or body)
+                    assert mode is GenerationMode.NEGATIVE, operation.label
+    assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
+    assert count >= len(operations) * 2
+    return count
+
+
+@pytest.fixture
+def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """Shared state of one schemathesis run; its case count goes to the session summary."""
+    tally: dict[str, object] = {"cases": 0}
+    yield tally
+    request.node.user_properties.append(("schemathesis_cases", tally["cases"]))
+
+
+@pytest.fixture
+def schemathesis_fuzz(fuzz_tally: dict[str, object]) -> Callable[..., int]:
+    """``schemathesis_fuzz(schema, identities, max_examples)``: positive and negative cases
+    of every operation (derandomized), each sent as the next of ``identities``; no 5xx,
+    answers conform to the schema (status, content type, headers, body). Returns the
+    number of cases (also in the session summary)."""
+
+    def run(schema: Any, identities: Sequence[dict[str, str]], max_examples: int) -> int:
+        fuzz_tally["cases"] = _schemathesis_fuzz(schema, identities, max_examples)
+        return int(str(fuzz_tally["cases"]))
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print how many cases each schemathesis test generated (xdist workers included)."""
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "teardown":
+                continue
+            for name, count in getattr(report, "user_properties", ()):
+                if name == "schemathesis_cases":
+                    terminalreporter.write_line(f"schemathesis: {report.nodeid}: {count} cases")

@@ -1,9 +1,11 @@
-"""Fixtures of the htma service's tests: databases on both back ends."""
+"""Fixtures of the htma service's tests: migrated databases and app clients (the empty
+databases on both back ends come from ``services/conftest.py``)."""
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,25 +20,8 @@ from htma.db import create_sessionmaker
 from htma.migrate import MIGRATIONS
 from spaps_auth import PasswordHasher
 from spaps_ops.db import open_engine
+from spaps_ratelimit import Store
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'htma.db'}"
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> str:
-    return postgres_url.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """An empty database on each back end: SQLite (embedded default) and PostgreSQL."""
-    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
-    url: str = request.getfixturevalue(name)
-    return url
 
 
 @pytest.fixture
@@ -114,6 +99,13 @@ class HtmaClient:
             patient_id=ids["patient"],
         )
 
+    async def send_message(
+        self, sender: dict[str, str], recipient_id: str, body: str
+    ) -> httpx.Response:
+        return await self.http.post(
+            "/v1/messages", headers=sender, json={"recipient_id": recipient_id, "body": body}
+        )
+
     async def submit_panel(self, clinic: Clinic, **minerals: float) -> httpx.Response:
         return await self.http.post(
             "/v1/panels",
@@ -126,17 +118,35 @@ class HtmaClient:
 ClientFactory = Callable[..., AbstractAsyncContextManager[HtmaClient]]
 
 
+def build_app(tmp_path: Path, *, ratelimit_store: Store | None = None, **settings: Any) -> FastAPI:
+    """An htma app for tests: keys under ``tmp_path``, results computed inline, cheap
+    password hashing, logs kept in memory; ``ratelimit_store`` as given (e.g. on a
+    ``ManualClock``, so no budget refills while a slow machine runs the test)."""
+    settings.setdefault("signing_keys_path", tmp_path / "keys.json")
+    settings.setdefault("compute_mode", "inline")
+    # a closed port: no test ever reaches a stray local ingredient by accident
+    settings.setdefault("ingredient_url", "http://127.0.0.1:9")
+    return create_app(
+        Settings(**settings),
+        hasher=FAST_HASHER,
+        ratelimit_store=ratelimit_store,
+        log_stream=io.StringIO(),
+    )
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., FastAPI]:
+    """Factory: an htma app (lifespan not run) for the given settings, see ``build_app``."""
+    return functools.partial(build_app, tmp_path)
+
+
 @pytest.fixture
 def make_client(tmp_path: Path) -> ClientFactory:
     """Factory: an htma client on a fresh app (lifespan run) for the given settings."""
 
     @asynccontextmanager
     async def factory(**settings: Any) -> AsyncIterator[HtmaClient]:
-        settings.setdefault("signing_keys_path", tmp_path / "keys.json")
-        settings.setdefault("compute_mode", "inline")
-        # a closed port: no test ever reaches a stray local ingredient by accident
-        settings.setdefault("ingredient_url", "http://127.0.0.1:9")
-        app = create_app(Settings(**settings), hasher=FAST_HASHER, log_stream=io.StringIO())
+        app = build_app(tmp_path, **settings)
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://htma") as c:
@@ -151,25 +161,3 @@ async def client(database_url: str, make_client: ClientFactory) -> AsyncIterator
     await MIGRATIONS.upgrade(database_url)
     async with make_client(database_url=database_url) as c:
         yield c
-
-
-# --- schemathesis ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
-    """Shared state of one schemathesis run; its case count goes to the session summary."""
-    tally: dict[str, object] = {"cases": 0}
-    yield tally
-    request.node.user_properties.append(("schemathesis_cases", tally["cases"]))
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print how many cases each schemathesis test generated (xdist workers included)."""
-    for reports in terminalreporter.stats.values():
-        for report in reports:
-            if getattr(report, "when", None) != "teardown":
-                continue
-            for name, count in getattr(report, "user_properties", ()):
-                if name == "schemathesis_cases" and "/htma/" in report.nodeid:
-                    terminalreporter.write_line(f"schemathesis: {report.nodeid}: {count} cases")

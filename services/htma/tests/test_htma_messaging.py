@@ -18,16 +18,10 @@ from sqlalchemy import select, text
 
 async def test_patient_and_practitioner_exchange_messages(client: Any, database_url: str) -> None:
     clinic = await client.clinic("northside")
-    sent = await client.http.post(
-        "/v1/messages",
-        headers=clinic.patient,
-        json={"recipient_id": clinic.practitioner_id, "body": "Is my magnesium low?"},
-    )
+    sent = await client.send_message(clinic.patient, clinic.practitioner_id, "Is my magnesium low?")
     assert sent.status_code == 201
-    reply = await client.http.post(
-        "/v1/messages",
-        headers=clinic.practitioner,
-        json={"recipient_id": clinic.patient_id, "body": "Yes: see your result."},
+    reply = await client.send_message(
+        clinic.practitioner, clinic.patient_id, "Yes: see your result."
     )
     assert reply.status_code == 201
     inbox = (await client.http.get("/v1/messages", headers=clinic.practitioner)).json()
@@ -44,18 +38,10 @@ async def test_patient_and_practitioner_exchange_messages(client: Any, database_
 
 async def test_only_patient_practitioner_pairs(client: Any) -> None:
     clinic = await client.clinic("northside")
-    to_admin = await client.http.post(
-        "/v1/messages",
-        headers=clinic.patient,
-        json={"recipient_id": (await client.http.get("/v1/me", headers=clinic.admin)).json()["id"],
-              "body": "hello"},
-    )  # fmt: skip
+    admin_id = (await client.http.get("/v1/me", headers=clinic.admin)).json()["id"]
+    to_admin = await client.send_message(clinic.patient, admin_id, "hello")
     assert to_admin.status_code == 403
-    blank = await client.http.post(
-        "/v1/messages",
-        headers=clinic.patient,
-        json={"recipient_id": clinic.practitioner_id, "body": "   "},
-    )
+    blank = await client.send_message(clinic.patient, clinic.practitioner_id, "   ")
     assert blank.status_code == 422
     assert blank.json()["code"] == "htma.invalid_message"
 
@@ -65,11 +51,7 @@ async def test_rotation_reseals_every_message_under_the_new_key(
 ) -> None:
     clinic = await client.clinic("northside")
     for body in ("one", "two", "three"):
-        await client.http.post(
-            "/v1/messages",
-            headers=clinic.patient,
-            json={"recipient_id": clinic.practitioner_id, "body": body},
-        )
+        await client.send_message(clinic.patient, clinic.practitioner_id, body)
     old_settings = Settings(database_url=database_url)
     new_key = generate_key("k2")
     old_key = old_settings.message_key_list()[0]

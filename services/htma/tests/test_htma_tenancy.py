@@ -59,22 +59,14 @@ async def test_results(client: Any, two: tuple[Any, Any]) -> None:
 
 async def test_messages(client: Any, two: tuple[Any, Any]) -> None:
     a, b = two
-    sent = await client.http.post(
-        "/v1/messages",
-        headers=a.patient,
-        json={"recipient_id": a.practitioner_id, "body": "alpha secret"},
-    )
+    sent = await client.send_message(a.patient, a.practitioner_id, "alpha secret")
     assert sent.status_code == 201
     for headers in (b.practitioner, b.patient):
         bodies = [
             m["body"] for m in (await client.http.get("/v1/messages", headers=headers)).json()
         ]
         assert "alpha secret" not in bodies
-    cross = await client.http.post(
-        "/v1/messages",
-        headers=b.patient,
-        json={"recipient_id": a.practitioner_id, "body": "hello from bravo"},
-    )
+    cross = await client.send_message(b.patient, a.practitioner_id, "hello from bravo")
     assert cross.status_code == 404
     assert (await client.http.get("/v1/messages", headers=a.practitioner)).json()[0]["body"] == (
         "alpha secret"

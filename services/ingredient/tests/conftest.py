@@ -1,12 +1,12 @@
-"""Fixtures of the ingredient service's tests: databases on both back ends and app clients."""
+"""Fixtures of the ingredient service's tests: seeded databases, callers and app clients
+(the empty databases on both back ends come from ``services/conftest.py``)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,26 +20,9 @@ from ingredient.migrate import MIGRATIONS
 from spaps_auth import ApiKeyManager, JsonWebKey, KeySet, TokenIssuer
 from spaps_auth.fastapi import jwks_router
 from spaps_ops.db import open_engine
+from spaps_ratelimit import Store
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'ingredient.db'}"
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> str:
-    return postgres_url.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """An empty database on each back end: SQLite (embedded default) and PostgreSQL."""
-    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
-    url: str = request.getfixturevalue(name)
-    return url
 
 
 @pytest.fixture(scope="session")
@@ -96,17 +79,31 @@ def issuer() -> Issuer:
 
 
 @pytest.fixture
-def make_client(issuer: Issuer) -> ClientFactory:
+def make_app(issuer: Issuer) -> Callable[..., FastAPI]:
+    """Factory: an ingredient app (lifespan not run) for the given settings, verifying
+    tokens with ``issuer``'s JWKS; ``ratelimit_store`` as given (e.g. on a ``ManualClock``)."""
+
+    def factory(*, ratelimit_store: Store | None = None, **settings: Any) -> FastAPI:
+        settings.setdefault("htma_jwks_url", "http://htma/.well-known/jwks.json")
+        return create_app(
+            Settings(**settings),
+            jwks_client=issuer.client(),
+            ratelimit_store=ratelimit_store,
+            log_stream=io.StringIO(),
+        )
+
+    return factory
+
+
+@pytest.fixture
+def make_client(make_app: Callable[..., FastAPI]) -> ClientFactory:
     """Factory: an HTTP client on a fresh app (lifespan run) for the given settings."""
 
     @asynccontextmanager
     async def factory(
         *, headers: dict[str, str] | None = None, **settings: Any
     ) -> AsyncIterator[httpx.AsyncClient]:
-        settings.setdefault("htma_jwks_url", "http://htma/.well-known/jwks.json")
-        app = create_app(
-            Settings(**settings), jwks_client=issuer.client(), log_stream=io.StringIO()
-        )
+        app = make_app(**settings)
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(
@@ -150,23 +147,13 @@ async def client(
         yield c
 
 
-# --- schemathesis ----------------------------------------------------------------------
-
-
 @pytest.fixture
-def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
-    """Shared state of one schemathesis run; its case count goes to the session summary."""
-    tally: dict[str, object] = {"cases": 0}
-    yield tally
-    request.node.user_properties.append(("schemathesis_cases", tally["cases"]))
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print how many cases each schemathesis test generated (xdist workers included)."""
-    for reports in terminalreporter.stats.values():
-        for report in reports:
-            if getattr(report, "when", None) != "teardown":
-                continue
-            for name, count in getattr(report, "user_properties", ()):
-                if name == "schemathesis_cases" and "/ingredient/" in report.nodeid:
-                    terminalreporter.write_line(f"schemathesis: {report.nodeid}: {count} cases")
+def identities(api_key: str, issuer: Issuer) -> list[dict[str, str]]:
+    """Each kind of caller: a pro-plan API key, an editor's (lab admin's) token, a
+    patient's token, and anonymous."""
+    return [
+        {"X-API-Key": api_key},
+        {"Authorization": f"Bearer {issuer.token('lab_admin')}"},
+        {"Authorization": f"Bearer {issuer.token('patient')}"},
+        {},
+    ]

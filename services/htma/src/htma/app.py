@@ -12,7 +12,7 @@ from spaps_jobs import AsyncSqlDedupeStore, IdempotencyMiddleware
 from spaps_ops import ErrorCode, document_problems, get_ops, get_request_id, openapi_problem
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
-from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore
+from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore, Store
 from spaps_ratelimit.integration import setup as setup_ratelimit
 from spaps_webhooks import MemoryReplayGuard, WebhookReceiver, WebhookVerifier
 from spaps_webhooks.fastapi import create_webhooks_router
@@ -60,6 +60,7 @@ def create_app(
     *,
     hasher: PasswordHasher | None = None,
     ingredient_transport: httpx.AsyncBaseTransport | None = None,
+    ratelimit_store: Store | None = None,
     **ops_options: Any,
 ) -> FastAPI:
     """Build the htma app on the spaps-ops shell.
@@ -71,6 +72,9 @@ def create_app(
         hasher: password hasher (default argon2id at OWASP parameters; tests pass a
             cheaper one).
         ingredient_transport: httpx transport to ingredient (default: the network).
+        ratelimit_store: the rate limits' counters (default: Redis at
+            ``settings.redis_url``, else in memory; tests pass a ``MemoryStore`` on a
+            ``spaps_ratelimit.testing.ManualClock``).
         ops_options: passed to :func:`spaps_ops.create_app` (e.g. ``log_stream``).
     """
     settings = settings if settings is not None else Settings()
@@ -128,8 +132,10 @@ def create_app(
     ]
     app.include_router(identity_sessions)
     app.include_router(jwks_router(auth.keys))
-    store = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore()
-    setup_ratelimit(app, RateLimiter(store), error_handlers=False)
+    if ratelimit_store is None:
+        redis_url = settings.redis_url
+        ratelimit_store = RedisStore.from_url(redis_url) if redis_url else MemoryStore()
+    setup_ratelimit(app, RateLimiter(ratelimit_store), error_handlers=False)
     per_clinic: dict[str, Any] = {
         "dependencies": [Depends(clinic_limit(settings.plans))],
         "responses": {429: openapi_problem("The clinic's plan allows no more requests for now")},

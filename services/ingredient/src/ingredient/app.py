@@ -12,7 +12,7 @@ from spaps_auth.fastapi import setup_auth
 from spaps_ops import ErrorCode, document_problems, get_ops, openapi_problem
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
-from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore
+from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore, Store
 from spaps_ratelimit.integration import setup as setup_ratelimit
 
 from ingredient.access import plan_limit, reader
@@ -48,6 +48,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     jwks_client: httpx.AsyncClient | None = None,
+    ratelimit_store: Store | None = None,
     **ops_options: Any,
 ) -> FastAPI:
     """Build the ingredient app on the spaps-ops shell.
@@ -55,6 +56,9 @@ def create_app(
     Args:
         settings: configuration; read from the environment (``INGREDIENT_*``) when omitted.
         jwks_client: httpx client used to fetch htma's JWKS (tests pass an ASGI one).
+        ratelimit_store: the rate limits' counters (default: Redis at
+            ``settings.redis_url``, else in memory; tests pass a ``MemoryStore`` on a
+            ``spaps_ratelimit.testing.ManualClock``).
         ops_options: passed to :func:`spaps_ops.create_app` (e.g. ``log_stream``).
     """
     settings = settings if settings is not None else Settings()
@@ -89,8 +93,10 @@ def create_app(
     )
     api_keys = ApiKeyManager(database.engine, prefix=API_KEY_PREFIX)
     setup_auth(app, authenticator=Authenticator(verifier=verifier, api_keys=api_keys))
-    store = RedisStore.from_url(settings.redis_url) if settings.redis_url else MemoryStore()
-    setup_ratelimit(app, RateLimiter(store), error_handlers=False)
+    if ratelimit_store is None:
+        redis_url = settings.redis_url
+        ratelimit_store = RedisStore.from_url(redis_url) if redis_url else MemoryStore()
+    setup_ratelimit(app, RateLimiter(ratelimit_store), error_handlers=False)
     app.include_router(public_router)
     app.include_router(
         catalog_router,

@@ -50,6 +50,14 @@ SEARCH_OBJECTS = ("ingredients_fts", SEARCH_VECTOR_COLUMN, "ix_ingredients_searc
 BM25_WEIGHTS = (10.0, 4.0, 4.0, 1.0)
 
 
+def not_a_search_object(
+    _obj: object, name: str | None, _type: str, _reflected: bool, _compare_to: object
+) -> bool:
+    """Alembic ``include_object``: leave the dialect-specific search objects (created by
+    migration 0001 only) out of autogenerate's comparison with the models."""
+    return not (name or "").startswith(SEARCH_OBJECTS)
+
+
 def query_words(query: str) -> list[str]:
     """Split a user query into at most :data:`MAX_QUERY_WORDS` lowercase words.
 
