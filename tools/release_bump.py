@@ -72,7 +72,7 @@ def bump_changelog(text: str, version: str, date: str) -> str:
     body, sep, tail = rest.partition("\n## ")
     if not body.strip():
         raise ReleaseError("nothing to release: the [Unreleased] section of CHANGELOG.md is empty")
-    new = f"{UNRELEASED}\n\n## {version} - {date}\n{body.rstrip()}\n"
+    new = f"{UNRELEASED}\n\n## {version} - {date}\n\n{body.strip()}\n"
     return head + new + ("\n## " + tail if sep else "")
 
 
@@ -125,6 +125,9 @@ def check_api(pkg: Package, part: str) -> None:
 
 def bump(name: str, part: str, date: str, *, widen: bool, lock: bool) -> str:
     packages = load()
+    service = packages.get(name)
+    if service is not None and service.kind == "service":
+        return bump_service(service, part, date, lock=lock)
     pkg = library(name, packages)
     version = next_version(pkg.version, part)
     check_api(pkg, part)
@@ -159,12 +162,28 @@ def bump(name: str, part: str, date: str, *, widen: bool, lock: bool) -> str:
     points.setdefault(name, []).append(releases.ReleasePoint(name, version, date, tree))
     releases.save(points)
     if lock:
-        result = subprocess.run(
-            ["uv", "lock"], cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise ReleaseError(f"uv lock failed: {result.stderr.strip().splitlines()[-1]}")
+        lock_workspace()
     return version
+
+
+def bump_service(pkg: Package, part: str, date: str, *, lock: bool) -> str:
+    """A service release: version and CHANGELOG. Services are deployed, not published, so
+    they have no release point and nothing depends on them."""
+    version = next_version(pkg.version, part)
+    changelog = pkg.path / "CHANGELOG.md"
+    new_changelog = bump_changelog(changelog.read_text(), version, date)
+    pyproject = pkg.path / "pyproject.toml"
+    pyproject.write_text(set_version(pyproject, pkg.version, version))
+    changelog.write_text(new_changelog)
+    if lock:
+        lock_workspace()
+    return version
+
+
+def lock_workspace() -> None:
+    result = subprocess.run(["uv", "lock"], cwd=ROOT, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ReleaseError(f"uv lock failed: {result.stderr.strip().splitlines()[-1]}")
 
 
 def record(name: str) -> releases.ReleasePoint:

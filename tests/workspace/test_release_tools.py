@@ -256,3 +256,21 @@ def test_an_unreleased_entry_is_added_where_the_section_is_missing() -> None:
     assert add_unreleased_entry(text, "Changed: x.") == (
         "# Changelog\n\n## [Unreleased]\n\n- Changed: x.\n\n## 0.1.0\n\n- First.\n"
     )
+
+
+def test_a_service_bump_sets_version_and_changelog_but_records_no_release_point(
+    workspace: Path,
+) -> None:
+    changelog = workspace / "services/svc/CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace("## [Unreleased]\n", "## [Unreleased]\n\n- New route.\n")
+    )
+    result = tool(
+        workspace, "release.py", "bump", "svc", "minor", "--date", "2026-12-01", "--no-lock"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1.1.0"
+    assert 'version = "1.1.0"' in (workspace / "services/svc/pyproject.toml").read_text()
+    assert "## 1.1.0 - 2026-12-01\n\n- New route." in changelog.read_text()
+    assert "svc" not in json.loads((workspace / "releases.json").read_text())
+    assert tool(workspace, "release.py", "consistency").returncode == 0
