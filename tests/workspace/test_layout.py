@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBS = sorted(p for p in (ROOT / "libs").iterdir() if (p / "pyproject.toml").exists())
-# ARCHITECTURE.md's dependency graph: the siblings each library may depend on.
+# The siblings each library may depend on (docs/architecture.md, "Dependency graph").
 ALLOWED_SIBLINGS = {
     "spaps-ops": set(),
     "spaps-auth": set(),
