@@ -100,6 +100,49 @@ def amqp_url() -> str:
     return AMQP_URL
 
 
+# --- With SPAPS_REQUIRE_SERVICES=1 nothing skips, except what says it does not apply -------
+
+NOT_APPLICABLE = "not applicable: "
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _forbid_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """One switch for the whole run: a skip under ``SPAPS_REQUIRE_SERVICES=1`` fails, unless
+    its reason starts with ``not applicable:`` (a case that cannot apply here, such as a
+    platform, never a missing server or binary)."""
+    if os.environ.get("SPAPS_REQUIRE_SERVICES") != "1" or not report.skipped:
+        return
+    if hasattr(report, "wasxfail"):
+        return
+    reason = _skip_reason(report)
+    if reason.startswith(NOT_APPLICABLE):
+        return
+    report.outcome = "failed"
+    report.longrepr = f"skipped under SPAPS_REQUIRE_SERVICES=1, which forbids skips: {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    report = yield
+    assert isinstance(report, pytest.TestReport)
+    _forbid_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> object:
+    report = yield
+    assert isinstance(report, pytest.CollectReport)
+    _forbid_skip(report)
+    return report
+
+
 # --- Which repository files each package's tests read (see the module docstring) -------
 
 _ROOT = Path(__file__).resolve().parent

@@ -1,0 +1,75 @@
+"""With SPAPS_REQUIRE_SERVICES=1 (set by `make test` and CI) no test may skip, whatever
+skips it: the root conftest turns every skip into a failure unless its reason says the case
+does not apply (``not applicable: ...``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SKIPPING = """
+import pytest
+
+def test_missing_server():
+    pytest.skip("Redis at 127.0.0.1:6379 is unreachable")
+
+@pytest.mark.skipif(True, reason="redis-server is not installed")
+def test_missing_binary():
+    pass
+
+def test_not_applicable():
+    pytest.skip("not applicable: needs Linux namespaces")
+
+def test_passes():
+    assert True
+"""
+
+
+def run(tmp_path: Path, required: bool) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_skipping.py").write_text(SKIPPING)
+    env = {k: v for k, v in os.environ.items() if k != "SPAPS_REQUIRE_SERVICES"}
+    if required:
+        env["SPAPS_REQUIRE_SERVICES"] = "1"
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "conftest",
+            "-q",
+            "-rA",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            str(tmp_path / "test_skipping.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_skips_fail_when_services_are_required(tmp_path: Path) -> None:
+    result = run(tmp_path, required=True)
+    assert result.returncode == 1, result.stdout
+    assert "FAILED test_skipping.py::test_missing_server" in result.stdout
+    assert "ERROR test_skipping.py::test_missing_binary" in result.stdout
+    assert (
+        "SKIPPED [1] test_skipping.py:12: not applicable: needs Linux namespaces" in result.stdout
+    )
+    assert "1 failed, 1 passed, 1 skipped, 1 error" in result.stdout
+
+
+def test_skips_stay_skips_otherwise(tmp_path: Path) -> None:
+    result = run(tmp_path, required=False)
+    assert result.returncode == 0, result.stdout
+    assert "1 passed, 3 skipped" in result.stdout
