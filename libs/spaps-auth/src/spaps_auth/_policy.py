@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import httpx
 
-from ._common_passwords import COMMON_PASSWORDS
+from ._common_passwords import common_passwords
 from ._errors import BreachCheckUnavailableError, PasswordPolicyError
 
 __all__ = ["BreachedPasswordChecker", "PasswordPolicy"]
@@ -143,7 +143,7 @@ class PasswordPolicy:
             raise ValueError("max_length must be >= 64 and >= min_length")
         self.min_length = min_length
         self.max_length = max_length
-        self._blocklist = COMMON_PASSWORDS | {word.casefold() for word in blocklist}
+        self._blocklist = common_passwords() | {word.casefold() for word in blocklist}
         self._breach_checker = breach_checker
 
     def local_violations(self, password: str, *, context: Iterable[str] = ()) -> list[str]:
