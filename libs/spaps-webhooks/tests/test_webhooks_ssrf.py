@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -13,6 +17,9 @@ from spaps_webhooks import (
     create_delivery_client,
     forbidden_reason,
 )
+
+if TYPE_CHECKING:
+    from conftest import Canary, LoopbackServer
 
 
 def guard_resolving(address: str, **kw: object) -> URLGuard:
@@ -110,22 +117,166 @@ async def test_async_check_resolves_off_the_loop() -> None:
     assert checked.host == "hooks.example.com"
 
 
-def test_delivery_client_refuses_internal_addresses_at_connect() -> None:
+def test_delivery_client_refuses_internal_addresses_at_connect(canary: Canary) -> None:
     client = create_delivery_client(guard=URLGuard(require_https=False))
     with client, pytest.raises(UnsafeURLError, match="loopback"):
-        client.post("http://127.0.0.1:9/hook", content=b"{}")
+        client.post(f"http://127.0.0.1:{canary.port}/hook", content=b"{}")
+    assert canary.connections() == 0
 
 
-def test_delivery_client_does_not_follow_redirects_or_read_env_proxies(
-    monkeypatch: pytest.MonkeyPatch,
+# Spellings of 127.0.0.1 that the system resolver accepts; each must be judged by the
+# address it resolves to, never by its text.
+LOOPBACK_SPELLINGS = [
+    "127.0.0.1",
+    "2130706433",  # decimal
+    "017700000001",  # octal
+    "0x7f000001",  # hexadecimal
+    "0x7f.0.0.1",  # hexadecimal first part
+    "127.1",  # short form
+    "[::ffff:127.0.0.1]",  # IPv4-mapped IPv6
+    "localhost",
+]
+
+
+@pytest.mark.parametrize("host", LOOPBACK_SPELLINGS)
+def test_every_spelling_of_loopback_is_refused_before_connecting(host: str, canary: Canary) -> None:
+    url = f"http://{host}:{canary.port}/hook"
+    guard = URLGuard(require_https=False)
+    with pytest.raises(UnsafeURLError, match="loopback"):
+        guard.check_url(url)
+    with (
+        create_delivery_client(guard=guard) as client,
+        pytest.raises(UnsafeURLError, match="loopback"),
+    ):
+        client.post(url, content=b"{}")
+    assert canary.connections() == 0
+
+
+@pytest.mark.parametrize("host", LOOPBACK_SPELLINGS)
+def test_the_canary_sees_each_spelling_the_guard_allows(host: str, canary: Canary) -> None:
+    # The control for the test above: the same URLs do reach the canary when allowed.
+    guard = URLGuard(require_https=False, allow_networks=["127.0.0.0/8", "::1/128"])
+    with (
+        create_delivery_client(guard=guard, timeout=0.2) as client,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        client.post(f"http://{host}:{canary.port}/hook", content=b"{}")  # nobody answers
+    assert canary.connections() == 1
+
+
+def test_a_dotted_octal_address_is_not_a_valid_url(canary: Canary) -> None:
+    url = f"http://0177.0.0.1:{canary.port}/hook"
+    with pytest.raises(UnsafeURLError, match="not a valid URL"):
+        URLGuard(require_https=False).check_url(url)
+    with (
+        create_delivery_client(guard=URLGuard(require_https=False)) as client,
+        pytest.raises(httpx.InvalidURL),
+    ):
+        client.post(url, content=b"{}")
+    assert canary.connections() == 0
+
+
+def test_the_client_resolves_once_and_connects_to_the_checked_address(
+    loopback_server: Callable[..., LoopbackServer],
 ) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", "http://10.0.0.1:3128")
-    client = create_delivery_client(guard=URLGuard(), timeout=3)
-    with client:
+    server = loopback_server()
+    asked: list[tuple[str, int]] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append((host, port))
+        return ["127.0.0.1"]
+
+    guard = URLGuard(require_https=False, allow_networks=["127.0.0.0/8"], resolver=resolver)
+    with create_delivery_client(guard=guard) as client:
+        # hooks.test exists only in our resolver: had anything else resolved it, the
+        # connection would have failed.
+        response = client.post(f"http://hooks.test:{server.port}/hook", content=b"{}")
+    assert response.status_code == 204
+    assert asked == [("hooks.test", server.port)]
+    assert server.requests == [{"path": "/hook", "host": f"hooks.test:{server.port}"}]
+
+
+def test_dns_rebinding_after_registration_never_connects(canary: Canary) -> None:
+    answers = iter([["93.184.215.14"]])
+
+    def rebinding(host: str, port: int) -> list[str]:
+        return next(answers, ["127.0.0.1"])  # public when registered, loopback afterwards
+
+    guard = URLGuard(require_https=False, resolver=rebinding)
+    url = f"http://rebind.test:{canary.port}/hook"
+    assert guard.check_url(url).addresses == ("93.184.215.14",)
+    with (
+        create_delivery_client(guard=guard) as client,
+        pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1, which is loopback"),
+    ):
+        client.post(url, content=b"{}")
+    assert canary.connections() == 0
+
+
+def test_redirects_to_private_addresses_are_never_followed(
+    loopback_server: Callable[..., LoopbackServer], canary: Canary
+) -> None:
+    target = f"http://127.0.0.1:{canary.port}/internal"
+    server = loopback_server(host="127.0.0.2", reply=lambda path: (307, {"location": target}))
+    # Only the first hop's address is allowed; the redirect points at the canary.
+    guard = URLGuard(require_https=False, allow_networks=["127.0.0.2/32"])
+    url = f"http://127.0.0.2:{server.port}/hook"
+    with create_delivery_client(guard=guard) as client:
         assert client.follow_redirects is False
+        response = client.post(url, content=b"{}")
+        assert response.status_code == 307
+        assert canary.connections() == 0
+        # A caller who opts into redirects still gets every hop checked.
+        with pytest.raises(UnsafeURLError, match="loopback"):
+            client.post(url, content=b"{}", follow_redirects=True)
+    assert canary.connections() == 0
+    assert [r["path"] for r in server.requests] == ["/hook", "/hook"]
+
+
+def test_delivery_client_ignores_proxies_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+    loopback_server: Callable[..., LoopbackServer],
+    canary: Canary,
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{canary.port}")
+    server = loopback_server()
+    guard = URLGuard(require_https=False, allow_networks=["127.0.0.0/8"])
+    with create_delivery_client(guard=guard, timeout=3) as client:
         assert client.timeout == httpx.Timeout(3)
-        assert isinstance(client._transport, GuardedTransport)  # no proxy mount from the env
-        assert client._mounts == {}
+        response = client.post(f"http://127.0.0.1:{server.port}/hook", content=b"{}")
+    assert response.status_code == 204
+    assert len(server.requests) == 1
+    assert canary.connections() == 0
+
+
+def test_tls_sends_and_verifies_the_host_name_not_the_address(
+    loopback_server: Callable[..., LoopbackServer], certificate: tuple[Path, Path]
+) -> None:
+    cert, key = certificate
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    server = loopback_server(tls=tls)
+    guard = URLGuard(allow_networks=["127.0.0.0/8"], resolver=lambda host, port: ["127.0.0.1"])
+    trusting = ssl.create_default_context(cafile=str(cert))
+    with create_delivery_client(guard=guard, verify=trusting) as client:
+        # The certificate names hooks.test only, not 127.0.0.1: this verifies by name.
+        response = client.post(f"https://hooks.test:{server.port}/hook", content=b"{}")
+        assert response.status_code == 204
+        assert server.server_names == ["hooks.test"]
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            client.post(f"https://other.test:{server.port}/hook", content=b"{}")
+    assert server.server_names == ["hooks.test", "other.test"]
+    assert len(server.requests) == 1
+
+
+def test_guarded_transport_is_a_plain_httpx_transport() -> None:
+    transport = GuardedTransport(guard=URLGuard())
+    with (
+        httpx.Client(transport=transport) as client,
+        pytest.raises(UnsafeURLError, match="loopback"),
+    ):
+        client.get("https://localhost/")
 
 
 def test_guard_validates_arguments() -> None:
