@@ -12,7 +12,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ._audit import AuditLog
-from ._clock import Now, sha256_hex, utcnow
+from ._clock import Now, utcnow
 from ._errors import (
     InvalidTokenError,
     NotFoundError,
@@ -20,13 +20,17 @@ from ._errors import (
     TokenExpiredError,
     TokenRevokedError,
 )
+from ._refresh_tokens import (
+    REFRESH_PREFIX,
+    add_refresh_token,
+    consume_refresh_token,
+    find_refresh_token,
+)
 from ._revocation import RevocationList
-from ._tables import refresh_tokens, sessions
+from ._tables import sessions
 from ._tokens import TokenIssuer
 
 __all__ = ["SessionInfo", "SessionManager", "TokenPair"]
-
-REFRESH_PREFIX = "rt_"
 
 
 @dataclass(frozen=True)
@@ -105,18 +109,8 @@ class SessionManager:
     async def _new_refresh(
         self, conn: AsyncConnection, session_id: str, now: datetime, session_expires: datetime
     ) -> str:
-        token = REFRESH_PREFIX + secrets.token_urlsafe(32)
-        await conn.execute(
-            insert(refresh_tokens).values(
-                id=secrets.token_hex(16),
-                session_id=session_id,
-                token_hash=sha256_hex(token),
-                created_at=now,
-                expires_at=min(now + self._refresh_ttl, session_expires),
-                used=False,
-            )
-        )
-        return token
+        expires_at = min(now + self._refresh_ttl, session_expires)
+        return await add_refresh_token(conn, session_id, now=now, expires_at=expires_at)
 
     async def start(
         self,
@@ -183,22 +177,7 @@ class SessionManager:
         now = self._clock()
         reused: tuple[str, str] | None = None
         async with self._engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    select(
-                        refresh_tokens.c.id,
-                        refresh_tokens.c.used,
-                        refresh_tokens.c.expires_at,
-                        sessions.c.id.label("session_id"),
-                        sessions.c.user_id,
-                        sessions.c.revoked_at,
-                        sessions.c.claims,
-                        sessions.c.expires_at.label("session_expires"),
-                    )
-                    .join(sessions, sessions.c.id == refresh_tokens.c.session_id)
-                    .where(refresh_tokens.c.token_hash == sha256_hex(refresh_token))
-                )
-            ).first()
+            row = await find_refresh_token(conn, refresh_token)
             if row is None:
                 raise InvalidTokenError("unknown refresh token")
             if row.revoked_at is not None:
@@ -207,26 +186,18 @@ class SessionManager:
                 reused = (row.user_id, row.session_id)
             elif row.expires_at <= now:
                 raise TokenExpiredError("refresh token expired")
+            elif not await consume_refresh_token(conn, row.id, now):
+                reused = (row.user_id, row.session_id)  # lost a race with a concurrent refresh
             else:
-                # The conditional UPDATE is the arbiter between concurrent refreshes: the
-                # row lock makes the loser re-check ``used`` and match nothing.
-                result = await conn.execute(
-                    update(refresh_tokens)
-                    .where(and_(refresh_tokens.c.id == row.id, refresh_tokens.c.used.is_(False)))
-                    .values(used=True, used_at=now)
+                values: dict[str, Any] = {"last_seen_at": now}
+                if user_agent is not None:
+                    values["user_agent"] = user_agent[:512]
+                if ip is not None:
+                    values["ip"] = ip[:64]
+                await conn.execute(
+                    update(sessions).where(sessions.c.id == row.session_id).values(**values)
                 )
-                if result.rowcount != 1:
-                    reused = (row.user_id, row.session_id)
-                else:
-                    values: dict[str, Any] = {"last_seen_at": now}
-                    if user_agent is not None:
-                        values["user_agent"] = user_agent[:512]
-                    if ip is not None:
-                        values["ip"] = ip[:64]
-                    await conn.execute(
-                        update(sessions).where(sessions.c.id == row.session_id).values(**values)
-                    )
-                    new = await self._new_refresh(conn, row.session_id, now, row.session_expires)
+                new = await self._new_refresh(conn, row.session_id, now, row.session_expires)
         if reused is not None:
             await self._revoke(reused[1], reason="refresh_token_reused")
             if self._audit is not None:
