@@ -232,9 +232,11 @@ def test_release_runs_on_release_points_and_tags() -> None:
     assert set(caller["with"]) == {"dist", "version", "commit"}
 
 
-def affected_outputs(tmp_path: Path, **env: str) -> dict[str, str]:
-    """Run the affected job's script as CI would and read what it hands to the next jobs."""
-    (step,) = [s for s in steps(load("ci.yml")["jobs"]["affected"]) if s.get("id") == "list"]
+def run_step(
+    tmp_path: Path, name: str, job: str, step_id: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Run one step's script as CI would (bash -e); return it and the outputs it set."""
+    (step,) = [s for s in steps(load(name)["jobs"][job]) if s.get("id") == step_id]
     output = tmp_path / "github_output"
     output.touch()
     result = subprocess.run(
@@ -244,10 +246,15 @@ def affected_outputs(tmp_path: Path, **env: str) -> dict[str, str]:
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=300,
     )
+    return result, dict(line.split("=", 1) for line in output.read_text().splitlines())
+
+
+def affected_outputs(tmp_path: Path, **env: str) -> dict[str, str]:
+    result, outputs = run_step(tmp_path, "ci.yml", "affected", "list", **env)
     assert result.returncode == 0, result.stdout + result.stderr
-    return dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return outputs
 
 
 @pytest.mark.parametrize(
@@ -262,3 +269,30 @@ def test_a_push_with_no_usable_base_affects_every_package(tmp_path: Path, before
     lowest = json.loads(outputs["lowest"])
     assert {"htma", "ingredient", "spaps-webhooks"} <= set(lowest)
     assert "spaps-ops" not in lowest  # no sibling dependency: its stand-alone run covers it
+
+
+def test_a_push_to_main_plans_every_pending_release_point(tmp_path: Path) -> None:
+    result, outputs = run_step(
+        tmp_path, "release.yml", "plan", "plan", REF_TYPE="branch", REF_NAME="main", COMMIT=ZERO
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    releases = json.loads(outputs["releases"])
+    assert isinstance(releases, list)
+    for point in releases:
+        assert set(point) == {"dist", "version", "tag", "commit"}
+        assert point["tag"] == f"{point['dist']}-v{point['version']}"
+        assert re.fullmatch(r"[0-9a-f]{40}", point["commit"])
+
+
+def test_a_tag_that_names_no_release_point_plans_nothing(tmp_path: Path) -> None:
+    result, outputs = run_step(
+        tmp_path,
+        "release.yml",
+        "plan",
+        "plan",
+        REF_TYPE="tag",
+        REF_NAME="spaps-ops-v99.0.0",
+        COMMIT=ZERO,
+    )
+    assert result.returncode != 0
+    assert "releases" not in outputs
