@@ -109,9 +109,11 @@ def test_tenant_context_nests_and_validates() -> None:
 
 
 async def test_tenant_context_is_per_task() -> None:
+    both_inside = asyncio.Barrier(2)
+
     async def worker(tenant: str) -> str:
         with tenant_context(tenant):
-            await asyncio.sleep(0.01)
+            await both_inside.wait()  # each task reads after the other has set its tenant
             return current_tenant()
 
     assert list(await asyncio.gather(worker("a"), worker("b"))) == ["a", "b"]

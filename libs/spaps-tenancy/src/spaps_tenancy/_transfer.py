@@ -101,12 +101,12 @@ def export_tenant(
         done = 0
         if progress is not None:
             progress(table.name, 0, total)
-        result = streaming.execute(select(table).where(where).order_by(*table.primary_key.columns))
-        for partition in result.partitions():
+        query = select(table).where(where).order_by(*table.primary_key.columns)
+        for partition in streaming.execute(query).mappings().partitions():
             for row in partition:
                 record = {
                     "table": table.name,
-                    "row": {k: encode_value(v) for k, v in row._mapping.items()},
+                    "row": {k: encode_value(v) for k, v in row.items()},
                 }
                 out.write(json.dumps(record) + "\n")
             done += len(partition)
