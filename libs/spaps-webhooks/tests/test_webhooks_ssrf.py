@@ -268,6 +268,9 @@ def test_tls_sends_and_verifies_the_host_name_not_the_address(
             client.post(f"https://other.test:{server.port}/hook", content=b"{}")
     assert server.server_names == ["hooks.test", "other.test"]
     assert len(server.requests) == 1
+    # A CA bundle path works as well (loaded here, without httpx's deprecated str form).
+    with create_delivery_client(guard=guard, verify=str(cert)) as client:
+        assert client.post(f"https://hooks.test:{server.port}/hook").status_code == 204
 
 
 def test_guarded_transport_is_a_plain_httpx_transport() -> None:
