@@ -10,7 +10,11 @@ the worker computes the result (with food recommendations from ingredient) -> th
 ``result.ready.v1`` webhook arrives, signature verified -> an editor updates an
 ingredient. The services then keep running, with their docs URLs printed, until Ctrl-C.
 
-The :class:`Stack` and :class:`WebhookSink` here are also used by ``tests/smoke``.
+The :class:`Stack` here (and :class:`WebhookSink`, :func:`walk` from ``demo_flow.py``)
+are also used by ``tests/smoke``. The Stack binds the services' ports itself, before it
+starts anything (each service's settings name the other's URL), and hands each listening
+socket over to its server (``demo_serve.py``): no port is ever free between its choice
+and its use.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import json
 import os
 import secrets
 import signal
@@ -27,25 +30,32 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
-from spaps_webhooks import WebhookVerificationError, WebhookVerifier
 
-ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "correct horse battery staple"  # noqa: S105 -- the demo accounts' password
-PANEL = {"Ca": 58.0, "Mg": 3.1, "Na": 24.0, "K": 9.5, "P": 15.0, "Zn": 11.0, "Cu": 2.6, "Fe": 2.0}
+TOOLS = Path(__file__).resolve().parent
+ROOT = TOOLS.parent
+if str(TOOLS) not in sys.path:  # the tools folder is not a package; the smoke tests load
+    sys.path.insert(0, str(TOOLS))  # this file by path, so make its siblings importable
+
+from demo_flow import PANEL, PASSWORD, WebhookSink, wait_result, walk  # noqa: E402
+
+__all__ = ["PANEL", "PASSWORD", "Process", "Stack", "WebhookSink", "main", "wait_result", "walk"]
+
+#: Only fails a step that hangs (a CLI command, a server start); never a slow machine.
+DEADLINE = 600.0
+SERVERS = ("ingredient", "htma")
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def listen(port: int = 0) -> socket.socket:
+    """A listening TCP socket on 127.0.0.1 (port 0: any free port), held until handed over."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(128)
+    return sock
 
 
 @dataclass
@@ -74,9 +84,14 @@ class Process:
 class Stack:
     """ingredient, htma and the htma worker as real processes on free ports.
 
+    Both ports are bound (and listening) when the Stack is made; each server inherits its
+    socket, and the Stack closes its own copy, so a stopped server refuses connections. A
+    server started again gets a new port (the others keep the URL they were given).
+
     Args:
         workdir: holds the SQLite files, keys, broker and logs.
         env: extra environment (database, broker URLs...), over the embedded defaults.
+        htma_port, ingredient_port: fixed ports (0: any free port).
     """
 
     workdir: Path
@@ -85,12 +100,17 @@ class Stack:
     ingredient_port: int = 0
     processes: dict[str, Process] = field(default_factory=dict)
     webhook_secret: str = ""
+    listeners: dict[str, socket.socket] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.htma_port = self.htma_port or free_port()
-        self.ingredient_port = self.ingredient_port or free_port()
+        self._listen("htma", self.htma_port)
+        self._listen("ingredient", self.ingredient_port)
         self.webhook_secret = self.webhook_secret or "whsec_" + _b64(secrets.token_bytes(32))
+
+    def _listen(self, name: str, port: int) -> None:
+        sock = self.listeners[name] = listen(port)
+        setattr(self, f"{name}_port", int(sock.getsockname()[1]))
 
     @property
     def htma_url(self) -> str:
@@ -130,7 +150,7 @@ class Stack:
         env.update(self.env)
         return env
 
-    def run(self, *args: str, timeout: float = 120) -> str:
+    def run(self, *args: str, timeout: float = DEADLINE) -> str:
         """Run a CLI command to completion; raise with its stderr when it fails."""
         result = subprocess.run(
             [sys.executable, "-m", *args], env=self.environment(), cwd=self.workdir,
@@ -146,18 +166,25 @@ class Stack:
         self.run("htma.cli", "migrate")
 
     def spawn(self, name: str) -> Process:
-        """Start one of ``ingredient``, ``htma``, ``worker``."""
-        commands = {
-            "ingredient": ["ingredient.cli", "serve", "--port", str(self.ingredient_port)],
-            "htma": ["htma.cli", "serve", "--port", str(self.htma_port)],
-            "worker": ["htma.cli", "worker", "--loglevel", "WARNING"],
-        }
+        """Start one of ``ingredient``, ``htma`` (on its socket), ``worker``."""
+        if name in SERVERS and name not in self.listeners:  # started again: a new port
+            self._listen(name, 0)
+        sock = self.listeners.pop(name, None)
+        if sock is None:
+            command = ["-m", "htma.cli", "worker", "--loglevel", "WARNING"]
+        else:
+            command = [str(TOOLS / "demo_serve.py"), name, str(sock.fileno())]
         log = self.workdir / f"{name}.log"
-        with log.open("ab") as out:
-            popen = subprocess.Popen(
-                [sys.executable, "-m", *commands[name]], env=self.environment(),
-                cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+        try:
+            with log.open("ab") as out:
+                popen = subprocess.Popen(
+                    [sys.executable, *command], env=self.environment(), cwd=self.workdir,
+                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                    pass_fds=() if sock is None else (sock.fileno(),),
+                )  # fmt: skip
+        finally:
+            if sock is not None:
+                sock.close()  # the server holds the port now
         process = Process(name, popen, log)
         self.processes[name] = process
         return process
@@ -170,7 +197,8 @@ class Stack:
             if name in names:
                 self.wait_ready(name, url)
 
-    def wait_ready(self, name: str, url: str, timeout: float = 60) -> None:
+    def wait_ready(self, name: str, url: str, timeout: float = DEADLINE) -> None:
+        """Poll ``/health/ready`` until it answers 200; fail at once if the process exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             process = self.processes[name]
@@ -183,179 +211,19 @@ class Stack:
         raise TimeoutError(f"{name} not ready after {timeout} s")
 
     def stop(self, name: str | None = None) -> None:
-        """Stop one process, or all of them."""
+        """Stop one process, or all of them (and release the ports not handed over)."""
         for key in [name] if name else list(self.processes):
             process = self.processes.pop(key, None)
             if process is not None:
                 process.stop()
-
-
-class WebhookSink:
-    """A webhook receiver on a free port that verifies every delivery.
-
-    ``fail_next`` makes the next N deliveries answer 500 (to test redelivery).
-    """
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.ids: list[str] = []
-        self.verifier: WebhookVerifier | None = None
-        self.fail_next = 0
-        self.rejected = 0
-        self.lock = threading.Lock()
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                status = sink.handle({k.lower(): v for k, v in self.headers.items()}, body)
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> WebhookSink:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def handle(self, headers: dict[str, str], body: bytes) -> int:
-        with self.lock:
-            if self.fail_next > 0:
-                self.fail_next -= 1
-                return 500
-            if self.verifier is None:
-                return 503
-            try:
-                webhook = self.verifier.verify(headers, body)
-            except WebhookVerificationError:
-                self.rejected += 1
-                return 401
-            if webhook.id not in self.ids:  # redeliveries carry the same webhook-id
-                self.ids.append(webhook.id)
-                self.events.append(webhook.json())
-            return 204
-
-    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if predicate(self.events):
-                    return True
-            time.sleep(0.2)
-        return False
+        if name is None:
+            for sock in self.listeners.values():
+                sock.close()
+            self.listeners.clear()
 
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
-
-
-def _check(response: httpx.Response, expected: int) -> Any:
-    if response.status_code != expected:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path} answered "
-            f"{response.status_code}: {response.text[:500]}"
-        )
-    return response.json() if response.content else {}
-
-
-def wait_result(
-    client: httpx.Client, headers: dict[str, str], panel_id: str, timeout: float
-) -> dict[str, Any]:
-    """Poll ``GET /v1/panels/{id}/result`` until it is ready."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = client.get(f"/v1/panels/{panel_id}/result", headers=headers)
-        if response.status_code == 200:
-            return dict(response.json())
-        if response.status_code != 409:
-            _check(response, 200)
-        time.sleep(0.3)
-    raise TimeoutError(f"no result for panel {panel_id} after {timeout} s")
-
-
-def walk(
-    stack: Stack, sink: WebhookSink, say: Callable[[str], None] = print, clinic: str | None = None
-) -> dict[str, Any]:
-    """Drive the main flow over HTTP, printing each step; returns what it saw."""
-    clinic = clinic or f"demo-{secrets.token_hex(3)}"
-    seen: dict[str, Any] = {"clinic": clinic}
-    with httpx.Client(base_url=stack.htma_url, timeout=10) as htma:
-        signup = _check(htma.post("/v1/auth/signup", json={
-            "clinic_id": clinic, "clinic_name": "Demo Clinic", "email": f"admin@{clinic}.example",
-            "password": PASSWORD, "display_name": "Ada Admin"}), 201)  # fmt: skip
-        admin = {"Authorization": f"Bearer {signup['tokens']['access_token']}"}
-        say(f"1. signed up clinic {clinic!r}; lab admin {signup['user']['email']}")
-        ids = {}
-        for role, name in (("practitioner", "Dr Pia Practitioner"), ("patient", "Pat Patient")):
-            user = _check(htma.post("/v1/users", headers=admin, json={
-                "email": f"{role}@{clinic}.example", "password": PASSWORD,
-                "display_name": name, "role": role}), 201)  # fmt: skip
-            ids[role] = user["id"]
-        say(
-            f"2. added practitioner {ids['practitioner'][:8]}..."
-            f" and patient {ids['patient'][:8]}..."
-        )
-        endpoint = _check(htma.post("/v1/webhooks/endpoints", headers=admin, json={
-            "url": sink.url, "event_types": ["result.ready.v1"]}), 201)  # fmt: skip
-        sink.verifier = WebhookVerifier(secrets=[endpoint["secret"]])
-        say(f"3. registered webhook endpoint {sink.url} for result.ready.v1")
-        token = _check(htma.post("/v1/auth/login", json={
-            "email": f"practitioner@{clinic}.example", "password": PASSWORD}), 200)  # fmt: skip
-        practitioner = {"Authorization": f"Bearer {token['access_token']}"}
-        panel = _check(htma.post("/v1/panels", headers=practitioner, json={
-            "patient_id": ids["patient"], "sampled_on": "2026-11-20",
-            "minerals": PANEL}), 202)  # fmt: skip
-        say(f"4. practitioner submitted panel {panel['id'][:8]}... (status {panel['status']})")
-        result = wait_result(htma, practitioner, panel["id"], timeout=60)
-        flags = ", ".join(
-            f"{r['name']}={r['value']} ({r['flag']})" for r in result["analysis"]["ratios"]
-        )
-        say(f"5. worker computed the result: {flags}; deficient: {', '.join(result['deficient'])}")
-        arrived = sink.wait_for(
-            lambda events: any(e["data"]["panel_id"] == panel["id"] for e in events), 60
-        )
-        if not arrived:
-            raise TimeoutError("the result.ready webhook did not arrive")
-        event = next(e for e in sink.events if e["data"]["panel_id"] == panel["id"])
-        say(
-            f"6. webhook {event['type']} arrived, signature verified:"
-            f" {json.dumps(event['data'])[:120]}..."
-        )
-        recommendations = result["recommendations"] or {}
-        say(f"7. recommendations ({recommendations.get('status')}):")
-        for symbol, foods in (recommendations.get("minerals") or {}).items():
-            names = "; ".join(f"{f['name']} {f['amount']:g} {f['unit']}/100 g" for f in foods[:3])
-            say(f"     {symbol}: {names}")
-        food = (recommendations.get("minerals") or {}).get("Mg", [{"code": "D063"}])[0]["code"]
-        with httpx.Client(base_url=stack.ingredient_url, timeout=10) as ingredient:
-            current = _check(ingredient.get(f"/v1/ingredients/{food}", headers=admin), 200)
-            edited = _check(ingredient.patch(
-                f"/v1/ingredients/{food}", headers={**admin, "If-Match": str(current["version"])},
-                json={"fat_g": (current["nutrients"]["fat_g"] or 0) + 0.1}), 200)  # fmt: skip
-        say(f"8. the lab admin, as an ingredient editor, updated {edited['name']!r} "
-            f"to version {edited['version']}")  # fmt: skip
-        deadline = time.monotonic() + 30
-        updates: list[dict[str, Any]] = []
-        while time.monotonic() < deadline and not updates:
-            listed = _check(htma.get("/v1/catalog/updates", headers=practitioner), 200)
-            updates = [u for u in listed if u["code"] == food and u["version"] == edited["version"]]
-            time.sleep(0.3)
-        if not updates:
-            raise TimeoutError("htma did not receive the ingredient.updated webhook")
-        say(f"9. htma received and verified ingredient.updated for {food} v{edited['version']}")
-        seen.update(admin=admin, practitioner=practitioner, panel=panel, result=result, event=event,
-                    patient_id=ids["patient"], food=food)  # fmt: skip
-    return seen
 
 
 def main(argv: list[str] | None = None) -> int:
