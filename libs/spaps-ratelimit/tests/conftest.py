@@ -149,10 +149,8 @@ class RedisProcess:
         assert os.WSTOPSIG(status) == signal.SIGSTOP
 
     def resume(self) -> None:
-        """SIGCONT the server; returns once the kernel reports it running again."""
+        """SIGCONT the server (the kernel resumes it as the signal is sent)."""
         os.kill(self.pid, signal.SIGCONT)
-        _, status = os.waitpid(self.pid, os.WCONTINUED)
-        assert os.WIFCONTINUED(status), status
 
 
 @pytest.fixture

@@ -66,11 +66,12 @@ async def run(store: Store, clock: ManualClock, limit: Limit, ticks: list[int]) 
             assert decision.states[0].remaining == remaining
         else:
             assert decision.retry_after > 0
-    # The defining bound: in any window, admitted <= burst + rate * elapsed.
+    # The defining bound: in any window (of the manual clock's time), admitted <=
+    # burst + rate * window.
     for i, start in enumerate(admitted_at):
         for j in range(i, len(admitted_at)):
-            elapsed = admitted_at[j] - start
-            assert j - i + 1 <= limit.burst + elapsed * Fraction(limit.count, limit.period)
+            window = admitted_at[j] - start
+            assert j - i + 1 <= limit.burst + window * Fraction(limit.count, limit.period)
 
 
 @settings(max_examples=150, deadline=None)

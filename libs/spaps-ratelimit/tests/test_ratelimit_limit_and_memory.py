@@ -99,7 +99,7 @@ async def test_memory_is_exact_under_concurrent_tasks() -> None:
         results = []
         for _ in range(5):
             results.append(await store.decide(["shared"], [limit]))
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # sleep-ok: yields so the tasks interleave (under test)
         return results
 
     batches = await asyncio.gather(*(client() for _ in range(20)))
