@@ -7,8 +7,10 @@ import hashlib
 import logging
 import os
 import threading
-import time
+from types import FrameType
+from typing import Any
 
+import argon2
 import httpx
 import pytest
 import respx
@@ -20,7 +22,7 @@ from spaps_auth import (
     PasswordPolicyError,
 )
 
-FAST = {"time_cost": 1, "memory_cost": 1024}
+FAST: dict[str, Any] = {"time_cost": 1, "memory_cost": 1024}
 
 
 async def test_default_parameters_are_owasp() -> None:
@@ -51,42 +53,46 @@ async def test_rehash_when_parameters_change() -> None:
     assert await new.verify_and_update(updated, "pw-123456789") == (True, None)
 
 
-async def test_event_loop_keeps_ticking_while_hashing() -> None:
-    hasher = PasswordHasher(time_cost=3, memory_cost=19456)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.001)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
-    started = time.perf_counter()
-    await asyncio.gather(*(hasher.hash("pw") for _ in range(4)))
-    elapsed = time.perf_counter() - started
-    task.cancel()
-    # Were hashing on the loop, the ticker could not run at all until it finished.
-    assert elapsed > 0.02
-    assert ticks >= 5
+async def test_hashing_runs_off_the_event_loop() -> None:
+    hasher = PasswordHasher(**FAST, max_threads=2)
+    loop = asyncio.get_running_loop()
+    hashing = [asyncio.create_task(hasher.hash(f"pw-{i}")) for i in range(4)]
+    # One turn of the loop: each task starts, hands its hash to a worker thread and
+    # suspends. A task hashing on the loop would have run to completion in that turn;
+    # a worker finishing meanwhile only schedules its task's wake-up for a later turn.
+    turn = loop.create_future()
+    loop.call_soon(turn.set_result, None)
+    await turn
+    assert [task.done() for task in hashing] == [False] * 4
+    hashes = await asyncio.gather(*hashing)
+    assert [await hasher.verify(h, f"pw-{i}") for i, h in enumerate(hashes)] == [True] * 4
+    hasher.close()
 
 
 async def test_unknown_user_verifies_a_dummy_hash_with_current_parameters() -> None:
-    hasher = PasswordHasher()
+    hasher = PasswordHasher(**FAST)
+    real = hasher.hash_sync("pw-123456789")
     assert not hasher.needs_rehash(hasher.dummy_hash)
-    assert await hasher.verify(None, "anything") is False
-    real = await hasher.hash("pw-123456789")
+    assert argon2.extract_parameters(hasher.dummy_hash) == argon2.extract_parameters(real)
+    # Record every argon2 verification, with the thread it ran on and the hash it
+    # checked: an unknown account must cost one real verification, like a known one.
+    verify_code = argon2.PasswordHasher.verify.__code__
+    verified: list[tuple[str, str]] = []
 
-    samples_known, samples_unknown = [], []
-    for _ in range(3):
-        t = time.perf_counter()
-        await hasher.verify(real, "wrong")
-        samples_known.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        await hasher.verify(None, "wrong")
-        samples_unknown.append(time.perf_counter() - t)
-    # An unknown account costs a real argon2 verification, not a dictionary miss.
-    assert min(samples_unknown) > 0.3 * min(samples_known)
+    def record(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code is verify_code:
+            verified.append((threading.current_thread().name, frame.f_locals["hash"]))
+
+    threading.setprofile(record)  # threads started from now on: the hasher's pool
+    try:
+        assert await hasher.verify(real, "wrong") is False
+        assert await hasher.verify(None, "wrong") is False
+        assert await hasher.verify(None, "pw-123456789") is False
+    finally:
+        threading.setprofile(None)
+        hasher.close()
+    assert [checked for _, checked in verified] == [real, hasher.dummy_hash, hasher.dummy_hash]
+    assert all(name.startswith("spaps-auth-argon2") for name, _ in verified)
 
 
 def test_hasher_rejects_bad_parameters() -> None:
@@ -195,7 +201,9 @@ def test_checker_validates_configuration() -> None:
         BreachedPasswordChecker(base_url="ftp://x")
 
 
-@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread priority is POSIX-only")
+@pytest.mark.skipif(
+    not hasattr(os, "getpriority"), reason="not applicable: per-thread priority is POSIX-only"
+)
 async def test_worker_threads_run_at_lower_priority() -> None:
     hasher = PasswordHasher(**FAST, thread_niceness=7, max_threads=2)
     base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
@@ -214,7 +222,9 @@ async def test_worker_threads_run_at_lower_priority() -> None:
         PasswordHasher(thread_niceness=20)
 
 
-@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux-only")
+@pytest.mark.skipif(
+    not hasattr(os, "SCHED_IDLE"), reason="not applicable: SCHED_IDLE is Linux-only"
+)
 async def test_worker_threads_use_the_idle_scheduling_class() -> None:
     def own_policy() -> int:
         return os.sched_getscheduler(threading.get_native_id())
