@@ -210,7 +210,8 @@ def slug(heading: str) -> str:
 
 
 def anchors(text: str) -> set[str]:
-    found, seen = set(), {}
+    found: set[str] = set()
+    seen: dict[str, int] = {}
     previous = ""
     for _, line in prose_lines(text, blank_code=False):
         heading = None

@@ -24,6 +24,7 @@ import ast
 import io
 import re
 import tokenize
+import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -533,7 +534,7 @@ class Ownership:
         names = {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)}
         return bool(names & self.own) and names <= self.own | TYPING_NAMES
 
-    def enclosing(self, node: ast.AST, kind: type) -> ast.AST | None:
+    def enclosing(self, node: ast.AST, kind: type | types.UnionType) -> ast.AST | None:
         return next((a for a in self.src.ancestors(node) if isinstance(a, kind)), None)
 
     def class_attributes(self, cls: ast.ClassDef) -> set[str]:
@@ -616,7 +617,7 @@ class Ownership:
             return expr.id in names
         if isinstance(expr, ast.Attribute) and getattr(expr.value, "id", None) == "self":
             cls = self.enclosing(expr, ast.ClassDef)
-            return expr.attr in self.self_attrs.get(cls, set())  # type: ignore[arg-type]
+            return isinstance(cls, ast.ClassDef) and expr.attr in self.self_attrs.get(cls, set())
         if isinstance(expr, ast.Attribute | ast.Subscript):
             return self.is_own(expr.value, names)
         if isinstance(expr, ast.Call):
