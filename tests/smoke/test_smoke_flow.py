@@ -5,7 +5,6 @@ produces a result, the webhook receiver failing then recovering."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -99,7 +98,5 @@ def test_flow_on_postgres_and_redis(  # noqa: PLR0917 -- one fixture per server
         HTMA_REDIS_URL=redis_url,
     )
     stack.start()
-    started = time.monotonic()
     seen = demo.walk(stack, sink, say=lambda _line: None, clinic=unique_name.replace("_", "-"))
     assert seen["result"]["recommendations"]["status"] == "ok"
-    assert time.monotonic() - started < 120
