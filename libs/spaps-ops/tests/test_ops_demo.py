@@ -18,7 +18,7 @@ DEMO = Path(__file__).resolve().parents[3] / "examples" / "ops_demo.py"
 @pytest.fixture
 def demo() -> ModuleType:
     if not DEMO.exists():
-        pytest.skip("examples/ops_demo.py is not part of this checkout")
+        pytest.skip("not applicable: examples/ops_demo.py is not part of this checkout")
     spec = importlib.util.spec_from_file_location("ops_demo", DEMO)
     assert spec is not None
     assert spec.loader is not None

@@ -198,6 +198,9 @@ async def answer_exception(exc: Exception, scope: Scope, receive: Receive, send:
 _CODES_BY_STATUS = {400: "ops.bad_request", 404: "ops.not_found", 405: "ops.method_not_allowed"}
 
 
+_PHRASES = {s.value: s.phrase for s in HTTPStatus}
+
+
 async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, HTTPException):  # registered for HTTPException only
         raise TypeError(type(exc).__name__)
@@ -207,7 +210,7 @@ async def _http_exception_handler(request: Request, exc: Exception) -> Response:
         code = _CODES_BY_STATUS.get(status, "ops.http_error")
     title = getattr(exc, "title", None)
     if not isinstance(title, str):
-        title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        title = _PHRASES.get(status, "Error")
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
     if status < 400:  # a redirect-like HTTPException: keep plain semantics
         return Response(status_code=status, headers=exc.headers)
