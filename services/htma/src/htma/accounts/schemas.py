@@ -32,13 +32,7 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(
-            id=user.id,
-            clinic_id=user.clinic_id,
-            email=user.email,
-            display_name=user.display_name,
-            role=user.role,  # type: ignore[arg-type] # constrained by a CHECK constraint
-        )
+        return cls.model_validate(user, from_attributes=True)
 
 
 class UserIn(BaseModel):

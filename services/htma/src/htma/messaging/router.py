@@ -50,13 +50,7 @@ class MessageOut(BaseModel):
 
     @classmethod
     def of(cls, message: service.PlainMessage) -> MessageOut:
-        return cls(
-            id=message.id,
-            sender_id=message.sender_id,
-            recipient_id=message.recipient_id,
-            body=message.body,
-            created_at=message.created_at,
-        )
+        return cls.model_validate(message, from_attributes=True)
 
 
 @router.post(

@@ -100,11 +100,4 @@ class ResultOut(BaseModel):
 
     @classmethod
     def of(cls, result: Result) -> ResultOut:
-        return cls(
-            panel_id=result.panel_id,
-            reference_version=result.reference_version,
-            analysis=result.analysis,
-            deficient=result.deficient,
-            recommendations=result.recommendations,
-            computed_at=result.computed_at,
-        )
+        return cls.model_validate(result, from_attributes=True)

@@ -52,13 +52,7 @@ class IngredientSummary(BaseModel):
 
     @classmethod
     def of(cls, ingredient: Ingredient) -> IngredientSummary:
-        return cls(
-            code=ingredient.code,
-            name=ingredient.name,
-            scientific_name=ingredient.scientific_name,
-            food_group=ingredient.food_group,
-            source=ingredient.source,
-        )
+        return cls.model_validate(ingredient, from_attributes=True)
 
 
 class IngredientDetail(IngredientSummary):
