@@ -2,14 +2,9 @@
 
 from ._app import JobsCelery, create_celery_app
 from ._dead_letters import DeadLetter, DeadLetterStore
-from ._dedupe import (
-    AsyncDedupeStore,
-    AsyncSqlDedupeStore,
-    DedupeRecord,
-    DedupeStore,
-    SqlDedupeStore,
-)
+from ._dedupe import AsyncDedupeStore, DedupeRecord, DedupeStore
 from ._dedupe_redis import AsyncRedisDedupeStore, RedisDedupeStore
+from ._dedupe_sql import AsyncSqlDedupeStore, SqlDedupeStore
 from ._dispatch import MESSAGE_ID_HEADER, TOPIC_HEADER, CeleryDispatcher
 from ._errors import (
     BrokerUnavailableError,

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from ._ddl import create_table
 from ._errors import DeadLetterNotFoundError
 
 __all__ = ["DeadLetter", "DeadLetterStore"]
@@ -110,8 +111,12 @@ class DeadLetterStore:
         self._created = False
 
     def create_table(self) -> None:
-        """Create the table if it does not exist."""
-        self.table.create(self.engine, checkfirst=True)
+        """Create the table if it does not exist.
+
+        Safe when several processes call it at once (workers failing their first tasks
+        together, a worker and the CLI).
+        """
+        create_table(self.table, self.engine)
         self._created = True
 
     def add(

@@ -14,23 +14,26 @@ Semantics of Stripe and draft-ietf-httpapi-idempotency-key-header:
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import time
-from collections.abc import Awaitable, Callable, Collection
-from email.utils import formatdate
+from collections.abc import Callable, Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._dedupe import AsyncDedupeStore
 from ._errors import (
-    IdempotencyBodyTooLargeError,
     IdempotencyError,
     IdempotencyKeyInUseError,
     IdempotencyKeyInvalidError,
     IdempotencyKeyMismatchError,
     IdempotencyKeyMissingError,
+)
+from ._idempotency_response import (
+    ResponseRecorder,
+    decode_response,
+    encode_response,
+    http_date,
+    read_body,
 )
 from ._problem import send_problem
 
@@ -53,61 +56,6 @@ def authorization_caller(scope: Scope) -> str:
         if name in (b"authorization", b"x-api-key"):
             return "h" + hashlib.sha256(value).hexdigest()[:32]
     return "anonymous"
-
-
-def _encode(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
-    return json.dumps(
-        {
-            "s": status,
-            "h": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers],
-            "b": base64.b64encode(body).decode("ascii"),
-        },
-        separators=(",", ":"),
-    ).encode()
-
-
-def _decode(raw: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    data = json.loads(raw)
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in data["h"]]
-    return int(data["s"]), headers, base64.b64decode(data["b"])
-
-
-class _Recorder:
-    """Per-request: forwards the response, keeps a copy, and settles the key.
-
-    The key is settled (result stored, or claim released) *before* the last body chunk
-    goes out: a client that retries the moment it has the response gets the replay,
-    never a 409 for a request that already finished.
-    """
-
-    def __init__(
-        self,
-        send: Send,
-        extra_headers: list[tuple[bytes, bytes]],
-        skip: frozenset[int],
-        settle: Callable[[int, list[tuple[bytes, bytes]], bytes], Awaitable[None]],
-    ) -> None:
-        self.send = send
-        self.extra_headers = extra_headers
-        self.skip = skip
-        self.settle = settle
-        self.status = 0
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.body = bytearray()
-        self.complete = False
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.status = int(message["status"])
-            self.headers = list(message.get("headers", ()))
-            if self.status not in self.skip:  # only a stored response gets an expiry
-                message = {**message, "headers": [*self.headers, *self.extra_headers]}
-        elif message["type"] == "http.response.body" and not self.complete:
-            self.body += message.get("body", b"")
-            if not message.get("more_body", False):
-                self.complete = True
-                await self.settle(self.status, self.headers, bytes(self.body))
-        await self.send(message)
 
 
 class IdempotencyMiddleware:
@@ -211,7 +159,7 @@ class IdempotencyMiddleware:
         self, scope: Scope, receive: Receive, send: Send, key: str
     ) -> tuple[str, bytes] | None:
         """Claim the key (returns the store key and body) or answer the request here."""
-        body, disconnected = await _read_body(receive, self.max_body_size)
+        body, disconnected = await read_body(receive, self.max_body_size)
         if disconnected:
             return None
         fingerprint = hashlib.sha256(
@@ -241,7 +189,7 @@ class IdempotencyMiddleware:
                     "a request with this key is still being processed; retry later",
                     headers={"Retry-After": "1"},
                 )
-            status, headers, stored_body = _decode(record.result or b"")
+            status, headers, stored_body = decode_response(record.result or b"")
             await send(
                 {
                     "type": "http.response.start",
@@ -249,7 +197,7 @@ class IdempotencyMiddleware:
                     "headers": [
                         *headers,
                         (REPLAYED_HEADER, b"true"),
-                        (b"idempotency-expires", _http_date(record.expires_at)),
+                        (b"idempotency-expires", http_date(record.expires_at)),
                     ],
                 }
             )
@@ -276,11 +224,11 @@ class IdempotencyMiddleware:
                 await self.store.release(store_key)
             else:
                 await self.store.complete(
-                    store_key, _encode(status, headers, content), ttl=self.ttl
+                    store_key, encode_response(status, headers, content), ttl=self.ttl
                 )
 
-        expires = _http_date(time.time() + self.ttl)
-        recorder = _Recorder(
+        expires = http_date(time.time() + self.ttl)
+        recorder = ResponseRecorder(
             send, [(b"idempotency-expires", expires)], self.release_statuses, settle
         )
         try:
@@ -291,23 +239,3 @@ class IdempotencyMiddleware:
             # (e.g. background tasks that fail).
             if not recorder.complete:
                 await self.store.release(store_key)
-
-
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"", True
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise IdempotencyBodyTooLargeError(f"keyed requests may carry at most {limit} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), False
-
-
-def _http_date(timestamp: float) -> bytes:
-    return formatdate(timestamp, usegmt=True).encode("latin-1")
