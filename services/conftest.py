@@ -261,7 +261,7 @@ def openapi_fuzz() -> SimpleNamespace:
 # --- schemathesis ---------------------------------------------------------------------
 
 
-def _schemathesis_fuzz(schema: Any, identities: Sequence[dict[str, str]], max_examples: int) -> int:
+def _schemathesis_fuzz(app: Any, identities: Sequence[dict[str, str]], max_examples: int) -> int:
     # Imported here: only the two schemathesis tests pay for importing it.
     import schemathesis  # noqa: PLC0415
     from hypothesis import HealthCheck, Phase, given, settings  # noqa: PLC0415
@@ -286,6 +286,7 @@ def _schemathesis_fuzz(schema: Any, identities: Sequence[dict[str, str]], max_ex
     ]
     failures: dict[str, str] = {}
     count = 0
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = list(schema.get_all_operations())
     with asgi.get_client(schema.app) as http:
         for result in operations:
@@ -334,13 +335,14 @@ def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
 
 @pytest.fixture
 def schemathesis_fuzz(fuzz_tally: dict[str, object]) -> Callable[..., int]:
-    """``schemathesis_fuzz(schema, identities, max_examples)``: positive and negative cases
-    of every operation (derandomized), each sent as the next of ``identities``; no 5xx,
+    """``schemathesis_fuzz(app, identities, max_examples)``: positive and negative cases of
+    every operation of the app's OpenAPI document (derandomized), run in-process over
+    ASGI, each sent as the next of ``identities``; no 5xx,
     answers conform to the schema (status, content type, headers, body). Returns the
     number of cases (also in the session summary)."""
 
-    def run(schema: Any, identities: Sequence[dict[str, str]], max_examples: int) -> int:
-        fuzz_tally["cases"] = _schemathesis_fuzz(schema, identities, max_examples)
+    def run(app: Any, identities: Sequence[dict[str, str]], max_examples: int) -> int:
+        fuzz_tally["cases"] = _schemathesis_fuzz(app, identities, max_examples)
         return int(str(fuzz_tally["cases"]))
 
     return run

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-import schemathesis
 from fastapi import FastAPI
 
 #: Per operation and generation mode; a few seconds for the whole API on one core.
@@ -32,5 +31,4 @@ def test_ingredient_openapi_fuzz(
     make_app: Callable[..., FastAPI],
     schemathesis_fuzz: Callable[..., int],
 ) -> None:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", make_app(database_url=seeded_url))
-    schemathesis_fuzz(schema, identities, MAX_EXAMPLES)
+    schemathesis_fuzz(make_app(database_url=seeded_url), identities, MAX_EXAMPLES)
