@@ -1,13 +1,15 @@
 """A relay factory for ``python -m spaps_jobs relay --factory spaps_jobs_relay_app:make_relay``.
 
-Configured from environment variables by the relay fault test. Dispatch is slowed down a
-little per message so that a SIGKILL lands in the middle of a batch.
+Configured from environment variables by the relay fault test. With
+``SPAPS_TEST_PAUSE_AFTER=N`` the relay stops for good right after publishing its N-th
+message (waiting for a signal that never comes), so the test's SIGKILL lands exactly
+there: in the middle of a batch when N is not a multiple of the batch size.
 """
 
 from __future__ import annotations
 
 import os
-import time
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,19 +42,24 @@ def make_relay() -> Relay:
         registry=CollectorRegistry(),
     )
     dispatcher = CeleryDispatcher(app, routes={"order.placed": "t.consume"})
-    delay = float(os.environ.get("SPAPS_TEST_DISPATCH_DELAY", "0.002"))
+    pause_after = int(os.environ.get("SPAPS_TEST_PAUSE_AFTER", "0"))
+    published = 0
 
-    def slow_dispatch(messages: Sequence[OutboxMessage]) -> None:
+    def dispatch_then_pause(messages: Sequence[OutboxMessage]) -> None:
+        nonlocal published
         for message in messages:
             dispatcher([message])
-            time.sleep(delay)
+            published += 1
+            if published == pause_after:
+                while True:  # until the test SIGKILLs this process
+                    signal.pause()
 
     _, outbox = make_outbox()
     engine = create_engine(os.environ["SPAPS_TEST_OUTBOX_DB"])
     return Relay(
         outbox,
         engine,
-        slow_dispatch,
+        dispatch_then_pause,
         batch_size=int(os.environ.get("SPAPS_TEST_BATCH", "25")),
         poll_interval=0.05,
     )

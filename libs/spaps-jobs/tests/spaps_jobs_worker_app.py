@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -47,10 +48,11 @@ def _attempt(marker_dir: str, kind: str) -> int:
 
 @app.task(name="t.crashy")
 def crashy(marker_dir: str) -> int:
-    """First attempt hangs (the test SIGKILLs the worker); later attempts complete."""
+    """First attempt hangs until the test SIGKILLs the worker; later attempts complete."""
     attempt = _attempt(marker_dir, "start")
     if attempt == 1:
-        time.sleep(15)
+        while True:  # waits for a signal: only the test's SIGKILL ends it
+            signal.pause()
     (Path(marker_dir) / "done").write_text(str(attempt))
     return attempt
 
@@ -76,7 +78,7 @@ def broken(marker_dir: str) -> None:
 def sleepy(marker_dir: str) -> None:
     """Runs past the app's soft time limit."""
     _attempt(marker_dir, "sleepy")
-    time.sleep(10)
+    time.sleep(10)  # sleep-ok: the slow task under test; the soft time limit interrupts it
     (Path(marker_dir) / "done").write_text("should not happen")
 
 

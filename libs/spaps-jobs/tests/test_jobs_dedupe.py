@@ -18,6 +18,7 @@ from spaps_jobs import (
     RedisDedupeStore,
     SqlDedupeStore,
 )
+from spaps_jobs.testing import wait_for
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -78,14 +79,30 @@ def astore(request: pytest.FixtureRequest) -> AsyncDedupeStore:
     return store
 
 
+async def until_gone(store: AsyncDedupeStore, key: str) -> None:
+    """Poll until the record under ``key`` is gone; the deadline only fails a hung test."""
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                if await store.get(key) is None:
+                    return
+                await asyncio.sleep(0.02)  # sleep-ok: the interval between two polls
+    except TimeoutError:
+        pytest.fail(f"the record under {key!r} never expired")
+
+
 def test_first_claim_wins_and_duplicate_is_refused(store: DedupeStore) -> None:
     assert isinstance(store, DedupeStore)
+    before = time.time()
     assert store.claim("k1", 30, fingerprint="fp") is True
     assert store.claim("k1", 30, fingerprint="fp") is False
     record = store.get("k1")
+    after = time.time()
     assert record is not None
     assert (record.done, record.fingerprint, record.result) == (False, "fp", None)
-    assert record.expires_at > time.time()
+    # The lease ends 30 s after the claim, which happened between the two readings
+    # (1 s of slack for Redis's millisecond TTL): true however long the calls took.
+    assert before + 29 < record.expires_at < after + 31
 
 
 def test_complete_keeps_result_and_blocks_claims(store: DedupeStore) -> None:
@@ -108,9 +125,9 @@ def test_release_lets_the_next_caller_claim(store: DedupeStore) -> None:
 
 def test_expired_lease_can_be_claimed_again(store: DedupeStore) -> None:
     assert store.claim("k4", 0.2)
-    time.sleep(0.35)
-    assert store.get("k4") is None
-    assert store.claim("k4", 30)
+    assert not store.claim("k4", 30)  # held until the lease ends ...
+    wait_for(lambda: store.get("k4") is None, timeout=30, what="the lease to end")
+    assert store.claim("k4", 30)  # ... then free
 
 
 def test_concurrent_claims_have_one_winner(store: DedupeStore) -> None:
@@ -146,8 +163,9 @@ async def test_async_store_contract(astore: AsyncDedupeStore) -> None:
     await astore.release("b")
     assert await astore.get("b") is None
     assert await astore.claim("b", 0.2)
-    await asyncio.sleep(0.3)
-    assert await astore.claim("b", 30)
+    assert not await astore.claim("b", 30)  # held until the lease ends ...
+    await until_gone(astore, "b")
+    assert await astore.claim("b", 30)  # ... then free
 
 
 def test_constructors_validate(sqlite_engine: Engine) -> None:

@@ -246,6 +246,7 @@ async def test_retry_right_after_the_response_is_replayed(store: AsyncDedupeStor
     """The key is settled before the response's last chunk leaves: a client retrying the
     moment it has the response never gets a 409, even while the app still works after it
     (e.g. background tasks)."""
+    response_sent = asyncio.Event()
     after_response = asyncio.Event()
     runs = 0
 
@@ -254,17 +255,17 @@ async def test_retry_right_after_the_response_is_replayed(store: AsyncDedupeStor
         runs += 1
         await send({"type": "http.response.start", "status": 201, "headers": []})
         await send({"type": "http.response.body", "body": b"made"})
-        await asyncio.wait_for(after_response.wait(), timeout=10)  # background work
+        response_sent.set()  # the whole response has gone out ...
+        await asyncio.wait_for(after_response.wait(), timeout=30)  # ... background work
 
     middleware = IdempotencyMiddleware(app, store=store)
     transport = httpx.ASGITransport(app=middleware)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         first = asyncio.create_task(http.post("/", headers=_key("bg")))
-        for _ in range(200):  # until the first request's response has been stored
-            record = await store.get("idem:" + _caller_hash() + ":bg")
-            if record is not None and record.done:
-                break
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(response_sent.wait(), timeout=30)
+        record = await store.get("idem:" + _caller_hash() + ":bg")
+        assert record is not None
+        assert record.done  # settled before the last chunk left, not after the app ended
         retry = await http.post("/", headers=_key("bg"))
         assert (retry.status_code, retry.text) == (201, "made")
         assert retry.headers["idempotent-replayed"] == "true"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,8 @@ from spaps_jobs import (
     SqlInbox,
     create_celery_app,
 )
-from sqlalchemy import Column, MetaData, String, Table, select
+from spaps_jobs.testing import wait_for
+from sqlalchemy import Column, MetaData, String, Table, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
@@ -53,7 +53,7 @@ def test_claim_held_elsewhere_raises_then_expires(inbox: Inbox) -> None:
     assert inbox.store.claim("billing:m1", inbox.lease)  # a consumer that then died
     with pytest.raises(MessageInProgressError):
         inbox.process("m1", lambda: None)
-    time.sleep(0.4)
+    wait_for(lambda: inbox.store.get("billing:m1") is None, timeout=30, what="the lease")
     effects: list[int] = []
     assert inbox.process("m1", effects.append, 1)
     assert effects == [1]
@@ -129,24 +129,42 @@ def test_sql_inbox_concurrent_duplicate_waits_for_the_first(
     metadata = MetaData()
     inbox = SqlInbox(metadata)
     metadata.create_all(pg_engine)
-    accepted = threading.Event()
     results: dict[str, bool] = {}
+    with Session(pg_engine) as first:
+        first.begin()
+        first_pid = first.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        results["first"] = inbox.accept(first, "dup")  # its transaction stays open
+        second_pid: list[int] = []
 
-    def first() -> None:
-        with Session(pg_engine) as session:
-            session.begin()
-            results["first"] = inbox.accept(session, "dup")
-            accepted.set()
-            time.sleep(0.5)
-            session.commit() if first_commits else session.rollback()
+        def second() -> None:
+            with Session(pg_engine) as session, session.begin():
+                second_pid.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+                results["second"] = inbox.accept(session, "dup")  # waits for `first`
 
-    thread = threading.Thread(target=first)
-    thread.start()
-    assert accepted.wait(10)
-    with Session(pg_engine) as session, session.begin():
-        results["second"] = inbox.accept(session, "dup")  # blocks until `first` ends
-    thread.join(10)
+        thread = threading.Thread(target=second)
+        thread.start()
+        try:
+            # PostgreSQL shows the second caller's backend waiting on the first's lock.
+            wait_for(
+                lambda: bool(second_pid) and first_pid in blocking_pids(pg_engine, second_pid[0]),
+                timeout=30,
+                what="the second caller to wait on the first's lock",
+            )
+            assert "second" not in results  # still waiting
+        finally:
+            first.commit() if first_commits else first.rollback()
+            thread.join(30)
+    assert not thread.is_alive()
     assert results == {"first": True, "second": not first_commits}
+
+
+def blocking_pids(engine: Engine, pid: int) -> list[int]:
+    """The backends that ``pid`` waits for (PostgreSQL's own view of its locks)."""
+    with engine.connect() as conn:
+        pids: list[int] = conn.execute(
+            text("SELECT pg_blocking_pids(:pid)"), {"pid": pid}
+        ).scalar_one()
+    return pids
 
 
 async def test_sql_inbox_with_async_session(async_sqlite_engine: AsyncEngine) -> None:
