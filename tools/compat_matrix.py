@@ -19,7 +19,9 @@ Subcommands::
     compat_matrix.py render [--record FILE] [--out FILE]   docs/compatibility.md
 
 ``run`` also accepts a library without siblings: a min-version run of its third-party
-floors, reported but not recorded. The matrix is generated, never hand-written.
+floors, reported but not recorded; with ``--release VERSION`` it tests a library as that
+release point holds it (its source, ranges and own tests), which is what the publish
+workflow does with the files it built. The matrix is generated, never hand-written.
 """
 
 from __future__ import annotations
@@ -27,25 +29,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 
 import releases
+from compat_install import MatrixError, install_and_test
 from packaging.requirements import Requirement
 from packaging.version import Version
-from workspace import ROOT, Package, load
+from workspace import ROOT, Package, load, requirement_name
 
 RECORD = ROOT / "docs" / "compatibility.json"
 OUT = ROOT / "docs" / "compatibility.md"
 POINTS = ("lowest", "newest")
-
-
-class MatrixError(Exception):
-    """The matrix cannot be planned, run or rendered; the message says why."""
 
 
 def in_matrix(pkg: Package) -> bool:
@@ -90,105 +86,34 @@ def plan(packages: dict[str, Package]) -> list[dict[str, object]]:
     return rows
 
 
-def build_wheel(dist: str, version: str, packages: dict[str, Package], out: Path) -> None:
-    """Build ``dist`` at ``version``: the working tree's, or a release point's source."""
-    with tempfile.TemporaryDirectory(prefix=f"spaps-src-{dist}-") as tmp:
-        if version == packages[dist].version:
-            source = packages[dist].path
-        else:
-            point = releases.find(releases.load(), dist, version)
-            source = releases.extract(point.tree, Path(tmp) / dist)
-        subprocess.run(
-            [
-                "uv",
-                "build",
-                "--quiet",
-                "--no-sources",
-                "--wheel",
-                str(source),
-                "--out-dir",
-                str(out),
-            ],
-            check=True,
-        )
+def as_released(pkg: Package, version: str) -> Package:
+    """``pkg`` as its release point of ``version`` holds it: source, ranges and tests."""
+    point = releases.find(releases.load(), pkg.name, version)
+    source = releases.checkout(point)
+    project = tomllib.loads((source / "pyproject.toml").read_text())["project"]
+    siblings = {n for n in load() if n != pkg.name}
+    deps = [str(d) for d in project.get("dependencies", [])]
+    requires = {requirement_name(d): d for d in deps if requirement_name(d) in siblings}
+    return Package(pkg.name, source, str(project["version"]), pkg.kind, requires)
 
 
-def wheel_of(directory: Path, dist: str, version: str) -> Path:
-    found = sorted(directory.glob(f"{dist.replace('-', '_')}-{version}-*.whl"))
-    if not found:
-        raise MatrixError(f"no wheel of {dist} {version} in {directory}")
-    return found[0].resolve()
-
-
-def test_requirements(pkg: Package) -> list[str]:
-    data = tomllib.loads((pkg.path / "pyproject.toml").read_text())
-    group = data.get("dependency-groups", {}).get("test")
-    return list(group) if group else ["pytest", "pytest-asyncio", "pytest-xdist", "httpx"]
-
-
-def extras(pkg: Package) -> str:
-    data = tomllib.loads((pkg.path / "pyproject.toml").read_text())
-    names = sorted(data["project"].get("optional-dependencies", {}))
-    return f"[{','.join(names)}]" if names else ""
-
-
-def install_and_test(
-    pkg: Package, libraries: dict[str, str], point: str, wheel_dir: Path | None
+def run(
+    name: str,
+    point: str,
+    record: Path,
+    wheel_dir: Path | None = None,
+    release: str | None = None,
 ) -> bool:
-    packages = load()
-    with tempfile.TemporaryDirectory(prefix="spaps-compat-") as tmp:
-        work = Path(tmp)
-        wheels = work / "wheels"
-        for dist, version in libraries.items():
-            build_wheel(dist, version, packages, wheels)
-        if wheel_dir is not None:
-            wheel = wheel_of(wheel_dir, pkg.name, pkg.version)
-            target = f"{pkg.name}{extras(pkg)} @ {wheel.as_uri()}"
-        else:
-            target = f"{pkg.name}{extras(pkg)} @ {pkg.path.resolve().as_uri()}"
-        venv = work / "venv"
-        python = venv / "bin" / "python"
-        subprocess.run(["uv", "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
-        pip = ["uv", "pip", "install", "--quiet", "--no-sources", "--python", str(python)]
-        resolution = ["--resolution", "lowest-direct"] if point == "lowest" else []
-        # Siblings by file, never by name: the index must not stand in for a release point.
-        pins = [f"{d} @ {wheel_of(wheels, d, v).as_uri()}" for d, v in libraries.items()]
-        subprocess.run([*pip, *resolution, target, *pins], cwd=work, check=True)
-        # The test tools come after, so they cannot raise the floors under test.
-        subprocess.run([*pip, *test_requirements(pkg)], cwd=work, check=True)
-        listed = subprocess.run(
-            ["uv", "pip", "freeze", "--python", str(python)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        print(f"== {pkg.name} {point}: installed\n{listed.stdout}", flush=True)
-        env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-        xdist = subprocess.run(
-            [str(python), "-c", "import xdist"], capture_output=True, check=False
-        )
-        result = subprocess.run(
-            [
-                *(str(python), "-m", "pytest", str(pkg.path / "tests"), "-q"),
-                *(("-n", "2") if xdist.returncode == 0 else ()),
-                *("-p", "no:cacheprovider", "--basetemp", str(work / "pytest")),
-            ],
-            cwd=ROOT,
-            env=env,
-            check=False,
-        )
-    return result.returncode == 0
-
-
-def run(name: str, point: str, record: Path, wheel_dir: Path | None = None) -> bool:
     packages = load()
     pkg = packages.get(name)
     if pkg is None:
         raise MatrixError(f"unknown package {name!r}")
+    if release is not None:
+        pkg = as_released(pkg, release)
     libraries = versions_for(pkg, packages)[point]
     passed = install_and_test(pkg, libraries, point, wheel_dir)
     print(f"== {name} {pkg.version} {point}: {'pass' if passed else 'FAIL'}", flush=True)
-    if not in_matrix(pkg) or wheel_dir is not None:
+    if not in_matrix(pkg) or wheel_dir is not None or release is not None:
         return passed
     records = json.loads(record.read_text()) if record.exists() else []
     key = (pkg.name, pkg.version, point)
@@ -263,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("point", choices=POINTS)
     p_run.add_argument("--record", type=Path, default=RECORD)
     p_run.add_argument("--wheel-dir", type=Path, help="test this built wheel of PACKAGE")
+    p_run.add_argument(
+        "--release", metavar="VERSION", help="a library as released: its recorded source and tests"
+    )
     p_render = sub.add_parser("render")
     p_render.add_argument("--record", type=Path, default=RECORD)
     p_render.add_argument("--out", type=Path, default=OUT)
@@ -276,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
                 libs = " ".join(f"{d}=={v}" for d, v in row["libraries"].items())  # type: ignore[attr-defined]
                 print(f"{row['package']} {row['version']} {row['point']}: {libs}")
         elif args.command == "run":
-            return 0 if run(args.package, args.point, args.record, args.wheel_dir) else 1
+            return (
+                0 if run(args.package, args.point, args.record, args.wheel_dir, args.release) else 1
+            )
         else:
             if not args.record.exists():
                 raise MatrixError(f"no results recorded yet in {args.record.name}: run 'run' first")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -131,3 +132,18 @@ def tag_exists(tag: str, root: Path = ROOT) -> bool:
     except ReleasePointError:
         return False
     return True
+
+
+RELEASE_TESTS = ".release-tests"
+
+
+def checkout(point: ReleasePoint, root: Path = ROOT) -> Path:
+    """The release point's source under ``<root>/.release-tests/<dist>`` (replaced).
+
+    Inside the repository and as deep as ``libs/<dist>``, so the release's own tests find
+    the root ``conftest.py`` fixtures and the files beside the library as they did.
+    """
+    dest = root / RELEASE_TESTS / point.dist
+    if dest.exists():
+        shutil.rmtree(dest)
+    return extract(point.tree, dest, root)

@@ -186,8 +186,12 @@ def test_test_job_installs_the_downloaded_files_in_an_uncached_venv() -> None:
     downloaded = [step["with"] for step in uses(test, "actions/download-artifact")]
     assert downloaded == [{"name": "dist-${{ inputs.dist }}", "path": "dist"}]
     script = runs(test)
-    assert re.search(r"tools/standalone_check\.py \S+ --wheel-dir dist", script)
-    assert re.search(r"tools/compat_matrix\.py run \S+ lowest --wheel-dir dist", script)
+    # The release's own tests, at the newest and the lowest versions its ranges allow,
+    # against the downloaded files.
+    for point in ("newest", "lowest"):
+        assert re.search(
+            rf"tools/compat_matrix\.py run \S+ {point}\s+--release \S+ --wheel-dir dist", script
+        ), point
     assert {"postgres", "redis", "rabbitmq"} <= set(test["services"])
 
 
