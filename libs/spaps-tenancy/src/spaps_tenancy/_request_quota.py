@@ -55,7 +55,8 @@ class RedisCounterStore:
 
     Args:
         client: A ``redis.asyncio.Redis`` client (any object with an async ``pipeline``
-            offering ``incr`` and ``expire(..., nx=True)``); this library does not import redis.
+            offering ``set(..., ex=, nx=True)`` and ``incr``); this library does not import
+            redis. Works on Redis 6.2 and newer.
 
     .. versionadded:: 0.1.0
     """
@@ -66,10 +67,12 @@ class RedisCounterStore:
         self._client = client
 
     async def incr(self, key: str, *, ttl: int) -> int:
+        # SET NX EX creates the counter with its expiry; INCR keeps it. (EXPIRE ... NX would
+        # do it in one command but needs Redis 7.)
         async with self._client.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=ttl, nx=True)
             pipe.incr(key)
-            pipe.expire(key, ttl, nx=True)
-            count, _ = await pipe.execute()
+            _, count = await pipe.execute()
         return int(count)
 
 
