@@ -17,8 +17,11 @@ bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
 		|| { echo "uv not found: installing it with pip"; $(PYTHON) -m pip install --quiet uv; }
 
+# The first sync on a machine downloads every dependency (and the PostgreSQL and Redis
+# wheels the tests start where no server answers); it says how long that took.
 sync: bootstrap
-	$(UV) sync --locked --all-packages --all-extras
+	@start=$$(date +%s); $(UV) sync --locked --all-packages --all-extras; \
+		echo "uv sync took $$(( $$(date +%s) - start )) s (downloads only on a first run)"
 
 lint: sync
 	$(RUN) ruff check .
@@ -42,13 +45,18 @@ services-check: sync
 
 # Each library's suite runs once, in `standalone`, against its installed wheel; this target
 # runs the services, the cross-service smoke tests and the workspace checks.
+# PostgreSQL and Redis: the servers on the default ports, the SPAPS_TEST_*_URL given, or
+# real servers started from wheels where none answers (tools/test_servers.py; the root
+# conftest does it for a plain pytest run). SPAPS_REQUIRE_SERVICES=1 (.ci/run, development
+# machines) makes any skip a failure.
 pytest: sync services-check
 	rm -rf $(READS)/workspace
-	SPAPS_REQUIRE_SERVICES=1 SPAPS_RECORD_READS=$(READS)/workspace $(RUN) pytest -n auto services tests
+	SPAPS_RECORD_READS=$(READS)/workspace $(RUN) pytest -n auto services tests
 
 standalone: sync services-check
 	rm -rf $(READS)/libs
-	SPAPS_REQUIRE_SERVICES=1 SPAPS_RECORD_READS=$(READS)/libs $(RUN) python tools/standalone_check.py
+	SPAPS_RECORD_READS=$(READS)/libs $(RUN) python tools/test_servers.py run -- \
+		$(RUN) python tools/standalone_check.py
 
 # Every repository file a suite read selects that suite in tools/affected.py.
 reads:

@@ -7,9 +7,15 @@ installed wheel (``tools/standalone_check.py``).
 * ``redis_url`` -- the Redis server; tests namespace their keys with ``unique_name``.
 * ``amqp_url`` -- the RabbitMQ server.
 
+Where nothing answers on PostgreSQL's or Redis's default port (or with
+``SPAPS_TEST_EMBEDDED=1``) and no ``SPAPS_TEST_POSTGRES_URL`` / ``SPAPS_TEST_REDIS_URL``
+is given, a run in the workspace starts real servers from wheels once for all its xdist
+workers (``tools/test_servers.py``) and stops them at the end. RabbitMQ has no wheel:
+where none answers, the AMQP tests are skipped and the run ends with a line counting them.
+
 When a server is unreachable the test is skipped with the reason, except when
-``SPAPS_REQUIRE_SERVICES=1`` (set by ``make test`` and therefore by CI): then it fails,
-so a suite that needs PostgreSQL or Redis can never pass by skipping.
+``SPAPS_REQUIRE_SERVICES=1`` (set by ``.ci/run`` and development machines): then it fails,
+so a suite that needs a server can never pass by skipping.
 
 With ``SPAPS_RECORD_READS=<folder>``, every file of this repository that a test (or its
 collection) opens is recorded per package in that folder, for ``tools/affected.py
@@ -30,11 +36,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-POSTGRES_URL = os.environ.get(
-    "SPAPS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("SPAPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-AMQP_URL = os.environ.get("SPAPS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+DEFAULT_URLS = {
+    "SPAPS_TEST_POSTGRES_URL": "postgresql://postgres@127.0.0.1:5432/test",
+    "SPAPS_TEST_REDIS_URL": "redis://127.0.0.1:6379/0",
+    "SPAPS_TEST_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//",
+}
+
+
+def _url(variable: str) -> str:
+    """Read when a fixture runs: the embedded servers may have set it at configure time."""
+    return os.environ.get(variable) or DEFAULT_URLS[variable]
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -76,28 +87,76 @@ def unique_name() -> str:
 @pytest.fixture
 def postgres_url(unique_name: str) -> Iterator[str]:
     """URL (``postgresql://``) of a fresh database, dropped after the test."""
-    _require("PostgreSQL", POSTGRES_URL, 5432)
-    _psql(POSTGRES_URL, f'CREATE DATABASE "{unique_name}"')
-    parts = urlsplit(POSTGRES_URL)
+    server = _url("SPAPS_TEST_POSTGRES_URL")
+    _require("PostgreSQL", server, 5432)
+    _psql(server, f'CREATE DATABASE "{unique_name}"')
+    parts = urlsplit(server)
     url = parts._replace(path="/" + unique_name).geturl()
     try:
         yield url
     finally:
-        _psql(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{unique_name}" WITH (FORCE)')
+        _psql(server, f'DROP DATABASE IF EXISTS "{unique_name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def redis_url() -> str:
     """URL of the Redis server; namespace keys with ``unique_name`` and delete them."""
-    _require("Redis", REDIS_URL, 6379)
-    return REDIS_URL
+    server = _url("SPAPS_TEST_REDIS_URL")
+    _require("Redis", server, 6379)
+    return server
 
 
 @pytest.fixture
 def amqp_url() -> str:
     """URL of the RabbitMQ server (guest/guest on loopback by default)."""
-    _require("RabbitMQ", AMQP_URL, 5672)
-    return AMQP_URL
+    server = _url("SPAPS_TEST_AMQP_URL")
+    _require("RabbitMQ", server, 5672)
+    return server
+
+
+# --- Servers from wheels where none answers (see the module docstring) ---------------------
+
+_TOOLS = Path(__file__).resolve().parent / "tools"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the run's first process only (xdist workers inherit the environment it sets)."""
+    if hasattr(config, "workerinput") or not (_TOOLS / "test_servers.py").is_file():
+        return
+    sys.path.insert(0, str(_TOOLS))
+    try:
+        import test_servers  # noqa: PLC0415 - the workspace's harness, not a test module
+    finally:
+        sys.path.remove(str(_TOOLS))
+    wanted = test_servers.needed()
+    if not wanted:
+        return
+    try:
+        os.environ.update(test_servers.acquire(wanted))
+    except ImportError as exc:  # outside the workspace venv: the fixtures report it
+        print(f"test servers: cannot start embedded servers ({exc})", file=sys.stderr)
+        return
+    config.add_cleanup(test_servers.release)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    shown = [v for v in DEFAULT_URLS if v != "SPAPS_TEST_AMQP_URL"]
+    return [
+        f"{v.removeprefix('SPAPS_TEST_').removesuffix('_URL').lower()}: {_url(v)}" for v in shown
+    ]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    amqp = [r for r in skipped if "RabbitMQ at" in str(getattr(r, "longrepr", ""))]
+    if amqp:
+        terminalreporter.write_line(
+            f"AMQP: {len(amqp)} tests did not run: RabbitMQ is unreachable at "
+            f"{urlsplit(_url('SPAPS_TEST_AMQP_URL')).netloc.split('@')[-1]} and has no wheel "
+            "to start (start one, or set SPAPS_TEST_AMQP_URL)",
+            red=True,
+            bold=True,
+        )
 
 
 # --- With SPAPS_REQUIRE_SERVICES=1 nothing skips, except what says it does not apply -------

@@ -1,46 +1,38 @@
-"""Fail loudly, naming the server, when a server the test suites need is unreachable.
+"""Say which servers the test suites will use, and fail fast where one is required and absent.
 
-Run by ``make test`` (and so by ``.ci/run``) before pytest, so that a suite needing
-PostgreSQL, Redis or RabbitMQ can never turn green by skipping.
+Run by ``make test`` before pytest. PostgreSQL and Redis are always there for the suites: a
+URL from the environment, the server answering on the default port, or (where none
+answers, or with ``SPAPS_TEST_EMBEDDED=1``) one started from its wheel by
+``tools/test_servers.py``. RabbitMQ has no wheel: where none answers, the AMQP tests do not
+run, which ``SPAPS_REQUIRE_SERVICES=1`` (development machines and CI) does not allow, so
+this fails at once, naming the server.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from urllib.parse import urlsplit
 
-SERVERS = (
-    (
-        "PostgreSQL",
-        os.environ.get("SPAPS_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test"),
-        5432,
-    ),
-    ("Redis", os.environ.get("SPAPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), 6379),
-    ("RabbitMQ", os.environ.get("SPAPS_TEST_AMQP_URL", "amqp://127.0.0.1:5672//"), 5672),
-)
+import test_servers
 
 
 def main() -> int:
-    failed = []
-    for name, url, default_port in SERVERS:
-        parts = urlsplit(url)
-        address = (parts.hostname or "127.0.0.1", parts.port or default_port)
-        try:
-            with socket.create_connection(address, timeout=2):
-                pass
-        except OSError as exc:
-            failed.append(f"{name} is unreachable at {address[0]}:{address[1]} ({exc})")
-    for line in failed:
-        print(f"error: {line}", file=sys.stderr)
-    if failed:
+    test_servers.main(["status"])
+    url = os.environ.get("SPAPS_TEST_AMQP_URL", "amqp://127.0.0.1:5672//")
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
+    if test_servers.answers(host, port):
+        print(f"RabbitMQ: the server answering on {host}:{port}")
+        return 0
+    if os.environ.get("SPAPS_REQUIRE_SERVICES") == "1":
         print(
-            "error: start the server(s) above; the test suites need them and never skip in CI",
+            f"error: RabbitMQ is unreachable at {host}:{port} and SPAPS_REQUIRE_SERVICES=1 "
+            "forbids skipping the AMQP tests: start it, or set SPAPS_TEST_AMQP_URL",
             file=sys.stderr,
         )
         return 1
-    print("servers reachable: " + ", ".join(name for name, _, _ in SERVERS))
+    print(f"RabbitMQ: unreachable at {host}:{port}: the AMQP tests will not run")
     return 0
 
 
