@@ -16,9 +16,10 @@ DEFAULT_HEADER = "X-Request-ID"
 # Letters, digits and a few separators; bounded so a client cannot bloat every log line.
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9._:@=+/-]{8,128}")
 
-#: structlog's variable for the ``request_id`` field: setting it binds the id to every
-#: log line, as ``bind_contextvars(request_id=...)`` does, and it is what
-#: :func:`get_request_id` reads.
+#: The ``request_id`` field of structlog's context-local context (bound and read through
+#: structlog's public contextvars functions): setting it binds the id to every log line,
+#: as ``bind_contextvars(request_id=...)`` does, and it is what :func:`get_request_id`
+#: reads.
 REQUEST_ID_VAR = structlog_var("request_id")
 
 
@@ -31,7 +32,7 @@ def get_request_id() -> str | None:
     clears it as well.
     """
     value = REQUEST_ID_VAR.get()
-    if value is None or value is Ellipsis:  # Ellipsis: structlog's mark of unbound
+    if value is None:  # nothing bound in this context
         return None
     return value if isinstance(value, str) else str(value)
 
