@@ -13,7 +13,16 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from pydantic import BaseModel, Field, ValidationError
-from spaps_ops.db import CommandErrors, Migrations, MigrationsPendingError, open_engine, sync_url
+from spaps_ops.db import (
+    CommandErrors,
+    Database,
+    Migrations,
+    MigrationsPendingError,
+    downgrade_database,
+    open_engine,
+    sync_url,
+    upgrade_database,
+)
 from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -69,6 +78,38 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def _tables(database_url: str) -> set[str]:
     async with open_engine(database_url) as engine, engine.connect() as conn:
         return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+
+
+BARE_ENV_PY = """
+from alembic import context
+
+context.configure(connection=context.config.attributes["connection"], target_metadata=None)
+with context.begin_transaction():
+    context.run_migrations()
+"""
+
+
+async def test_upgrade_and_downgrade_database_run_the_scripts(
+    scripts: Path, database_url: str
+) -> None:
+    """The functions under ``Migrations``, with the cookbook's own ``env.py``."""
+    (scripts / "env.py").write_text(BARE_ENV_PY)
+    database = Database(database_url)
+    try:
+        status = await upgrade_database(database.engine, scripts, "0001")
+        assert (status.current, status.up_to_date) == (("0001",), False)
+        assert {"first_t"} <= await _tables(database_url)
+        assert "second_t" not in await _tables(database_url)
+
+        status = await upgrade_database(database.engine, scripts)
+        assert status.up_to_date
+        assert {"first_t", "second_t"} <= await _tables(database_url)
+
+        status = await downgrade_database(database.engine, scripts)
+        assert status.current == ()
+        assert not {"first_t", "second_t"} & await _tables(database_url)
+    finally:
+        await database.aclose()
 
 
 async def test_upgrade_status_and_downgrade_by_url(scripts: Path, database_url: str) -> None:
