@@ -38,10 +38,17 @@ app = create_celery_app(
 )
 
 
+def _write(path: Path, text: str) -> None:
+    """Write a marker atomically: the test, polling for it, never reads it half-written."""
+    partial = path.with_name(f".{path.name}.partial")  # matched by no marker pattern
+    partial.write_text(text)
+    partial.replace(path)
+
+
 def _attempt(marker_dir: str, kind: str) -> int:
     directory = Path(marker_dir)
     attempt = len(list(directory.glob(f"{kind}-*"))) + 1
-    (directory / f"{kind}-{attempt}").write_text(str(os.getpid()))
+    _write(directory / f"{kind}-{attempt}", str(os.getpid()))
     return attempt
 
 
@@ -52,7 +59,7 @@ def crashy(marker_dir: str) -> int:
     if attempt == 1:
         while True:  # waits for a signal: only the test's SIGKILL ends it
             signal.pause()
-    (Path(marker_dir) / "done").write_text(str(attempt))
+    _write(Path(marker_dir) / "done", str(attempt))
     return attempt
 
 
@@ -62,7 +69,7 @@ def flaky(marker_dir: str) -> str:
     _attempt(marker_dir, "flaky")
     if not (Path(marker_dir) / "fixed").exists():
         raise ConnectionError("upstream down")
-    (Path(marker_dir) / "done").write_text("ok")
+    _write(Path(marker_dir) / "done", "ok")
     return "ok"
 
 
@@ -79,15 +86,15 @@ def sleepy(marker_dir: str) -> None:
     _attempt(marker_dir, "sleepy")
     while True:  # waits for a signal: the soft time limit's, raised in this task
         signal.pause()
-    (Path(marker_dir) / "done").write_text("should not happen")
 
 
 @app.task(name="t.context", bind=True)
 def context(self: Any, marker_dir: str) -> None:
     """Record what the task sees of its context."""
     bound = structlog.contextvars.get_contextvars()
-    (Path(marker_dir) / "context.json").write_text(
-        json.dumps({"task_id": self.request.id, "bound": {k: str(v) for k, v in bound.items()}})
+    _write(
+        Path(marker_dir) / "context.json",
+        json.dumps({"task_id": self.request.id, "bound": {k: str(v) for k, v in bound.items()}}),
     )
 
 
