@@ -120,7 +120,7 @@ class TokenVerifier:
         self._leeway = leeway
         self._max = max_token_bytes
         self._clock = clock
-        self._jws = signature_verifier(allowed)
+        self._signatures = signature_verifier(allowed)
         self._claim_checks = ClaimChecks(
             issuer=issuer, audience=audience, leeway=leeway, required=required_claims
         )
@@ -157,7 +157,7 @@ class TokenVerifier:
         try:
             # PyJWS checks the segments' encoding, the algorithm and the signature;
             # the claims are checked below, with this verifier's clock.
-            decoded = self._jws.decode_complete(token, key.verifying_key, algorithms=(alg,))
+            decoded = self._signatures.decode_complete(token, key.verifying_key, algorithms=(alg,))
         except jwt.PyJWTError:
             raise bad("invalid token") from None
         claims = decode_claims(decoded["payload"])
