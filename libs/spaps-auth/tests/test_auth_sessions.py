@@ -35,10 +35,22 @@ class Clock:
 
 
 @pytest.fixture
-def manager(engine: AsyncEngine, issuer: TokenIssuer) -> SessionManager:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def manager(engine: AsyncEngine, issuer: TokenIssuer, clock: Clock) -> SessionManager:
     return SessionManager(
-        engine, issuer=issuer, revocation=RevocationList(engine), audit=AuditLog(engine)
+        engine,
+        issuer=issuer,
+        revocation=RevocationList(engine),
+        audit=AuditLog(engine),
+        clock=clock,
     )
+
+
+AFTER_GRACE = timedelta(seconds=10)  # the default refresh_reuse_grace
 
 
 async def test_start_and_refresh_rotates(manager: SessionManager, verifier: TokenVerifier) -> None:
@@ -58,10 +70,11 @@ async def test_start_and_refresh_rotates(manager: SessionManager, verifier: Toke
 
 
 async def test_reuse_revokes_the_whole_family_and_is_audited(
-    manager: SessionManager, engine: AsyncEngine
+    manager: SessionManager, engine: AsyncEngine, clock: Clock
 ) -> None:
     pair = await manager.start("alice")
     rotated = await manager.refresh(pair.refresh_token)
+    clock.now += AFTER_GRACE
     with pytest.raises(RefreshTokenReusedError):
         await manager.refresh(pair.refresh_token)  # the stolen, already-used token
     # The legitimate holder's newer token is dead too: the family is revoked.
@@ -139,10 +152,10 @@ async def test_revocation_list_stops_access_tokens(
 
 
 @pytest.mark.postgres
-async def test_concurrent_refresh_exactly_one_wins_on_postgres(
+async def test_concurrent_refresh_exactly_one_wins_without_grace_on_postgres(
     pg_engine: AsyncEngine, issuer: TokenIssuer
 ) -> None:
-    manager = SessionManager(pg_engine, issuer=issuer)
+    manager = SessionManager(pg_engine, issuer=issuer, refresh_reuse_grace=timedelta(0))
     for _ in range(5):
         pair = await manager.start("alice")
         results = await asyncio.gather(
@@ -163,9 +176,11 @@ async def test_concurrent_refresh_exactly_one_wins_on_postgres(
 
 @pytest.mark.postgres
 async def test_rotation_and_reuse_on_postgres(pg_engine: AsyncEngine, issuer: TokenIssuer) -> None:
-    manager = SessionManager(pg_engine, issuer=issuer, audit=AuditLog(pg_engine))
+    clock = Clock()
+    manager = SessionManager(pg_engine, issuer=issuer, audit=AuditLog(pg_engine), clock=clock)
     pair = await manager.start("alice", user_agent="ua")
     rotated = await manager.refresh(pair.refresh_token)
+    clock.now += AFTER_GRACE
     with pytest.raises(RefreshTokenReusedError):
         await manager.refresh(pair.refresh_token)
     with pytest.raises(TokenRevokedError):
@@ -182,6 +197,7 @@ async def test_routes_refresh_list_revoke_logout(  # noqa: PLR0917 - pytest fixt
     engine: AsyncEngine,
     keys: Any,
     issuer: TokenIssuer,
+    clock: Clock,
 ) -> None:
     verifier = TokenVerifier(
         keys=keys,
@@ -210,6 +226,7 @@ async def test_routes_refresh_list_revoke_logout(  # noqa: PLR0917 - pytest fixt
         body = refreshed.json()
         assert body["token_type"] == "Bearer"
         assert body["expires_in"] == 900
+        clock.now += AFTER_GRACE
         reused = await client.post("/auth/refresh", json={"refresh_token": mine.refresh_token})
         assert reused.status_code == 401
         assert reused.json()["code"] == "auth.refresh_token_reused"

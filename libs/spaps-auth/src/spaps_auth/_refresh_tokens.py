@@ -1,12 +1,18 @@
 """Refresh-token rows: opaque secrets stored as SHA-256, one row per token of a session.
 
 A session's refresh tokens form its *family*: each refresh consumes one row and adds the
-next. These helpers run inside the caller's transaction; :class:`SessionManager` decides
-what a used, expired or revoked token means.
+next. The next token is derived from the presented one and the consumed row's id (a
+random value that never leaves the database), so a second presentation of a just-rotated
+token can be answered with the very same successor, and a client that does not hold the
+token cannot compute it. These helpers run inside the caller's transaction;
+:class:`SessionManager` decides what a used, expired or revoked token means.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -23,6 +29,8 @@ __all__ = [
     "add_refresh_token",
     "consume_refresh_token",
     "find_refresh_token",
+    "replayed_successor",
+    "successor_token",
 ]
 
 REFRESH_PREFIX = "rt_"
@@ -33,6 +41,7 @@ class RefreshTokenRecord(NamedTuple):
 
     id: str
     used: bool
+    used_at: datetime | None
     expires_at: datetime
     session_id: str
     user_id: str
@@ -41,11 +50,22 @@ class RefreshTokenRecord(NamedTuple):
     session_expires: datetime
 
 
+def successor_token(token: str, row_id: str) -> str:
+    """The token that replaces ``token`` (stored as row ``row_id``) when it is rotated."""
+    mac = hmac.new(token.encode(), b"successor:" + row_id.encode(), hashlib.sha256).digest()
+    return REFRESH_PREFIX + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
 async def add_refresh_token(
-    conn: AsyncConnection, session_id: str, *, now: datetime, expires_at: datetime
+    conn: AsyncConnection,
+    session_id: str,
+    *,
+    now: datetime,
+    expires_at: datetime,
+    token: str | None = None,
 ) -> str:
-    """Store a new refresh token of ``session_id`` and return it (shown once)."""
-    token = REFRESH_PREFIX + secrets.token_urlsafe(32)
+    """Store a refresh token of ``session_id`` (a random one by default), return it."""
+    token = token or REFRESH_PREFIX + secrets.token_urlsafe(32)
     await conn.execute(
         insert(refresh_tokens).values(
             id=secrets.token_hex(16),
@@ -66,6 +86,7 @@ async def find_refresh_token(conn: AsyncConnection, token: str) -> RefreshTokenR
             select(
                 refresh_tokens.c.id,
                 refresh_tokens.c.used,
+                refresh_tokens.c.used_at,
                 refresh_tokens.c.expires_at,
                 sessions.c.id.label("session_id"),
                 sessions.c.user_id,
@@ -92,3 +113,27 @@ async def consume_refresh_token(conn: AsyncConnection, token_id: str, now: datet
         .values(used=True, used_at=now)
     )
     return result.rowcount == 1
+
+
+async def replayed_successor(conn: AsyncConnection, token: str, since: datetime) -> str | None:
+    """The successor of ``token`` when ``token`` was rotated after ``since`` and its
+    successor is still unused (``token`` is the newest rotated one); else ``None``.
+
+    Runs after the caller lost the conditional UPDATE or found the token used, so the
+    row is read again: under READ COMMITTED this statement sees the winner's commit.
+    """
+    row = await find_refresh_token(conn, token)
+    if row is None or row.revoked_at is not None or row.used_at is None:
+        return None
+    if row.used_at <= since:
+        return None
+    successor = successor_token(token, row.id)
+    used = (
+        await conn.execute(
+            select(refresh_tokens.c.used).where(
+                refresh_tokens.c.token_hash == sha256_hex(successor),
+                refresh_tokens.c.session_id == row.session_id,
+            )
+        )
+    ).scalar_one_or_none()
+    return successor if used is False else None

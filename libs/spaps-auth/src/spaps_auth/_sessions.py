@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,35 +24,16 @@ from ._refresh_tokens import (
     add_refresh_token,
     consume_refresh_token,
     find_refresh_token,
+    replayed_successor,
+    successor_token,
 )
 from ._revocation import RevocationList
+from ._session_status import SessionStatus
+from ._session_types import SessionInfo, TokenPair
 from ._tables import sessions
 from ._tokens import TokenIssuer
 
 __all__ = ["SessionInfo", "SessionManager", "TokenPair"]
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    """What a login or refresh returns to the client."""
-
-    access_token: str
-    refresh_token: str
-    session_id: str
-    expires_in: int
-    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    """A session (device) as shown to its owner."""
-
-    id: str
-    user_id: str
-    created_at: datetime
-    last_seen_at: datetime
-    user_agent: str
-    ip: str
 
 
 class SessionManager:
@@ -61,19 +41,30 @@ class SessionManager:
 
     Each session is a refresh-token *family*: every refresh marks the presented token
     used (a conditional ``UPDATE ... WHERE used = false``, so of two concurrent refreshes
-    exactly one wins) and returns a new one. Presenting a used token again means it was
+    exactly one rotates) and returns its successor. Presenting the newest rotated token
+    again within ``refresh_reuse_grace`` of its rotation (two tabs, a retried request)
+    returns the *same* successor; any other presentation of a used token means it was
     stolen or replayed: the whole session is revoked and the event audited.
+
+    The manager is also a revocation checker: ``TokenVerifier(revocation=manager)``
+    refuses access tokens whose session (``sid``) is revoked, expired or unknown, read
+    from the sessions table and cached per session for ``revocation_cache_ttl``.
 
     Args:
         engine: Async engine holding the spaps-auth tables.
         issuer: Signs the access tokens.
         refresh_ttl: Lifetime of each refresh token (sliding).
         session_ttl: Absolute lifetime of a session.
-        revocation: When given, revoking a session also revokes its access tokens.
+        revocation: When given, revoking a session also revokes its access tokens there,
+            and :meth:`is_revoked` consults it for revoked ``jti``.
         audit: When given, reuse and revocations are audited.
         clock: Returns the current aware UTC datetime.
+        refresh_reuse_grace: How long a rotated token may be presented again (0 disables).
+        revocation_cache_ttl: How long :meth:`is_revoked` trusts a "live" answer.
+        revocation_cache_size: How many sessions :meth:`is_revoked` remembers.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: Unreleased ``refresh_reuse_grace``, ``revocation_cache_*``.
     """
 
     def __init__(
@@ -86,9 +77,18 @@ class SessionManager:
         revocation: RevocationList | None = None,
         audit: AuditLog | None = None,
         clock: Now = utcnow,
+        refresh_reuse_grace: timedelta = timedelta(seconds=10),
+        revocation_cache_ttl: timedelta = timedelta(seconds=5),
+        revocation_cache_size: int = 10_000,
     ) -> None:
         if refresh_ttl <= timedelta(0) or session_ttl < refresh_ttl:
             raise ValueError("refresh_ttl must be positive and session_ttl >= refresh_ttl")
+        if refresh_reuse_grace < timedelta(0):
+            raise ValueError("refresh_reuse_grace must be >= 0 (0 disables it)")
+        self._grace = refresh_reuse_grace
+        self._status = SessionStatus(
+            engine, ttl=revocation_cache_ttl, size=revocation_cache_size, clock=clock
+        )
         self._engine = engine
         self._issuer = issuer
         self._refresh_ttl = refresh_ttl
@@ -107,10 +107,17 @@ class SessionManager:
         )
 
     async def _new_refresh(
-        self, conn: AsyncConnection, session_id: str, now: datetime, session_expires: datetime
+        self,
+        conn: AsyncConnection,
+        session_id: str,
+        now: datetime,
+        session_expires: datetime,
+        token: str | None = None,
     ) -> str:
         expires_at = min(now + self._refresh_ttl, session_expires)
-        return await add_refresh_token(conn, session_id, now=now, expires_at=expires_at)
+        return await add_refresh_token(
+            conn, session_id, now=now, expires_at=expires_at, token=token
+        )
 
     async def start(
         self,
@@ -167,7 +174,8 @@ class SessionManager:
         """Rotate: consume ``refresh_token`` and return a new pair for the same session.
 
         Raises:
-            RefreshTokenReusedError: The token was already used; the session is revoked.
+            RefreshTokenReusedError: The token was used before (outside the grace window,
+                or it is not the newest rotated token); the session is revoked.
             TokenRevokedError: The session was revoked.
             TokenExpiredError: The refresh token or session expired.
             InvalidTokenError: Unknown token.
@@ -182,22 +190,26 @@ class SessionManager:
                 raise InvalidTokenError("unknown refresh token")
             if row.revoked_at is not None:
                 raise TokenRevokedError("session revoked")
-            if row.used:
-                reused = (row.user_id, row.session_id)
-            elif row.expires_at <= now:
+            if not row.used and row.expires_at <= now:
                 raise TokenExpiredError("refresh token expired")
-            elif not await consume_refresh_token(conn, row.id, now):
-                reused = (row.user_id, row.session_id)  # lost a race with a concurrent refresh
-            else:
+            if not row.used and await consume_refresh_token(conn, row.id, now):
                 values: dict[str, Any] = {"last_seen_at": now}
-                if user_agent is not None:
-                    values["user_agent"] = user_agent[:512]
-                if ip is not None:
-                    values["ip"] = ip[:64]
+                values |= {} if user_agent is None else {"user_agent": user_agent[:512]}
+                values |= {} if ip is None else {"ip": ip[:64]}
                 await conn.execute(
                     update(sessions).where(sessions.c.id == row.session_id).values(**values)
                 )
-                new = await self._new_refresh(conn, row.session_id, now, row.session_expires)
+                successor = successor_token(refresh_token, row.id)
+                new = await self._new_refresh(
+                    conn, row.session_id, now, row.session_expires, successor
+                )
+            else:  # used before, or by a concurrent refresh that won the UPDATE
+                replay = None
+                if self._grace:
+                    replay = await replayed_successor(conn, refresh_token, now - self._grace)
+                if replay is None:
+                    reused = (row.user_id, row.session_id)
+                new = replay or ""  # unused when reused
         if reused is not None:
             await self._revoke(reused[1], reason="refresh_token_reused")
             if self._audit is not None:
@@ -215,8 +227,17 @@ class SessionManager:
             int(self._issuer.access_ttl),
         )
 
+    async def is_revoked(self, jti: str, session_id: str | None) -> bool:
+        """Whether an access token is revoked: its session is revoked, expired or unknown
+        (seen at most ``revocation_cache_ttl`` late), or its ``jti`` is on ``revocation``.
+        """
+        if session_id is not None and await self._status.is_revoked(session_id):
+            return True
+        return self._revocation is not None and await self._revocation.is_revoked(jti, None)
+
     async def _revoke(self, session_id: str, *, reason: str) -> bool:
         now = self._clock()
+        self._status.mark_revoked(session_id)
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(sessions)
