@@ -1,0 +1,187 @@
+"""Access tokens of revoked sessions are refused: ``SessionManager`` as the verifier's
+revocation checker, fed by the sessions table through a short, bounded cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from spaps_auth import (
+    Authenticator,
+    KeySet,
+    RefreshTokenReusedError,
+    RevocationList,
+    SessionManager,
+    TokenIssuer,
+    TokenRevokedError,
+    TokenVerifier,
+)
+from spaps_auth.fastapi import CurrentPrincipal, auth_router
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+CACHE = timedelta(seconds=5)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> AsyncEngine:
+    name = "engine" if request.param == "sqlite" else "pg_engine"
+    engine: AsyncEngine = request.getfixturevalue(name)
+    return engine
+
+
+def _verifier(keys: KeySet, issuer: TokenIssuer, checker: SessionManager) -> TokenVerifier:
+    return TokenVerifier(
+        keys=keys,
+        issuer=issuer.issuer,
+        audience=issuer.audience,
+        algorithms=["EdDSA"],
+        revocation=checker,
+    )
+
+
+def _pair(
+    engine: AsyncEngine, issuer: TokenIssuer, clock: Clock, **kw: Any
+) -> tuple[SessionManager, SessionManager]:
+    """The manager that revokes, and another on the same database (another process)."""
+    return (
+        SessionManager(engine, issuer=issuer, clock=clock, **kw),
+        SessionManager(engine, issuer=issuer, clock=clock, revocation_cache_ttl=CACHE, **kw),
+    )
+
+
+async def test_logout_refuses_the_access_token_once_the_cache_window_passed(
+    db: AsyncEngine, issuer: TokenIssuer, keys: KeySet
+) -> None:
+    clock = Clock()
+    revoker, other = _pair(db, issuer, clock)
+    verifier = _verifier(keys, issuer, other)
+    pair = await revoker.start("alice")
+    assert (await verifier.averify(pair.access_token)).session_id == pair.session_id
+    await revoker.revoke("alice", pair.session_id)  # what /auth/logout does
+    clock.now += CACHE - timedelta(milliseconds=1)
+    # The documented staleness: another process may accept it until its cache entry ages.
+    assert (await verifier.averify(pair.access_token)).subject == "alice"
+    clock.now += timedelta(milliseconds=1)
+    with pytest.raises(TokenRevokedError):
+        await verifier.averify(pair.access_token)
+
+
+async def test_the_revoking_manager_refuses_at_once(
+    db: AsyncEngine, issuer: TokenIssuer, keys: KeySet
+) -> None:
+    manager = SessionManager(db, issuer=issuer, revocation_cache_ttl=timedelta(minutes=1))
+    verifier = _verifier(keys, issuer, manager)
+    pair = await manager.start("alice")
+    assert (await verifier.averify(pair.access_token)).subject == "alice"
+    await manager.revoke("alice", pair.session_id)
+    with pytest.raises(TokenRevokedError):
+        await verifier.averify(pair.access_token)
+
+
+async def test_reuse_revoked_family_refuses_all_its_access_tokens(
+    db: AsyncEngine, issuer: TokenIssuer, keys: KeySet
+) -> None:
+    clock = Clock()
+    revoker, other = _pair(db, issuer, clock)
+    verifier = _verifier(keys, issuer, other)
+    pair = await revoker.start("alice")
+    rotated = await revoker.refresh(pair.refresh_token)
+    for token in (pair.access_token, rotated.access_token):
+        assert (await verifier.averify(token)).subject == "alice"
+    clock.now += timedelta(seconds=10)  # past the refresh-reuse grace window
+    with pytest.raises(RefreshTokenReusedError):
+        await revoker.refresh(pair.refresh_token)
+    clock.now += CACHE
+    for token in (pair.access_token, rotated.access_token):
+        with pytest.raises(TokenRevokedError):
+            await verifier.averify(token)
+
+
+async def test_unknown_expired_and_sessionless_tokens(
+    engine: AsyncEngine, issuer: TokenIssuer, keys: KeySet
+) -> None:
+    clock = Clock()
+    revocation = RevocationList(engine)
+    manager = SessionManager(
+        engine,
+        issuer=issuer,
+        clock=clock,
+        refresh_ttl=timedelta(hours=1),
+        session_ttl=timedelta(hours=1),
+        revocation=revocation,
+        revocation_cache_ttl=timedelta(0),
+    )
+    verifier = _verifier(keys, issuer, manager)
+    with pytest.raises(TokenRevokedError):  # a sid this store never issued
+        await verifier.averify(issuer.issue("mallory", session_id="forged"))
+    lone = issuer.issue("service")  # no session: only its jti can be revoked
+    claims = await verifier.averify(lone)
+    await revocation.revoke_token(claims.token_id, expires_at=clock.now + timedelta(minutes=5))
+    with pytest.raises(TokenRevokedError):
+        await verifier.averify(lone)
+    pair = await manager.start("alice")
+    assert (await verifier.averify(pair.access_token)).subject == "alice"
+    clock.now += timedelta(hours=1)  # the session's absolute lifetime ends
+    with pytest.raises(TokenRevokedError):
+        await verifier.averify(pair.access_token)
+
+
+async def test_the_cache_is_bounded(engine: AsyncEngine, issuer: TokenIssuer, keys: KeySet) -> None:
+    clock = Clock()
+    revoker = SessionManager(engine, issuer=issuer, clock=clock)
+    other = SessionManager(
+        engine,
+        issuer=issuer,
+        clock=clock,
+        revocation_cache_ttl=timedelta(hours=1),
+        revocation_cache_size=1,
+    )
+    verifier = _verifier(keys, issuer, other)
+    first, second = await revoker.start("alice"), await revoker.start("bob")
+    assert (await verifier.averify(first.access_token)).subject == "alice"
+    assert (await verifier.averify(second.access_token)).subject == "bob"  # evicts alice's
+    await revoker.revoke("alice", first.session_id)
+    with pytest.raises(TokenRevokedError):  # not cached any more: read again at once
+        await verifier.averify(first.access_token)
+    with pytest.raises(ValueError, match="revocation_cache"):
+        SessionManager(engine, issuer=issuer, revocation_cache_size=0)
+    with pytest.raises(ValueError, match="revocation_cache"):
+        SessionManager(engine, issuer=issuer, revocation_cache_ttl=timedelta(seconds=-1))
+
+
+async def test_logout_route_then_the_access_token_is_refused(
+    engine: AsyncEngine,
+    issuer: TokenIssuer,
+    keys: KeySet,
+    make_app: Callable[..., FastAPI],
+    make_client: Any,
+) -> None:
+    manager = SessionManager(engine, issuer=issuer)
+    app = make_app(
+        authenticator=Authenticator(verifier=_verifier(keys, issuer, manager)), sessions=manager
+    )
+    app.include_router(auth_router())
+
+    @app.get("/me")
+    async def me(principal: CurrentPrincipal) -> str:
+        return principal.subject
+
+    pair = await manager.start("alice")
+    auth = {"Authorization": f"Bearer {pair.access_token}"}
+    async with make_client(app) as client:
+        assert (await client.get("/me", headers=auth)).json() == "alice"
+        assert (await client.post("/auth/logout", headers=auth)).status_code == 204
+        after = await client.get("/me", headers=auth)
+    assert after.status_code == 401
+    assert after.json()["code"] == "auth.token_revoked"
