@@ -22,25 +22,8 @@ class MatrixError(Exception):
 
 def build_wheel(dist: str, version: str, packages: dict[str, Package], out: Path) -> None:
     """Build ``dist`` at ``version``: the working tree's, or a release point's source."""
-    with tempfile.TemporaryDirectory(prefix=f"spaps-src-{dist}-") as tmp:
-        if version == packages[dist].version:
-            source = packages[dist].path
-        else:
-            point = releases.find(releases.load(), dist, version)
-            source = releases.extract(point.tree, Path(tmp) / dist)
-        subprocess.run(
-            [
-                "uv",
-                "build",
-                "--quiet",
-                "--no-sources",
-                "--wheel",
-                str(source),
-                "--out-dir",
-                str(out),
-            ],
-            check=True,
-        )
+    current = version == packages[dist].version
+    releases.build(packages[dist].path, dist, None if current else version, out, wheel_only=True)
 
 
 def wheel_of(directory: Path, dist: str, version: str) -> Path:

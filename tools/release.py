@@ -38,7 +38,6 @@ import datetime as dt
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import release_checks
@@ -48,31 +47,8 @@ from workspace import ROOT
 
 
 def build(dist: str, out: str, version: str | None) -> None:
-    """Build sdist and wheel from the library's own folder, with no workspace sources.
-
-    With ``version``, from that release point's recorded source (``git archive`` of its
-    tree), so what is built is exactly what was released.
-    """
-    pkg = library(dist)
-    with tempfile.TemporaryDirectory(prefix="spaps-build-") as tmp:
-        if version is None:
-            source = pkg.path
-        else:
-            point = releases.find(releases.load(), dist, version)
-            source = releases.extract(point.tree, Path(tmp) / dist)
-        subprocess.run(
-            [
-                "uv",
-                "build",
-                "--quiet",
-                "--no-sources",
-                str(source),
-                "--out-dir",
-                str(Path(out).resolve()),
-            ],
-            cwd=ROOT,
-            check=True,
-        )
+    """Build sdist and wheel of one library (of release ``version``: its recorded source)."""
+    releases.build(library(dist).path, dist, version, Path(out), wheel_only=False)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -147,3 +147,16 @@ def checkout(point: ReleasePoint, root: Path = ROOT) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
     return extract(point.tree, dest, root)
+
+
+def build(source: Path, dist: str, version: str | None, out: Path, *, wheel_only: bool) -> None:
+    """Build ``dist`` from ``source`` (its folder), or from the recorded source of release
+    ``version``, with no workspace sources: what a package index would serve."""
+    with tempfile.TemporaryDirectory(prefix=f"spaps-src-{dist}-") as tmp:
+        if version is not None:
+            source = extract(find(load(), dist, version).tree, Path(tmp) / dist)
+        subprocess.run(
+            ["uv", "build", "--quiet", "--no-sources", *(["--wheel"] if wheel_only else []),
+             str(source), "--out-dir", str(out.resolve())],
+            check=True,
+        )  # fmt: skip

@@ -35,6 +35,8 @@ import zipfile
 from email.message import Message
 from pathlib import Path
 
+from standalone_check import constraints_file
+
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ".secrets.baseline"
 # uv.lock holds package hashes, releases.json the git tree ids of release points.
@@ -58,26 +60,7 @@ def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 
 def export_lock(dest: Path) -> None:
     """The locked third-party packages as a pinned requirements file (no workspace members)."""
-    exported = subprocess.run(
-        [
-            *uv(),
-            "export",
-            "--frozen",
-            "--all-packages",
-            "--all-extras",
-            "--all-groups",
-            "--no-emit-workspace",
-            "--no-hashes",
-            "--format",
-            "requirements-txt",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    lines = [ln for ln in exported.splitlines() if ln and not ln.startswith(("-e", "#", " "))]
-    dest.write_text("\n".join(lines) + "\n")
+    constraints_file(dest.parent).replace(dest)
 
 
 # --- audit -----------------------------------------------------------------------------------
