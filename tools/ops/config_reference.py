@@ -261,8 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.check:
         if updated != current:
-            print(f"error: {args.document} is stale: run {Path(__file__).name} --write",
-                  file=sys.stderr)  # fmt: skip
+            shown = args.document.resolve()
+            shown = shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown
+            print(f"error: {shown} is stale: run {Path(__file__).name} --write", file=sys.stderr)
             return 1
         return 0
     args.document.write_text(updated, encoding="utf-8")
