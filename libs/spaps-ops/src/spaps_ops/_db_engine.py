@@ -6,9 +6,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, FastAPI
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,11 +25,13 @@ from starlette.responses import Response
 
 from ._db_migrations import migration_check
 from ._db_models import OpsSession
+from ._db_outage import DatabaseUnavailableError, is_database_outage, outage_handler
 from ._errors import OpsNotConfiguredError, StaleWriteError
 from ._problem import response_for_exception
 from ._state import get_ops
 
 _STATE_KEY = "spaps_database"
+_log = structlog.get_logger("spaps.db")
 
 
 def async_url(url: str) -> str:
@@ -55,6 +60,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, wal: bool) -> None:
     cursor.close()
 
 
+def _postgres_bounds(
+    driver: str, connect_timeout: float, statement_timeout: float | None
+) -> dict[str, Any]:
+    if driver.endswith("psycopg"):
+        args: dict[str, Any] = {"connect_timeout": max(1, round(connect_timeout))}
+        if statement_timeout is not None:
+            args["options"] = f"-c statement_timeout={round(statement_timeout * 1000)}"
+        return args
+    args = {"timeout": connect_timeout, "command_timeout": statement_timeout}
+    if statement_timeout is not None:
+        args["server_settings"] = {"statement_timeout": str(round(statement_timeout * 1000))}
+    return args
+
+
 class Database:
     """An async engine plus its session factory; a resource for ``create_app``.
 
@@ -65,11 +84,29 @@ class Database:
     Args:
         url: database URL (sync scheme accepted, see :func:`async_url`).
         echo: log SQL.
-        engine_options: extra ``create_async_engine`` keyword arguments.
+        engine_options: extra ``create_async_engine`` keyword arguments (they win over
+            the bounds below).
+        connect_timeout: seconds a new connection may take (PostgreSQL).
+        statement_timeout: seconds a statement may run, checked by the client (a frozen
+            server) and the server; ``None`` for no bound (PostgreSQL).
+        pool_timeout: seconds a request waits for a pooled connection (PostgreSQL).
+
+    A database that is down, or frozen, thus costs a request at most about
+    ``connect_timeout`` (or ``pool_timeout``) plus ``statement_timeout``; the request is
+    then answered 503 ``ops.database_unavailable`` (see :func:`use_database`).
+
+    .. versionchanged:: 0.3.0 ``connect_timeout``, ``statement_timeout``, ``pool_timeout``.
     """
 
     def __init__(
-        self, url: str, *, echo: bool = False, engine_options: dict[str, Any] | None = None
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        engine_options: dict[str, Any] | None = None,
+        connect_timeout: float = 10.0,
+        statement_timeout: float | None = 30.0,
+        pool_timeout: float = 10.0,
     ) -> None:
         self.url = async_url(url)
         parsed = make_url(self.url)
@@ -83,6 +120,10 @@ class Database:
                 Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
         else:
             options["pool_pre_ping"] = True
+            options["pool_timeout"] = pool_timeout
+            options["connect_args"] = _postgres_bounds(
+                parsed.drivername, connect_timeout, statement_timeout
+            )
         options.update(engine_options or {})
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if parsed.get_backend_name() == "sqlite":
@@ -130,7 +171,9 @@ def use_database(
 
     Registers it as a resource (disposed at shutdown), adds a readiness check, makes
     :func:`get_session` / :data:`SessionDep` find it, and answers SQLAlchemy's
-    ``StaleDataError`` (optimistic-lock conflict) with a 409 problem. With
+    ``StaleDataError`` (optimistic-lock conflict) with a 409 problem and a database
+    outage (connection refused or lost, connect, pool or statement timeout) with a 503
+    ``ops.database_unavailable`` problem carrying ``Retry-After``. With
     ``migrations``, a ``migrations`` check also compares the database's Alembic revision
     with the scripts' head(s), shown in ``/health``.
 
@@ -147,6 +190,8 @@ def use_database(
         ops.add_check("migrations", migration_check(database.engine, migrations))
     setattr(app.state, _STATE_KEY, database)
     app.add_exception_handler(StaleDataError, _stale_handler)
+    for outage in (DBAPIError, PoolTimeoutError):
+        app.add_exception_handler(outage, outage_handler)
     return database
 
 
@@ -165,9 +210,24 @@ def get_database(source: FastAPI | HTTPConnection) -> Database:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """FastAPI dependency: a session for this request, closed (rolled back if not
-    committed) afterwards. Commit explicitly in the route."""
-    async with get_database(request).sessions() as session:
+    committed) afterwards. Commit explicitly in the route.
+
+    A database outage raised in the route becomes 503 ``ops.database_unavailable``. An
+    error while closing the session (the connection died) is logged and never escapes:
+    the response, already decided, is kept.
+    """
+    session = get_database(request).sessions()
+    try:
         yield session
+    except Exception as exc:
+        if is_database_outage(exc):
+            raise DatabaseUnavailableError() from exc
+        raise
+    finally:
+        try:
+            await session.close()
+        except Exception as exc:  # logged; the answer is already decided
+            _log.warning("session_close_failed", error=type(exc).__name__)
 
 
 #: ``session: SessionDep`` in a route signature.

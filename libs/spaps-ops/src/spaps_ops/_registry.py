@@ -71,6 +71,13 @@ OPS_ERROR_CODES: tuple[ErrorCode, ...] = (
         "A circuit breaker is open; retry after `Retry-After` seconds.",
     ),
     ErrorCode(
+        "ops.database_unavailable",
+        503,
+        "Database unavailable",
+        "The database is unreachable or did not answer within the configured bounds; "
+        "retry after `Retry-After` seconds.",
+    ),
+    ErrorCode(
         "ops.stale_write",
         409,
         "Conflicting update",
