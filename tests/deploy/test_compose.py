@@ -50,18 +50,6 @@ def test_the_schema_check_rejects_a_broken_compose_file(tmp_path: Path) -> None:
     assert "services.api" in result.stdout
 
 
-def image_of(service: dict[str, Any]) -> str:
-    build = service.get("build", {})
-    return str(build.get("dockerfile", service.get("image", "")))
-
-
-def service_name(image: str) -> str | None:
-    for name in kit.SERVICES:
-        if f"/{name}/" in image or f"/{name}:" in image or image.startswith(f"{name}:"):
-            return name
-    return None
-
-
 @pytest.mark.parametrize("path", [DEV, PROD], ids=lambda p: p.name)
 def test_every_container_runs_an_image_command_or_a_service_command(path: Path) -> None:
     services = load(path)["services"]
