@@ -70,7 +70,8 @@ def test_every_container_runs_an_image_command_or_a_service_command(path: Path) 
                 "import-catalog",
             }, name
         environment = service.get("environment", {})
-        unknown = set(environment) - set(kit.variables(owner))
+        known = set(kit.variables(owner)) | set(kit.load_tool("config_reference").SERVER_VARIABLES)
+        unknown = set(environment) - known
         assert not unknown, f"{name}: not settings of {owner}: {sorted(unknown)}"
 
 
@@ -105,6 +106,8 @@ def test_production_containers_are_hardened() -> None:
         assert service["cap_drop"] == ["ALL"], name
         assert service["security_opt"] == ["no-new-privileges:true"], name
         assert all(port.startswith("127.0.0.1:") for port in service.get("ports", [])), name
+    for name in kit.SERVICES:  # behind the proxy, the per-IP limits see the real clients
+        assert "FORWARDED_ALLOW_IPS" in services[name]["environment"], name
     for name in ("htma", "htma-worker"):
         [secret] = services[name]["secrets"]
         assert secret["source"] == "htma-signing-keys"
@@ -140,6 +143,7 @@ def test_the_example_env_file_holds_exactly_what_production_reads() -> None:
     )
     extra = example - settings
     assert extra == {
+        "FORWARDED_ALLOW_IPS",
         "HTMA_IMAGE",
         "INGREDIENT_IMAGE",
         "HTMA_MIGRATE_DATABASE_URL",

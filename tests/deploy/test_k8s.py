@@ -81,6 +81,8 @@ def test_the_api_runs_the_image_command_with_probes_on_its_real_routes(service: 
     assert probes["livenessProbe"]["path"] == "/health/live"
     assert probes["startupProbe"]["path"] == "/health/live"
     assert {p["port"] for p in probes.values()} == {"http"}
+    # Behind the ingress, uvicorn must believe its X-Forwarded-For (per-IP limits).
+    assert {e["name"] for e in container["env"]} == {"FORWARDED_ALLOW_IPS"}
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/port"] == str(port)
     assert annotations["prometheus.io/path"] == "/metrics"
@@ -154,6 +156,8 @@ def test_configuration_names_real_settings_and_keeps_secrets_out(service: str) -
     for workload in workloads(service):
         for container in kit.containers(workload):
             for env in container.get("env", []):
+                if env["name"] in kit.load_tool("config_reference").SERVER_VARIABLES:
+                    continue  # read by uvicorn, not a setting
                 assert env["name"] in names, env["name"]
                 assert "value" not in env, f"{env['name']}: values come from refs"
             refs = container.get("envFrom", [])

@@ -72,6 +72,17 @@ LIBRARY_VARIABLES = {
     ),
 }
 
+#: Variables the HTTP server (uvicorn, which ``<service> serve`` runs) reads itself.
+SERVER_VARIABLES = {
+    "FORWARDED_ALLOW_IPS": (
+        "uvicorn",
+        "addresses or networks of the reverse proxies whose `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` are believed (default `127.0.0.1,::1`); behind an ingress or "
+        "proxy, set it to the proxy's network, or every client shares the proxy's address "
+        "in the per-IP sign-up and login limits",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Variable:
@@ -227,9 +238,9 @@ def render() -> str:
             for name, users in sorted(extra.items()):
                 lines.append(f"- `{name}`: {', '.join(f'`{u}`' for u in users)}")
             lines.append("")
-    lines += ["#### Read by the libraries from the process environment", ""]
-    for name, (library, meaning) in sorted(LIBRARY_VARIABLES.items()):
-        lines.append(f"- `{name}` ({library}): {meaning}")
+    lines += ["#### Read from the process environment by the libraries and the server", ""]
+    for name, (reader, meaning) in sorted({**LIBRARY_VARIABLES, **SERVER_VARIABLES}.items()):
+        lines.append(f"- `{name}` ({reader}): {meaning}")
     return "\n".join(lines)
 
 
