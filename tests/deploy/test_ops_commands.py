@@ -5,6 +5,8 @@ on the real PostgreSQL; pre_push.py runs its steps and stops at the first failur
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -147,3 +149,30 @@ def test_pre_push_refuses_an_unknown_step() -> None:
     result = run(PRE_PUSH, "--steps", "lint,deploy")
     assert result.returncode == 2
     assert "unknown steps deploy" in result.stderr
+
+
+# --- the documented key bootstrap and rotation (docs/operations.md, "Rotating keys") --------
+
+
+def test_the_documented_signing_key_rotation_makes_and_rotates_the_key_file(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "HTMA_SIGNING_KEYS_PATH": "htma-signing-keys.json"}
+
+    def htma(*args: str) -> None:
+        result = subprocess.run(
+            ["htma", *args], env=env, cwd=tmp_path, capture_output=True, text=True,
+            timeout=kit.HANG, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+
+    def kids() -> list[str]:
+        document = json.loads((tmp_path / "htma-signing-keys.json").read_text())
+        return [key["kid"] for key in document["keys"]]
+
+    htma("migrate", "--database-url", "sqlite:///scratch.db")
+    htma("rotate-keys", "--database-url", "sqlite:///scratch.db", "--quiet", "--keep", "0")
+    [first] = kids()
+    htma("rotate-keys", "--database-url", "sqlite:///scratch.db", "--quiet")
+    assert kids()[1:] == [first], "the new key signs, the previous one keeps verifying"
+    assert (tmp_path / "htma-signing-keys.json").stat().st_mode & 0o077 == 0

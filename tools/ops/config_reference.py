@@ -19,6 +19,7 @@ import inspect
 import json
 import re
 import sys
+import textwrap
 import types
 import typing
 from dataclasses import dataclass
@@ -240,7 +241,15 @@ def render() -> str:
             lines.append("")
     lines += ["#### Read from the process environment by the libraries and the server", ""]
     for name, (reader, meaning) in sorted({**LIBRARY_VARIABLES, **SERVER_VARIABLES}.items()):
-        lines.append(f"- `{name}` ({reader}): {meaning}")
+        lines.append(
+            textwrap.fill(
+                f"- `{name}` ({reader}): {meaning}",
+                width=92,
+                subsequent_indent="  ",
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+        )
     return "\n".join(lines)
 
 
