@@ -190,7 +190,8 @@ def use_database(
         ops.add_check("migrations", migration_check(database.engine, migrations))
     setattr(app.state, _STATE_KEY, database)
     app.add_exception_handler(StaleDataError, _stale_handler)
-    for outage in (DBAPIError, PoolTimeoutError):
+    # a driver's refused connect or timeout can reach the app unwrapped by SQLAlchemy
+    for outage in (DBAPIError, PoolTimeoutError, ConnectionError, TimeoutError):
         app.add_exception_handler(outage, outage_handler)
     return database
 
