@@ -241,3 +241,30 @@ def test_a_count_that_differs_from_the_manifest_fails_the_restore(
     line = one_line_error(result)
     assert "restored row counts differ" in line
     assert f"{table}: expected" in line
+
+
+def test_counts_and_dump_see_one_snapshot_while_writes_go_on(
+    small_source: str, empty_target: str, tmp_path: Path
+) -> None:
+    """What backup.py relies on: a write committed after the snapshot is in neither the
+    counts nor the dump taken with it."""
+    pg = kit.load_tool("_postgres")
+    dump = tmp_path / "snapshot.dump"
+    with pg.snapshot(small_source) as (connection, exported):
+        level = connection.execute("SHOW transaction_isolation").fetchone()
+        assert level == ("repeatable read",)
+        before = pg.table_counts(connection)
+        with psycopg.connect(small_source) as writer:
+            writer.execute("INSERT INTO panels (clinic) VALUES ('south')")
+        assert counts(small_source)["public.panels"] == before["public.panels"] + 1
+        assert pg.table_counts(connection) == before
+        subprocess.run(
+            ["pg_dump", "--format=custom", f"--snapshot={exported}", f"--file={dump}",
+             f"--dbname={pg.libpq_url(small_source)}"],
+            check=True, capture_output=True, timeout=kit.HANG,
+        )  # fmt: skip
+    subprocess.run(
+        ["pg_restore", "--single-transaction", f"--dbname={empty_target}", str(dump)],
+        check=True, capture_output=True, timeout=kit.HANG,
+    )  # fmt: skip
+    assert counts(empty_target) == before

@@ -91,6 +91,25 @@ def connect(url: str, **options: Any) -> Iterator[psycopg.Connection[Any]]:
         yield connection
 
 
+@contextmanager
+def snapshot(url: str) -> Iterator[tuple[psycopg.Connection[Any], str]]:
+    """A read-only repeatable-read transaction on ``url`` and its exported snapshot id.
+
+    Everything read in the transaction, and by ``pg_dump --snapshot=<id>`` while it is
+    open, sees the database as of the same instant, whatever commits meanwhile.
+    """
+    with connect(url) as connection:
+        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        connection.read_only = True
+        row = connection.execute("SELECT pg_export_snapshot()").fetchone()
+        if row is None:
+            raise OpsError("the server exported no snapshot")
+        try:
+            yield connection, str(row[0])
+        finally:
+            connection.rollback()
+
+
 def table_counts(connection: psycopg.Connection[Any]) -> dict[str, int]:
     """Rows per table (``schema.table``) of every user schema, in the current transaction.
 

@@ -75,22 +75,16 @@ def backup(
     os.close(fd)
     partial = Path(partial_name)
     try:
-        with pg.connect(url) as connection:
-            connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            row = connection.execute(
-                "SELECT pg_export_snapshot(), current_setting('server_version')"
-            ).fetchone()
-            if row is None:
-                raise pg.OpsError("the server exported no snapshot")
-            snapshot, server_version = str(row[0]), str(row[1])
+        with pg.snapshot(url) as (connection, exported):
+            row = connection.execute("SELECT current_setting('server_version')").fetchone()
+            server_version = str(row[0]) if row else "unknown"
             counts = pg.table_counts(connection)
             # The exporting transaction stays open while pg_dump reads the same snapshot.
             result = subprocess.run(
-                [pg_dump, "--format=custom", f"--snapshot={snapshot}", "--no-password",
+                [pg_dump, "--format=custom", f"--snapshot={exported}", "--no-password",
                  f"--file={partial}", f"--dbname={conninfo}"],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
-            connection.rollback()
         if result.returncode != 0:
             raise pg.OpsError(f"pg_dump failed: {result.stderr.strip() or result.returncode}")
         manifest = {

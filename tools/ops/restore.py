@@ -45,8 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 def expected_counts(dump: Path, source_url: str | None) -> dict[str, int]:
     """The counts to reach: the live source's, or the manifest's (checked against the dump)."""
     if source_url:
-        with pg.connect(source_url) as connection:
-            connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with pg.snapshot(source_url) as (connection, _):
             return pg.table_counts(connection)
     tables = pg.read_manifest(dump)["tables"]
     return {str(name): int(count) for name, count in tables.items()}
