@@ -10,6 +10,8 @@ RUN = $(UV) run --no-sync
 
 # Files each package's tests read, recorded for `tools/affected.py --verify-reads`.
 READS := $(CURDIR)/.test-reads
+# What `make pytest` runs: the services, the cross-service smoke tests, the workspace checks.
+PYTEST_PATHS ?= services tests
 
 .PHONY: bootstrap sync lint typecheck imports releases services-check pytest standalone reads test demo bench
 
@@ -51,7 +53,7 @@ services-check: sync
 # machines) makes any skip a failure.
 pytest: sync services-check
 	rm -rf $(READS)/workspace
-	SPAPS_RECORD_READS=$(READS)/workspace $(RUN) pytest -n auto services tests
+	SPAPS_RECORD_READS=$(READS)/workspace $(RUN) pytest -n auto $(PYTEST_PATHS)
 
 standalone: sync services-check
 	rm -rf $(READS)/libs
