@@ -70,7 +70,11 @@ def workspace(tmp_path: Path) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "one")
     tree = subprocess.run(
-        ["git", "rev-parse", "HEAD:libs/spaps-a"], cwd=root, capture_output=True, text=True
+        ["git", "rev-parse", "HEAD:libs/spaps-a"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     (root / "releases.json").write_text(
         json.dumps({"spaps-a": [{"version": "0.1.0", "date": "2026-01-01", "tree": tree}]})
@@ -130,3 +134,26 @@ def test_run_installs_the_released_version_and_render_reports_it(workspace: Path
     table = out.read_text()
     assert "| package | spaps-a | lowest | newest | tested |" in table
     assert "| svc 1.0.0 | 0.1.0 / 0.2.0 | pass | fail |" in table
+
+
+def test_the_committed_matrix_covers_the_plan_and_is_its_rendering() -> None:
+    """docs/compatibility.json has a result for every row of today's plan, and the Markdown
+    is exactly what ``render`` makes of it: rerun the matrix after a bump or a range change."""
+    root = TOOL.parents[1]
+    sys.path.insert(0, str(TOOL.parent))
+    import compat_matrix  # noqa: PLC0415 - the tools folder is not a package
+    import workspace  # noqa: PLC0415
+
+    records = json.loads((root / "docs" / "compatibility.json").read_text())
+    assert compat_matrix.stale(records, workspace.load(root)) == []
+    assert (root / "docs" / "compatibility.md").read_text() == compat_matrix.render(records)
+    # Libraries with a second release point are tested at two different versions.
+    points = {(r["package"], r["point"]): r["libraries"] for r in records}
+    spread = {
+        dist
+        for (package, point), libraries in points.items()
+        if point == "lowest"
+        for dist, version in libraries.items()
+        if points[(package, "newest")][dist] != version
+    }
+    assert len(spread) >= 3, spread
