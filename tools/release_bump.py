@@ -76,16 +76,29 @@ def bump_changelog(text: str, version: str, date: str) -> str:
     return head + new + ("\n## " + tail if sep else "")
 
 
-def add_unreleased_entry(text: str, entry: str) -> str:
-    """``entry`` appended to the ``[Unreleased]`` section (created when missing)."""
+def add_unreleased_entry(text: str, entry: str, heading: str = "Changed") -> str:
+    """``entry`` added to the ``[Unreleased]`` section (created when missing): under its
+    ``### heading`` where the section uses Keep a Changelog headings, else as a bullet
+    that names the heading."""
     if UNRELEASED not in text:
         first = text.find("\n## ")
         cut = len(text) if first < 0 else first + 1
         text = text[:cut] + f"{UNRELEASED}\n\n" + text[cut:]
     head, rest = text.split(UNRELEASED, 1)
     body, sep, tail = rest.partition("\n## ")
-    entries = (body.strip() + "\n" if body.strip() else "") + f"- {entry}\n"
-    return f"{head}{UNRELEASED}\n\n{entries}" + ("\n## " + tail if sep else "")
+    body = body.strip()
+    marker = f"### {heading}"
+    if marker in body:
+        before, _, after = body.partition(marker)
+        section, nxt, others = after.partition("\n### ")
+        body = f"{before}{marker}{section.rstrip()}\n- {entry}" + (
+            f"\n\n### {others}" if nxt else ""
+        )
+    elif "### " in body:
+        body = f"{body}\n\n{marker}\n- {entry}"
+    else:
+        body = (body + "\n" if body else "") + f"- {heading}: {entry}"
+    return f"{head}{UNRELEASED}\n\n{body}\n" + ("\n## " + tail if sep else "")
 
 
 def set_version(pyproject: Path, old: str, new: str) -> str:
@@ -153,7 +166,7 @@ def bump(name: str, part: str, date: str, *, widen: bool, lock: bool) -> str:
             raise ReleaseError(f"{path.relative_to(ROOT)}: cannot find {old!r} to widen")
         path.write_text(text.replace(f'"{old}"', f'"{new}"', 1))
         log = dependent.path / "CHANGELOG.md"
-        entry = f"Changed: allows {name} {version} (`{new}`)."
+        entry = f"Allows {name} {version} (`{new}`)."
         log.write_text(add_unreleased_entry(log.read_text() if log.exists() else "", entry))
     points = releases.load()
     if any(p.version == version for p in points.get(name, [])):

@@ -162,7 +162,7 @@ def test_minor_release_of_spaps_jobs_end_to_end(tmp_path: Path, index: str) -> N
     for folder in ("libs/spaps-webhooks", "services/htma", "services/ingredient"):
         assert f"spaps-jobs>={major}." in (clone / folder / "pyproject.toml").read_text()
         unreleased = (clone / folder / "CHANGELOG.md").read_text().split("## [Unreleased]")[1]
-        assert f"allows spaps-jobs {new}" in unreleased.split("\n## ")[0]
+        assert f"Allows spaps-jobs {new}" in unreleased.split("\n## ")[0]
     lock = (clone / "uv.lock").read_text()
     assert f'name = "spaps-jobs"\nversion = "{new}"' in lock
     assert not run(clone, "git", "status", "--porcelain", "--untracked-files=no").strip()

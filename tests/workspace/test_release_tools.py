@@ -142,7 +142,7 @@ def test_widen_dependents_rewrites_ranges_and_notes_them(workspace: Path) -> Non
     assert '"httpx>=0.28"' in b
     notes = (workspace / "libs/spaps-b/CHANGELOG.md").read_text()
     unreleased = notes.split("## [Unreleased]", 1)[1].split("\n## ", 1)[0]
-    assert "allows spaps-a 0.2.0 (`spaps-a>=0.1,<0.3`)" in unreleased
+    assert "Allows spaps-a 0.2.0 (`spaps-a>=0.1,<0.3`)" in unreleased
     # The service depends on spaps-b only: its range is left alone.
     assert '"spaps-b>=0.2,<0.3"' in (workspace / "services/svc/pyproject.toml").read_text()
     assert tool(workspace, "release.py", "consistency").returncode == 0
@@ -253,8 +253,19 @@ def test_widened_ranges(spec: str, version: str, expected: str) -> None:
 
 def test_an_unreleased_entry_is_added_where_the_section_is_missing() -> None:
     text = "# Changelog\n\n## 0.1.0\n\n- First.\n"
-    assert add_unreleased_entry(text, "Changed: x.") == (
+    assert add_unreleased_entry(text, "x.") == (
         "# Changelog\n\n## [Unreleased]\n\n- Changed: x.\n\n## 0.1.0\n\n- First.\n"
+    )
+
+
+def test_an_unreleased_entry_goes_under_its_heading_where_the_section_has_headings() -> None:
+    text = "# C\n\n## [Unreleased]\n\n### Changed\n- a\n\n### Fixed\n- f\n\n## 0.1.0\n"
+    assert add_unreleased_entry(text, "Allows y.") == (
+        "# C\n\n## [Unreleased]\n\n### Changed\n- a\n- Allows y.\n\n### Fixed\n- f\n\n## 0.1.0\n"
+    )
+    only_fixed = "# C\n\n## [Unreleased]\n\n### Fixed\n- f\n"
+    assert add_unreleased_entry(only_fixed, "Allows y.") == (
+        "# C\n\n## [Unreleased]\n\n### Fixed\n- f\n\n### Changed\n- Allows y.\n"
     )
 
 
