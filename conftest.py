@@ -235,6 +235,17 @@ def _package_of(path: Path) -> str | None:
     return None
 
 
+def _tracked() -> frozenset[str]:
+    """The repository's tracked files: what a change can touch (caches are not)."""
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=_ROOT, capture_output=True, text=True, check=False
+    ).stdout
+    return frozenset(listed.splitlines())
+
+
+_TRACKED = _tracked() if _RECORD_READS else frozenset()
+
+
 def _audit(event: str, args: tuple[object, ...]) -> None:
     if event != "open" or not isinstance(args[0], str | Path):
         return
@@ -245,7 +256,9 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
         rel = path.relative_to(_ROOT).as_posix()
     except ValueError:
         return
-    if rel.startswith((".venv/", ".git/")) or "__pycache__" in rel or not path.is_file():
+    # Files inside a member's own folder are its code or a dependency's (the import
+    # contracts and the dependency graph govern those); what matters here is a shared file.
+    if rel not in _TRACKED or _package_of(path) is not None:
         return
     owner = _package_of(_current[0])
     if owner is not None:
