@@ -15,7 +15,9 @@ where none answers, the AMQP tests are skipped and the run ends with a line coun
 
 When a server is unreachable the test is skipped with the reason, except when
 ``SPAPS_REQUIRE_SERVICES=1`` (set by ``.ci/run`` and development machines): then it fails,
-so a suite that needs a server can never pass by skipping.
+so a suite that needs a server can never pass by skipping. ``SPAPS_REQUIRE_SERVICES=postgres,redis``
+requires only those two: the run of a machine without RabbitMQ, whose AMQP tests skip
+(counted at the end) while any other skip still fails.
 
 With ``SPAPS_RECORD_READS=<folder>``, every file of this repository that a test (or its
 collection) opens is recorded per package in that folder, for ``tools/affected.py
@@ -59,13 +61,31 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
+SWITCH = "SPAPS_REQUIRE_SERVICES"
+SERVERS = {"postgres": "PostgreSQL", "redis": "Redis", "amqp": "RabbitMQ"}
+
+
+def _required(value: str) -> frozenset[str]:
+    """The servers the switch's ``value`` requires: ``1`` all of them, or a list such as
+    ``postgres,redis`` (a machine with no RabbitMQ: the AMQP tests may skip, counted at the
+    end; every other skip still fails)."""
+    value = value.strip()
+    if value == "1":
+        return frozenset(SERVERS.values())
+    names = {part.strip() for part in value.split(",") if part.strip()}
+    unknown = names - SERVERS.keys()
+    if unknown:
+        raise pytest.UsageError(f"{SWITCH}={value!r}: expected 1 or a list of {', '.join(SERVERS)}")
+    return frozenset(SERVERS[name] for name in names)
+
+
 def _require(name: str, url: str, default_port: int) -> None:
     if _reachable(url, default_port):
         return
     parts = urlsplit(url)
     message = f"{name} at {parts.hostname}:{parts.port or default_port} is unreachable"
-    if os.environ.get("SPAPS_REQUIRE_SERVICES") == "1":
-        pytest.fail(message + " (SPAPS_REQUIRE_SERVICES=1: suites that need it must not skip)")
+    if name in _required(os.environ.get(SWITCH, "")):
+        pytest.fail(message + " (SPAPS_REQUIRE_SERVICES requires it: suites must not skip)")
     pytest.skip(message)
 
 
@@ -159,7 +179,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
-# --- With SPAPS_REQUIRE_SERVICES=1 nothing skips, except what says it does not apply -------
+# --- With SPAPS_REQUIRE_SERVICES nothing skips, except what says it does not apply --------
 
 NOT_APPLICABLE = "not applicable: "
 
@@ -172,18 +192,22 @@ def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
 
 
 def _forbid_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
-    """One switch for the whole run: a skip under ``SPAPS_REQUIRE_SERVICES=1`` fails, unless
+    """One switch for the whole run: a skip under ``SPAPS_REQUIRE_SERVICES`` fails, unless
     its reason starts with ``not applicable:`` (a case that cannot apply here, such as a
-    platform, never a missing server or binary)."""
-    if os.environ.get("SPAPS_REQUIRE_SERVICES") != "1" or not report.skipped:
+    platform, never a missing server or binary) or names a server the switch leaves out."""
+    required = _required(os.environ.get(SWITCH, ""))
+    if not required or not report.skipped:
         return
     if hasattr(report, "wasxfail"):
         return
     reason = _skip_reason(report)
     if reason.startswith(NOT_APPLICABLE):
         return
+    # A server the switch leaves out (``postgres,redis``: RabbitMQ) may be missing.
+    if any(reason.startswith(f"{name} at ") for name in set(SERVERS.values()) - required):
+        return
     report.outcome = "failed"
-    report.longrepr = f"skipped under SPAPS_REQUIRE_SERVICES=1, which forbids skips: {reason}"
+    report.longrepr = f"skipped under SPAPS_REQUIRE_SERVICES, which forbids skips: {reason}"
 
 
 @pytest.hookimpl(wrapper=True)

@@ -5,7 +5,7 @@ URL from the environment, the server answering on the default port, or (where no
 answers, or with ``SPAPS_TEST_EMBEDDED=1``) one started from its wheel by
 ``tools/test_servers.py``. RabbitMQ has no wheel: where none answers, the AMQP tests do not
 run, which ``SPAPS_REQUIRE_SERVICES=1`` (development machines and CI) does not allow, so
-this fails at once, naming the server.
+this fails at once, naming the server; ``SPAPS_REQUIRE_SERVICES=postgres,redis`` allows it.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ def main() -> int:
     if test_servers.answers(host, port):
         print(f"RabbitMQ: the server answering on {host}:{port}")
         return 0
-    if os.environ.get("SPAPS_REQUIRE_SERVICES") == "1":
+    required = os.environ.get("SPAPS_REQUIRE_SERVICES", "")
+    if required == "1" or "amqp" in required.split(","):
         print(
-            f"error: RabbitMQ is unreachable at {host}:{port} and SPAPS_REQUIRE_SERVICES=1 "
-            "forbids skipping the AMQP tests: start it, or set SPAPS_TEST_AMQP_URL",
+            f"error: RabbitMQ is unreachable at {host}:{port} and SPAPS_REQUIRE_SERVICES="
+            f"{required} forbids skipping the AMQP tests: start it, or set SPAPS_TEST_AMQP_URL",
             file=sys.stderr,
         )
         return 1

@@ -24,16 +24,19 @@ def test_missing_binary():
 def test_not_applicable():
     pytest.skip("not applicable: needs Linux namespaces")
 
+def test_missing_rabbitmq():
+    pytest.skip("RabbitMQ at 127.0.0.1:5672 is unreachable")
+
 def test_passes():
     assert True
 """
 
 
-def run(tmp_path: Path, required: bool) -> subprocess.CompletedProcess[str]:
+def run(tmp_path: Path, required: str | None) -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_skipping.py").write_text(SKIPPING)
     env = {k: v for k, v in os.environ.items() if k != "SPAPS_REQUIRE_SERVICES"}
-    if required:
-        env["SPAPS_REQUIRE_SERVICES"] = "1"
+    if required is not None:
+        env["SPAPS_REQUIRE_SERVICES"] = required
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
         [
@@ -59,17 +62,34 @@ def run(tmp_path: Path, required: bool) -> subprocess.CompletedProcess[str]:
 
 
 def test_skips_fail_when_services_are_required(tmp_path: Path) -> None:
-    result = run(tmp_path, required=True)
+    result = run(tmp_path, required="1")
     assert result.returncode == 1, result.stdout
     assert "FAILED test_skipping.py::test_missing_server" in result.stdout
+    assert "FAILED test_skipping.py::test_missing_rabbitmq" in result.stdout
     assert "ERROR test_skipping.py::test_missing_binary" in result.stdout
     assert (
         "SKIPPED [1] test_skipping.py:12: not applicable: needs Linux namespaces" in result.stdout
     )
-    assert "1 failed, 1 passed, 1 skipped, 1 error" in result.stdout
+    assert "2 failed, 1 passed, 1 skipped, 1 error" in result.stdout
+
+
+def test_a_listed_switch_lets_only_the_unlisted_servers_skip(tmp_path: Path) -> None:
+    """``postgres,redis``: a machine without RabbitMQ; a missing Redis or binary still fails."""
+    result = run(tmp_path, required="postgres,redis")
+    assert result.returncode == 1, result.stdout
+    assert "FAILED test_skipping.py::test_missing_server" in result.stdout
+    assert "ERROR test_skipping.py::test_missing_binary" in result.stdout
+    assert "RabbitMQ at 127.0.0.1:5672 is unreachable" in result.stdout
+    assert "1 failed, 1 passed, 2 skipped, 1 error" in result.stdout
+
+
+def test_an_unknown_server_in_the_switch_is_refused(tmp_path: Path) -> None:
+    result = run(tmp_path, required="postgres,mysql")
+    assert result.returncode != 0
+    assert "SPAPS_REQUIRE_SERVICES='postgres,mysql'" in result.stdout + result.stderr
 
 
 def test_skips_stay_skips_otherwise(tmp_path: Path) -> None:
-    result = run(tmp_path, required=False)
+    result = run(tmp_path, required=None)
     assert result.returncode == 0, result.stdout
-    assert "1 passed, 3 skipped" in result.stdout
+    assert "1 passed, 4 skipped" in result.stdout
