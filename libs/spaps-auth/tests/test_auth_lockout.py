@@ -15,6 +15,7 @@ from spaps_auth import (
     AccountLockedError,
     DatabaseLockoutStore,
     InvalidCredentialsError,
+    InvalidOtpError,
     Lockout,
     LockoutStore,
     PasswordHasher,
@@ -174,3 +175,60 @@ async def test_store_outage_fails_open_or_closed(
         assert ("failing open" if fail_open else "failing closed") in caplog.text
     finally:
         await client.aclose()
+
+
+async def test_a_wrong_second_factor_counts_like_a_wrong_password(engine: AsyncEngine) -> None:
+    """Codes guessed from many addresses lock the account: each address fails once only."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024)
+    login = PasswordLogin(
+        hasher=hasher,
+        lockout=Lockout(DatabaseLockoutStore(engine), account_threshold=3, client_threshold=3),
+    )
+    stored = await hasher.hash("right-password")
+
+    async def wrong_code() -> None:
+        raise InvalidOtpError("invalid code")
+
+    async def right_code() -> None:
+        return None
+
+    class NeedsCode(Exception):
+        pass
+
+    async def no_code() -> None:
+        raise NeedsCode
+
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        with pytest.raises(NeedsCode):  # a prompt for the code counts for nothing
+            await login.verify(
+                "dave", "right-password", stored, client=address, second_factor=no_code
+            )
+        with pytest.raises(InvalidOtpError):
+            await login.verify(
+                "dave", "right-password", stored, client=address, second_factor=wrong_code
+            )
+    with pytest.raises(AccountLockedError):  # locked even with the right code, from a new address
+        await login.verify(
+            "dave", "right-password", stored, client="10.0.0.9", second_factor=right_code
+        )
+
+
+async def test_a_right_second_factor_resets_the_account(engine: AsyncEngine) -> None:
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024)
+    login = PasswordLogin(
+        hasher=hasher, lockout=Lockout(DatabaseLockoutStore(engine), account_threshold=2)
+    )
+    stored = await hasher.hash("right-password")
+
+    async def wrong_code() -> None:
+        raise InvalidOtpError("invalid code")
+
+    async def right_code() -> None:
+        return None
+
+    with pytest.raises(InvalidOtpError):
+        await login.verify("erin", "right-password", stored, second_factor=wrong_code)
+    await login.verify("erin", "right-password", stored, second_factor=right_code)
+    with pytest.raises(InvalidOtpError):  # the counter restarted: one failure is no lock
+        await login.verify("erin", "right-password", stored, second_factor=wrong_code)
+    await login.verify("erin", "right-password", stored, second_factor=right_code)

@@ -38,6 +38,7 @@ from ._errors import (
     PasswordPolicyError,
     PermissionDeniedError,
     RefreshTokenReusedError,
+    SealedSecretError,
     SpapsAuthError,
     TokenExpiredError,
     TokenRevokedError,
@@ -46,7 +47,7 @@ from ._errors import (
 from ._jwks import JWKSClient
 from ._keys import JsonWebKey, KeySet
 from ._lockout import DatabaseLockoutStore, Lockout, LockoutStore
-from ._login import PasswordLogin
+from ._login import PasswordLogin, SecondFactor
 from ._magic_link import MagicLinkManager
 from ._mail import MailMessage, MailSender, RecordingMailSender
 from ._orgs import Invitation, Membership, Organisation, OrganisationManager, Team
@@ -54,11 +55,12 @@ from ._passwords import PasswordHasher
 from ._policy import BreachedPasswordChecker, PasswordPolicy
 from ._redis_lockout import RedisLockoutStore
 from ._revocation import RevocationList
+from ._sealing import SealingKey, SecretSealer
 from ._sessions import SessionInfo, SessionManager, TokenPair
 from ._siwe import SiweMessage
 from ._tables import create_tables, include_tables, metadata
 from ._tokens import KeyResolver, RevocationChecker, TokenClaims, TokenIssuer
-from ._totp import TotpEnrolment, TotpManager
+from ._totp import TotpEnrolment, TotpManager, totp_secret_aad
 from ._verifier import TokenVerifier
 from ._wallet import WalletSignIn
 
@@ -113,6 +115,10 @@ __all__ = [
     "RefreshTokenReusedError",
     "RevocationChecker",
     "RevocationList",
+    "SealedSecretError",
+    "SealingKey",
+    "SecondFactor",
+    "SecretSealer",
     "SessionInfo",
     "SessionManager",
     "SiweMessage",
@@ -139,4 +145,5 @@ __all__ = [
     "metadata",
     "parse_bearer",
     "same_organisation",
+    "totp_secret_aad",
 ]

@@ -23,7 +23,8 @@ importing this library::
     ├── AccountLockedError               429 auth.account_locked
     ├── BreachCheckUnavailableError      503 auth.breach_check_unavailable
     ├── KeysUnavailableError             503 auth.keys_unavailable
-    └── InvalidSignatureError            400 auth.invalid_signature (signed cookies)
+    ├── InvalidSignatureError            400 auth.invalid_signature (signed cookies)
+    └── SealedSecretError                500 auth.sealed_secret_unreadable
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
     "PasswordPolicyError",
     "PermissionDeniedError",
     "RefreshTokenReusedError",
+    "SealedSecretError",
     "SpapsAuthError",
     "TokenExpiredError",
     "TokenRevokedError",
@@ -249,3 +251,15 @@ class InvalidSignatureError(SpapsAuthError):
     status = 400
     code = "auth.invalid_signature"
     title = "Invalid signed value"
+
+
+class SealedSecretError(SpapsAuthError):
+    """A secret sealed at rest cannot be opened: unknown key id, tampered value, or a value
+    copied from another row (its associated data does not match).
+
+    .. versionadded:: Unreleased
+    """
+
+    status = 500
+    code = "auth.sealed_secret_unreadable"
+    title = "Stored secret cannot be opened"

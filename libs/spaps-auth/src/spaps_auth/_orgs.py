@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,55 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ._clock import Now, sha256_hex, utcnow
 from ._errors import InvalidInvitationError, NotFoundError
 from ._mail import MailMessage, MailSender
+from ._org_types import Invitation, Membership, Organisation, Team
+from ._org_types import membership_of as _membership
 from ._tables import invitations, memberships, organisations, teams
 
 __all__ = ["Invitation", "Membership", "OrganisationManager", "Organisation", "Team"]
-
-
-@dataclass(frozen=True)
-class Organisation:
-    """An organisation (tenant, clinic, company)."""
-
-    id: str
-    name: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Team:
-    """A team inside an organisation."""
-
-    id: str
-    org_id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Membership:
-    """A user's role in an organisation, or in one of its teams (``team_id``)."""
-
-    id: str
-    org_id: str
-    team_id: str | None
-    user_id: str
-    role: str
-
-
-@dataclass(frozen=True)
-class Invitation:
-    """A pending invitation (the token itself is only returned by ``invite``)."""
-
-    id: str
-    org_id: str
-    team_id: str | None
-    email: str
-    role: str
-    expires_at: datetime
-
-
-def _membership(row: object) -> Membership:
-    r = row  # a Row with the memberships columns
-    return Membership(r.id, r.org_id, r.team_id or None, r.user_id, r.role)  # type: ignore[attr-defined]  # Row attributes
 
 
 class OrganisationManager:
@@ -120,6 +75,49 @@ class OrganisationManager:
                 )
             )
         return org
+
+    async def ensure_organisation(self, org_id: str, name: str) -> None:
+        """Create organisation ``org_id`` (no members) unless it exists: for services
+        whose tenants live in their own table and use spaps-auth for invitations.
+
+        .. versionadded:: Unreleased
+        """
+        async with self._engine.begin() as conn:
+            found = (
+                await conn.execute(select(organisations.c.id).where(organisations.c.id == org_id))
+            ).first()
+            if found is None:
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(
+                            insert(organisations).values(
+                                id=org_id, name=name[:200], created_at=self._clock()
+                            )
+                        )
+                except IntegrityError:
+                    pass  # created concurrently: it exists, which is what was asked
+
+    async def pending_invitation(self, token: str) -> Invitation | None:
+        """The invitation ``token`` belongs to while it can still be accepted (not
+        expired, superseded, revoked or used), without consuming it; ``None`` otherwise.
+
+        .. versionadded:: Unreleased
+        """
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(invitations).where(
+                        invitations.c.token_hash == sha256_hex(token),
+                        invitations.c.accepted_at.is_(None),
+                        invitations.c.revoked_at.is_(None),
+                        invitations.c.expires_at > self._clock(),
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return Invitation(row.id, row.org_id, row.team_id or None, row.email, row.role,
+                          row.expires_at)  # fmt: skip
 
     async def create_team(self, org_id: str, name: str) -> Team:
         """Create a team in ``org_id``."""

@@ -126,7 +126,8 @@ totp_secrets = Table(
     "auth_totp",
     metadata,
     Column("user_id", String(ID), primary_key=True),
-    Column("secret", String(64), nullable=False),
+    # Sealed (``s1:<key id>:<base64>``, see SecretSealer) when the manager has a sealer.
+    Column("secret", String(255), nullable=False),
     Column("confirmed", Boolean, nullable=False, default=False),
     Column("last_counter", BigInteger, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,13 +12,17 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ._clock import Now, sha256_hex, utcnow
-from ._errors import InvalidOtpError
+from ._clock import Now, utcnow
+from ._errors import InvalidOtpError, SealedSecretError
+from ._recovery_codes import replace_recovery_codes, use_recovery_code
+from ._sealing import SecretSealer
 from ._tables import recovery_codes, totp_secrets
+from ._totp_reseal import Progress, reseal_secrets, secrets_to_reseal, totp_secret_aad
 
-__all__ = ["TotpEnrolment", "TotpManager"]
+__all__ = ["TotpEnrolment", "TotpManager", "totp_secret_aad"]
 
-_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
+#: Longest base32 secret accepted (a sealed one must fit the 255-character column).
+_MAX_SECRET = 128
 
 
 def _pyotp() -> Any:
@@ -38,15 +41,16 @@ class TotpEnrolment:
     provisioning_uri: str
 
 
-def _normalise_code(code: str) -> str:
-    return "".join(c for c in code.lower() if c.isalnum())
-
-
 class TotpManager:
     """TOTP second factor with replay protection and single-use recovery codes.
 
     A code is accepted once: the matched time step is stored and later codes must be
     from a newer step. Recovery codes are 80-bit random strings stored as SHA-256.
+
+    With a ``sealer``, secrets are stored sealed (AES-GCM, bound to the user id by the
+    associated data, see :class:`SecretSealer`): a database dump shows no secret, and a
+    row copied to another user does not open. A plaintext row then fails
+    (:class:`SealedSecretError`) until :meth:`reseal` has sealed it.
 
     Args:
         engine: Async engine holding the spaps-auth tables.
@@ -57,8 +61,10 @@ class TotpManager:
         recovery_code_count: Codes generated on confirmation.
         time_source: Epoch seconds (inject in tests).
         clock: Aware UTC datetime for stored timestamps.
+        sealer: Seals the secrets at rest (``None``: stored in plaintext, as before).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: Unreleased ``sealer``, :meth:`verify_any`, :meth:`reseal`.
     """
 
     def __init__(
@@ -72,6 +78,7 @@ class TotpManager:
         recovery_code_count: int = 10,
         time_source: Callable[[], float] = time.time,
         clock: Now = utcnow,
+        sealer: SecretSealer | None = None,
     ) -> None:
         if digits not in (6, 8):
             raise ValueError("digits must be 6 or 8")
@@ -85,6 +92,22 @@ class TotpManager:
         self._count = recovery_code_count
         self._time = time_source
         self._clock = clock
+        self._sealer = sealer
+
+    def _store(self, user_id: str, secret: str) -> str:
+        if self._sealer is None:
+            return secret
+        return self._sealer.seal(secret, aad=totp_secret_aad(user_id))
+
+    def _open(self, user_id: str, stored: str) -> str:
+        sealed = SecretSealer.is_sealed(stored)
+        if self._sealer is None:
+            if sealed:
+                raise SealedSecretError("the TOTP secret is sealed: configure the sealer")
+            return stored
+        if not sealed:
+            raise SealedSecretError("plaintext TOTP secret found: run reseal() first")
+        return self._sealer.open(stored, aad=totp_secret_aad(user_id))
 
     def _totp(self, secret: str) -> Any:
         return _pyotp().TOTP(secret, digits=self._digits, interval=self._interval)
@@ -118,6 +141,8 @@ class TotpManager:
             ValueError: TOTP is already confirmed for this user (disable it first).
         """
         secret = secret or _pyotp().random_base32(32)
+        if len(secret) > _MAX_SECRET:
+            raise ValueError(f"the secret must be at most {_MAX_SECRET} characters")
         base64.b32decode(secret, casefold=True)  # ValueError on a malformed secret
         async with self._engine.begin() as conn:
             row = (
@@ -128,7 +153,10 @@ class TotpManager:
             await conn.execute(delete(totp_secrets).where(totp_secrets.c.user_id == user_id))
             await conn.execute(
                 insert(totp_secrets).values(
-                    user_id=user_id, secret=secret, confirmed=False, created_at=self._clock()
+                    user_id=user_id,
+                    secret=self._store(user_id, secret),
+                    confirmed=False,
+                    created_at=self._clock(),
                 )
             )
         uri = self._totp(secret).provisioning_uri(name=account_name, issuer_name=self._issuer_name)
@@ -155,6 +183,56 @@ class TotpManager:
         """
         await self._accept(user_id, code, confirmed=True)
 
+    async def verify_any(self, user_id: str, code: str) -> int | None:
+        """Verify a login code: a TOTP code, or else a recovery code (as shown, in any
+        case, with or without dashes).
+
+        Returns:
+            ``None`` for a TOTP code; for a recovery code, how many unused ones remain.
+
+        Raises:
+            InvalidOtpError: Not enrolled, wrong, replayed or used code.
+
+        .. versionadded:: Unreleased
+        """
+        stripped = code.strip()
+        if stripped.isdigit() and len(stripped) == self._digits:
+            await self.verify(user_id, stripped)
+            return None
+        return await self.use_recovery_code(user_id, code)
+
+    async def reseal(self, *, batch_size: int = 500, progress: Progress | None = None) -> int:
+        """Seal every plaintext secret, and re-seal those sealed under an older key, with
+        the sealer's primary key (after which older keys can be dropped).
+
+        Args:
+            batch_size: Rows per transaction.
+            progress: Called with the number of rows handled after each batch.
+
+        Returns:
+            How many rows were (re-)sealed.
+
+        Raises:
+            ValueError: The manager has no sealer.
+            SealedSecretError: A row cannot be opened with the configured keys.
+
+        .. versionadded:: Unreleased
+        """
+        if self._sealer is None:
+            raise ValueError("reseal needs a sealer")
+        return await reseal_secrets(
+            self._engine, self._sealer, batch_size=batch_size, progress=progress
+        )
+
+    async def reseal_pending(self) -> int:
+        """How many rows :meth:`reseal` would (re-)seal (for a progress bar's length).
+
+        .. versionadded:: Unreleased
+        """
+        if self._sealer is None:
+            raise ValueError("reseal needs a sealer")
+        return len(await secrets_to_reseal(self._engine, self._sealer))
+
     async def _accept(self, user_id: str, code: str, *, confirmed: bool) -> None:
         async with self._engine.begin() as conn:
             row = (
@@ -164,7 +242,8 @@ class TotpManager:
                     )
                 )
             ).first()
-            step = self.matching_step(row.secret, code) if row is not None else None
+            secret = self._open(user_id, row.secret) if row is not None else None
+            step = self.matching_step(secret, code) if secret is not None else None
             if step is None:
                 raise InvalidOtpError("invalid code")
             # Conditional update: a replayed (or older) step matches nothing.
@@ -202,47 +281,13 @@ class TotpManager:
 
     async def regenerate_recovery_codes(self, user_id: str) -> list[str]:
         """Replace the user's recovery codes; returns the new plaintext codes (shown once)."""
-        codes = [
-            "-".join(
-                "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(4)) for _ in range(4)
-            )
-            for _ in range(self._count)
-        ]
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
-            await conn.execute(
-                insert(recovery_codes),
-                [
-                    {"user_id": user_id, "code_hash": sha256_hex(f"{user_id}:{_normalise_code(c)}")}
-                    for c in codes
-                ],
-            )
-        return codes
+        return await replace_recovery_codes(self._engine, user_id, count=self._count)
 
     async def use_recovery_code(self, user_id: str, code: str) -> int:
-        """Consume a recovery code; returns how many unused codes remain.
+        """Consume a recovery code (any case, with or without dashes); returns how many
+        unused codes remain.
 
         Raises:
             InvalidOtpError: Unknown or already used code.
         """
-        digest = sha256_hex(f"{user_id}:{_normalise_code(code)}")
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(recovery_codes)
-                .where(
-                    recovery_codes.c.user_id == user_id,
-                    recovery_codes.c.code_hash == digest,
-                    recovery_codes.c.used_at.is_(None),
-                )
-                .values(used_at=self._clock())
-            )
-            if result.rowcount != 1:
-                raise InvalidOtpError("invalid recovery code")
-            remaining = (
-                await conn.execute(
-                    select(recovery_codes.c.id).where(
-                        recovery_codes.c.user_id == user_id, recovery_codes.c.used_at.is_(None)
-                    )
-                )
-            ).all()
-        return len(remaining)
+        return await use_recovery_code(self._engine, user_id, code, now=self._clock())
