@@ -17,13 +17,16 @@ from ._errors import (
     EndpointNotFoundError,
     InvalidPayloadError,
     MessageNotFoundError,
+    SecretSealingError,
     SpapsWebhooksError,
     UnknownEventTypeError,
     UnsafeURLError,
     WebhookDuplicateError,
     WebhookHeaderError,
+    WebhookPayloadError,
     WebhookSignatureError,
     WebhookTimestampError,
+    WebhookTooLargeError,
     WebhookVerificationError,
 )
 from ._fan_out import make_body
@@ -39,7 +42,15 @@ from ._models import (
 )
 from ._receiver import MemoryReplayGuard, ReplayGuard, WebhookReceiver
 from ._registry import EventRegistry, EventSchema, parse_event_type
+from ._reseal import (
+    ResealProgress,
+    ResealReport,
+    reseal_secrets,
+    seal_existing_secrets,
+    unseal_secrets,
+)
 from ._schedule import DEFAULT_DELAYS, RetrySchedule, parse_retry_after
+from ._sealing import SealingKey, SecretSealer
 from ._secret import WebhookSecret
 from ._signing import sign, sign_headers
 from ._ssrf import CheckedURL, Resolver, URLGuard, forbidden_reason, system_resolver
@@ -75,9 +86,14 @@ __all__ = [
     "MemoryReplayGuard",
     "MessageNotFoundError",
     "ReplayGuard",
+    "ResealProgress",
+    "ResealReport",
     "Resolver",
     "RetrySchedule",
     "SWEEP_TASK",
+    "SealingKey",
+    "SecretSealer",
+    "SecretSealingError",
     "SpapsWebhooksError",
     "TEST_EVENT",
     "UNSET",
@@ -87,6 +103,7 @@ __all__ = [
     "VerifiedWebhook",
     "WebhookDuplicateError",
     "WebhookHeaderError",
+    "WebhookPayloadError",
     "WebhookReceiver",
     "WebhookSecret",
     "WebhookSignatureError",
@@ -94,6 +111,7 @@ __all__ = [
     "WebhookTasks",
     "WebhookTestV1",
     "WebhookTimestampError",
+    "WebhookTooLargeError",
     "WebhookVerificationError",
     "WebhookVerifier",
     "Webhooks",
@@ -103,7 +121,10 @@ __all__ = [
     "parse_event_type",
     "parse_retry_after",
     "register_tasks",
+    "reseal_secrets",
+    "seal_existing_secrets",
     "sign",
     "sign_headers",
     "system_resolver",
+    "unseal_secrets",
 ]

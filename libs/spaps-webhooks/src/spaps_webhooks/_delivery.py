@@ -16,12 +16,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from ._endpoints import Now, signing_secrets, utcnow
+from ._errors import SecretSealingError
 from ._fan_out import fan_out
 from ._leases import DeliveryLeases
 from ._models import AttemptOutcome, EndpointDisabledHook
 from ._record import AttemptRecorder
 from ._schedule import RetrySchedule
-from ._send import ProcessClient, send
+from ._sealing import SecretSealer
+from ._send import ProcessClient, SendResult, send
 from ._signing import sign_headers
 from ._ssrf import URLGuard
 from ._tables import WebhookTables
@@ -52,6 +54,7 @@ class Deliverer:
             is never shared across a fork).
         on_endpoint_disabled: Extra hook after an automatic disable; the owner is also
             notified by a ``webhook.endpoint.disabled.v1`` message.
+        sealer: Opens the endpoint secrets sealed at rest (``None``: stored as they are).
         now: Clock.
     """
 
@@ -70,6 +73,7 @@ class Deliverer:
         max_retry_after: float = 24 * 3600.0,
         client_factory: Callable[[], httpx.Client] | None = None,
         on_endpoint_disabled: EndpointDisabledHook | None = None,
+        sealer: SecretSealer | None = None,
         now: Now = utcnow,
     ) -> None:
         if timeout <= 0:
@@ -85,6 +89,7 @@ class Deliverer:
         self._max_body = max_response_bytes
         self._excerpt = excerpt_chars
         self._now = now
+        self._sealer = sealer
         lease = timedelta(seconds=timeout * 3 + lease_margin)
         self._leases = DeliveryLeases(engine=engine, tables=tables, lease=lease, now=now)
         self._recorder = AttemptRecorder(
@@ -160,8 +165,15 @@ class Deliverer:
             return AttemptOutcome(delivery_id, "cancelled")
 
         started = self._now()
+        try:
+            secrets = signing_secrets(endpoint, started, self._sealer)
+        except SecretSealingError as exc:
+            # Nothing is sent unsigned: a failed attempt, retried on the schedule (the
+            # operator may still add the missing key) and visible in the delivery log.
+            unopened = SendResult(None, None, f"SecretSealingError: {exc}", None, 0.0)
+            return self._recorder.record(row, endpoint, row.attempts + 1, started, unopened)
         headers = sign_headers(
-            signing_secrets(endpoint, started),
+            secrets,
             message.id,
             message.body,
             timestamp=int(started.timestamp()),

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Row, delete, select, update
 from ._errors import EndpointNotFoundError
 from ._models import Endpoint, EndpointWithSecret, new_id
 from ._registry import EventRegistry
+from ._sealing import SecretSealer, open_value, seal_value
 from ._secret import WebhookSecret
 from ._ssrf import URLGuard
 from ._tables import WebhookTables
@@ -32,15 +33,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def signing_secrets(row: Any, now: datetime) -> list[str]:
-    """Secrets a delivery is signed with: the current one, plus the previous during overlap."""
-    found = [row.secret]
+def signing_secrets(row: Any, now: datetime, sealer: SecretSealer | None = None) -> list[str]:
+    """Secrets a delivery is signed with: the current one, plus the previous during overlap.
+
+    Stored values are opened with ``sealer`` (plaintext rows pass through).
+    """
+    found = [open_value(sealer, row.secret, row.id)]
     if (
         row.previous_secret
         and row.previous_secret_expires_at
         and row.previous_secret_expires_at > now
     ):
-        found.append(row.previous_secret)
+        found.append(open_value(sealer, row.previous_secret, row.id))
     return found
 
 
@@ -55,7 +59,12 @@ class EndpointService:
         tables: The webhook tables.
         guard: The SSRF guard URLs must pass.
         registry: When given, event-type filters must name registered types.
+        sealer: Seals secrets at rest (AES-GCM bound to the endpoint); ``None`` stores
+            them as they are (development only).
         now: Clock; inject a fake in tests.
+
+    .. versionchanged:: 0.3.0
+       ``sealer``: secrets are sealed at rest when keys are configured.
     """
 
     def __init__(
@@ -65,9 +74,11 @@ class EndpointService:
         tables: WebhookTables,
         guard: URLGuard,
         registry: EventRegistry | None = None,
+        sealer: SecretSealer | None = None,
         now: Now = utcnow,
     ) -> None:
         self._engine = engine
+        self._sealer = sealer
         self._t = tables
         self._guard = guard
         self._registry = registry
@@ -118,13 +129,14 @@ class EndpointService:
         types = self._check_event_types(event_types)
         key = WebhookSecret.parse(secret) if secret is not None else WebhookSecret.generate()
         now = self._now()
+        endpoint_id = new_id("ep")
         values = {
-            "id": new_id("ep"),
+            "id": endpoint_id,
             "owner": owner,
             "url": url,
             "description": description,
             "event_types": types,
-            "secret": str(key),
+            "secret": seal_value(self._sealer, str(key), endpoint_id),
             "previous_secret": None,
             "previous_secret_expires_at": None,
             "enabled": True,
@@ -240,8 +252,13 @@ class EndpointService:
                 update(table)
                 .where(table.c.id == endpoint_id)
                 .values(
-                    secret=str(key),
-                    previous_secret=row.secret if overlap else None,
+                    secret=seal_value(self._sealer, str(key), endpoint_id),
+                    # Re-sealed under the first key (the row may predate a key rotation).
+                    previous_secret=seal_value(
+                        self._sealer, open_value(self._sealer, row.secret, endpoint_id), endpoint_id
+                    )
+                    if overlap
+                    else None,
                     previous_secret_expires_at=now + overlap if overlap else None,
                     updated_at=now,
                 )

@@ -16,7 +16,10 @@ answer carry ``status``, ``code``, ``title`` and ``detail`` so any problem+json 
     ├── EndpointNotFoundError               404 webhooks.endpoint_not_found
     ├── MessageNotFoundError                404 webhooks.message_not_found
     ├── UnknownEventTypeError               422 webhooks.unknown_event_type
-    └── InvalidPayloadError                 422 webhooks.invalid_payload
+    ├── InvalidPayloadError                 422 webhooks.invalid_payload
+    ├── WebhookPayloadError                 400 webhooks.malformed_payload (receiver)
+    ├── WebhookTooLargeError                413 webhooks.body_too_large (receiver)
+    └── SecretSealingError                  500 webhooks.secret_unreadable
 """
 
 from __future__ import annotations
@@ -163,3 +166,54 @@ class InvalidPayloadError(SpapsWebhooksError):
         super().__init__(detail)
         self.event_type = event_type
         self.extensions = {"event_type": event_type, "errors": errors or []}
+
+
+class WebhookPayloadError(SpapsWebhooksError):
+    """A correctly signed webhook whose body is not JSON or not of the expected shape (400).
+
+    Args:
+        message_id: The ``webhook-id``.
+        detail: What is wrong with the body.
+
+    .. versionadded:: 0.3.0
+    """
+
+    status = 400
+    code = "webhooks.malformed_payload"
+    title = "Malformed webhook payload"
+
+    def __init__(self, message_id: str, detail: str) -> None:
+        super().__init__(detail)
+        self.message_id = message_id
+        self.extensions = {"webhook_id": message_id}
+
+
+class WebhookTooLargeError(SpapsWebhooksError):
+    """The request body is larger than the receiver accepts (413); it was not read whole.
+
+    Args:
+        limit: The limit in bytes.
+
+    .. versionadded:: 0.3.0
+    """
+
+    status = 413
+    code = "webhooks.body_too_large"
+    title = "Webhook body too large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the webhook body exceeds {limit} bytes")
+        self.limit = limit
+        self.extensions = {"limit": limit}
+
+
+class SecretSealingError(SpapsWebhooksError):
+    """A stored endpoint secret cannot be opened: unknown key id, sealed for another row,
+    damaged, or sealed while no keys are configured.
+
+    .. versionadded:: 0.3.0
+    """
+
+    status = 500
+    code = "webhooks.secret_unreadable"
+    title = "Webhook secret cannot be read"

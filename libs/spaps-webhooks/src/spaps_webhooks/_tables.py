@@ -66,8 +66,9 @@ class WebhookTables:
             Column("url", Text, nullable=False),
             Column("description", Text, nullable=False, default=""),
             Column("event_types", JSON, nullable=False),
-            Column("secret", String(128), nullable=False),
-            Column("previous_secret", String(128)),
+            # Sealed values (``sealed:v1:<kid>:...``) are longer than the secrets.
+            Column("secret", String(512), nullable=False),
+            Column("previous_secret", String(512)),
             Column("previous_secret_expires_at", UTCDateTime),
             Column("enabled", Boolean, nullable=False, default=True),
             Column("disabled_reason", Text),

@@ -25,7 +25,9 @@ from ._models import (
     new_id,
 )
 from ._registry import EventRegistry
+from ._reseal import ResealProgress, ResealReport, reseal_secrets
 from ._schedule import RetrySchedule
+from ._sealing import SecretSealer
 from ._ssrf import URLGuard
 from ._tables import WebhookTables
 from ._transport import DEFAULT_TIMEOUT
@@ -53,7 +55,13 @@ class Webhooks:
         lease_margin: Seconds on top of the timeouts before an in-flight attempt whose
             worker died is retried.
         on_endpoint_disabled: Hook called after an automatic disable.
+        sealer: Seals endpoint secrets at rest (AES-GCM, bound to the endpoint row; the
+            first key seals, all keys open). ``None`` stores them unsealed, which only
+            suits development: see :meth:`SecretSealer.from_env`.
         now: Clock.
+
+    .. versionchanged:: 0.3.0
+       ``sealer``.
     """
 
     def __init__(
@@ -70,6 +78,7 @@ class Webhooks:
         rotation_overlap: timedelta = timedelta(hours=24),
         lease_margin: float = 30.0,
         on_endpoint_disabled: EndpointDisabledHook | None = None,
+        sealer: SecretSealer | None = None,
         now: Now = utcnow,
     ) -> None:
         if not isinstance(engine, Engine):
@@ -83,10 +92,18 @@ class Webhooks:
         self.outbox = outbox
         self.registry = registry if registry is not None else EventRegistry()
         self.guard = guard if guard is not None else URLGuard()
+        if sealer is not None and not isinstance(sealer, SecretSealer):
+            raise TypeError("sealer must be a SecretSealer")
         self.rotation_overlap = rotation_overlap
+        self.sealer = sealer
         self._now = now
         self.endpoints = EndpointService(
-            engine=engine, tables=tables, guard=self.guard, registry=self.registry, now=now
+            engine=engine,
+            tables=tables,
+            guard=self.guard,
+            registry=self.registry,
+            sealer=sealer,
+            now=now,
         )
         self.deliverer = Deliverer(
             engine=engine,
@@ -97,6 +114,7 @@ class Webhooks:
             disable_after=disable_after,
             lease_margin=lease_margin,
             on_endpoint_disabled=on_endpoint_disabled,
+            sealer=sealer,
             now=now,
         )
         self.history = DeliveryHistory(engine=engine, tables=tables, now=now)
@@ -209,6 +227,23 @@ class Webhooks:
         """Rotate an endpoint's secret with the configured overlap (see ``EndpointService``)."""
         return self.endpoints.rotate_secret(
             owner, endpoint_id, overlap=self.rotation_overlap if overlap is None else overlap
+        )
+
+    def reseal_secrets(
+        self, *, batch_size: int = 100, on_progress: ResealProgress | None = None
+    ) -> ResealReport:
+        """Re-seal every endpoint secret under the first configured key (see
+        :func:`reseal_secrets`).
+
+        Raises:
+            ValueError: No sealer is configured.
+
+        .. versionadded:: 0.3.0
+        """
+        if self.sealer is None:
+            raise ValueError("no sealing keys are configured")
+        return reseal_secrets(
+            self.engine, self.tables, self.sealer, batch_size=batch_size, on_progress=on_progress
         )
 
     def create_tables(self) -> None:
