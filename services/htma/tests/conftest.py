@@ -8,6 +8,7 @@ import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from fastapi import FastAPI
 from htma import Settings, create_app
 from htma.db import create_sessionmaker
 from htma.migrate import MIGRATIONS
-from spaps_auth import PasswordHasher
+from spaps_auth import PasswordHasher, RecordingMailSender
 from spaps_ops.db import open_engine
 from spaps_ratelimit import Store
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -51,12 +52,44 @@ class Clinic:
     patient_id: str
 
 
-class HtmaClient:
-    """An HTTP client on a running htma app, with flow helpers."""
+class Clock:
+    """A settable aware-UTC clock (invitations and reset links expire against it)."""
 
-    def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class HtmaClient:
+    """An HTTP client on a running htma app, with flow helpers; ``mail`` holds the e-mails
+    the app sent and ``clock`` is the time of its invitations and reset links."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        app: FastAPI,
+        *,
+        asgi: Any = None,
+        mail: RecordingMailSender | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.http = client
         self.app = app
+        self.asgi = asgi
+        self.mail = mail or RecordingMailSender()
+        self.clock = clock or Clock()
+
+    @asynccontextmanager
+    async def from_address(self, address: str) -> AsyncIterator[httpx.AsyncClient]:
+        """Another client on the same running app, connecting from ``address``."""
+        transport = httpx.ASGITransport(app=self.asgi, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://htma") as client:
+            yield client
 
     async def login(self, email: str, password: str = PASSWORD, **extra: str) -> httpx.Response:
         return await self.http.post(
@@ -118,7 +151,14 @@ class HtmaClient:
 ClientFactory = Callable[..., AbstractAsyncContextManager[HtmaClient]]
 
 
-def build_app(tmp_path: Path, *, ratelimit_store: Store | None = None, **settings: Any) -> FastAPI:
+def build_app(
+    tmp_path: Path,
+    *,
+    ratelimit_store: Store | None = None,
+    mail_sender: RecordingMailSender | None = None,
+    clock: Clock | None = None,
+    **settings: Any,
+) -> FastAPI:
     """An htma app for tests: keys under ``tmp_path``, results computed inline, cheap
     password hashing, logs kept in memory; ``ratelimit_store`` as given (e.g. on a
     ``ManualClock``, so no budget refills while a slow machine runs the test)."""
@@ -130,6 +170,8 @@ def build_app(tmp_path: Path, *, ratelimit_store: Store | None = None, **setting
         Settings(**settings),
         hasher=FAST_HASHER,
         ratelimit_store=ratelimit_store,
+        mail_sender=mail_sender,
+        clock=clock,
         log_stream=io.StringIO(),
     )
 
@@ -146,11 +188,12 @@ def make_client(tmp_path: Path) -> ClientFactory:
 
     @asynccontextmanager
     async def factory(**settings: Any) -> AsyncIterator[HtmaClient]:
-        app = build_app(tmp_path, **settings)
+        mail, clock = RecordingMailSender(), Clock()
+        app = build_app(tmp_path, mail_sender=mail, clock=clock, **settings)
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://htma") as c:
-                yield HtmaClient(c, app)
+                yield HtmaClient(c, app, asgi=manager.app, mail=mail, clock=clock)
 
     return factory
 

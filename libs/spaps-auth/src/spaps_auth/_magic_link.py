@@ -16,6 +16,11 @@ from ._tables import magic_links
 
 __all__ = ["MagicLinkManager"]
 
+_SIGN_IN_TEXT = (
+    "Sign in with this link (valid {minutes} minutes, once):\n\n{link}\n\n"
+    "If you did not ask for it, ignore this e-mail."
+)
+
 
 class MagicLinkManager:
     """Sends sign-in links and consumes them exactly once.
@@ -29,8 +34,11 @@ class MagicLinkManager:
         ttl: Link lifetime (default 15 minutes).
         subject: E-mail subject.
         clock: Returns the current aware UTC datetime.
+        text: E-mail body with ``{link}`` and ``{minutes}`` placeholders (e.g. for a
+            password-reset link rather than a sign-in link).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: Unreleased ``text``.
     """
 
     def __init__(
@@ -42,9 +50,12 @@ class MagicLinkManager:
         ttl: timedelta = timedelta(minutes=15),
         subject: str = "Your sign-in link",
         clock: Now = utcnow,
+        text: str = _SIGN_IN_TEXT,
     ) -> None:
         if "{token}" not in link_template:
             raise ValueError("link_template must contain '{token}'")
+        if "{link}" not in text:
+            raise ValueError("text must contain '{link}'")
         if not timedelta(0) < ttl <= timedelta(hours=24):
             raise ValueError("ttl must be positive and at most 24 hours")
         self._engine = engine
@@ -53,6 +64,7 @@ class MagicLinkManager:
         self._ttl = ttl
         self._subject = subject
         self._clock = clock
+        self._text = text
 
     @staticmethod
     def normalise_email(email: str) -> str:
@@ -86,8 +98,7 @@ class MagicLinkManager:
             MailMessage(
                 to=email,
                 subject=self._subject,
-                text=f"Sign in with this link (valid {minutes} minutes, once):\n\n{link}\n\n"
-                "If you did not ask for it, ignore this e-mail.",
+                text=self._text.replace("{minutes}", str(minutes)).replace("{link}", link),
             )
         )
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 from fastapi import Depends, FastAPI
-from spaps_auth import PasswordHasher
+from spaps_auth import MailSender, PasswordHasher
 from spaps_auth.fastapi import auth_router, jwks_router, setup_auth
 from spaps_jobs import AsyncSqlDedupeStore, IdempotencyMiddleware
 from spaps_ops import ErrorCode, document_problems, get_ops, get_request_id, openapi_problem
@@ -22,11 +22,13 @@ from starlette.middleware import Middleware
 
 from htma.accounts.router import router as users_router
 from htma.catalog.router import catalog_router
+from htma.clinics.invitations import router as invitations_router
 from htma.db import OUTBOX, Base, create_sessionmaker
 from htma.deps import Services, no_hook, webhook_owner
 from htma.errors import ERROR_CODES
+from htma.identity.credentials_router import router as credentials_router
 from htma.identity.router import router as identity_router
-from htma.identity.stack import build_auth
+from htma.identity.stack import Clock, build_auth
 from htma.limits import clinic_limit
 from htma.messaging.router import router as messages_router
 from htma.migrate import MIGRATIONS_DIR
@@ -47,7 +49,10 @@ are published at `/.well-known/jwks.json`. Errors are `application/problem+json`
 """
 
 #: Reachable without an access token (webhooks carry a signature instead).
-PUBLIC_PATHS = frozenset({"/v1/auth/signup", "/v1/auth/login", "/v1/hooks/ingredient"})
+PUBLIC_PATHS = frozenset({
+    "/v1/auth/signup", "/v1/auth/login", "/v1/hooks/ingredient", "/v1/auth/invitations/accept",
+    "/v1/auth/password/reset", "/v1/auth/password/reset/confirm",
+})  # fmt: skip
 #: What the auth and tenancy stack answers on every other route.
 SECURED_ERRORS = {
     401: "Missing, invalid or expired credentials",
@@ -61,6 +66,8 @@ def create_app(
     hasher: PasswordHasher | None = None,
     ingredient_transport: httpx.AsyncBaseTransport | None = None,
     ratelimit_store: Store | None = None,
+    mail_sender: MailSender | None = None,
+    clock: Clock | None = None,
     **ops_options: Any,
 ) -> FastAPI:
     """Build the htma app on the spaps-ops shell.
@@ -75,6 +82,9 @@ def create_app(
         ratelimit_store: the rate limits' counters (default: Redis at
             ``settings.redis_url``, else in memory; tests pass a ``MemoryStore`` on a
             ``spaps_ratelimit.testing.ManualClock``).
+        mail_sender: sends invitations and password-reset links (default: logged on
+            ``htma.mail``; production passes a real transport).
+        clock: the time of invitations and reset links (tests pass a settable one).
         ops_options: passed to :func:`spaps_ops.create_app` (e.g. ``log_stream``).
     """
     settings = settings if settings is not None else Settings()
@@ -96,7 +106,7 @@ def create_app(
     ops = get_ops(app)
     use_database(app, database)
     ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
-    auth = build_auth(settings, database.engine, hasher=hasher)
+    auth = build_auth(settings, database.engine, hasher=hasher, mail=mail_sender, clock=clock)
     sessions = create_sessionmaker(database.engine)
     runtime = ops.add_resource(
         build_runtime(settings, issuer=auth.issuer, ingredient_transport=ingredient_transport)
@@ -125,6 +135,8 @@ def create_app(
     )
     setup_auth(app, authenticator=auth.authenticator, sessions=auth.sessions)
     app.include_router(identity_router)
+    app.include_router(credentials_router)
+    app.include_router(invitations_router)
     identity_sessions = auth_router(prefix="/v1/auth", tags=["identity"])
     # htma issues tokens, not API keys: keep refresh, logout and sessions only.
     identity_sessions.routes = [

@@ -5,11 +5,15 @@ Code running outside the app (CLI, migrations, worker, tests) opens engines with
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from spaps_auth import include_tables
 from spaps_jobs import AsyncSqlDedupeStore, Outbox
 from spaps_ops.db import OpsSession, new_metadata
 from spaps_tenancy import TenantSession, install_rls, install_tenant_filter
 from spaps_webhooks import WebhookTables
+from sqlalchemy import DateTime, Dialect, TypeDecorator
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +21,25 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that reads back aware UTC on every backend: SQLite
+    drops the offset, so the API would otherwise serve ``date-time`` values without one."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

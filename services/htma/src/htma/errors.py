@@ -8,6 +8,7 @@ spaps-ops renders as problem+json::
     ├── ForbiddenError           403 htma.forbidden
     ├── ConflictError            409 htma.conflict
     ├── MfaRequiredError         401 htma.mfa_required
+    ├── SignupClosedError        403 htma.signup_closed
     ├── InvalidPanelError        422 htma.invalid_panel
     ├── InvalidMessageError      422 htma.invalid_message
     ├── ResultPendingError       409 htma.result_pending
@@ -62,6 +63,14 @@ class MfaRequiredError(HtmaError):
     title = "One-time code required"
 
 
+class SignupClosedError(HtmaError):
+    """Open sign-up is off (production default): clinics join by invitation."""
+
+    status = 403
+    code = "htma.signup_closed"
+    title = "Sign-up closed"
+
+
 class ResultPendingError(HtmaError):
     """The panel's result is not computed yet; retry later."""
 
@@ -96,6 +105,7 @@ ERROR_CODES: tuple[type[HtmaError], ...] = (
     ForbiddenError,
     ConflictError,
     MfaRequiredError,
+    SignupClosedError,
     InvalidPanelError,
     InvalidMessageError,
     ResultPendingError,

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
+from spaps_auth import SealingKey, SecretSealer
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url
 
@@ -47,6 +48,19 @@ class Settings(OpsSettings):
         message_keys: message encryption keys, ``"<id>:<base64 32 bytes>"`` comma-separated,
             primary first (``htma generate-key`` makes one). Empty in development: a key
             derived from ``secret_key``; production refuses an empty value.
+        totp_keys: keys sealing TOTP secrets at rest, same format as ``message_keys``
+            (``htma generate-message-key`` makes one), primary first; every listed key
+            opens, ``htma rotate-keys`` re-seals under the primary. Empty in development:
+            a key derived from ``secret_key``; production refuses an empty value. The
+            migrations read it too (``0005`` seals existing plaintext secrets).
+        open_signup: whether ``POST /v1/auth/signup`` creates clinics for anyone. Unset:
+            on in development, off in production (production refuses ``true``); clinics
+            are then created with ``htma create-admin`` and users join by invitation.
+        public_url: base URL of the web app, for the links in e-mails (invitations,
+            password reset).
+        session_check_ttl: seconds a "session still live" answer is cached when access
+            tokens are checked against revoked sessions (another process's revocation
+            is seen at most this late; this process's at once).
     """
 
     model_config = SettingsConfigDict(
@@ -74,6 +88,10 @@ class Settings(OpsSettings):
     webhook_require_https: bool = True
     webhook_allow_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
     ingredient_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    totp_keys: SecretStr = Field(default=SecretStr(""))
+    open_signup: bool | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    session_check_ttl: float = Field(default=5.0, ge=0, le=300)
 
     @field_validator("database_url")
     @classmethod
@@ -92,17 +110,26 @@ class Settings(OpsSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("message_keys")
+    @field_validator("message_keys", "totp_keys")
     @classmethod
     def _parse_keys(cls, value: SecretStr) -> SecretStr:
         parse_keys(value.get_secret_value())  # fail fast on a malformed key
         return value
+
+    @property
+    def signup_open(self) -> bool:
+        """Whether open sign-up is on (explicit setting, else not in production)."""
+        return self.open_signup if self.open_signup is not None else not self.is_production
 
     def insecure_fields(self) -> dict[str, str]:
         """spaps-ops' checks, plus: production needs explicit message keys."""
         problems = super().insecure_fields()
         if not self.message_keys.get_secret_value():
             problems["message_keys"] = "must be set (htma generate-message-key)"
+        if not self.totp_keys.get_secret_value():
+            problems["totp_keys"] = "must be set (htma generate-message-key)"
+        if self.open_signup:
+            problems["open_signup"] = "anyone could create a clinic: use invitations"
         if not self.webhook_require_https or self.webhook_allow_networks:
             problems["webhook_require_https"] = "webhooks must go to public https endpoints"
         return problems
@@ -115,3 +142,11 @@ class Settings(OpsSettings):
     def message_cipher(self) -> MessageCipher:
         """A cipher over :meth:`message_key_list`."""
         return MessageCipher(keys=self.message_key_list())
+
+    def totp_sealer(self) -> SecretSealer:
+        """Seals TOTP secrets: the configured keys, primary first (development: one key
+        derived from ``secret_key``)."""
+        keys = parse_keys(self.totp_keys.get_secret_value()) or [
+            derive_development_key(self.secret_key.get_secret_value(), info=b"htma-totp-v1")
+        ]
+        return SecretSealer([SealingKey(k.key_id, k.key) for k in keys])

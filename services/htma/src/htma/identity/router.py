@@ -10,7 +10,8 @@ from spaps_ops import openapi_problem
 
 from htma.accounts.schemas import TokenOut, UserOut
 from htma.deps import CallerDep, PublicSessionDep, ServicesDep
-from htma.errors import ConflictError
+from htma.errors import ConflictError, SignupClosedError
+from htma.identity.credentials import confirm_totp as enable_totp
 from htma.identity.service import log_in, sign_up
 from htma.limits import auth_limit
 
@@ -67,7 +68,20 @@ class LogInIn(BaseModel):
 
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=256)
-    otp: str | None = Field(default=None, max_length=16, description="TOTP or recovery code")
+    otp: str | None = Field(
+        default=None,
+        max_length=64,
+        description="TOTP code, or a recovery code as shown (xxxx-xxxx-xxxx-xxxx; case and "
+        "dashes do not matter, each works once)",
+    )
+
+
+class LogInOut(TokenOut):
+    """The tokens; after a recovery code, how many unused ones remain."""
+
+    recovery_codes_remaining: int | None = Field(
+        default=None, description="set when a recovery code was used: unused codes left"
+    )
 
 
 class TotpEnrolmentOut(BaseModel):
@@ -99,7 +113,8 @@ class RecoveryCodesOut(BaseModel):
     recovery_codes: list[str]
 
 
-def _client_ip(request: Request) -> str:
+def client_ip(request: Request) -> str:
+    """The client's address as the server saw it."""
     return request.client.host if request.client else ""
 
 
@@ -109,14 +124,19 @@ def _client_ip(request: Request) -> str:
     status_code=201,
     summary="Create a clinic and its lab admin",
     dependencies=[Depends(auth_limit)],
-    responses={409: openapi_problem("Clinic id or e-mail taken"),
+    responses={403: openapi_problem("Open sign-up is off: clinics join by invitation"),
+               409: openapi_problem("Clinic id or e-mail taken"),
                422: openapi_problem("Password policy or invalid body"),
                429: openapi_problem("Too many sign-ups and logins from this address")},
 )  # fmt: skip
 async def signup(
     body: SignUpIn, request: Request, session: PublicSessionDep, services: ServicesDep
 ) -> SignUpOut:
-    """The clinic becomes a tenant; its first user is a lab admin, logged in at once."""
+    """The clinic becomes a tenant; its first user is a lab admin, logged in at once.
+
+    Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production)."""
+    if not services.settings.signup_open:
+        raise SignupClosedError("open sign-up is off: ask a lab admin for an invitation")
     user = await sign_up(
         session, services.auth, clinic_id=body.clinic_id, clinic_name=body.clinic_name,
         email=body.email, password=body.password, display_name=body.display_name,
@@ -126,14 +146,14 @@ async def signup(
         roles=[user.role],
         extra={"clinic": user.clinic_id, "name": user.display_name, "plan": "standard"},
         user_agent=request.headers.get("user-agent", ""),
-        ip=_client_ip(request),
+        ip=client_ip(request),
     )
-    return SignUpOut(user=UserOut.of(user), tokens=_pair(pair))
+    return SignUpOut(user=UserOut.of(user), tokens=token_out(pair))
 
 
 @router.post(
     "/login",
-    response_model=TokenOut,
+    response_model=LogInOut,
     summary="Log in (password, then TOTP when enabled)",
     dependencies=[Depends(auth_limit)],
     responses={401: openapi_problem("Wrong credentials, or one-time code needed"),
@@ -141,13 +161,14 @@ async def signup(
 )  # fmt: skip
 async def login(
     body: LogInIn, request: Request, session: PublicSessionDep, services: ServicesDep
-) -> TokenOut:
-    """Repeated failures lock the account with an escalating cooldown (429, Retry-After)."""
-    _, pair = await log_in(
+) -> LogInOut:
+    """Repeated failures lock the account with an escalating cooldown (429, Retry-After);
+    wrong one-time codes count exactly like wrong passwords, from any address."""
+    _, pair, remaining = await log_in(
         session, services.auth, email=body.email, password=body.password, otp=body.otp,
-        client_ip=_client_ip(request), user_agent=request.headers.get("user-agent", ""),
+        client_ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
     )  # fmt: skip
-    return _pair(pair)
+    return LogInOut(**token_out(pair).model_dump(), recovery_codes_remaining=remaining)
 
 
 @router.post(
@@ -176,12 +197,17 @@ async def begin_totp(caller: CallerDep, services: ServicesDep) -> TotpEnrolmentO
 async def confirm_totp(
     body: TotpConfirmIn, caller: CallerDep, services: ServicesDep
 ) -> RecoveryCodesOut:
-    """From now on login needs a code; keep the recovery codes safe."""
-    codes = await services.auth.totp.confirm(caller.user_id, body.code)
+    """From now on login needs a code; keep the recovery codes safe. The user's other
+    sessions are revoked (they were opened without the second factor)."""
+    codes = await enable_totp(
+        services.auth, user_id=caller.user_id, current_session=caller.principal.session_id,
+        code=body.code,
+    )  # fmt: skip
     return RecoveryCodesOut(recovery_codes=codes)
 
 
-def _pair(pair: TokenPair) -> TokenOut:
+def token_out(pair: TokenPair) -> TokenOut:
+    """The API form of a token pair."""
     return TokenOut(
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,

@@ -90,9 +90,10 @@ def parse_keys(text: str) -> list[MessageKey]:
     return keys
 
 
-def derive_development_key(secret: str) -> MessageKey:
-    """A deterministic key derived (HKDF-SHA256) from the app secret, for development only."""
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=b"htma-messages-v1")
+def derive_development_key(secret: str, *, info: bytes = b"htma-messages-v1") -> MessageKey:
+    """A deterministic key derived (HKDF-SHA256) from the app secret, for development only
+    (``info`` separates the keys of different uses)."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info)
     return MessageKey("dev", hkdf.derive(secret.encode()))
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from spaps_tenancy import TenantScoped
-from sqlalchemy import DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from htma.accounts.models import new_id
 from htma.clinics.models import utcnow
-from htma.db import Base
+from htma.db import Base, UTCDateTime
 
 
 class Message(TenantScoped, Base):
@@ -23,5 +23,5 @@ class Message(TenantScoped, Base):
     recipient_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     key_id: Mapped[str] = mapped_column(String(32), index=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from spaps_tenancy import TenantScoped
-from sqlalchemy import Date, DateTime, Float, ForeignKey, String
+from sqlalchemy import Date, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from htma.accounts.models import new_id
 from htma.clinics.models import utcnow
-from htma.db import Base
+from htma.db import Base, UTCDateTime
 
 #: panel symbol -> column (mg per 100 g of hair)
 PANEL_COLUMNS: dict[str, str] = {
@@ -43,7 +43,7 @@ class Panel(TenantScoped, Base):
     zinc_mg_pct: Mapped[float] = mapped_column(Float)
     copper_mg_pct: Mapped[float] = mapped_column(Float)
     iron_mg_pct: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def values(self) -> dict[str, float]:
         """symbol -> value in mg%."""

@@ -18,13 +18,16 @@ _MINERALS: dict[str, Any] = {
 class PanelIn(BaseModel):
     """A hair-tissue mineral panel: every mineral in mg% (mg per 100 g of hair)."""
 
+    # NaN and ±Infinity (JSON ``NaN``, ``1e999``) are refused with 422: they compare
+    # false with every bound and would read back as ``null``.
     model_config = ConfigDict(
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [
                 {"patient_id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "sampled_on": "2026-11-20",
                  "minerals": _MINERALS}
             ]
-        }
+        },
     )  # fmt: skip
 
     patient_id: str = Field(min_length=1, max_length=64)

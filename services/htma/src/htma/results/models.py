@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from spaps_tenancy import TenantScoped
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from htma.accounts.models import new_id
 from htma.clinics.models import utcnow
-from htma.db import Base
+from htma.db import Base, UTCDateTime
 
 
 class Result(TenantScoped, Base):
@@ -26,4 +26,4 @@ class Result(TenantScoped, Base):
     analysis: Mapped[dict[str, Any]] = mapped_column(JSON)
     deficient: Mapped[list[str]] = mapped_column(JSON)
     recommendations: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
