@@ -13,6 +13,9 @@ import spaps_ops.tracing
 def test_root_exports_are_pinned() -> None:
     assert spaps_ops.__all__ == [
         "AccessLogMiddleware",
+        "BodyLimitMiddleware",
+        "BodyTimeoutError",
+        "BodyTooLargeError",
         "BreakerState",
         "CheckResult",
         "CircuitBreaker",
@@ -24,6 +27,7 @@ def test_root_exports_are_pinned() -> None:
         "HealthCheck",
         "HttpMetrics",
         "InsecureSettingsError",
+        "InvalidHostError",
         "LifespanHook",
         "MaintenanceMiddleware",
         "MaintenanceSwitch",
@@ -40,6 +44,7 @@ def test_root_exports_are_pinned() -> None:
         "SpapsOpsError",
         "StaleWriteError",
         "StrictCORSMiddleware",
+        "TrustedHostMiddleware",
         "configure_logging",
         "create_app",
         "document_problems",
@@ -50,6 +55,7 @@ def test_root_exports_are_pinned() -> None:
         "is_problem",
         "openapi_problem",
         "problem_response",
+        "server_options",
     ]
     assert sorted(spaps_ops.__all__) == spaps_ops.__all__
     for name in spaps_ops.__all__:

@@ -58,9 +58,9 @@ def test_production_names_every_offending_field_at_once(
     )
     with pytest.raises(InsecureSettingsError) as caught:
         create_app(settings, configure_logging=False)
-    assert caught.value.fields == ("secret_key", "debug", "cors_origins")
+    assert caught.value.fields == ("secret_key", "debug", "cors_origins", "allowed_hosts")
     message = str(caught.value)
-    for field in ("secret_key", "debug", "cors_origins"):
+    for field in ("secret_key", "debug", "cors_origins", "allowed_hosts"):
         assert field in message
     assert isinstance(caught.value, ValueError)
 
@@ -69,7 +69,9 @@ def test_production_names_every_offending_field_at_once(
 def test_production_refuses_weak_secrets(
     settings_factory: Callable[..., OpsSettings], secret: str
 ) -> None:
-    settings = settings_factory(environment="production", secret_key=secret)
+    settings = settings_factory(
+        environment="production", secret_key=secret, allowed_hosts=["api.example.com"]
+    )
     with pytest.raises(InsecureSettingsError) as caught:
         settings.check_production()
     assert caught.value.fields == ("secret_key",)
@@ -83,6 +85,7 @@ def test_production_with_safe_settings_starts(
         secret_key=STRONG,
         cors_origins=["https://app.example.com"],
         cors_allow_credentials=True,
+        allowed_hosts=["api.example.com", "*.internal.example.com"],
     )
     assert isinstance(create_app(settings, configure_logging=False), FastAPI)
 
@@ -92,5 +95,50 @@ def test_development_tolerates_defaults(settings_factory: Callable[..., OpsSetti
     assert settings.insecure_fields() == {
         "secret_key": "is a default/weak value",
         "debug": "must be off",
+        "allowed_hosts": "must list the service's host names (no '*')",
     }
     settings.check_production()  # development: no error
+
+
+@pytest.mark.parametrize(
+    ("hosts", "field"),
+    [
+        (["*"], "allowed_hosts"),  # the development default: any host
+        ([], "allowed_hosts"),
+    ],
+)
+def test_production_requires_the_service_hosts(
+    settings_factory: Callable[..., OpsSettings], hosts: list[str], field: str
+) -> None:
+    settings = settings_factory(environment="production", secret_key=STRONG, allowed_hosts=hosts)
+    with pytest.raises(InsecureSettingsError) as caught:
+        create_app(settings, configure_logging=False)
+    assert caught.value.fields == (field,)
+
+
+def test_hosts_and_proxies_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TESTSVC_ALLOWED_HOSTS", "api.example.com, *.example.org")
+    monkeypatch.setenv("TESTSVC_TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.7")
+    monkeypatch.setenv("TESTSVC_MAX_BODY_SIZE", "2048")
+    settings = ServiceSettings()
+    assert settings.allowed_hosts == ["api.example.com", "*.example.org"]
+    assert settings.trusted_proxies == ["10.0.0.0/8", "192.0.2.7"]
+    assert settings.max_body_size == 2048
+    assert settings.body_read_timeout == 30.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("allowed_hosts", ["api.*.example.com"]),
+        ("allowed_hosts", ["*example.com"]),
+        ("trusted_proxies", ["not-an-address"]),
+        ("max_body_size", -1),
+        ("body_read_timeout", 0),
+    ],
+)
+def test_request_guard_settings_are_validated(
+    settings_factory: Callable[..., OpsSettings], field: str, value: object
+) -> None:
+    with pytest.raises(ValueError, match=field):
+        settings_factory(**{field: value})

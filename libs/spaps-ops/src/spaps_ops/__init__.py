@@ -8,6 +8,7 @@ probes, Prometheus metrics and a circuit breaker. Database helpers live in
 
 from ._access_log import AccessLogMiddleware
 from ._app import create_app
+from ._body_limit import BodyLimitMiddleware, BodyTimeoutError, BodyTooLargeError
 from ._breaker import BreakerState, CircuitBreaker
 from ._cors import StrictCORSMiddleware
 from ._errors import (
@@ -35,11 +36,16 @@ from ._problem import (
 from ._registry import OPS_ERROR_CODES, ErrorCode, ErrorRegistry
 from ._request_id import RequestIdMiddleware, forward_request_id, get_request_id
 from ._security_headers import SecurityHeadersMiddleware
+from ._server import server_options
 from ._settings import OpsSettings
 from ._state import LifespanHook, Ops, get_ops
+from ._trusted_host import InvalidHostError, TrustedHostMiddleware
 
 __all__ = [
     "AccessLogMiddleware",
+    "BodyLimitMiddleware",
+    "BodyTimeoutError",
+    "BodyTooLargeError",
     "BreakerState",
     "CheckResult",
     "CircuitBreaker",
@@ -51,6 +57,7 @@ __all__ = [
     "HealthCheck",
     "HttpMetrics",
     "InsecureSettingsError",
+    "InvalidHostError",
     "LifespanHook",
     "MaintenanceMiddleware",
     "MaintenanceSwitch",
@@ -67,6 +74,7 @@ __all__ = [
     "SpapsOpsError",
     "StaleWriteError",
     "StrictCORSMiddleware",
+    "TrustedHostMiddleware",
     "configure_logging",
     "create_app",
     "document_problems",
@@ -77,4 +85,5 @@ __all__ = [
     "is_problem",
     "openapi_problem",
     "problem_response",
+    "server_options",
 ]

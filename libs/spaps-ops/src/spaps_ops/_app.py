@@ -12,7 +12,9 @@ from prometheus_client import CollectorRegistry
 from starlette.middleware import Middleware
 
 from ._access_log import AccessLogMiddleware
+from ._body_limit import BodyLimitMiddleware
 from ._cors import StrictCORSMiddleware
+from ._docs import install_docs
 from ._logging import configure_logging as _configure_logging
 from ._maintenance import MaintenanceMiddleware, MaintenanceSwitch
 from ._metrics import HttpMetrics, MetricsMiddleware
@@ -24,6 +26,7 @@ from ._request_id import RequestIdMiddleware
 from ._security_headers import SecurityHeadersMiddleware
 from ._settings import OpsSettings
 from ._state import LifespanHook, Ops, set_ops
+from ._trusted_host import TrustedHostMiddleware
 
 PROBE_ROUTES = frozenset({"/health/live", "/health/ready", "/health", "/metrics"})
 
@@ -49,8 +52,15 @@ def create_app(
 
     Middleware, outermost first: request id, tracing (when ``tracer_provider``), access
     log, metrics, security headers, strict CORS (when ``settings.cors_origins``),
-    maintenance, problem rendering, probes, then your ``middleware``. Endpoints: ``/health/live``,
-    ``/health/ready``, ``/health`` and ``/metrics`` (when ``settings.metrics_enabled``).
+    maintenance, problem rendering, probes, trusted hosts (``settings.allowed_hosts``),
+    the body limit (``settings.max_body_size``, ``settings.body_read_timeout``), then
+    your ``middleware``. Middleware added later with ``app.add_middleware`` (or
+    ``@app.middleware``) goes right inside that stack, not outside it: its answers (a
+    429 from a rate limiter) still carry the request id, security headers, an access-log
+    line and metrics, and what it raises becomes problem+json. Endpoints:
+    ``/health/live``, ``/health/ready``, ``/health`` and ``/metrics`` (when
+    ``settings.metrics_enabled``); ``/docs`` and ``/redoc`` with a Content-Security-Policy
+    of their own (when ``settings.docs_enabled``).
 
     Args:
         settings: the service settings; production settings are checked first.
@@ -110,6 +120,7 @@ def create_app(
                 ops._closed()
 
     docs = settings.docs_enabled
+    stack = _middleware_stack(settings, ops, middleware, tracer_provider, log_probes)
     options: dict[str, Any] = {
         "title": title or settings.service_name,
         "version": settings.service_version,
@@ -118,16 +129,38 @@ def create_app(
         "redoc_url": "/redoc" if docs else None,
         "openapi_url": "/openapi.json" if docs else None,
         "lifespan": _lifespan,
-        "middleware": _middleware_stack(settings, ops, middleware, tracer_provider, log_probes),
+        "middleware": stack,
     }
     if tracer_provider is not None and "telemetry" in inspect.signature(FastAPI).parameters:
         # Newer FastAPI has native spans; one span per request is enough.
         options["telemetry"] = {"tracing": False}
     options.update(fastapi_options or {})
-    app = FastAPI(**options)
+    # The docs pages are ours (with a CSP); FastAPI serves only the OpenAPI document.
+    docs_url, redoc_url = options.pop("docs_url"), options.pop("redoc_url")
+    app = _OpsFastAPI(docs_url=None, redoc_url=None, **options)
+    app.ops_layers = len(stack) - len(middleware)
+    install_docs(app, docs_url=docs_url, redoc_url=redoc_url)
     set_ops(app, ops)
     install_problem_handlers(app)
     return app
+
+
+class _OpsFastAPI(FastAPI):
+    """A FastAPI whose ``add_middleware`` places middleware inside spaps-ops' layers.
+
+    Starlette puts each added middleware outermost, outside the request id, access log
+    and problem rendering: a 429 from a rate limiter added after ``create_app`` would
+    lack ``X-Request-ID``. ``add_middleware`` is the public extension point every way of
+    adding middleware goes through (``@app.middleware`` too); the added layer keeps
+    Starlette's order among the ones added later.
+    """
+
+    ops_layers = 0
+
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        super().add_middleware(middleware_class, *args, **kwargs)
+        added = self.user_middleware.pop(0)  # Starlette inserted it outermost
+        self.user_middleware.insert(self.ops_layers, added)
 
 
 def _middleware_stack(
@@ -138,11 +171,8 @@ def _middleware_stack(
     log_probes: bool,
 ) -> list[Middleware]:
     skip = frozenset() if log_probes else PROBE_ROUTES
-    docs_paths = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
-    security: dict[str, Any] = {
-        "hsts_max_age": settings.hsts_max_age,
-        "csp_exempt_paths": docs_paths if settings.docs_enabled else frozenset(),
-    }
+    # The docs pages set their own CSP (see _docs.py); the middleware leaves it alone.
+    security: dict[str, Any] = {"hsts_max_age": settings.hsts_max_age}
     if tracer_provider is None:
         # The same layers, folded into one: each layer costs every request a call, a
         # ``send`` closure and a header-list copy (see docs, "Middleware order").
@@ -156,6 +186,7 @@ def _middleware_stack(
                 cors_allow_credentials=settings.cors_allow_credentials,
                 ops=ops,
             ),
+            *_request_guards(settings),
             *extra,
         ]
     from .tracing import TracingMiddleware  # noqa: PLC0415  # optional extra, imported on use
@@ -179,5 +210,19 @@ def _middleware_stack(
     stack.append(Middleware(MaintenanceMiddleware, switch=ops.maintenance))
     stack.append(Middleware(ProblemMiddleware))
     stack.append(Middleware(ProbesMiddleware, ops=ops))
+    stack.extend(_request_guards(settings))
     stack.extend(extra)
     return stack
+
+
+def _request_guards(settings: OpsSettings) -> list[Middleware]:
+    """Trusted hosts and the body limit: inside the probes (a probe by IP address is
+    answered), outside everything that reads the request."""
+    return [
+        Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts),
+        Middleware(
+            BodyLimitMiddleware,
+            max_body_size=settings.max_body_size,
+            read_timeout=settings.body_read_timeout,
+        ),
+    ]

@@ -78,6 +78,24 @@ OPS_ERROR_CODES: tuple[ErrorCode, ...] = (
         "retry after `Retry-After` seconds.",
     ),
     ErrorCode(
+        "ops.invalid_host",
+        400,
+        "Invalid host header",
+        "The `Host` header names none of the service's `allowed_hosts`.",
+    ),
+    ErrorCode(
+        "ops.body_too_large",
+        413,
+        "Request body too large",
+        "The body is over `max_body_size` bytes (`max_body_size` says how many).",
+    ),
+    ErrorCode(
+        "ops.body_timeout",
+        408,
+        "Request body timeout",
+        "The body did not arrive within `body_read_timeout` seconds.",
+    ),
+    ErrorCode(
         "ops.stale_write",
         409,
         "Conflicting update",

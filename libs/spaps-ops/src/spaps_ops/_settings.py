@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Annotated, Any, Literal
 
@@ -47,8 +48,12 @@ class OpsSettings(BaseSettings):
     maintenance_mode: bool = False
     maintenance_retry_after: int = Field(default=120, ge=1)
     readiness_timeout: float = Field(default=2.0, gt=0)
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_size: int = Field(default=1_048_576, ge=0)
+    body_read_timeout: float = Field(default=30.0, gt=0)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         # Accept ``a,b`` as well as a JSON list in the environment.
@@ -57,6 +62,22 @@ class OpsSettings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, value: list[str]) -> list[str]:
+        for host in value:
+            wildcard = host.startswith("*") and host != "*"
+            if "*" in host[1:] or (wildcard and not host.startswith("*.")):
+                raise ValueError(f"allowed host {host!r}: only a leading '*.' wildcard is allowed")
         return value
 
     @property
@@ -76,6 +97,8 @@ class OpsSettings(BaseSettings):
             problems["debug"] = "must be off"
         if "*" in self.cors_origins and self.cors_allow_credentials:
             problems["cors_origins"] = "wildcard '*' with cors_allow_credentials"
+        if not self.allowed_hosts or "*" in self.allowed_hosts:
+            problems["allowed_hosts"] = "must list the service's host names (no '*')"
         return problems
 
     def check_production(self) -> None:
