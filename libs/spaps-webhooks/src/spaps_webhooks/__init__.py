@@ -40,6 +40,7 @@ from ._models import (
     EndpointWithSecret,
     FireResult,
 )
+from ._receipts import MemoryReceiptLog, Receipt, ReceiptHook, ReceiptOutcome
 from ._receiver import MemoryReplayGuard, ReplayGuard, WebhookReceiver
 from ._registry import EventRegistry, EventSchema, parse_event_type
 from ._reseal import (
@@ -83,8 +84,12 @@ __all__ = [
     "FireResult",
     "GuardedTransport",
     "InvalidPayloadError",
+    "MemoryReceiptLog",
     "MemoryReplayGuard",
     "MessageNotFoundError",
+    "Receipt",
+    "ReceiptHook",
+    "ReceiptOutcome",
     "ReplayGuard",
     "ResealProgress",
     "ResealReport",

@@ -34,11 +34,18 @@ class VerifiedWebhook:
         id: The ``webhook-id`` (the sender's message id; stable across retries).
         timestamp: The ``webhook-timestamp`` in Unix seconds.
         body: The exact request body.
+        event_type: The envelope's ``type`` once a receiver checked the payload.
+        data: The envelope's ``data`` once a receiver checked the payload.
+
+    .. versionchanged:: 0.3.0
+       ``event_type`` and ``data``.
     """
 
     id: str
     timestamp: int
     body: bytes
+    event_type: str | None = None
+    data: Any = None
 
     def json(self) -> Any:
         """Parse the body as JSON."""

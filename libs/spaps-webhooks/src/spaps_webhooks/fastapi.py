@@ -64,18 +64,25 @@ def webhook_dependency(
 ) -> Callable[[Request], AsyncIterator[VerifiedWebhook]]:
     """A FastAPI dependency that verifies the request and yields the webhook.
 
-    Malformed or missing headers raise 400, bad timestamps or signatures 401 and a
-    replayed ``webhook-id`` 200 (``webhooks.duplicate``: the sender stops retrying and
-    the handler does not run again), all as problem+json once
-    :func:`install_error_handlers` (or spaps-ops) is installed. When the handler
+    A body over the receiver's ``max_body_bytes`` raises 413 before it is read whole;
+    malformed or missing headers 400, bad timestamps or signatures 401, a signed but
+    malformed payload 400 (``webhooks.malformed_payload``) and a replayed ``webhook-id``
+    200 (``webhooks.duplicate``: the sender stops retrying and the handler does not run
+    again), all as problem+json once :func:`install_error_handlers` (or spaps-ops) is
+    installed; the receiver's ``on_receipt`` records each answer. When the handler
     raises, the id is released so the sender's retry is processed.
 
     Args:
-        receiver: Verifier plus replay guard.
+        receiver: Size limit, verifier, payload check, replay guard and receipts.
+
+    .. versionchanged:: 0.3.0
+       The body is read through :meth:`WebhookReceiver.read_body` (size limit first).
     """
 
     async def verified_webhook(request: Request) -> AsyncIterator[VerifiedWebhook]:
-        body = await request.body()
+        # Read through the receiver so an oversized body is refused before it is read
+        # whole (413), never buffered by ``request.body()`` first.
+        body = await receiver.read_body(request.headers, request.stream())
         webhook = await receiver.receive(request.headers, body)
         try:
             yield webhook
