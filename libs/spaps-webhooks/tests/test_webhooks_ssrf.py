@@ -176,6 +176,76 @@ def test_a_dotted_octal_address_is_not_a_valid_url(canary: Canary) -> None:
     assert canary.connections() == 0
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "0x7f.1",  # hexadecimal short form
+        "LOCALHOST",  # resolved case-insensitively from /etc/hosts
+        "[::ffff:7f00:1]",  # IPv4-mapped, hexadecimal
+        "[0:0:0:0:0:ffff:127.0.0.1]",  # IPv4-mapped, long form
+    ],
+)
+def test_more_spellings_of_loopback_are_refused_before_connecting(
+    host: str, canary: Canary
+) -> None:
+    url = f"http://{host}:{canary.port}/hook"
+    guard = URLGuard(require_https=False)
+    with pytest.raises(UnsafeURLError, match="loopback"):
+        guard.check_url(url)
+    with (
+        create_delivery_client(guard=guard) as client,
+        pytest.raises(UnsafeURLError, match="loopback"),
+    ):
+        client.post(url, content=b"{}")
+    assert canary.connections() == 0
+
+
+@pytest.mark.parametrize("host", ["localhost.", "api.localhost", "A.B.LOCALHOST."])
+def test_localhost_names_are_refused_whatever_they_resolve_to(host: str) -> None:
+    # A resolver answering with a public address must not make a localhost name pass.
+    asked: list[str] = []
+
+    def public(name: str, port: int) -> list[str]:
+        asked.append(name)
+        return ["93.184.215.14"]
+
+    guard = URLGuard(require_https=False, resolver=public)
+    with pytest.raises(UnsafeURLError, match="localhost name, which is loopback"):
+        guard.check_url(f"http://{host}/hook")
+    with (
+        create_delivery_client(guard=guard) as client,
+        pytest.raises(UnsafeURLError, match="localhost name"),
+    ):
+        client.post(f"http://{host}/hook", content=b"{}")
+    assert asked == []  # refused by name, before any resolution
+    # Allowing loopback (tests, local development) allows the names too.
+    allowed = URLGuard(require_https=False, resolver=public, allow_networks=["127.0.0.0/8"])
+    assert allowed.check_url(f"http://{host}/hook").addresses == ("93.184.215.14",)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_no_redirect_status_is_followed_to_a_private_address(
+    status: int, loopback_server: Callable[..., LoopbackServer], canary: Canary
+) -> None:
+    # The redirect names the canary by a public-looking name that resolves to loopback.
+    server = loopback_server(
+        host="127.0.0.2",
+        reply=lambda path: (status, {"location": f"http://internal.test:{canary.port}/x"}),
+    )
+
+    def resolver(name: str, port: int) -> list[str]:
+        return ["127.0.0.2"] if name == "hooks.test" else ["127.0.0.1"]
+
+    guard = URLGuard(require_https=False, allow_networks=["127.0.0.2/32"], resolver=resolver)
+    url = f"http://hooks.test:{server.port}/hook"
+    with create_delivery_client(guard=guard) as client:
+        assert client.post(url, content=b"{}").status_code == status
+        with pytest.raises(UnsafeURLError, match=r"internal\.test"):
+            client.post(url, content=b"{}", follow_redirects=True)
+    assert canary.connections() == 0
+    assert len(server.requests) == 2
+
+
 def test_the_client_resolves_once_and_connects_to_the_checked_address(
     loopback_server: Callable[..., LoopbackServer],
 ) -> None:

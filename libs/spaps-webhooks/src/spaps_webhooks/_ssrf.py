@@ -88,7 +88,8 @@ class URLGuard:
 
     A URL passes when its scheme is allowed (only ``https`` when ``require_https``), it
     has a host and no credentials, and EVERY address its host resolves to is a public
-    unicast address or inside ``allow_networks``. Deliveries re-check at connect time
+    unicast address or inside ``allow_networks``; ``localhost`` and ``*.localhost`` names
+    count as loopback whatever they resolve to. Deliveries re-check at connect time
     and connect to the checked address (see :func:`create_delivery_client`), so a DNS
     answer that changes after registration (rebinding) cannot reach an internal address.
 
@@ -156,6 +157,12 @@ class URLGuard:
             UnsafeURLError: Resolution failed or an address is forbidden.
         """
         shown = url or f"{host}:{port}"
+        name = host.lower().rstrip(".")
+        if (name == "localhost" or name.endswith(".localhost")) and self.allowed_address(
+            "127.0.0.1"
+        ):
+            # RFC 6761: every *.localhost name is loopback, whatever a resolver answers.
+            raise UnsafeURLError(shown, f"{host!r} is a localhost name, which is loopback")
         try:
             addresses = tuple(self._resolver(host, port))
         except (OSError, UnicodeError) as exc:
