@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 import uvicorn
-from spaps_auth import SpapsAuthError
+from spaps_auth import SpapsAuthError, TotpManager
 from spaps_ops.db import CommandErrors, open_engine
 from spaps_tenancy import bypass
 
@@ -149,6 +149,33 @@ def rotate_keys(database_url: str | None, keep: int, quiet: bool) -> None:
 
     count = _run(work())
     click.echo(f"re-sealed {count} messages under message key {cipher.primary_key_id}")
+
+
+@main.command("rotate-totp-keys")
+@database_url_option
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def rotate_totp_keys(database_url: str | None, batch_size: int, quiet: bool) -> None:
+    """Re-seal every TOTP secret under the primary TOTP key (and seal plaintext ones).
+
+    To rotate, prepend a new key (``htma generate-message-key``) to HTMA_TOTP_KEYS, keep
+    the old one listed, restart htma, run this command, then drop the old key.
+    """
+    settings = _settings(database_url)
+
+    async def work() -> int:
+        async with open_engine(settings.database_url) as engine:
+            totp = TotpManager(
+                engine, issuer_name=settings.service_name, sealer=settings.totp_sealer()
+            )
+            pending = await totp.reseal_pending()
+            with click.progressbar(
+                length=pending, label="re-sealing TOTP secrets", file=sys.stderr, hidden=quiet
+            ) as bar:
+                return await totp.reseal(batch_size=batch_size, progress=bar.update)
+
+    count = _run(work())
+    click.echo(f"re-sealed {count} TOTP secrets under key {settings.totp_sealer().primary_key_id}")
 
 
 @main.command("generate-message-key")
