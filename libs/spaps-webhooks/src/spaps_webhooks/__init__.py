@@ -29,6 +29,7 @@ from ._errors import (
     WebhookTooLargeError,
     WebhookVerificationError,
 )
+from ._factory import WebhookSettings, create_webhooks
 from ._fan_out import make_body
 from ._history import DeliveryHistory, Enqueue
 from ._models import (
@@ -111,6 +112,7 @@ __all__ = [
     "WebhookPayloadError",
     "WebhookReceiver",
     "WebhookSecret",
+    "WebhookSettings",
     "WebhookSignatureError",
     "WebhookTables",
     "WebhookTasks",
@@ -121,6 +123,7 @@ __all__ = [
     "WebhookVerifier",
     "Webhooks",
     "create_delivery_client",
+    "create_webhooks",
     "forbidden_reason",
     "make_body",
     "parse_event_type",

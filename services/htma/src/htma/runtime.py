@@ -10,10 +10,9 @@ from typing import Any
 import httpx
 from spaps_auth import TokenIssuer
 from spaps_ops import CircuitBreaker
-from spaps_ops.db import sync_url
 from spaps_tenancy import tenant_context
-from spaps_webhooks import URLGuard, Webhooks
-from sqlalchemy import Engine, create_engine
+from spaps_webhooks import SecretSealer, Webhooks, create_webhooks
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from htma.db import OUTBOX, WEBHOOK_TABLES
@@ -67,14 +66,11 @@ def build_runtime(
         ingredient_transport: httpx transport to ingredient (tests pass an ASGI one).
     """
     issuer = issuer or service_issuer(settings)
-    engine = create_engine(sync_url(settings.database_url), pool_pre_ping=True)
-    guard = URLGuard(
-        require_https=settings.webhook_require_https,
-        allow_networks=settings.webhook_allow_networks,
-    )
-    webhooks = Webhooks(
-        engine=engine, tables=WEBHOOK_TABLES, outbox=OUTBOX, registry=event_registry(), guard=guard
-    )
+    webhooks = create_webhooks(
+        settings, tables=WEBHOOK_TABLES, outbox=OUTBOX, registry=event_registry(),
+        sealer=SecretSealer.from_env(),  # until the settings carry webhook_sealing_keys
+    )  # fmt: skip
+    engine = webhooks.engine
     client = RecommendationClient(
         base_url=settings.ingredient_url,
         token=lambda: issuer.issue(SERVICE_SUBJECT, roles=["service"]),

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 from spaps_jobs import OutboxMessage, Relay
-from spaps_ops.db import sync_url
-from spaps_webhooks import EventRegistry, URLGuard, Webhooks
-from sqlalchemy import Engine, create_engine
+from spaps_webhooks import EventRegistry, SecretSealer, Webhooks, create_webhooks
+from sqlalchemy import Engine
 
 from ingredient.db import OUTBOX, WEBHOOK_TABLES
 from ingredient.settings import Settings
@@ -99,12 +98,8 @@ class WebhookRuntime:
 
 def build_webhooks(settings: Settings) -> WebhookRuntime:
     """The webhook runtime for ``settings`` (not started)."""
-    engine = create_engine(sync_url(settings.database_url), pool_pre_ping=True)
-    guard = URLGuard(
-        require_https=settings.webhook_require_https,
-        allow_networks=settings.webhook_allow_networks,
-    )
-    webhooks = Webhooks(
-        engine=engine, tables=WEBHOOK_TABLES, outbox=OUTBOX, registry=event_registry(), guard=guard
-    )
-    return WebhookRuntime(engine, webhooks)
+    webhooks = create_webhooks(
+        settings, tables=WEBHOOK_TABLES, outbox=OUTBOX, registry=event_registry(),
+        sealer=SecretSealer.from_env(),  # until the settings carry webhook_sealing_keys
+    )  # fmt: skip
+    return WebhookRuntime(webhooks.engine, webhooks)
