@@ -1,0 +1,49 @@
+"""Webhook endpoint signing secrets sealed at rest (spaps-webhooks 0.3).
+
+Widens ``webhook_endpoints.secret``/``previous_secret`` for sealed values and seals the
+stored plaintext secrets with the keys in ``SPAPS_WEBHOOKS_SEALING_KEYS`` (the first key
+seals). Without keys the rows stay as they are and a warning is logged;
+``python -m spaps_webhooks rotate-secrets`` seals them once keys are configured. The
+downgrade unseals (it needs the keys when a value is sealed) and narrows the columns.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from spaps_webhooks import SecretSealer, seal_existing_secrets, unseal_secrets
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+TABLE = "webhook_endpoints"
+
+
+def _resize(old: int, new: int) -> None:
+    with op.batch_alter_table(TABLE, schema=None) as batch_op:
+        batch_op.alter_column(
+            "secret",
+            existing_type=sa.String(length=old),
+            type_=sa.String(length=new),
+            existing_nullable=False,
+        )
+        batch_op.alter_column(
+            "previous_secret", existing_type=sa.String(length=old),
+            type_=sa.String(length=new), existing_nullable=True,
+        )  # fmt: skip
+
+
+def upgrade() -> None:
+    _resize(128, 512)
+    seal_existing_secrets(op.get_bind(), SecretSealer.from_env(), table_name=TABLE)
+
+
+def downgrade() -> None:
+    unseal_secrets(op.get_bind(), SecretSealer.from_env(), table_name=TABLE)
+    _resize(512, 128)

@@ -1,0 +1,104 @@
+"""The migration that seals webhook endpoint secrets at rest, up and down, on both back ends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.script import ScriptDirectory
+from ingredient.migrate import MIGRATIONS
+from spaps_ops.db import sync_url
+from spaps_webhooks import SealingKey, SecretSealer, SecretSealingError, WebhookSecret
+from sqlalchemy import create_engine, text
+
+REVISION = "0004"
+KEY = SealingKey.generate("m1")
+ENV = "SPAPS_WEBHOOKS_SEALING_KEYS"
+
+
+def before_revision() -> str:
+    script = ScriptDirectory.from_config(MIGRATIONS.alembic_config("sqlite://"))
+    down = script.get_revision(REVISION).down_revision
+    assert isinstance(down, str)
+    return down
+
+
+def insert_endpoints(database_url: str) -> dict[str, tuple[str, str | None]]:
+    """Two endpoints with plaintext secrets, one rotating; returns id -> (secret, previous)."""
+    rows = {
+        "ep_a": (str(WebhookSecret.generate()), None),
+        "ep_b": (str(WebhookSecret.generate()), str(WebhookSecret.generate(64))),
+    }
+    now = datetime.now(UTC).replace(tzinfo=None)
+    engine = create_engine(sync_url(database_url))
+    with engine.begin() as conn:
+        for endpoint_id, (secret, previous) in rows.items():
+            conn.execute(
+                text(
+                    "INSERT INTO webhook_endpoints (id, owner, url, description, event_types,"
+                    " secret, previous_secret, enabled, created_at, updated_at) VALUES"
+                    " (:id, 'clinic', 'https://hooks.example/x', '', '[]', :secret, :previous,"
+                    " true, :now, :now)"
+                ),
+                {"id": endpoint_id, "secret": secret, "previous": previous, "now": now},
+            )
+    engine.dispose()
+    return rows
+
+
+def stored(database_url: str) -> dict[str, tuple[str, str | None]]:
+    """The raw values of the secret columns, read without any library code."""
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, secret, previous_secret FROM webhook_endpoints"))
+        found = {r.id: (r.secret, r.previous_secret) for r in rows}
+    engine.dispose()
+    return found
+
+
+async def test_upgrade_seals_and_downgrade_unseals(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV, str(KEY))
+    await MIGRATIONS.upgrade(database_url, before_revision())
+    plain = insert_endpoints(database_url)
+    await MIGRATIONS.upgrade(database_url, REVISION)
+    sealed = stored(database_url)
+    dump = repr(sealed)
+    for secret, previous in plain.values():
+        for value in (secret, previous):
+            if value is not None:
+                assert value not in dump
+                assert value.removeprefix("whsec_") not in dump
+    assert dump.count("sealed:v1:m1:") == 3
+    sealer = SecretSealer([KEY])
+    opened = {
+        endpoint_id: (
+            sealer.open(secret, endpoint_id=endpoint_id),
+            sealer.open(previous, endpoint_id=endpoint_id) if previous else None,
+        )
+        for endpoint_id, (secret, previous) in sealed.items()
+    }
+    assert opened == plain
+    await MIGRATIONS.downgrade(database_url, before_revision())
+    assert stored(database_url) == plain
+    await MIGRATIONS.upgrade(database_url)
+    assert await MIGRATIONS.current_revision(database_url) == MIGRATIONS.head_revision()
+
+
+async def test_without_keys_rows_stay_and_a_sealed_table_refuses_to_downgrade(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    await MIGRATIONS.upgrade(database_url, before_revision())
+    plain = insert_endpoints(database_url)
+    await MIGRATIONS.upgrade(database_url, REVISION)
+    assert stored(database_url) == plain  # development without keys: left as it was
+    await MIGRATIONS.downgrade(database_url, before_revision())
+    assert stored(database_url) == plain
+    monkeypatch.setenv(ENV, str(KEY))
+    await MIGRATIONS.upgrade(database_url, REVISION)
+    monkeypatch.delenv(ENV)
+    with pytest.raises(SecretSealingError, match="sealed"):
+        await MIGRATIONS.downgrade(database_url, before_revision())
+    assert await MIGRATIONS.current_revision(database_url) == REVISION
