@@ -240,6 +240,43 @@ async def test_invitation_expiry(engine: AsyncEngine) -> None:
         await orgs.accept("garbage", "late")
 
 
+async def test_pending_invitation_and_ensure_organisation(engine: AsyncEngine) -> None:
+    clock = Clock()
+    orgs = OrganisationManager(engine, invitation_ttl=timedelta(days=1), clock=clock)
+    await orgs.ensure_organisation("northside", "Northside")
+    await orgs.ensure_organisation("northside", "Renamed")  # exists: nothing changes
+    assert await orgs.members("northside") == []
+    invitation, token = await orgs.invite("northside", "Pat@Example.test", "patient")
+    pending = await orgs.pending_invitation(token)
+    assert pending == invitation
+    assert (pending.org_id, pending.email, pending.role) == (
+        "northside",
+        "pat@example.test",
+        "patient",
+    )
+    assert await orgs.pending_invitation(token) is not None  # looking does not use it
+    await orgs.accept(token, "pat")
+    assert await orgs.pending_invitation(token) is None  # used
+    _, late = await orgs.invite("northside", "late@example.test", "patient")
+    clock.now += timedelta(days=2)
+    assert await orgs.pending_invitation(late) is None  # expired
+    assert await orgs.pending_invitation("garbage") is None
+
+
+async def test_magic_link_text_for_another_use(engine: AsyncEngine) -> None:
+    sender = RecordingMailSender()
+    links = MagicLinkManager(
+        engine, sender=sender, link_template="https://app.test/reset?token={token}",
+        text="Reset within {minutes} minutes: {link}", ttl=timedelta(minutes=30),
+    )  # fmt: skip
+    await links.send("a@example.test")
+    text = sender.last_to("a@example.test").text
+    assert text.startswith("Reset within 30 minutes: https://app.test/reset?token=")
+    assert await links.consume(_token_from(sender, "a@example.test")) == "a@example.test"
+    with pytest.raises(ValueError, match="link"):
+        MagicLinkManager(engine, sender=sender, link_template="{token}", text="no placeholder")
+
+
 # --- signed cookies ------------------------------------------------------------------
 
 

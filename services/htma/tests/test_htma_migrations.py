@@ -32,10 +32,6 @@ async def test_models_match_migrations(database_url: str, models_match: Any) -> 
 def test_migration_history_is_linear() -> None:
     script = ScriptDirectory.from_config(MIGRATIONS.alembic_config("sqlite://"))
     assert script.get_heads() == [MIGRATIONS.head_revision()]
-    assert [r.revision for r in script.walk_revisions()][::-1] == [
-        "0001",
-        "0002",
-        "0003",
-        "0004",
-        "0005",
-    ]
+    history = [r.revision for r in script.walk_revisions()][::-1]
+    # 0005 seals TOTP secrets; later revisions chain on it.
+    assert history[:5] == ["0001", "0002", "0003", "0004", "0005"]
