@@ -10,9 +10,11 @@ import spaps_ratelimit.types
 
 def test_public_api() -> None:
     assert spaps_ratelimit.__all__ == [
+        "AttemptFilter",
         "BodySizeLimitMiddleware",
         "Clock",
         "Decision",
+        "FailureLimitMiddleware",
         "KeyFunc",
         "Limit",
         "LimitState",

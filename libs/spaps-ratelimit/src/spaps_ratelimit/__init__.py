@@ -14,6 +14,7 @@ from ._errors import (
     RequestBodyTooLarge,
     SpapsRatelimitError,
 )
+from ._failures import AttemptFilter, FailureLimitMiddleware
 from ._keys import api_key, first_of, state_key, tenant_key, user_key
 from ._limit import Limit
 from ._limiter import RateLimiter
@@ -28,9 +29,11 @@ from .types import Clock, KeyFunc, LimitsFunc, StoreErrorHook
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttemptFilter",
     "BodySizeLimitMiddleware",
     "Clock",
     "Decision",
+    "FailureLimitMiddleware",
     "KeyFunc",
     "Limit",
     "LimitState",
