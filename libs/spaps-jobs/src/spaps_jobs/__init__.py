@@ -1,6 +1,7 @@
 """spaps-jobs: Celery jobs that survive crashes, outbox/inbox, HTTP idempotency keys."""
 
 from ._app import JobsCelery, create_celery_app
+from ._check import ConfigFinding, check_configuration
 from ._dead_letters import DeadLetter, DeadLetterStore
 from ._dedupe import AsyncDedupeStore, DedupeRecord, DedupeStore
 from ._dedupe_redis import AsyncRedisDedupeStore, RedisDedupeStore
@@ -23,8 +24,9 @@ from ._errors import (
 from ._idempotency import CallerFunc, IdempotencyMiddleware, authorization_caller
 from ._inbox import Inbox, message_id_of
 from ._inbox_sql import SqlInbox
-from ._metrics import RelayMetrics, TaskMetrics
-from ._outbox import Outbox, OutboxMessage
+from ._metrics import InboxMetrics, RelayMetrics, TaskMetrics
+from ._outbox import Confirm, Outbox, OutboxMessage
+from ._redelivery import Redelivery
 from ._relay import Dispatch, Relay
 from ._schedules import Schedule, parse_schedules
 from ._settings import JobsSettings
@@ -38,6 +40,8 @@ __all__ = [
     "BrokerUnavailableError",
     "CallerFunc",
     "CeleryDispatcher",
+    "ConfigFinding",
+    "Confirm",
     "DeadLetter",
     "DeadLetterNotFoundError",
     "DeadLetterStore",
@@ -52,6 +56,7 @@ __all__ = [
     "IdempotencyKeyMissingError",
     "IdempotencyMiddleware",
     "Inbox",
+    "InboxMetrics",
     "JobTask",
     "JobsCelery",
     "JobsSettings",
@@ -60,6 +65,7 @@ __all__ = [
     "Outbox",
     "OutboxMessage",
     "REQUEST_ID_HEADER",
+    "Redelivery",
     "RedisDedupeStore",
     "Relay",
     "RelayError",
@@ -73,6 +79,7 @@ __all__ = [
     "TaskMetrics",
     "authorization_caller",
     "backoff_delay",
+    "check_configuration",
     "create_celery_app",
     "current_request_id",
     "message_id_of",

@@ -120,6 +120,10 @@ def celery_config(settings: JobsSettings) -> dict[str, Any]:
             1, int(min(10, settings.visibility_timeout / 3))
         )
         transport["unacked_restore_throttle"] = 1
+    if settings.broker_url.startswith(("amqp", "pyamqp")):
+        # Publisher confirms: a publish returns once RabbitMQ holds the message, so a
+        # relay never marks sent what the broker did not take.
+        transport["confirm_publish"] = True
     transport.update(settings.transport_options)
     config: dict[str, Any] = {
         "broker_url": settings.broker_url,

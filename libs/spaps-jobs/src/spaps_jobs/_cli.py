@@ -2,6 +2,7 @@
 
 ``relay``          run an outbox relay built by a factory (``module:callable``)
 ``dead-letters``   list / show / requeue dead letters
+``check``          warn about delivery guarantees the configuration cannot keep
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
+from ._check import check_configuration
 from ._dead_letters import DeadLetterStore
 from ._errors import SpapsJobsError
 from ._relay import Relay
@@ -52,7 +54,26 @@ def _parser() -> argparse.ArgumentParser:
     dead.add_argument("--app", help="module:attribute of the Celery app (requeue)")
     dead.add_argument("--limit", type=int, default=50)
     dead.add_argument("--all", action="store_true", help="include requeued ones")
+
+    check = commands.add_parser("check", help="warn about promises the broker cannot keep")
+    check.add_argument("--app", required=True, help="module:attribute of the Celery app")
+    check.add_argument("--relay", help="module:callable returning the service's Relay")
+    check.add_argument(
+        "--ignore", action="append", default=[], metavar="CODE", help="accept a finding"
+    )
     return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    relay = load(args.relay)() if args.relay else None
+    findings = [
+        f for f in check_configuration(load(args.app), relay=relay) if f.code not in args.ignore
+    ]
+    for finding in findings:
+        print(f"{finding.severity}: {finding.code}: {finding.message}")
+    warnings = sum(f.severity == "warning" for f in findings)
+    print(f"{warnings} warning(s), {len(findings) - warnings} note(s)")
+    return 1 if warnings else 0
 
 
 def _relay(args: argparse.Namespace) -> int:
@@ -101,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "relay":
             return _relay(args)
+        if args.command == "check":
+            return _check(args)
         return _dead_letters(args)
     except SpapsJobsError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -11,6 +11,8 @@ import structlog
 from ._dedupe import DedupeStore
 from ._dispatch import MESSAGE_ID_HEADER
 from ._errors import MessageInProgressError
+from ._metrics import InboxMetrics
+from ._outbox import Confirm
 
 __all__ = ["Inbox", "message_id_of"]
 
@@ -47,6 +49,13 @@ class Inbox:
             message each process it once).
         lease: Seconds a claim protects an in-progress message (longer than the handler).
         ttl: Seconds a processed id is remembered.
+        confirm: Called with the message id once it is recorded (first delivery or
+            duplicate), e.g. ``outbox.confirmer(engine)``: the outbox relay then stops
+            re-sending it. A failing call is logged, not raised: the relay sends the
+            message again and the duplicate confirms it.
+        metrics: Counts processed and duplicate messages (default: global registry).
+
+    .. versionchanged:: 0.3.0 ``confirm`` and ``metrics``.
     """
 
     def __init__(
@@ -56,6 +65,8 @@ class Inbox:
         namespace: str = "inbox",
         lease: float = 300.0,
         ttl: float = 7 * 24 * 3600.0,
+        confirm: Confirm | None = None,
+        metrics: InboxMetrics | None = None,
     ) -> None:
         if not isinstance(store, DedupeStore):
             raise TypeError("store must implement DedupeStore (claim/get/complete/release)")
@@ -67,6 +78,10 @@ class Inbox:
         self.namespace = namespace
         self.lease = float(lease)
         self.ttl = float(ttl)
+        if confirm is not None and not callable(confirm):
+            raise TypeError("confirm must be callable")
+        self.confirm = confirm
+        self.metrics = metrics if metrics is not None else InboxMetrics.default()
 
     def _key(self, message_id: str) -> str:
         if not isinstance(message_id, str) or not message_id:
@@ -95,6 +110,8 @@ class Inbox:
             record = self.store.get(key)
             if record is not None and record.done:
                 _log.info("inbox.duplicate", message_id=message_id, namespace=self.namespace)
+                self.metrics.messages.labels(self.namespace, "duplicate").inc()
+                self._confirm(message_id)
                 return False
             if record is not None or not self.store.claim(key, self.lease):
                 raise MessageInProgressError(f"message {message_id!r} is being processed")
@@ -104,7 +121,17 @@ class Inbox:
             self.store.release(key)
             raise
         self.store.complete(key, b"", ttl=self.ttl)
+        self.metrics.messages.labels(self.namespace, "processed").inc()
+        self._confirm(message_id)
         return True
+
+    def _confirm(self, message_id: str) -> None:
+        if self.confirm is None:
+            return
+        try:
+            self.confirm(message_id)
+        except Exception as exc:  # the relay re-sends; the duplicate confirms it then
+            _log.warning("inbox.confirm_failed", message_id=message_id, error=repr(exc))
 
     def consumer(self, func: Callable[..., T]) -> Callable[..., T | None]:
         """Decorate a *bound* Celery task body so each message id runs once in effect.

@@ -12,6 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from ._metrics import InboxMetrics
+from ._outbox import Outbox
+
 __all__ = ["SqlInbox"]
 
 
@@ -25,16 +28,36 @@ class SqlInbox:
     for the first transaction and then sees the id (``ON CONFLICT DO NOTHING``).
     Unlike :class:`~spaps_jobs.Inbox` there is no window between effect and record.
 
+    Given the ``outbox`` the messages come from (built with ``confirmations=True``, in
+    the same database), :meth:`accept` also confirms the message in the same
+    transaction, first delivery or duplicate: the relay stops re-sending it exactly
+    when the effect has committed.
+
     Args:
         metadata: The caller's ``MetaData`` (the table joins its migrations).
         table_name: Name of the inbox table.
+        outbox: Confirm accepted messages in this outbox (end-to-end acknowledgement).
+        metrics: Counts processed and duplicate messages (default: global registry).
+
+    .. versionchanged:: 0.3.0 ``outbox`` and ``metrics``.
     """
 
-    def __init__(self, metadata: MetaData, *, table_name: str = "spaps_inbox") -> None:
+    def __init__(
+        self,
+        metadata: MetaData,
+        *,
+        table_name: str = "spaps_inbox",
+        outbox: Outbox | None = None,
+        metrics: InboxMetrics | None = None,
+    ) -> None:
         if not isinstance(metadata, MetaData):
             raise TypeError("metadata must be a sqlalchemy MetaData")
         if not isinstance(table_name, str) or not table_name:
             raise ValueError("table_name must be a non-empty string")
+        if outbox is not None and not (isinstance(outbox, Outbox) and outbox.confirmations):
+            raise ValueError("outbox must be an Outbox built with confirmations=True")
+        self.outbox = outbox
+        self.metrics = metrics if metrics is not None else InboxMetrics.default()
         self.table = Table(
             table_name,
             metadata,
@@ -68,13 +91,22 @@ class SqlInbox:
         """
         stmt, upsert = self._insert(session.get_bind().dialect.name, consumer, message_id)
         if upsert:
-            return session.execute(stmt).first() is not None
-        try:
-            with session.begin_nested():
-                session.execute(stmt)
-        except IntegrityError:
-            return False
-        return True
+            new = session.execute(stmt).first() is not None
+        else:
+            try:
+                with session.begin_nested():
+                    session.execute(stmt)
+                new = True
+            except IntegrityError:
+                new = False
+        if self.outbox is not None:
+            session.execute(self.outbox.confirm_statement(message_id))
+        return self._count(consumer, new)
+
+    def _count(self, consumer: str, new: bool) -> bool:
+        outcome = "processed" if new else "duplicate"
+        self.metrics.messages.labels(consumer, outcome).inc()
+        return new
 
     async def accept_async(
         self, session: AsyncSession, message_id: str, *, consumer: str = "default"
@@ -82,13 +114,17 @@ class SqlInbox:
         """:meth:`accept` for an ``AsyncSession``."""
         stmt, upsert = self._insert(session.get_bind().dialect.name, consumer, message_id)
         if upsert:
-            return (await session.execute(stmt)).first() is not None
-        try:
-            async with session.begin_nested():
-                await session.execute(stmt)
-        except IntegrityError:
-            return False
-        return True
+            new = (await session.execute(stmt)).first() is not None
+        else:
+            try:
+                async with session.begin_nested():
+                    await session.execute(stmt)
+                new = True
+            except IntegrityError:
+                new = False
+        if self.outbox is not None:
+            await session.execute(self.outbox.confirm_statement(message_id))
+        return self._count(consumer, new)
 
     def purge(self, engine: Engine, *, older_than: timedelta) -> int:
         """Forget ids processed before ``now - older_than``; return how many.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
-__all__ = ["RelayMetrics", "TaskMetrics"]
+__all__ = ["InboxMetrics", "RelayMetrics", "TaskMetrics"]
 
 _DEFAULT: TaskMetrics | None = None
 
@@ -55,8 +55,11 @@ _DEFAULT_RELAY: RelayMetrics | None = None
 class RelayMetrics:
     """Outbox relay metrics.
 
-    ``spaps_jobs_outbox_published_total`` (messages), ``spaps_jobs_outbox_relay_failures_total``
-    (failed passes) and ``spaps_jobs_outbox_lag_seconds`` (from ``Outbox.add`` to publish).
+    ``spaps_jobs_outbox_published_total`` (messages, re-sends included),
+    ``spaps_jobs_outbox_redelivered_total`` (re-sends of unconfirmed messages),
+    ``spaps_jobs_outbox_dead_lettered_total`` (never confirmed, given up),
+    ``spaps_jobs_outbox_relay_failures_total`` (failed passes) and
+    ``spaps_jobs_outbox_lag_seconds`` (from ``Outbox.add`` to the first publish).
 
     Args:
         registry: Where to register the metrics (default: the global registry, once).
@@ -73,6 +76,16 @@ class RelayMetrics:
         self.failures = Counter(
             f"{namespace}_outbox_relay_failures", "Failed relay passes", registry=self.registry
         )
+        self.redelivered = Counter(
+            f"{namespace}_outbox_redelivered",
+            "Unconfirmed outbox messages published again",
+            registry=self.registry,
+        )
+        self.dead_lettered = Counter(
+            f"{namespace}_outbox_dead_lettered",
+            "Outbox messages never confirmed, moved to the dead-letter store",
+            registry=self.registry,
+        )
         self.lag = Histogram(
             f"{namespace}_outbox_lag_seconds",
             "Seconds from Outbox.add to publication",
@@ -87,3 +100,39 @@ class RelayMetrics:
         if _DEFAULT_RELAY is None:
             _DEFAULT_RELAY = cls()
         return _DEFAULT_RELAY
+
+
+_DEFAULT_INBOX: InboxMetrics | None = None
+
+
+class InboxMetrics:
+    """Inbox outcomes: ``spaps_jobs_inbox_messages_total{consumer, outcome}``.
+
+    ``outcome`` is ``processed`` (first delivery, the effect ran) or ``duplicate`` (a
+    redelivery or re-send the inbox absorbed).
+
+    Args:
+        registry: Where to register the metrics (default: the global registry, once).
+        namespace: Metric name prefix.
+
+    .. versionadded:: 0.3.0
+    """
+
+    def __init__(
+        self, *, registry: CollectorRegistry | None = None, namespace: str = "spaps_jobs"
+    ) -> None:
+        self.registry = registry if registry is not None else REGISTRY
+        self.messages = Counter(
+            f"{namespace}_inbox_messages",
+            "Messages seen by an inbox, by outcome",
+            ["consumer", "outcome"],
+            registry=self.registry,
+        )
+
+    @classmethod
+    def default(cls) -> InboxMetrics:
+        """The process-wide instance on the global registry (created on first use)."""
+        global _DEFAULT_INBOX  # noqa: PLW0603 -- one set of collectors per global registry
+        if _DEFAULT_INBOX is None:
+            _DEFAULT_INBOX = cls()
+        return _DEFAULT_INBOX

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -20,13 +20,21 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Update,
+    update,
 )
-from sqlalchemy.orm import registry
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session, registry
 
-__all__ = ["Outbox", "OutboxMessage"]
+__all__ = ["Confirm", "Outbox", "OutboxMessage"]
 
 MAX_TOPIC_LENGTH = 255
 MAX_MESSAGE_ID_LENGTH = 64
+
+
+Confirm = Callable[[str], None]
+"""Records that the consumer of a message id has recorded it (see :meth:`Outbox.confirmer`)."""
 
 
 class _SessionLike(Protocol):
@@ -45,6 +53,8 @@ class OutboxMessage:
         headers: String headers given to ``Outbox.add``.
         created_at: When ``add`` was called (UTC).
         attempts: Failed relay passes before this one.
+        publishes: Times it was published before (``0`` on the first publish; more
+            when the relay re-sends an unconfirmed message).
     """
 
     id: str
@@ -53,6 +63,7 @@ class OutboxMessage:
     headers: Mapping[str, str] = field(default_factory=dict)
     created_at: datetime | None = None
     attempts: int = 0
+    publishes: int = 0
 
 
 class _Row:
@@ -74,13 +85,26 @@ class Outbox:
     session flushes and disappears if the caller's transaction rolls back, with both
     ``Session`` and ``AsyncSession``.
 
+    With ``confirmations=True`` the table also tracks end-to-end acknowledgement: a
+    message is done when its consumer records it (:meth:`confirm`, or
+    :class:`~spaps_jobs.SqlInbox` / :class:`~spaps_jobs.Inbox` given this outbox), and
+    a :class:`~spaps_jobs.Relay` with a :class:`~spaps_jobs.Redelivery` policy sends
+    again what stays unconfirmed. Four columns are added: ``confirmed_at``,
+    ``redeliver_at``, ``publishes`` and ``dead_lettered_at`` (a migration for an
+    existing table).
+
     Args:
         metadata: The caller's ``MetaData``; the table is defined on it so migrations
             (Alembic autogenerate) and ``metadata.create_all`` include it.
         table_name: Name of the outbox table.
+        confirmations: Track consumer confirmations (needed for redelivery).
+
+    .. versionchanged:: 0.3.0 ``confirmations``.
     """
 
-    def __init__(self, metadata: MetaData, *, table_name: str = "spaps_outbox") -> None:
+    def __init__(
+        self, metadata: MetaData, *, table_name: str = "spaps_outbox", confirmations: bool = False
+    ) -> None:
         if not isinstance(metadata, MetaData):
             raise TypeError("metadata must be a sqlalchemy MetaData")
         if not isinstance(table_name, str) or not table_name:
@@ -103,6 +127,23 @@ class Outbox:
             Column("attempts", Integer, nullable=False, default=0),
             Column("last_error", Text, nullable=True),
         )
+        self.confirmations = bool(confirmations)
+        if self.confirmations:
+            for column in (
+                Column("confirmed_at", DateTime(timezone=True), nullable=True),
+                # When to publish again if still unconfirmed; NULL once confirmed or dead.
+                Column("redeliver_at", DateTime(timezone=True), nullable=True),
+                Column("publishes", Integer, nullable=False, default=0, server_default="0"),
+                Column("dead_lettered_at", DateTime(timezone=True), nullable=True),
+            ):
+                self.table.append_column(column)
+            redeliver_at = self.table.c.redeliver_at
+            Index(
+                f"ix_{table_name}_redeliver",
+                redeliver_at,
+                postgresql_where=redeliver_at.is_not(None),
+                sqlite_where=redeliver_at.is_not(None),
+            )
         sent_at = self.table.c.sent_at
         # Relays scan pending rows in ``seq`` order: keep that index small where possible.
         Index(
@@ -160,3 +201,51 @@ class Outbox:
             )
         )
         return message_id
+
+    def confirm_statement(self, message_id: str, *, now: datetime | None = None) -> Update:
+        """The ``UPDATE`` that marks ``message_id`` confirmed (no-op when it already is)."""
+        if not self.confirmations:
+            raise ValueError("this Outbox was built without confirmations=True")
+        if not isinstance(message_id, str) or not message_id:
+            raise ValueError("message_id must be a non-empty string")
+        t = self.table
+        return (
+            update(t)
+            .where(t.c.message_id == message_id, t.c.confirmed_at.is_(None))
+            .values(confirmed_at=now or _utcnow(), redeliver_at=None)
+        )
+
+    def confirm(self, session: Session | Connection, message_id: str) -> bool:
+        """Record in ``session``'s transaction that the consumer recorded ``message_id``.
+
+        Call it in the consumer's transaction (the one that records the effect and the
+        inbox row) for redeliveries too: confirming twice is harmless.
+
+        Returns:
+            ``True`` if this call confirmed it, ``False`` if it was confirmed already
+            (or is not in this outbox).
+        """
+        result = session.execute(self.confirm_statement(message_id))
+        return bool(getattr(result, "rowcount", 0))
+
+    async def confirm_async(self, session: AsyncSession | AsyncConnection, message_id: str) -> bool:
+        """:meth:`confirm` for an ``AsyncSession`` or ``AsyncConnection``."""
+        result = await session.execute(self.confirm_statement(message_id))
+        return bool(getattr(result, "rowcount", 0))
+
+    def confirmer(self, engine: Engine) -> Confirm:
+        """A :data:`Confirm` callable that confirms each id in its own transaction.
+
+        For consumers whose effect is not in the outbox's database (give it to
+        :class:`~spaps_jobs.Inbox` as ``confirm=``).
+        """
+        if not isinstance(engine, Engine):
+            raise TypeError("engine must be a synchronous sqlalchemy Engine")
+        if not self.confirmations:
+            raise ValueError("this Outbox was built without confirmations=True")
+
+        def confirm(message_id: str) -> None:
+            with engine.begin() as conn:
+                conn.execute(self.confirm_statement(message_id))
+
+        return confirm

@@ -11,16 +11,26 @@ import structlog
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from ._dead_letters import DeadLetterStore
 from ._errors import RelayError, SpapsJobsError
 from ._metrics import RelayMetrics
 from ._outbox import Outbox, OutboxMessage
+from ._redelivery import Redelivery, bury_exhausted, claim_due, mark_published, message_of
 
 __all__ = ["Dispatch", "Relay"]
 
 Dispatch = Callable[[Sequence[OutboxMessage]], None]
 """Publishes a batch of messages; raises to leave the whole batch pending."""
 
+Clock = Callable[[], datetime]
+"""Returns the current time (timezone-aware UTC); injected in tests."""
+
 _log = structlog.get_logger("spaps_jobs.relay")
+_Claim = Callable[[Connection, datetime], tuple[list[int], list[OutboxMessage]]]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class Relay:
@@ -33,6 +43,13 @@ class Relay:
     so delivery is at-least-once and consumers dedupe on the message id (see
     :class:`~spaps_jobs.Inbox`). On SQLite, which has no row locks, run a single relay.
 
+    With a ``redelivery`` policy (and an outbox built with ``confirmations=True``) a
+    message is done when its consumer confirms it, not when it is published: each pass
+    also publishes again the messages whose confirmation is overdue, with backoff, and
+    moves those still unconfirmed after ``redelivery.max_publishes`` publishes to the
+    dead-letter store. A message a broker drops (a worker killed between receiving it
+    and recording it) is therefore sent again; the consumer's inbox absorbs duplicates.
+
     Args:
         outbox: The outbox whose table to drain.
         engine: Synchronous engine of the database holding the outbox.
@@ -42,6 +59,11 @@ class Relay:
         retention: Sent rows older than this are deleted by :meth:`purge_sent`.
         purge_every: Seconds between purges in ``run_forever``.
         metrics: Prometheus metrics (default: shared ones on the global registry).
+        redelivery: Re-send unconfirmed messages (needs ``Outbox(confirmations=True)``).
+        dead_letters: Where messages that were never confirmed go (else only logged).
+        clock: Current time (default: ``datetime.now(UTC)``); inject one in tests.
+
+    .. versionchanged:: 0.3.0 ``redelivery``, ``dead_letters`` and ``clock``.
     """
 
     def __init__(
@@ -55,6 +77,9 @@ class Relay:
         retention: timedelta = timedelta(days=7),
         purge_every: float = 300.0,
         metrics: RelayMetrics | None = None,
+        redelivery: Redelivery | None = None,
+        dead_letters: DeadLetterStore | None = None,
+        clock: Clock = _utcnow,
     ) -> None:
         if not isinstance(outbox, Outbox):
             raise TypeError("outbox must be an Outbox")
@@ -68,7 +93,16 @@ class Relay:
             raise ValueError("poll_interval and purge_every must be positive")
         if not isinstance(retention, timedelta) or retention < timedelta(0):
             raise ValueError("retention must be a non-negative timedelta")
+        if redelivery is not None and not (
+            isinstance(redelivery, Redelivery) and outbox.confirmations
+        ):
+            raise ValueError("redelivery needs a Redelivery and Outbox(confirmations=True)")
+        if dead_letters is not None and not isinstance(dead_letters, DeadLetterStore):
+            raise TypeError("dead_letters must be a DeadLetterStore")
         self.outbox = outbox
+        self.redelivery = redelivery
+        self.dead_letters = dead_letters
+        self.clock = clock
         self.engine = engine
         self.dispatch = dispatch
         self.batch_size = batch_size
@@ -79,12 +113,38 @@ class Relay:
         self._skip_locked = engine.dialect.name in {"postgresql", "mysql", "oracle"}
 
     def run_once(self) -> int:
-        """Publish one batch; return how many rows were published.
+        """Publish one batch (and, with redelivery, one batch of overdue messages).
+
+        Returns:
+            How many messages were published (first publishes and re-sends).
 
         Raises:
             BrokerUnavailableError: The dispatcher could not reach the broker.
             RelayError: Any other dispatch failure. In both cases no row is marked sent.
         """
+        count = self._pass(self._claim)
+        policy = self.redelivery
+        if policy is not None:
+            name_of = getattr(self.dispatch, "task_name", str)  # topic -> task, if known
+            try:
+                with self.engine.begin() as conn:
+                    buried = bury_exhausted(
+                        conn, self.outbox, policy, now=self.clock(), limit=self.batch_size,
+                        lock=self._skip_locked, dead_letters=self.dead_letters, task_name=name_of,
+                    )  # fmt: skip
+            except Exception as exc:
+                self.metrics.failures.inc()
+                raise RelayError(f"dead-lettering unconfirmed messages failed: {exc!r}") from exc
+            self.metrics.dead_lettered.inc(buried)
+            lock, limit = self._skip_locked, self.batch_size
+            again = self._pass(
+                lambda c, now: claim_due(c, self.outbox, policy, now=now, limit=limit, lock=lock)
+            )
+            self.metrics.redelivered.inc(again)
+            count += again
+        return count
+
+    def _pass(self, claim: _Claim) -> int:
         seqs: list[int] = []
         messages: list[OutboxMessage] = []
         try:
@@ -92,19 +152,19 @@ class Relay:
                 # The row locks are held while dispatching: a concurrent relay skips
                 # these rows instead of publishing them a second time.
                 with self.engine.begin() as conn:
-                    seqs, messages = self._claim(conn)
+                    seqs, messages = claim(conn, self.clock())
                     if seqs:
                         self.dispatch(messages)
-                        self._mark_sent(conn, seqs)
+                        self._mark_sent(conn, seqs, messages)
             else:
                 # No row locks (SQLite, single relay): read in a short transaction and
                 # dispatch outside it, so the application's writers never wait on the broker.
                 with self.engine.begin() as conn:
-                    seqs, messages = self._claim(conn)
+                    seqs, messages = claim(conn, self.clock())
                 if seqs:
                     self.dispatch(messages)
                     with self.engine.begin() as conn:
-                        self._mark_sent(conn, seqs)
+                        self._mark_sent(conn, seqs, messages)
         except Exception as exc:
             self.metrics.failures.inc()
             if seqs:
@@ -118,37 +178,30 @@ class Relay:
         return len(seqs)
 
     def _observe(self, messages: list[OutboxMessage]) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         self.metrics.published.inc(len(messages))
         for message in messages:
-            if message.created_at is not None:
+            if message.created_at is not None and message.publishes == 0:
                 created = message.created_at
                 if created.tzinfo is None:  # SQLite hands back naive UTC datetimes
                     created = created.replace(tzinfo=UTC)
                 self.metrics.lag.observe(max(0.0, (now - created).total_seconds()))
 
-    def _claim(self, conn: Connection) -> tuple[list[int], list[OutboxMessage]]:
+    def _claim(self, conn: Connection, now: datetime) -> tuple[list[int], list[OutboxMessage]]:
         t = self.outbox.table
         query = select(t).where(t.c.sent_at.is_(None)).order_by(t.c.seq).limit(self.batch_size)
         if self._skip_locked:
             query = query.with_for_update(skip_locked=True)
         rows = conn.execute(query).all()
-        messages = [
-            OutboxMessage(
-                id=row.message_id,
-                topic=row.topic,
-                payload=row.payload,
-                headers=row.headers or {},
-                created_at=row.created_at,
-                attempts=row.attempts,
-            )
-            for row in rows
-        ]
-        return [row.seq for row in rows], messages
+        confirmations = self.outbox.confirmations
+        return [row.seq for row in rows], [message_of(row, confirmations) for row in rows]
 
-    def _mark_sent(self, conn: Connection, seqs: list[int]) -> None:
-        t = self.outbox.table
-        conn.execute(update(t).where(t.c.seq.in_(seqs)).values(sent_at=datetime.now(UTC)))
+    def _mark_sent(
+        self, conn: Connection, seqs: list[int], messages: Sequence[OutboxMessage]
+    ) -> None:
+        mark_published(
+            conn, self.outbox, self.redelivery, now=self.clock(), seqs=seqs, messages=messages
+        )
 
     def _record_failure(self, seqs: list[int], exc: BaseException) -> None:
         t = self.outbox.table
@@ -169,20 +222,33 @@ class Relay:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).where(t.c.sent_at.is_(None))).scalar_one())
 
+    def unconfirmed(self) -> int:
+        """How many published rows wait for their consumer's confirmation (0 without
+        confirmations); dead-lettered ones are not counted."""
+        t = self.outbox.table
+        if not self.outbox.confirmations:
+            return 0
+        query = select(func.count()).where(
+            t.c.sent_at.is_not(None), t.c.redeliver_at.is_not(None), t.c.confirmed_at.is_(None)
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def purge_sent(self, *, older_than: timedelta | None = None, limit: int = 10_000) -> int:
         """Delete up to ``limit`` rows sent before ``now - older_than`` (default: retention).
+
+        Rows still waiting for a confirmation are kept (confirmed and dead-lettered
+        ones go).
 
         Returns:
             The number of rows deleted.
         """
-        cutoff = datetime.now(UTC) - (self.retention if older_than is None else older_than)
+        cutoff = self.clock() - (self.retention if older_than is None else older_than)
         t = self.outbox.table
-        victims = (
-            select(t.c.seq)
-            .where(t.c.sent_at.is_not(None), t.c.sent_at <= cutoff)
-            .order_by(t.c.seq)
-            .limit(limit)
-        )
+        done = [t.c.sent_at.is_not(None), t.c.sent_at <= cutoff]
+        if self.outbox.confirmations:  # awaiting a confirmation: not done yet
+            done.append(t.c.redeliver_at.is_(None))
+        victims = select(t.c.seq).where(*done).order_by(t.c.seq).limit(limit)
         with self.engine.begin() as conn:
             seqs = list(conn.execute(victims).scalars())
             if not seqs:

@@ -11,6 +11,22 @@ from celery.schedules import crontab
 
 from ._errors import ScheduleError
 
+# Days in each month, with the longest February (leap years).
+_DAYS_IN_MONTH = {
+    1: 31,
+    2: 29,
+    3: 31,
+    4: 30,
+    5: 31,
+    6: 30,
+    7: 31,
+    8: 31,
+    9: 30,
+    10: 31,
+    11: 30,
+    12: 31,
+}
+
 __all__ = ["Schedule", "parse_schedules"]
 
 _KNOWN_KEYS = frozenset({"task", "cron", "every", "args", "kwargs", "queue"})
@@ -64,11 +80,23 @@ class Schedule:
                 "expected 5 fields (minute hour day-of-month month day-of-week)"
             )
         try:
-            return crontab.from_string(cron)
+            entry = crontab.from_string(cron)
         except (ValueError, KeyError, IndexError) as exc:
             raise ScheduleError(
                 f"schedule {self.name!r}: bad cron expression {cron!r}: {exc}"
             ) from exc
+        # Celery refuses a date that never occurs (the 31st of February) only from 5.6
+        # on; check it here so every supported Celery stops start-up the same way.
+        if not any(
+            day <= _DAYS_IN_MONTH[month]
+            for month in entry.month_of_year
+            for day in entry.day_of_month
+        ):
+            raise ScheduleError(
+                f"schedule {self.name!r}: bad cron expression {cron!r}: the day of the month "
+                "never occurs in the months given"
+            )
+        return entry
 
     def to_beat(self) -> dict[str, Any]:
         """The entry in Celery's ``beat_schedule`` format."""
