@@ -14,6 +14,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from ingredient import Settings, create_app
+from ingredient.catalog import audit
 from ingredient.catalog.seed import import_catalog, read_catalog, seed_path
 from ingredient.db import create_sessionmaker
 from ingredient.migrate import MIGRATIONS
@@ -83,12 +84,15 @@ def make_app(issuer: Issuer) -> Callable[..., FastAPI]:
     """Factory: an ingredient app (lifespan not run) for the given settings, verifying
     tokens with ``issuer``'s JWKS; ``ratelimit_store`` as given (e.g. on a ``ManualClock``)."""
 
-    def factory(*, ratelimit_store: Store | None = None, **settings: Any) -> FastAPI:
+    def factory(
+        *, ratelimit_store: Store | None = None, ratelimit_clock: Any = None, **settings: Any
+    ) -> FastAPI:
         settings.setdefault("htma_jwks_url", "http://htma/.well-known/jwks.json")
         return create_app(
             Settings(**settings),
             jwks_client=issuer.client(),
             ratelimit_store=ratelimit_store,
+            ratelimit_clock=ratelimit_clock,
             log_stream=io.StringIO(),
         )
 
@@ -145,6 +149,17 @@ async def client(
     """A client with a pro API key on an app over the seeded database (each back end)."""
     async with make_client(database_url=seeded_url, headers={"X-API-Key": api_key}) as c:
         yield c
+
+
+EDITOR_SUBJECT = "catalog-editor-1"
+
+
+@pytest.fixture
+async def editor_headers(seeded_url: str, issuer: Issuer) -> dict[str, str]:
+    """An htma token of a user an operator granted the catalog permission (no role)."""
+    async with open_engine(seeded_url) as engine, create_sessionmaker(engine)() as session:
+        await audit.grant(session, EDITOR_SUBJECT, actor="operator:tests")
+    return {"Authorization": f"Bearer {issuer.token(subject=EDITOR_SUBJECT)}"}
 
 
 @pytest.fixture

@@ -75,6 +75,7 @@ async def test_only_editors_update(
     async with make_client(database_url=seeded_url) as client:
         for headers in (
             {"Authorization": f"Bearer {issuer.token('patient')}"},
+            {"Authorization": f"Bearer {issuer.token('lab_admin')}"},  # a tenant role
             {"X-API-Key": api_key},
         ):
             denied = await client.patch("/v1/ingredients/A001", headers=headers, json={"fat_g": 1})
@@ -82,9 +83,9 @@ async def test_only_editors_update(
 
 
 async def test_an_edit_bumps_the_version_and_publishes_the_event(
-    seeded_url: str, make_client: Any, issuer: Any
+    seeded_url: str, make_client: Any, editor_headers: dict[str, str]
 ) -> None:
-    editor = {"Authorization": f"Bearer {issuer.token('lab_admin')}"}
+    editor = editor_headers
     async with make_client(database_url=seeded_url) as client:
         before = (await client.get("/v1/ingredients/A001", headers=editor)).json()
         stale = await client.patch(
@@ -157,9 +158,9 @@ def sink() -> Iterator[_Sink]:
 
 
 async def test_the_subscriber_receives_a_signed_webhook(
-    seeded_url: str, make_client: Any, issuer: Any, sink: _Sink
+    seeded_url: str, make_client: Any, editor_headers: dict[str, str], sink: _Sink
 ) -> None:
-    editor = {"Authorization": f"Bearer {issuer.token('lab_admin')}"}
+    editor = editor_headers
     async with make_client(
         database_url=seeded_url,
         webhook_url=sink.url,

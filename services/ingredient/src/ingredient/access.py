@@ -4,7 +4,9 @@ Readers authenticate with an API key (``X-API-Key``, spaps-auth, hashed at rest,
 its scopes) or an htma access token (verified through htma's JWKS, cached: ingredient
 keeps verifying while htma is down). Each caller is rate-limited by plan
 (spaps-ratelimit, keyed after authentication). Editors are token holders with one of
-``editor_roles``.
+the platform permission to edit the shared catalog, which no tenant role carries: an
+operator grants it to htma users by id (``ingredient editors grant``), see
+:mod:`ingredient.catalog.audit`.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from spaps_auth import PermissionDeniedError, Principal
 from spaps_auth.fastapi import CurrentPrincipal
+from spaps_ops.db import SessionDep
 from spaps_ratelimit import Limit, RouteLimit, state_key
+from starlette.types import Scope
 
-from ingredient.deps import SettingsDep
+from ingredient.catalog.audit import is_catalog_editor
 
 RATE_KEY = "rate_key"
 PLAN_SCOPE = "plan:"
@@ -39,6 +43,11 @@ async def reader(request: Request, principal: CurrentPrincipal) -> Principal:
     return principal
 
 
+def carries_api_key(scope: Scope) -> bool:
+    """Whether a request presents an API key (an attempt the failure budget counts)."""
+    return any(name == b"x-api-key" for name, _ in scope["headers"])
+
+
 def plan_limit(plans: dict[str, str]) -> RouteLimit:
     """A route limit whose limits depend on the plan in the caller's rate key.
 
@@ -54,10 +63,14 @@ def plan_limit(plans: dict[str, str]) -> RouteLimit:
     return RouteLimit(default, key=state_key(RATE_KEY), overrides=limits_of, name="plan")
 
 
-def editor(principal: CurrentPrincipal, settings: SettingsDep) -> Principal:
-    """A bearer-token caller holding one of the editor roles."""
-    if principal.auth_method != "bearer" or not principal.roles & set(settings.editor_roles):
-        raise PermissionDeniedError("editing needs an htma token with an editor role")
+async def editor(principal: CurrentPrincipal, session: SessionDep) -> Principal:
+    """A bearer-token caller an operator granted the catalog permission (roles do not
+    count: a clinic's lab admin is a tenant role, the catalog is every clinic's)."""
+    if principal.auth_method != "bearer" or not await is_catalog_editor(session, principal.subject):
+        raise PermissionDeniedError(
+            "editing the shared catalog needs the platform permission an operator grants "
+            "(ingredient editors grant <user id>)"
+        )
     return principal
 
 

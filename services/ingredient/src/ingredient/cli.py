@@ -7,21 +7,26 @@ Every failure prints one line ``error: ...`` on stderr and exits non-zero:
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import uvicorn
 from spaps_auth import ApiKeyManager
+from spaps_ops import server_options
 from spaps_ops.db import CommandErrors, open_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingredient.access import PLAN_SCOPE
 from ingredient.app import API_KEY_PREFIX, create_app
+from ingredient.catalog import audit
 from ingredient.catalog.seed import import_catalog, read_catalog, seed_path
 from ingredient.db import create_sessionmaker
 from ingredient.errors import IngredientError
+from ingredient.events import build_webhooks
 from ingredient.migrate import MIGRATIONS
 from ingredient.settings import Settings
 
@@ -136,12 +141,104 @@ def create_api_key(database_url: str | None, name: str, plan: str, owner: str) -
     click.echo(_run(work()))
 
 
+@main.group("editors")
+def editors_group() -> None:
+    """The platform permission to edit the shared catalog (no clinic role carries it)."""
+
+
+actor_option = click.option(
+    "--by", "actor", required=True, help="the operator's name, recorded in the audit trail"
+)
+
+
+async def _in_session(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    if not (await MIGRATIONS.status(database_url)).up_to_date:
+        raise IngredientError("the database schema is not up to date: run `ingredient migrate`")
+    async with open_engine(database_url) as engine, create_sessionmaker(engine)() as session:
+        return await work(session)
+
+
+@editors_group.command("grant")
+@database_url_option
+@click.argument("subject")
+@actor_option
+def grant_command(database_url: str | None, subject: str, actor: str) -> None:
+    """Let the htma user SUBJECT (its id, the tokens' sub) edit the catalog (audited)."""
+    settings = _settings(database_url)
+    operator = f"operator:{actor}"
+    done = _run(
+        _in_session(settings.database_url, lambda s: audit.grant(s, subject, actor=operator))
+    )
+    click.echo(f"granted catalog editing to {subject}" if done else f"{subject} already holds it")
+
+
+@editors_group.command("revoke")
+@database_url_option
+@click.argument("subject")
+@actor_option
+def revoke_command(database_url: str | None, subject: str, actor: str) -> None:
+    """Take the permission back from SUBJECT (audited)."""
+    settings = _settings(database_url)
+    operator = f"operator:{actor}"
+    done = _run(
+        _in_session(settings.database_url, lambda s: audit.revoke(s, subject, actor=operator))
+    )
+    click.echo(f"revoked catalog editing from {subject}" if done else f"{subject} held none")
+
+
+@editors_group.command("list")
+@database_url_option
+def list_editors_command(database_url: str | None) -> None:
+    """Every holder: subject, who granted it, when."""
+    settings = _settings(database_url)
+    for row in _run(_in_session(settings.database_url, audit.list_editors)):
+        click.echo(f"{row.subject}\t{row.granted_by}\t{row.granted_at.isoformat()}")
+
+
+@main.group("edits")
+def edits_group() -> None:
+    """The record of catalog edits: list them, revert one."""
+
+
+@edits_group.command("list")
+@database_url_option
+@click.option("--code", default=None, help="only this ingredient's edits")
+def list_edits_command(database_url: str | None, code: str | None) -> None:
+    """One JSON line per edit: id, code, actor, at, before, after, reverts."""
+    settings = _settings(database_url)
+    for edit in _run(_in_session(settings.database_url, lambda s: audit.list_edits(s, code))):
+        record = {"id": edit.id, "code": edit.code, "actor": edit.actor,
+                  "at": edit.at.isoformat(), "before": edit.before, "after": edit.after,
+                  "reverts": edit.reverts}  # fmt: skip
+        click.echo(json.dumps(record))
+
+
+@edits_group.command("revert")
+@database_url_option
+@click.argument("edit_id", type=int)
+@actor_option
+def revert_command(database_url: str | None, edit_id: int, actor: str) -> None:
+    """Put back what edit EDIT_ID replaced (recorded as a new edit, published)."""
+    settings = _settings(database_url)
+    runtime = build_webhooks(settings)
+    try:
+        edit = _run(_in_session(settings.database_url, lambda s: audit.revert_edit(
+            s, runtime.webhooks, edit_id, actor=f"operator:{actor}")))  # fmt: skip
+    finally:
+        runtime.engine.dispose()
+    click.echo(f"reverted edit {edit_id} of {edit.code} as edit {edit.id}")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
 def serve_command(host: str, port: int) -> None:
-    """Run the API with uvicorn (one process; use a process manager in production)."""
-    uvicorn.run(create_app(_settings(None)), host=host, port=port)
+    """Run the API with uvicorn (one process; use a process manager in production).
+
+    Proxy headers (``X-Forwarded-For``) are believed only from ``INGREDIENT_TRUSTED_PROXIES``.
+    """
+    settings = _settings(None)
+    uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ protocol the problem+json renderer uses::
     ├── UnknownMineralError    404 ingredient.unknown_mineral
     ├── InvalidQueryError      400 ingredient.invalid_query
     ├── VersionMismatchError   412 ingredient.version_mismatch
+    ├── EditConflictError      409 ingredient.edit_conflict
     └── CatalogImportError     (CLI only) a seed file cannot be read or stored
 """
 
@@ -58,6 +59,14 @@ class VersionMismatchError(IngredientError):
     title = "Version mismatch"
 
 
+class EditConflictError(IngredientError):
+    """A recorded edit cannot be reverted: its fields changed again since."""
+
+    status = 409
+    code = "ingredient.edit_conflict"
+    title = "Edit cannot be reverted"
+
+
 class CatalogImportError(IngredientError):
     """A seed catalog file cannot be read, parsed or stored."""
 
@@ -71,4 +80,5 @@ ERROR_CODES: tuple[type[IngredientError], ...] = (
     UnknownMineralError,
     InvalidQueryError,
     VersionMismatchError,
+    EditConflictError,
 )

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url
+from spaps_ratelimit import Limit
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.data/ingredient.db"
 _SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -27,9 +28,10 @@ class Settings(OpsSettings):
         htma_jwks_url: where htma publishes its token keys (cached; htma may be down).
         token_issuer: required ``iss`` of bearer tokens.
         token_audience: required ``aud`` of bearer tokens.
-        editor_roles: token roles allowed to update ingredients.
         plans: rate limit per plan (``"<n>/<period>"``); API keys carry ``plan:<name>``,
             bearer tokens use ``token``.
+        api_key_failure_limit: failed API-key authentications one address may make
+            (``"<n>/<period>"``); past it, its API-key requests get 429 unchecked.
         redis_url: Redis for the rate limiter (unset: in-memory, per process).
         webhook_url: subscriber of ``ingredient.updated.v1`` (htma's receiver), if any.
         webhook_secret: its ``whsec_`` secret (shared with the receiver).
@@ -49,17 +51,23 @@ class Settings(OpsSettings):
     htma_jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     token_issuer: str = "htma"  # noqa: S105 -- an issuer name, not a secret
     token_audience: str = "spaps"  # noqa: S105 -- an audience name, not a secret
-    editor_roles: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["lab_admin"])
     plans: dict[str, str] = Field(
         default_factory=lambda: {"free": "60/minute", "pro": "1200/minute", "token": "1200/minute"}
     )
+    api_key_failure_limit: str = "20/minute"
     redis_url: str | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_require_https: bool = True
     webhook_allow_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("editor_roles", "webhook_allow_networks", mode="before")
+    @field_validator("api_key_failure_limit")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        Limit.parse(value)  # ValueError names what is wrong
+        return value
+
+    @field_validator("webhook_allow_networks", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

@@ -8,7 +8,7 @@ from spaps_webhooks import Webhooks
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingredient.catalog.minerals import get_mineral
-from ingredient.catalog.models import NUTRIENT_COLUMNS, Ingredient
+from ingredient.catalog.models import NUTRIENT_COLUMNS, CatalogEdit, Ingredient
 from ingredient.catalog.service import get_ingredient
 from ingredient.errors import InvalidQueryError, VersionMismatchError
 from ingredient.events import INGREDIENT_UPDATED, SUBSCRIBER, IngredientUpdatedV1
@@ -24,8 +24,10 @@ async def update_ingredient(
     fields: Mapping[str, object],
     minerals: Mapping[str, float | None],
     expected_version: int | None,
-) -> tuple[Ingredient, list[str]]:
-    """Apply a change and publish it, in one transaction (committed here).
+    actor: str,
+    reverts: int | None = None,
+) -> tuple[Ingredient, list[str], CatalogEdit | None]:
+    """Apply a change, record it and publish it, in one transaction (committed here).
 
     Args:
         session: a session.
@@ -34,9 +36,12 @@ async def update_ingredient(
         fields: text fields and nutrients (``*_g``, ``energy_kj``) to set.
         minerals: symbol -> mg per 100 g (``None`` clears).
         expected_version: the version the editor read (``If-Match``); ``None`` skips the check.
+        actor: who makes the change (``token:<sub>`` or ``operator:<name>``), recorded.
+        reverts: the recorded edit this change reverts, if it is a revert.
 
     Returns:
-        The ingredient and the names of the fields that changed (empty: nothing published).
+        The ingredient, the names of the fields that changed (empty: nothing recorded or
+        published) and the recorded edit (``None`` when nothing changed).
 
     Raises:
         NotFoundError: no such ingredient.
@@ -63,9 +68,17 @@ async def update_ingredient(
             raise InvalidQueryError(f"{name} must not be negative")
     changed = sorted(name for name, value in values.items() if getattr(ingredient, name) != value)
     if not changed:
-        return ingredient, []
+        return ingredient, [], None
+    edit = CatalogEdit(
+        code=ingredient.code,
+        actor=actor,
+        before={name: getattr(ingredient, name) for name in changed},
+        after={name: values[name] for name in changed},
+        reverts=reverts,
+    )
     for name in changed:
         setattr(ingredient, name, values[name])
+    session.add(edit)
     await session.flush()  # bumps the version (optimistic lock)
     webhooks.publish(
         session,
@@ -76,4 +89,4 @@ async def update_ingredient(
         owner=SUBSCRIBER,
     )
     await session.commit()
-    return ingredient, changed
+    return ingredient, changed, edit

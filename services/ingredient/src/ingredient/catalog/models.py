@@ -7,8 +7,9 @@ milligrams, all per 100 g edible portion. ``None`` means "not analysed".
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ingredient.db import Base
@@ -68,3 +69,46 @@ NUTRIENT_COLUMNS: tuple[str, ...] = (
     "carbohydrate_g",
     "fibre_g",
 )
+
+
+class CatalogEditor(Base):
+    """A holder of the platform permission to edit the shared catalog.
+
+    Granted to an htma user (the token ``sub``) by an operator command, never by a
+    tenant role: every clinic reads the same catalog, so no clinic's admin may change it.
+    """
+
+    __tablename__ = "catalog_editors"
+
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(255))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class CatalogEditorEvent(Base):
+    """Audit of the permission: who granted or revoked it to whom, and when."""
+
+    __tablename__ = "catalog_editor_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(16))  # "granted" or "revoked"
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class CatalogEdit(Base):
+    """One change of an ingredient: who, when, the fields' values before and after.
+
+    ``reverts`` names the edit a revert undid (a revert is an edit like any other).
+    """
+
+    __tablename__ = "catalog_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(32), index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reverts: Mapped[int | None] = mapped_column(Integer)

@@ -140,6 +140,7 @@ class IngredientPatch(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,  # NaN, Infinity and 1e999 (read as infinity) are refused
         json_schema_extra={
             "examples": [{"food_group": "Green Leafy Vegetables", "protein_g": 2.2,
                           "minerals": {"Mg": 79.0}}]
@@ -164,9 +165,9 @@ class IngredientPatch(BaseModel):
 @editor_router.patch(
     "/ingredients/{code}",
     response_model=IngredientDetail,
-    summary="Update an ingredient (editors)",
+    summary="Update an ingredient (catalog editors)",
     responses={
-        403: {"description": "Not an editor", **_PROBLEM},
+        403: {"description": "Not a catalog editor (a platform permission)", **_PROBLEM},
         404: {"description": "No such ingredient or mineral", **_PROBLEM},
         412: {"description": "If-Match does not match the current version", **_PROBLEM},
     },
@@ -182,12 +183,13 @@ async def update(  # noqa: PLR0917 -- FastAPI route: one parameter per input
         Header(description="the version read", examples=["1"], pattern=r'^"?[0-9]{1,18}"?$'),
     ] = None,
 ) -> IngredientDetail:
-    """Publishes ``ingredient.updated.v1`` to subscribers when something changed."""
+    """Records the edit (who, when, before, after; an operator can revert it) and
+    publishes ``ingredient.updated.v1`` to subscribers when something changed."""
     # the pattern guarantees digits: anything else is a 422 naming the header
     expected = None if if_match is None else int(if_match.strip('"'))
     fields = body.model_dump(exclude_unset=True, exclude={"minerals"})
-    ingredient, _changed = await update_ingredient(
+    ingredient, _changed, _edit = await update_ingredient(
         session, get_webhooks(request).webhooks, code, fields=fields, minerals=body.minerals,
-        expected_version=expected,
+        expected_version=expected, actor=f"token:{editor.subject}",
     )  # fmt: skip
     return IngredientDetail.of(ingredient)
