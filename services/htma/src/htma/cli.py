@@ -211,8 +211,14 @@ def worker_command(loglevel: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve_command(host: str, port: int) -> None:
-    """Run the API with uvicorn (one process; use a process manager in production)."""
-    uvicorn.run(create_app(_settings()), host=host, port=port)
+    """Run the API with uvicorn (one process; use a process manager in production).
+
+    Proxy headers (``X-Forwarded-For``) are believed only from ``HTMA_TRUSTED_PROXIES``.
+    """
+    from spaps_ops import server_options  # noqa: PLC0415  # this command's own import
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))
 
 
 if __name__ == "__main__":
