@@ -111,9 +111,9 @@ class WorkerFactory:
             registry=CollectorRegistry(),
         )
 
-    def start(self, **env: str) -> WorkerProcess:
+    def start(self, app: str = "spaps_jobs_worker_app", **env: str) -> WorkerProcess:
         worker = WorkerProcess(
-            "spaps_jobs_worker_app",
+            app,
             queues=[self.queue],
             pool=env.pop("SPAPS_TEST_POOL", "solo"),
             cwd=TESTS_DIR,

@@ -33,6 +33,9 @@ app = create_celery_app(
         transport_options={}
         if os.environ["SPAPS_TEST_BROKER"].startswith("sqla+")
         else {"polling_interval": 0.1},
+        # Tests run workers side by side under one node name: without remote control
+        # there is no per-node pidbox queue for two of them to fight over (RabbitMQ).
+        extra={"worker_enable_remote_control": False},
     ),
     registry=CollectorRegistry(),
 )
