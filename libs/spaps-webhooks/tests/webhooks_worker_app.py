@@ -4,11 +4,20 @@ Configured from the environment by the test that starts it.
 """
 
 import os
+import signal
 from typing import Any
 
+from celery.signals import task_prerun
 from prometheus_client import CollectorRegistry
 from spaps_jobs import JobsSettings, Outbox, create_celery_app
-from spaps_webhooks import RetrySchedule, URLGuard, Webhooks, WebhookTables, register_tasks
+from spaps_webhooks import (
+    FAN_OUT_TOPIC,
+    RetrySchedule,
+    URLGuard,
+    Webhooks,
+    WebhookTables,
+    register_tasks,
+)
 from sqlalchemy import MetaData, create_engine, event
 
 
@@ -59,3 +68,11 @@ if "WH_DB_URL" in os.environ:
         registry=CollectorRegistry(),
     )
     tasks = register_tasks(app, webhooks, max_countdown=5, sweep_interval=0.5)
+
+    if os.environ.get("WH_KILL_AT") == "fan_out":
+        # The injected fault: die by SIGKILL as a fan-out task starts, after the broker
+        # handed it over and before anything is written (the window issue #22 measured).
+        @task_prerun.connect
+        def _die(sender: Any = None, **_: Any) -> None:
+            if getattr(sender, "name", None) == FAN_OUT_TOPIC:
+                os.kill(os.getpid(), signal.SIGKILL)

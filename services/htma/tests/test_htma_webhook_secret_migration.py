@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from htma.migrate import MIGRATIONS
 from spaps_ops.db import sync_url
 from spaps_webhooks import SealingKey, SecretSealer, SecretSealingError, WebhookSecret
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 REVISION = "0006"
 KEY = SealingKey.generate("m1")
@@ -46,6 +46,41 @@ def insert_endpoints(database_url: str) -> dict[str, tuple[str, str | None]]:
     return rows
 
 
+def insert_message(database_url: str) -> datetime:
+    """A message stored before the migration (it was fanned out then); returns created_at."""
+    created = datetime(2026, 12, 1, 12, 0, 0)
+    engine = create_engine(sync_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO webhook_messages (id, owner, event_type, body, created_at)"
+                " VALUES ('msg_old', 'clinic', 'x.v1', '{}', :created)"
+            ),
+            {"created": created},
+        )
+    engine.dispose()
+    return created
+
+
+def message_columns(database_url: str) -> set[str]:
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        names = {c["name"] for c in inspect(conn).get_columns("webhook_messages")}
+    engine.dispose()
+    return names
+
+
+def fanned_out_like_created(database_url: str) -> int:
+    """Messages whose ``fanned_out_at`` equals their ``created_at``."""
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        count = conn.execute(
+            text("SELECT count(*) FROM webhook_messages WHERE fanned_out_at = created_at")
+        ).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
 def stored(database_url: str) -> dict[str, tuple[str, str | None]]:
     """The raw values of the secret columns, read without any library code."""
     engine = create_engine(sync_url(database_url))
@@ -62,7 +97,10 @@ async def test_upgrade_seals_and_downgrade_unseals(
     monkeypatch.setenv(ENV, str(KEY))
     await MIGRATIONS.upgrade(database_url, before_revision())
     plain = insert_endpoints(database_url)
+    insert_message(database_url)
+    assert "fanned_out_at" not in message_columns(database_url)
     await MIGRATIONS.upgrade(database_url, REVISION)
+    assert fanned_out_like_created(database_url) == 1  # stored messages were fanned out
     sealed = stored(database_url)
     dump = repr(sealed)
     for secret, previous in plain.values():
@@ -82,6 +120,7 @@ async def test_upgrade_seals_and_downgrade_unseals(
     assert opened == plain
     await MIGRATIONS.downgrade(database_url, before_revision())
     assert stored(database_url) == plain
+    assert "fanned_out_at" not in message_columns(database_url)
     await MIGRATIONS.upgrade(database_url)
     assert await MIGRATIONS.current_revision(database_url) == MIGRATIONS.head_revision()
 

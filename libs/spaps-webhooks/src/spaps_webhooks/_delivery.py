@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ._endpoints import Now, signing_secrets, utcnow
 from ._errors import SecretSealingError
-from ._fan_out import fan_out
+from ._fan_out import fan_out, lost_fan_outs
 from ._leases import DeliveryLeases
 from ._models import AttemptOutcome, EndpointDisabledHook
 from ._record import AttemptRecorder
@@ -124,22 +124,24 @@ class Deliverer:
         """Close the pooled client."""
         self._client.close()
 
-    def fan_out(self, message: Mapping[str, Any]) -> list[str]:
+    def fan_out(self, message: Mapping[str, Any], *, enqueue: bool = True) -> list[str]:
         """Store ``message`` and create one delivery per matching endpoint (idempotent).
 
         Args:
             message: ``{"id", "owner", "event_type", "body", "created_at"}`` and optionally
                 ``"endpoint_id"`` (deliver to that endpoint only), as written by ``publish``.
 
+            enqueue: The caller enqueues the new deliveries itself (else the next
+                :meth:`due` returns them).
+
         Returns:
             The ids of the deliveries created; empty when the message was already fanned out.
         """
         now = self._now()
+        until = now + self._leases.lease if enqueue else None
         try:
             with self._engine.begin() as conn:
-                return fan_out(
-                    conn, self._t, message, now=now, enqueued_until=now + self._leases.lease
-                )
+                return fan_out(conn, self._t, message, now=now, enqueued_until=until)
         except IntegrityError:
             return []  # a concurrent or repeated fan-out of the same message won
 
@@ -200,8 +202,25 @@ class Deliverer:
         """Keep the sweeper from enqueuing ``delivery_id`` again for ``for_``."""
         self._leases.mark_enqueued(delivery_id, for_)
 
+    def recover_fan_outs(self, *, limit: int = 100) -> int:
+        """Fan out messages ``publish`` stored whose fan-out did not happen within a lease.
+
+        ``publish`` writes the message row in the producer's transaction, so an event
+        whose fan-out task a broker lost (or whose worker died before committing) is
+        still in the database; this creates its deliveries. :meth:`due` calls it.
+
+        Returns:
+            How many deliveries were created.
+        """
+        with self._engine.connect() as conn:
+            lost = lost_fan_outs(
+                conn, self._t, before=self._now() - self._leases.lease, limit=limit
+            )
+        return sum(len(self.fan_out(message, enqueue=False)) for message in lost)
+
     def due(self, *, limit: int = 100, requeue_after: timedelta | None = None) -> list[str]:
-        """Deliveries to (re)enqueue now: due retries and attempts whose lease expired.
+        """Deliveries to (re)enqueue now: due retries, attempts whose lease expired, and
+        those of messages whose fan-out was lost (see :meth:`recover_fan_outs`).
 
         Marks them as enqueued for ``requeue_after`` (default: the lease) so a backlog is
         not enqueued again by every sweep.
@@ -210,4 +229,5 @@ class Deliverer:
             limit: At most this many ids.
             requeue_after: How long before an enqueued but unstarted delivery is enqueued again.
         """
+        self.recover_fan_outs(limit=limit)
         return self._leases.due(limit=limit, requeue_after=requeue_after)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from ._models import new_id
 from ._tables import WebhookTables
@@ -28,9 +28,14 @@ def fan_out(
     message: Mapping[str, Any],
     *,
     now: datetime,
-    enqueued_until: datetime,
+    enqueued_until: datetime | None,
 ) -> list[str]:
-    """Store ``message`` and create its deliveries inside the caller's transaction.
+    """Store ``message`` (unless ``publish`` did) and create its deliveries, once.
+
+    The message row is claimed with a conditional UPDATE of ``fanned_out_at``, in the
+    caller's transaction with the deliveries it creates: a fan-out that dies before
+    committing leaves the row unclaimed for the sweeper, and two fan-outs of the same
+    message never both create deliveries.
 
     Args:
         conn: A connection inside a transaction (the caller commits).
@@ -39,27 +44,35 @@ def fan_out(
             ``"endpoint_id"`` (deliver to that endpoint only).
         now: When the deliveries are created and first due.
         enqueued_until: Until when the sweeper leaves the new deliveries alone (the caller
-            enqueues them itself).
+            enqueues them itself); ``None`` leaves them to the sweeper's pass.
 
     Returns:
-        The ids of the deliveries created; empty when the message is already stored.
+        The ids of the deliveries created; empty when the message was fanned out before.
     """
     t = tables
     created = message["created_at"]
     if isinstance(created, str):
         created = datetime.fromisoformat(created)
-    if conn.execute(select(t.messages.c.id).where(t.messages.c.id == message["id"])).first():
-        return []
-    conn.execute(
-        t.messages.insert().values(
-            id=message["id"],
-            owner=message["owner"],
-            event_type=message["event_type"],
-            body=message["body"],
-            endpoint_id=message.get("endpoint_id"),
-            created_at=created,
+    m = t.messages
+    if conn.execute(select(m.c.id).where(m.c.id == message["id"])).first() is None:
+        conn.execute(
+            m.insert().values(
+                id=message["id"],
+                owner=message["owner"],
+                event_type=message["event_type"],
+                body=message["body"],
+                endpoint_id=message.get("endpoint_id"),
+                created_at=created,
+                fanned_out_at=None,
+            )
         )
-    )
+    claimed = conn.execute(
+        update(m)
+        .where(m.c.id == message["id"], m.c.fanned_out_at.is_(None))
+        .values(fanned_out_at=now)
+    ).rowcount
+    if claimed != 1:
+        return []
     query = select(t.endpoints).where(
         t.endpoints.c.owner == message["owner"], t.endpoints.c.enabled.is_(True)
     )
@@ -84,7 +97,7 @@ def _create_deliveries(
     endpoint_ids: Sequence[str],
     *,
     now: datetime,
-    enqueued_until: datetime,
+    enqueued_until: datetime | None,
 ) -> list[str]:
     rows = [
         {
@@ -107,3 +120,29 @@ def _create_deliveries(
     if rows:
         conn.execute(tables.deliveries.insert(), rows)
     return [str(r["id"]) for r in rows]
+
+
+def lost_fan_outs(
+    conn: Connection, tables: WebhookTables, *, before: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """Messages stored by ``publish`` but not fanned out since ``before``: their fan-out
+    task was lost (a broker dropping a popped message, a worker killed before committing).
+    """
+    m = tables.messages
+    rows = conn.execute(
+        select(m)
+        .where(m.c.fanned_out_at.is_(None), m.c.created_at <= before)
+        .order_by(m.c.created_at)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "owner": r.owner,
+            "event_type": r.event_type,
+            "body": r.body,
+            "endpoint_id": r.endpoint_id,
+            "created_at": r.created_at,
+        }
+        for r in rows
+    ]

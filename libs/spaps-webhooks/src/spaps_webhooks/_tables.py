@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
 
@@ -42,6 +43,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime):
             raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Row:
+    """ORM row class; one subclass is mapped per messages table (``publish`` adds one)."""
+
+    def __init__(self, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
 
 
 class WebhookTables:
@@ -86,8 +95,14 @@ class WebhookTables:
             Column("body", Text, nullable=False),
             Column("endpoint_id", String(40)),  # set when the message targets one endpoint
             Column("created_at", UTCDateTime, nullable=False),
+            # NULL until its deliveries exist; the sweeper fans out messages left NULL.
+            Column("fanned_out_at", UTCDateTime, index=True),
             Index(f"ix_{prefix}messages_owner_created", "owner", "created_at"),
         )
+        # ``publish`` stages the message row with ``session.add`` (a Session or an
+        # AsyncSession alike), so it commits or rolls back with the producer.
+        self.message_row: type[_Row] = type("WebhookMessageRow", (_Row,), {})
+        registry(metadata=metadata).map_imperatively(self.message_row, self.messages)
         self.deliveries = Table(
             f"{prefix}deliveries",
             metadata,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -162,8 +162,14 @@ class Webhooks:
     ) -> str:
         """Publish an event inside the caller's transaction (through the outbox).
 
-        Nothing is sent unless the caller commits; the relay then hands the message to
-        the fan-out task, which creates one delivery per subscribed endpoint.
+        Nothing is sent unless the caller commits. The message row and an outbox row are
+        staged in the caller's session; the relay then hands the message to the fan-out
+        task, which creates one delivery per subscribed endpoint. Should that task be
+        lost (a broker dropping it, a worker killed), the sweeper fans the stored
+        message out after a lease.
+
+        .. versionchanged:: 0.3.0
+           The message row is written in the caller's transaction.
 
         Args:
             session: The caller's SQLAlchemy ``Session`` or ``AsyncSession`` (only
@@ -181,6 +187,19 @@ class Webhooks:
             InvalidPayloadError: ``payload`` does not match the schema.
         """
         record = self.message(event_type, payload, owner=owner, message_id=message_id)
+        # The message row commits with the producer, so the event never exists only in
+        # a broker: the sweeper fans out a message whose fan-out task was lost.
+        session.add(
+            self.tables.message_row(
+                id=record["id"],
+                owner=owner,
+                event_type=event_type,
+                body=record["body"],
+                endpoint_id=None,
+                created_at=datetime.fromisoformat(record["created_at"]),
+                fanned_out_at=None,
+            )
+        )
         self.outbox.add(session, FAN_OUT_TOPIC, record, message_id=record["id"])
         return str(record["id"])
 

@@ -6,6 +6,11 @@ seals). Without keys the rows stay as they are and a warning is logged;
 ``python -m spaps_webhooks rotate-secrets`` seals them once keys are configured. The
 downgrade unseals (it needs the keys when a value is sealed) and narrows the columns.
 
+Also adds ``webhook_messages.fanned_out_at``: ``publish`` now stores the message row in
+the producer's transaction and the sweeper fans out messages left NULL, so no event exists
+only inside a broker. Messages already stored were fanned out: they get their
+``created_at``.
+
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06
@@ -23,6 +28,7 @@ branch_labels = None
 depends_on = None
 
 TABLE = "webhook_endpoints"
+MESSAGES = "webhook_messages"
 
 
 def _resize(old: int, new: int) -> None:
@@ -42,8 +48,18 @@ def _resize(old: int, new: int) -> None:
 def upgrade() -> None:
     _resize(128, 512)
     seal_existing_secrets(op.get_bind(), SecretSealer.from_env(), table_name=TABLE)
+    with op.batch_alter_table(MESSAGES, schema=None) as batch_op:
+        batch_op.add_column(sa.Column("fanned_out_at", sa.DateTime(), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_webhook_messages_fanned_out_at"), ["fanned_out_at"], unique=False
+        )
+    messages = sa.table(MESSAGES, sa.column("created_at"), sa.column("fanned_out_at"))
+    op.execute(sa.update(messages).values(fanned_out_at=messages.c.created_at))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table(MESSAGES, schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_messages_fanned_out_at"))
+        batch_op.drop_column("fanned_out_at")
     unseal_secrets(op.get_bind(), SecretSealer.from_env(), table_name=TABLE)
     _resize(512, 128)
