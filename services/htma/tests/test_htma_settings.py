@@ -47,10 +47,13 @@ def test_development_derives_a_message_key_production_refuses_it() -> None:
             configure_logging=False,
         )
     assert "message_keys" in str(refused.value)
+    assert "totp_keys" in str(refused.value)
     production = Settings(
         environment="production",
         secret_key=SecretStr(STRONG),
         message_keys=SecretStr(generate_key("k1")),
+        totp_keys=SecretStr(generate_key("t1")),
+        allowed_hosts=["htma.example"],
     )
     assert create_app(production, configure_logging=False).title == "htma"
 
@@ -62,6 +65,8 @@ def test_production_refuses_plain_http_webhooks() -> None:
                 environment="production",
                 secret_key=SecretStr(STRONG),
                 message_keys=SecretStr(generate_key("k1")),
+                totp_keys=SecretStr(generate_key("t1")),
+                allowed_hosts=["htma.example"],
                 webhook_require_https=False,
             ),
             configure_logging=False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from spaps_ops import openapi_problem
 
@@ -60,9 +60,28 @@ class MfaDisableIn(BaseModel):
     otp: str = Field(min_length=6, max_length=64)
 
 
+class SessionsRevokedOut(BaseModel):
+    """Done; how many of the user's sessions were revoked by the change."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"sessions_revoked": 2}]})
+
+    sessions_revoked: int
+
+
+class ResetRequestedOut(BaseModel):
+    """Accepted (the same answer whether or not the address has an account)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"detail": "if the address has an account, a link "
+                                                   "valid 30 minutes was sent to it"}]}
+    )  # fmt: skip
+
+    detail: str
+
+
 @router.post(
     "/password",
-    status_code=204,
+    response_model=SessionsRevokedOut,
     summary="Change the caller's password",
     responses={401: openapi_problem("Wrong current password"),
                422: openapi_problem("The new password breaks the policy"),
@@ -74,19 +93,20 @@ async def change(
     caller: CallerDep,
     session: SessionDep,
     services: ServicesDep,
-) -> Response:
+) -> SessionsRevokedOut:
     """A wrong current password counts toward the lockout. The caller's other sessions
     are revoked; this one stays signed in."""
-    await change_password(
+    revoked = await change_password(
         session, services.auth, user_id=caller.user_id,
         current_session=caller.principal.session_id, current_password=body.current_password,
         new_password=body.new_password, client_ip=client_ip(request),
     )  # fmt: skip
-    return Response(status_code=204)
+    return SessionsRevokedOut(sessions_revoked=revoked)
 
 
 @router.post(
     "/password/reset",
+    response_model=ResetRequestedOut,
     status_code=202,
     summary="E-mail a password-reset link",
     dependencies=[Depends(auth_limit)],
@@ -94,16 +114,18 @@ async def change(
 )
 async def request_reset(
     body: ResetRequestIn, session: PublicSessionDep, services: ServicesDep
-) -> Response:
+) -> ResetRequestedOut:
     """Always 202: whether the address belongs to an account is not revealed. The link
     is valid 30 minutes, once."""
     await request_password_reset(session, services.auth, email=body.email)
-    return Response(status_code=202)
+    return ResetRequestedOut(
+        detail="if the address has an account, a link valid 30 minutes was sent to it"
+    )
 
 
 @router.post(
     "/password/reset/confirm",
-    status_code=204,
+    response_model=SessionsRevokedOut,
     summary="Set a new password with a reset link",
     dependencies=[Depends(auth_limit)],
     responses={401: openapi_problem("Unknown, expired, used, or another address's link"),
@@ -112,26 +134,26 @@ async def request_reset(
 )  # fmt: skip
 async def confirm_reset(
     body: ResetConfirmIn, session: PublicSessionDep, services: ServicesDep
-) -> Response:
+) -> SessionsRevokedOut:
     """Every session of the account is revoked, and its lockout lifted."""
-    await reset_password(
+    revoked = await reset_password(
         session, services.auth, email=body.email, token=body.token, new_password=body.password
     )
-    return Response(status_code=204)
+    return SessionsRevokedOut(sessions_revoked=revoked)
 
 
 @router.post(
     "/mfa/totp/disable",
-    status_code=204,
+    response_model=SessionsRevokedOut,
     summary="Disable TOTP",
     responses={401: openapi_problem("Wrong code, or MFA is not enabled")},
 )
 async def disable(
     body: MfaDisableIn, request: Request, caller: CallerDep, services: ServicesDep
-) -> Response:
+) -> SessionsRevokedOut:
     """Needs a current code or a recovery code. The caller's other sessions are revoked."""
-    await disable_totp(
+    revoked = await disable_totp(
         services.auth, user_id=caller.user_id, current_session=caller.principal.session_id,
         otp=body.otp, client_ip=client_ip(request),
     )  # fmt: skip
-    return Response(status_code=204)
+    return SessionsRevokedOut(sessions_revoked=revoked)
