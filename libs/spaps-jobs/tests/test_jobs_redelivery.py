@@ -27,6 +27,7 @@ from spaps_jobs import (
 )
 from sqlalchemy import Column, MetaData, String, Table, create_engine, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
 POLICY = Redelivery(
@@ -288,3 +289,22 @@ def test_validation(sqlite_engine: Engine) -> None:
     assert POLICY.wait(1) == timedelta(seconds=10)
     assert POLICY.wait(2) == timedelta(seconds=20)
     assert POLICY.wait(5) == timedelta(seconds=30)
+
+
+async def test_async_consumer_confirms_in_its_transaction(tmp_path: Path) -> None:
+    sync_engine = create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    setup = Setup(sync_engine, tmp_path)
+    first, second = setup.add(2)
+    setup.relay.run_once()
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            assert await setup.inbox.accept_async(session, first, consumer="orders")
+        async with AsyncSession(engine) as session, session.begin():
+            assert await setup.outbox.confirm_async(session, second) is True
+            assert await setup.outbox.confirm_async(session, second) is False  # already
+    finally:
+        await engine.dispose()
+    assert setup.row(first).confirmed_at is not None
+    assert setup.relay.unconfirmed() == 0
+    sync_engine.dispose()
