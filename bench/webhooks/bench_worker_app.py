@@ -11,7 +11,7 @@ from spaps_webhooks import URLGuard, Webhooks, WebhookTables, register_tasks
 from sqlalchemy import MetaData, create_engine, event
 
 
-def build(db_url: str) -> Webhooks:
+def build(db_url: str, *, timeout: float = 15.0, lease_margin: float = 30.0) -> Webhooks:
     engine = create_engine(db_url, connect_args={"timeout": 60}, pool_size=16)
 
     @event.listens_for(engine, "connect")
@@ -25,6 +25,8 @@ def build(db_url: str) -> Webhooks:
         tables=WebhookTables(metadata),
         outbox=Outbox(metadata),
         guard=URLGuard(require_https=False, allow_networks=["127.0.0.0/8"]),
+        timeout=timeout,
+        lease_margin=lease_margin,
     )
 
 
@@ -41,6 +43,10 @@ def make_app(broker_url: str, queue: str) -> Any:
 
 
 if "BENCH_DB_URL" in os.environ:
-    webhooks = build(os.environ["BENCH_DB_URL"])
+    webhooks = build(
+        os.environ["BENCH_DB_URL"],
+        timeout=float(os.environ.get("BENCH_TIMEOUT", "15")),
+        lease_margin=float(os.environ.get("BENCH_LEASE_MARGIN", "30")),
+    )
     app = make_app(os.environ["BENCH_BROKER_URL"], os.environ["BENCH_QUEUE"])
     register_tasks(app, webhooks)

@@ -51,6 +51,7 @@ def test_public_names_are_pinned() -> None:
         "SecretSealer",
         "SecretSealingError",
         "SpapsWebhooksError",
+        "SqlReceiptLog",
         "TEST_EVENT",
         "UNSET",
         "URLGuard",

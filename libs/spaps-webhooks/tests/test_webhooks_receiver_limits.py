@@ -15,14 +15,18 @@ from spaps_webhooks import (
     EventRegistry,
     MemoryReceiptLog,
     MemoryReplayGuard,
+    SqlReceiptLog,
     VerifiedWebhook,
     WebhookReceiver,
     WebhookSecret,
+    WebhookTables,
     WebhookTooLargeError,
     WebhookVerifier,
     sign_headers,
 )
 from spaps_webhooks.fastapi import install_error_handlers, webhook_dependency
+from sqlalchemy import MetaData, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SECRET = WebhookSecret.generate()
 MiB = 1024 * 1024
@@ -272,3 +276,52 @@ def test_receiver_validates_the_limit() -> None:
         WebhookReceiver(verifier=verifier, max_body_bytes=1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_receipts"):
         MemoryReceiptLog(max_receipts=0)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def receipts_engine(
+    request: pytest.FixtureRequest, tmp_path: Any
+) -> AsyncIterator[tuple[AsyncEngine, WebhookTables]]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'receipts.db'}"
+    else:
+        pg: str = request.getfixturevalue("postgres_url")
+        url = pg.replace("postgresql://", "postgresql+asyncpg://", 1)
+    engine = create_async_engine(url)
+    tables = WebhookTables(MetaData())
+    async with engine.begin() as conn:
+        await conn.run_sync(tables.metadata.create_all)
+    yield engine, tables
+    await engine.dispose()
+
+
+async def test_receipts_are_rows_of_the_receipts_table(
+    client: Callable[[FastAPI], httpx.AsyncClient],
+    receipts_engine: tuple[AsyncEngine, WebhookTables],
+) -> None:
+    engine, tables = receipts_engine
+    log = SqlReceiptLog(engine, tables)
+    receiver = WebhookReceiver(
+        verifier=WebhookVerifier(secrets=[SECRET]), replay_guard=MemoryReplayGuard(), on_receipt=log
+    )
+    app = client(make_app(receiver, []))
+    good = b'{"type":"x.v1","data":{}}'
+    assert (
+        await app.post("/hooks", content=good, headers=sign_headers([SECRET], "ok", good))
+    ).status_code == 200
+    bad = b"not json"
+    response = await app.post("/hooks", content=bad, headers=sign_headers([SECRET], "bad", bad))
+    assert response.status_code == 400
+    [rejected] = await log.recent(outcome="rejected")
+    assert (rejected.webhook_id, rejected.status, rejected.code, rejected.size) == (
+        "bad",
+        400,
+        "webhooks.malformed_payload",
+        len(bad),
+    )
+    assert [r.outcome for r in await log.recent()] == ["rejected", "accepted"]
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(tables.receipts.c.webhook_id))).scalars().all()
+    assert sorted(rows) == ["bad", "ok"]
+    with pytest.raises(TypeError, match="AsyncEngine"):
+        SqlReceiptLog("sqlite://", tables)  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ from ._models import (
     EndpointWithSecret,
     FireResult,
 )
-from ._receipts import MemoryReceiptLog, Receipt, ReceiptHook, ReceiptOutcome
+from ._receipts import MemoryReceiptLog, Receipt, ReceiptHook, ReceiptOutcome, SqlReceiptLog
 from ._receiver import MemoryReplayGuard, ReplayGuard, WebhookReceiver
 from ._registry import EventRegistry, EventSchema, parse_event_type
 from ._reseal import (
@@ -101,6 +101,7 @@ __all__ = [
     "SecretSealer",
     "SecretSealingError",
     "SpapsWebhooksError",
+    "SqlReceiptLog",
     "TEST_EVENT",
     "UNSET",
     "URLGuard",

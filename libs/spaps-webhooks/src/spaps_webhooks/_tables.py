@@ -54,7 +54,7 @@ class _Row:
 
 
 class WebhookTables:
-    """The endpoint, message, delivery and attempt tables.
+    """The endpoint, message, delivery and attempt tables, and the receiver's receipts.
 
     Args:
         metadata: The application's ``MetaData`` (so its migrations see the tables).
@@ -98,6 +98,19 @@ class WebhookTables:
             # NULL until its deliveries exist; the sweeper fans out messages left NULL.
             Column("fanned_out_at", UTCDateTime, index=True),
             Index(f"ix_{prefix}messages_owner_created", "owner", "created_at"),
+        )
+        # What a receiver answered (``SqlReceiptLog``): accepted, duplicate, rejected.
+        self.receipts = Table(
+            f"{prefix}receipts",
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("webhook_id", String(256)),
+            Column("outcome", String(16), nullable=False),
+            Column("status", Integer, nullable=False),
+            Column("code", String(64)),
+            Column("detail", Text),
+            Column("size", Integer, nullable=False),
+            Column("received_at", UTCDateTime, nullable=False, index=True),
         )
         # ``publish`` stages the message row with ``session.add`` (a Session or an
         # AsyncSession alike), so it commits or rolls back with the producer.

@@ -9,7 +9,8 @@ downgrade unseals (it needs the keys when a value is sealed) and narrows the col
 Also adds ``webhook_messages.fanned_out_at``: ``publish`` now stores the message row in
 the producer's transaction and the sweeper fans out messages left NULL, so no event exists
 only inside a broker. Messages already stored were fanned out: they get their
-``created_at``.
+``created_at``. And ``webhook_receipts``, where a receiver records what it answered
+(``SqlReceiptLog``: accepted, duplicate, rejected).
 
 Revision ID: 0006
 Revises: 0005
@@ -55,9 +56,28 @@ def upgrade() -> None:
         )
     messages = sa.table(MESSAGES, sa.column("created_at"), sa.column("fanned_out_at"))
     op.execute(sa.update(messages).values(fanned_out_at=messages.c.created_at))
+    op.create_table(
+        "webhook_receipts",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("webhook_id", sa.String(length=256), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_receipts")),
+    )
+    with op.batch_alter_table("webhook_receipts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_receipts_received_at"), ["received_at"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_receipts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_receipts_received_at"))
+    op.drop_table("webhook_receipts")
     with op.batch_alter_table(MESSAGES, schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_messages_fanned_out_at"))
         batch_op.drop_column("fanned_out_at")
