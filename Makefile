@@ -13,7 +13,7 @@ READS := $(CURDIR)/.test-reads
 # What `make pytest` runs: the services, the cross-service smoke tests, the workspace checks.
 PYTEST_PATHS ?= services tests
 
-.PHONY: bootstrap sync lint typecheck imports releases services-check pytest standalone reads test demo bench
+.PHONY: bootstrap sync clients lint typecheck imports releases services-check pytest standalone reads test demo bench
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -51,7 +51,20 @@ services-check: sync
 # real servers started from wheels where none answers (tools/test_servers.py; the root
 # conftest does it for a plain pytest run). SPAPS_REQUIRE_SERVICES=1 (.ci/run, development
 # machines) makes any skip a failure.
-pytest: sync services-check
+# The npm tools and SDK dependencies clients/package-lock.json pins (Node.js 20+): the API
+# contract tests need them. Without npm, one loud line, and those tests skip (which
+# SPAPS_REQUIRE_SERVICES=1 turns into failures).
+clients:
+	@if command -v npm >/dev/null 2>&1; then \
+		if ! cmp -s clients/package-lock.json clients/node_modules/.spaps-installed-lock; then \
+			npm ci --prefix clients --no-audit --no-fund --loglevel=error \
+			&& cp clients/package-lock.json clients/node_modules/.spaps-installed-lock; \
+		fi; \
+	else \
+		echo "*** npm not found: the SDK, Postman and OpenAPI lint tests will not run (install Node.js 20+) ***"; \
+	fi
+
+pytest: sync services-check clients
 	rm -rf $(READS)/workspace
 	SPAPS_RECORD_READS=$(READS)/workspace $(RUN) pytest -n auto $(PYTEST_PATHS)
 

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # npm_clients, beside this file
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

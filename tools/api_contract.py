@@ -1,0 +1,280 @@
+"""The services' API contract: OpenAPI documents, TypeScript SDKs and Postman collections.
+
+Everything here is generated from each service's ``create_app`` and committed, so a change
+to an API shows in review and a stale file fails a test (``--check``)::
+
+    api_contract.py export [--check]   # api/<service>/openapi.json
+    api_contract.py sdk [--check]      # clients/typescript/<service>/src/schema.ts
+    api_contract.py postman [--check]  # clients/postman/<service>.postman_*.json
+    api_contract.py all [--check]      # the three, in that order
+    api_contract.py snapshot SERVICE   # api/<service>/releases/<version>.json
+    api_contract.py diff SERVICE       # breaking changes since the newest snapshot
+
+``sdk``, ``postman`` and ``diff`` run the npm tools locked in ``clients/package-lock.json``
+(``make clients`` installs them). ``diff`` runs ``optic diff --check`` between
+the newest release snapshot and the current document and fails on a breaking change unless
+the service's version has a new major (0.x: a new minor) since that snapshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+API = ROOT / "api"
+CLIENTS = ROOT / "clients"
+BIN = CLIENTS / "node_modules" / ".bin"
+SERVICES = ("htma", "ingredient")
+
+_EXPORT = """
+import json
+from {name}.app import create_app
+from {name}.settings import Settings
+print(json.dumps(create_app(Settings()).openapi(), indent=2, ensure_ascii=False))
+"""
+
+
+class ContractError(Exception):
+    """A one-line reason the command failed."""
+
+
+def service_version(service: str) -> str:
+    text = (ROOT / "services" / service / "pyproject.toml").read_text()
+    match = re.search(r'^version = "([^"]+)"', text, re.MULTILINE)
+    if match is None:
+        raise ContractError(f"services/{service}/pyproject.toml has no version")
+    return match.group(1)
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=300
+    )
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ContractError(f"{Path(command[0]).name} failed: {detail[-1] if detail else '?'}")
+    return result.stdout
+
+
+def openapi(service: str) -> str:
+    """The service's OpenAPI document as its default settings build it (no HTMA_/INGREDIENT_
+    variables, run in an empty folder so no file of this checkout is touched)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HTMA_", "INGREDIENT_"))}
+    with tempfile.TemporaryDirectory() as folder:
+        return _run([sys.executable, "-c", _EXPORT.format(name=service)], Path(folder), env)
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        raise ContractError(f"{name} is not installed: run `make clients` (npm ci)")
+    return str(path)
+
+
+def typescript_schema(document: str) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "openapi.json"
+        source.write_text(document)
+        target = Path(folder) / "schema.d.ts"
+        _run([_tool("openapi-typescript"), str(source), "-o", str(target)], CLIENTS)
+        return target.read_text()
+
+
+def _drop_saved_answers(node: object) -> None:
+    if isinstance(node, dict):
+        if "request" in node and "response" in node:
+            node["response"] = []
+        for value in node.values():
+            _drop_saved_answers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_saved_answers(value)
+
+
+def postman_collection(service: str, document: str) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "openapi.json"
+        source.write_text(document)
+        target = Path(folder) / "collection.json"
+        options = (
+            "folderStrategy=Tags,requestParametersResolution=Schema,"
+            "exampleParametersResolution=Schema"
+        )
+        converter = CLIENTS / "node_modules" / "openapi-to-postmanv2" / "bin"
+        converter /= "openapi2postmanv2.js"
+        if not converter.exists():
+            raise ContractError("openapi-to-postmanv2 is not installed: run `make clients`")
+        seeded = CLIENTS / "scripts" / "seeded-random.cjs"
+        _run(
+            ["node", "--require", str(seeded), str(converter), "-s", str(source), "-o", str(target),
+             "-O", options],
+            CLIENTS,
+        )  # fmt: skip
+        collection = json.loads(target.read_text())
+    # Stable output: the converter gives every item a fresh random id, and fakes saved
+    # example answers with random numbers (the OpenAPI document has the real examples).
+    _drop_saved_answers(collection)
+    text = json.dumps(collection, indent=2, ensure_ascii=False, sort_keys=True)
+    text = re.sub(r'"(_postman_id|id)": "[0-9a-f-]{36}"', r'"\1": ""', text)
+    collection = json.loads(text)
+    collection["info"]["name"] = service
+    collection["variable"] = [{"key": "baseUrl", "value": "http://127.0.0.1:8000"}]
+    # Every route that needs a caller takes a bearer token (ingredient also an API key).
+    collection["auth"] = {
+        "type": "bearer",
+        "bearer": [{"key": "token", "value": "{{bearerToken}}", "type": "string"}],
+    }
+    return json.dumps(collection, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def postman_environment(service: str) -> str:
+    """The variables the collection reads; fill in ``bearerToken`` (and ``baseUrl``)."""
+    environment = {
+        "name": f"{service} (local)",
+        "values": [
+            {
+                "key": "baseUrl",
+                "value": "http://127.0.0.1:8000",
+                "type": "default",
+                "enabled": True,
+            },
+            {"key": "bearerToken", "value": "", "type": "secret", "enabled": True},
+        ],
+    }
+    return json.dumps(environment, indent=2) + "\n"
+
+
+def targets(step: str, service: str) -> Path:
+    return {
+        "export": API / service / "openapi.json",
+        "sdk": CLIENTS / "typescript" / service / "src" / "schema.ts",
+        "postman": CLIENTS / "postman" / f"{service}.postman_collection.json",
+        "environment": CLIENTS / "postman" / f"{service}.postman_environment.json",
+    }[step]
+
+
+def generate(step: str, service: str) -> str:
+    if step == "export":
+        return openapi(service)
+    if step == "environment":
+        return postman_environment(service)
+    document = targets("export", service).read_text()
+    if step == "sdk":
+        return typescript_schema(document)
+    return postman_collection(service, document)
+
+
+def write_or_check(steps: list[str], check: bool) -> list[str]:
+    """Write each generated file, or (``check``) list those that differ from a fresh run."""
+    stale = []
+    for step in steps:
+        for service in SERVICES:
+            path = targets(step, service)
+            fresh = generate(step, service)
+            if check:
+                if not path.exists() or path.read_text() != fresh:
+                    stale.append(str(path.relative_to(ROOT)))
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(fresh)
+    return stale
+
+
+def snapshots(service: str) -> list[tuple[tuple[int, ...], Path]]:
+    folder = API / service / "releases"
+    found = [
+        (tuple(int(p) for p in path.stem.split(".")), path)
+        for path in folder.glob("*.json")
+        if re.fullmatch(r"\d+\.\d+\.\d+", path.stem)
+    ]
+    return sorted(found)
+
+
+def allows_breaking(previous: tuple[int, ...], current: tuple[int, ...]) -> bool:
+    """A new major allows a breaking change; before 1.0, a new minor does (SemVer 0.x)."""
+    if previous[0] == 0 and current[0] == 0:
+        return current[1] > previous[1]
+    return current[0] > previous[0]
+
+
+def breaking(before: Path, after: Path) -> str | None:
+    """What ``optic diff --check`` finds breaking from ``before`` to ``after`` (None: nothing)."""
+    result = subprocess.run(
+        [_tool("optic"), "diff", str(before), str(after), "--check"],
+        cwd=CLIENTS, capture_output=True, text=True, check=False, timeout=300,
+        env={**os.environ, "OPTIC_TELEMETRY_LEVEL": "none", "NO_COLOR": "1"},
+    )  # fmt: skip
+    if result.returncode == 0:
+        return None
+    if "Checks:" not in result.stdout:  # optic itself failed: never read that as a verdict
+        raise ContractError(f"optic failed: {(result.stderr or result.stdout).strip()[-300:]}")
+    lines = result.stdout.splitlines()
+    return "\n".join(line for line in lines if line.lstrip().startswith(("x ", "x[", "- ")))
+
+
+def diff(service: str) -> str:
+    """Compare the newest snapshot with the current document; one line verdict."""
+    found = snapshots(service)
+    if not found:
+        raise ContractError(f"api/{service}/releases holds no snapshot: nothing to compare")
+    previous, snapshot = found[-1]
+    current = tuple(int(p) for p in service_version(service).split("."))
+    report = breaking(snapshot, targets("export", service))
+    if report is None:
+        return f"{service}: no breaking change since {snapshot.name}"
+    if allows_breaking(previous, current):
+        return f"{service}: breaking changes since {snapshot.name}, allowed by {current}"
+    raise ContractError(
+        f"{service} {'.'.join(map(str, current))} breaks its API since {snapshot.name} "
+        f"without a major bump (0.x: minor):\n{report}"
+    )
+
+
+def snapshot(service: str) -> Path:
+    """Copy the current document as the snapshot of the service's current version."""
+    if write_or_check(["export"], check=True):
+        raise ContractError(f"api/{service}/openapi.json is stale: run `export` first")
+    path = API / service / "releases" / f"{service_version(service)}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(targets("export", service).read_text())
+    return path
+
+
+STEPS = {"export": ["export"], "sdk": ["sdk"], "postman": ["postman", "environment"]}
+STEPS["all"] = ["export", "sdk", "postman", "environment"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=[*STEPS, "snapshot", "diff"])
+    parser.add_argument("service", nargs="?", choices=SERVICES)
+    parser.add_argument("--check", action="store_true", help="fail if a file is stale")
+    args = parser.parse_args(argv)
+    try:
+        if args.command in {"snapshot", "diff"}:
+            services = [args.service] if args.service else list(SERVICES)
+            for service in services:
+                print(diff(service) if args.command == "diff" else snapshot(service))
+            return 0
+        stale = write_or_check(STEPS[args.command], args.check)
+    except ContractError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if stale:
+        print(
+            f"error: stale: {', '.join(stale)}: run `python tools/api_contract.py {args.command}`",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
