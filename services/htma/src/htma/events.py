@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from spaps_webhooks import EventRegistry
 
 RESULT_READY = "result.ready.v1"
@@ -22,12 +22,16 @@ class ResultReadyV1(BaseModel):
 
 
 class IngredientUpdatedV1(BaseModel):
-    """An ingredient of the catalog changed (sent by the ingredient service)."""
+    """What htma reads of ingredient's ``ingredient.updated.v1``: a tolerant reader of the
+    producer's event, declaring only the fields htma uses and ignoring the others, so
+    ingredient may add fields freely. ``tests/smoke/test_event_contract.py`` checks it
+    against the schema ingredient registers for the event."""
+
+    model_config = ConfigDict(extra="ignore")
 
     code: str
     name: str
     version: int
-    changed: list[str]
 
 
 def event_registry() -> EventRegistry:
