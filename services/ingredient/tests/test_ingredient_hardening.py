@@ -124,7 +124,7 @@ async def test_api_key_guessing_runs_into_a_per_address_budget(
     clock = ManualClock()
     async with make_client(
         database_url=seeded_url,
-        api_key_failure_limit="5/minute",
+        api_key_failure_limit="5/minute",  # pragma: allowlist secret
         ratelimit_store=MemoryStore(clock=clock),
         ratelimit_clock=clock,
     ) as client:

@@ -24,7 +24,8 @@ def served(seeded_url: str, tmp_path: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INGREDIENT_")}
     env.update(
         INGREDIENT_DATABASE_URL=seeded_url,
-        INGREDIENT_API_KEY_FAILURE_LIMIT="3/hour",  # a block outlasts any slow test
+        # A block outlasts any slow test.
+        INGREDIENT_API_KEY_FAILURE_LIMIT="3/hour",  # pragma: allowlist secret
         INGREDIENT_MAX_BODY_SIZE="4096",
         INGREDIENT_ALLOWED_HOSTS="127.0.0.1",
         INGREDIENT_LOG_LEVEL="warning",
