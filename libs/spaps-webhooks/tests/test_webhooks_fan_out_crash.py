@@ -14,11 +14,12 @@ import redis
 from prometheus_client import CollectorRegistry
 from spaps_jobs import CeleryDispatcher, Relay, create_celery_app
 from spaps_jobs.testing import WorkerProcess, wait_for
-from spaps_webhooks import Webhooks, register_tasks
+from spaps_webhooks import Webhooks, WebhookSecret, register_tasks
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-SECRET = "whsec_" + "dGVzdC1zZWNyZXQtZm9yLXRoZS13ZWJob29rLXJlY2VpdmVy"
+# The secret the receiver processes of conftest.py verify with.
+SECRET = str(WebhookSecret(b"test-secret-for-the-webhook-receiver"))
 TESTS = Path(__file__).parent
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 

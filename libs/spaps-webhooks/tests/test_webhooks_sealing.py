@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 K1 = SealingKey.generate("k1")
 K2 = SealingKey.generate("k2")
-RECEIVER_SECRET = "whsec_" + "dGVzdC1zZWNyZXQtZm9yLXRoZS13ZWJob29rLXJlY2VpdmVy"
+# The secret the receiver processes of conftest.py verify with.
+RECEIVER_SECRET = str(WebhookSecret(b"test-secret-for-the-webhook-receiver"))
 GUARD = URLGuard(require_https=False, allow_networks=["127.0.0.0/8"])
 
 
