@@ -66,5 +66,9 @@ def test_run_all_lists_benchmarks_and_no_helper_app() -> None:
 
 
 def test_run_all_list_by_area() -> None:
-    assert listed("webhooks") == ["webhooks/delivery.py", "webhooks/sign_verify.py"]
+    assert listed("webhooks") == [
+        "webhooks/delivery.py",
+        "webhooks/fan_out_kills.py",
+        "webhooks/sign_verify.py",
+    ]
     assert listed("nothing-here") == []
