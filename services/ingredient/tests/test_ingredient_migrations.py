@@ -66,4 +66,10 @@ async def test_search_index_follows_inserts_updates_and_deletes(database_url: st
 def test_migration_history_is_linear() -> None:
     script = ScriptDirectory.from_config(MIGRATIONS.alembic_config("sqlite://"))
     assert script.get_heads() == [MIGRATIONS.head_revision()]
-    assert [r.revision for r in script.walk_revisions()][::-1] == ["0001", "0002", "0003", "0004"]
+    assert [r.revision for r in script.walk_revisions()][::-1] == [
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+    ]
