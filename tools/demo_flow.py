@@ -175,12 +175,15 @@ def walk(
             names = "; ".join(f"{f['name']} {f['amount']:g} {f['unit']}/100 g" for f in foods[:3])
             say(f"     {symbol}: {names}")
         food = (recommendations.get("minerals") or {}).get("Mg", [{"code": "D063"}])[0]["code"]
+        # The catalog is shared by every clinic: no clinic role edits it; an operator grants
+        # the platform permission to one user (audited).
+        stack.run("ingredient.cli", "editors", "grant", signup["user"]["id"], "--by", "demo")
         with httpx.Client(base_url=stack.ingredient_url, timeout=REQUEST_TIMEOUT) as ingredient:
             current = _check(ingredient.get(f"/v1/ingredients/{food}", headers=admin), 200)
             edited = _check(ingredient.patch(
                 f"/v1/ingredients/{food}", headers={**admin, "If-Match": str(current["version"])},
                 json={"fat_g": (current["nutrients"]["fat_g"] or 0) + 0.1}), 200)  # fmt: skip
-        say(f"8. the lab admin, as an ingredient editor, updated {edited['name']!r} "
+        say(f"8. the lab admin, granted catalog editing by an operator, updated {edited['name']!r} "
             f"to version {edited['version']}")  # fmt: skip
         deadline = time.monotonic() + STEP_DEADLINE
         updates: list[dict[str, Any]] = []

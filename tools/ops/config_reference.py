@@ -62,10 +62,26 @@ OPS_DESCRIPTIONS = {
     "maintenance_mode": "start in maintenance mode (503 with `Retry-After`, probes still answer)",
     "maintenance_retry_after": "`Retry-After` seconds while in maintenance",
     "readiness_timeout": "default per-check timeout of `/health/ready`, in seconds",
+    "allowed_hosts": (
+        "host names the service answers (`Host` header), comma-separated; other hosts get "
+        "400; `*` (the default) is refused in production"
+    ),
+    "trusted_proxies": (
+        "proxy addresses or networks whose `X-Forwarded-For` is believed (uvicorn and the "
+        "rate limits); empty: none"
+    ),
+    "max_body_size": "largest request body in bytes (413 above it, before the handler reads)",
+    "body_read_timeout": "seconds a client may take to send a request body (then 408)",
 }
 #: Variables the libraries read from the process environment themselves: name -> (reader,
 #: meaning). ``tests/deploy`` checks this list against the libraries' code.
 LIBRARY_VARIABLES = {
+    "SPAPS_WEBHOOKS_SEALING_KEYS": (
+        "spaps-webhooks",
+        "keys sealing webhook endpoint secrets at rest: comma-separated `<kid>:<base64 "
+        "32-byte key>`, the first seals, all open (`SecretSealer.from_env()`; the services' "
+        "webhook-secret migrations read it); set it for the API, the workers and migrations",
+    ),
     "PROMETHEUS_MULTIPROC_DIR": (
         "spaps-ops",
         "directory of prometheus-client's multiprocess files; set it (to an empty, writable "
@@ -73,16 +89,10 @@ LIBRARY_VARIABLES = {
     ),
 }
 
-#: Variables the HTTP server (uvicorn, which ``<service> serve`` runs) reads itself.
-SERVER_VARIABLES = {
-    "FORWARDED_ALLOW_IPS": (
-        "uvicorn",
-        "addresses or networks of the reverse proxies whose `X-Forwarded-For` and "
-        "`X-Forwarded-Proto` are believed (default `127.0.0.1,::1`); behind an ingress or "
-        "proxy, set it to the proxy's network, or every client shares the proxy's address "
-        "in the per-IP sign-up and login limits",
-    ),
-}
+#: Variables the HTTP server (uvicorn, which ``<service> serve`` runs) reads itself: none.
+#: ``serve`` hands uvicorn its proxy options from the settings (``spaps_ops.server_options``:
+#: ``<PREFIX>TRUSTED_PROXIES``), so uvicorn's own ``FORWARDED_ALLOW_IPS`` is not read.
+SERVER_VARIABLES: dict[str, tuple[str, str]] = {}
 
 
 @dataclass(frozen=True)
