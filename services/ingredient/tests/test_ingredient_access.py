@@ -13,7 +13,7 @@ import pytest
 from spaps_ops.db import open_engine
 from spaps_ratelimit import MemoryStore
 from spaps_ratelimit.testing import ManualClock
-from spaps_webhooks import WebhookVerifier
+from spaps_webhooks import SealingKey, WebhookVerifier
 from sqlalchemy import text
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -177,3 +177,31 @@ async def test_the_subscriber_receives_a_signed_webhook(
     assert event["type"] == "ingredient.updated.v1"
     assert event["data"]["code"] == "D063"
     assert event["data"]["changed"] == ["fat_g"]
+
+
+async def test_with_sealing_keys_the_subscriber_secret_is_stored_sealed_and_still_signs(
+    seeded_url: str, make_client: Any, editor_headers: dict[str, str], sink: _Sink
+) -> None:
+    key = SealingKey.generate("k1")
+    async with make_client(
+        database_url=seeded_url,
+        webhook_url=sink.url,
+        webhook_secret=SECRET,
+        webhook_require_https=False,
+        webhook_allow_networks=["127.0.0.0/8"],
+        webhook_sealing_keys=[str(key)],
+    ) as client:
+        async with open_engine(seeded_url) as engine, engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT * FROM webhook_endpoints"))).all()
+        assert len(rows) == 1  # the subscriber the app created at startup
+        dump = repr([tuple(row) for row in rows])
+        assert SECRET not in dump
+        assert SECRET.removeprefix("whsec_") not in dump
+        assert rows[0].secret.startswith("sealed:v1:k1:")
+        response = await client.patch(
+            "/v1/ingredients/D063", headers=editor_headers, json={"fat_g": 0.7}
+        )
+        assert response.status_code == 200
+        assert await asyncio.to_thread(sink.arrived.wait, DELIVERY_DEADLINE)
+    # The receiver verified the signature with the plaintext secret.
+    assert [e["data"]["code"] for e in sink.received] == ["D063"]

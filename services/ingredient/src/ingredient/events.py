@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 from spaps_jobs import OutboxMessage, Relay
-from spaps_webhooks import EventRegistry, SecretSealer, Webhooks, create_webhooks
+from spaps_webhooks import EventRegistry, Webhooks, create_webhooks
 from sqlalchemy import Engine
 
 from ingredient.db import OUTBOX, WEBHOOK_TABLES
@@ -98,8 +98,8 @@ class WebhookRuntime:
 
 def build_webhooks(settings: Settings) -> WebhookRuntime:
     """The webhook runtime for ``settings`` (not started)."""
+    # create_webhooks seals endpoint secrets with settings.webhook_sealing_keys.
     webhooks = create_webhooks(
-        settings, tables=WEBHOOK_TABLES, outbox=OUTBOX, registry=event_registry(),
-        sealer=SecretSealer.from_env(),  # until the settings carry webhook_sealing_keys
-    )  # fmt: skip
+        settings, tables=WEBHOOK_TABLES, outbox=OUTBOX, registry=event_registry()
+    )
     return WebhookRuntime(webhooks.engine, webhooks)

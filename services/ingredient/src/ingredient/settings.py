@@ -13,6 +13,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url
 from spaps_ratelimit import Limit
+from spaps_webhooks import SecretSealer
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.data/ingredient.db"
 _SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -38,10 +39,18 @@ class Settings(OpsSettings):
         webhook_require_https: refuse ``http://`` webhook URLs (production: true).
         webhook_allow_networks: private networks the webhook URL may resolve to
             (development only), comma-separated.
+        webhook_sealing_keys: keys that seal webhook endpoint secrets at rest,
+            comma-separated ``"<kid>:<base64 key>"`` (16, 24 or 32 bytes), the sealing key
+            first, retired keys after it until re-sealed. Required in production.
     """
 
+    # hide_input_in_errors: a rejected value (a sealing key, a secret) is not echoed.
     model_config = SettingsConfigDict(
-        env_prefix="INGREDIENT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="INGREDIENT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     service_name: str = "ingredient"
@@ -60,6 +69,7 @@ class Settings(OpsSettings):
     webhook_secret: SecretStr | None = None
     webhook_require_https: bool = True
     webhook_allow_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webhook_sealing_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
     @field_validator("api_key_failure_limit")
     @classmethod
@@ -67,18 +77,36 @@ class Settings(OpsSettings):
         Limit.parse(value)  # ValueError names what is wrong
         return value
 
-    @field_validator("webhook_allow_networks", mode="before")
+    @field_validator("webhook_allow_networks", "webhook_sealing_keys", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("webhook_sealing_keys")
+    @classmethod
+    def _sealing_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        if value:
+            try:
+                SecretSealer([key.get_secret_value() for key in value])
+            except ValueError as exc:  # the message names the problem, never the key
+                raise ValueError(f"webhook_sealing_keys: {exc}") from None
+        return value
+
+    def webhook_sealer(self) -> SecretSealer | None:
+        """The sealer of :attr:`webhook_sealing_keys` (``None`` when none are set)."""
+        keys = [key.get_secret_value() for key in self.webhook_sealing_keys]
+        return SecretSealer(keys) if keys else None
+
     def insecure_fields(self) -> dict[str, str]:
-        """spaps-ops' checks, plus: webhooks only to public https endpoints."""
+        """spaps-ops' checks, plus: webhooks only to public https endpoints, and
+        endpoint secrets sealed at rest."""
         problems = super().insecure_fields()
         if not self.webhook_require_https or self.webhook_allow_networks:
             problems["webhook_require_https"] = "webhooks must go to public https endpoints"
+        if not self.webhook_sealing_keys:
+            problems["webhook_sealing_keys"] = "required: endpoint secrets are sealed at rest"
         return problems
 
     @field_validator("database_url")
