@@ -4,7 +4,7 @@ Everything here is generated from each service's ``create_app`` and committed, s
 to an API shows in review and a stale file fails a test (``--check``)::
 
     api_contract.py export [--check]   # api/<service>/openapi.json
-    api_contract.py sdk [--check]      # clients/typescript/<service>/src/schema.ts
+    api_contract.py sdk [--check]      # clients/typescript/<service>/src/{schema,index}.ts
     api_contract.py postman [--check]  # clients/postman/<service>.postman_*.json
     api_contract.py all [--check]      # the three, in that order
     api_contract.py snapshot SERVICE   # api/<service>/releases/<version>.json
@@ -155,6 +155,7 @@ def targets(step: str, service: str) -> Path:
     return {
         "export": API / service / "openapi.json",
         "sdk": CLIENTS / "typescript" / service / "src" / "schema.ts",
+        "sdk-index": CLIENTS / "typescript" / service / "src" / "index.ts",
         "postman": CLIENTS / "postman" / f"{service}.postman_collection.json",
         "environment": CLIENTS / "postman" / f"{service}.postman_environment.json",
     }[step]
@@ -165,6 +166,9 @@ def generate(step: str, service: str) -> str:
         return openapi(service)
     if step == "environment":
         return postman_environment(service)
+    if step == "sdk-index":
+        template = (CLIENTS / "templates" / "index.ts.template").read_text()
+        return template.replace("{{Service}}", service.capitalize()).replace("{{service}}", service)
     document = targets("export", service).read_text()
     if step == "sdk":
         return typescript_schema(document)
@@ -247,8 +251,8 @@ def snapshot(service: str) -> Path:
     return path
 
 
-STEPS = {"export": ["export"], "sdk": ["sdk"], "postman": ["postman", "environment"]}
-STEPS["all"] = ["export", "sdk", "postman", "environment"]
+STEPS = {"export": ["export"], "sdk": ["sdk", "sdk-index"], "postman": ["postman", "environment"]}
+STEPS["all"] = ["export", "sdk", "sdk-index", "postman", "environment"]
 
 
 def main(argv: list[str] | None = None) -> int:

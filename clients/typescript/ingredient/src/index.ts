@@ -1,6 +1,7 @@
 /**
- * Typed client of the ingredient service, generated from its OpenAPI document
- * (`python tools/api_contract.py sdk` regenerates `schema.ts`).
+ * Typed client of the ingredient service, generated from its OpenAPI document:
+ * `python tools/api_contract.py sdk` writes `schema.ts` (openapi-typescript) and this file
+ * (from clients/templates/index.ts.template, the same for every service).
  *
  * Paths, parameters, bodies and answers are typed by `schema.ts`; problem answers
  * (RFC 9457) come back as `error`, typed `Problem`.
