@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -209,15 +210,22 @@ def get_database(source: FastAPI | HTTPConnection) -> Database:
     return database
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: a session for this request, closed (rolled back if not
-    committed) afterwards. Commit explicitly in the route.
+@asynccontextmanager
+async def session_scope(
+    sessions: Callable[[], AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session from ``sessions`` for one unit of work, closed (rolled back if not
+    committed) at the end, for dependencies that build their own sessions (a tenant-filtered
+    sessionmaker, say) and want :func:`get_session`'s outage behaviour.
 
-    A database outage raised in the route becomes 503 ``ops.database_unavailable``. An
-    error while closing the session (the connection died) is logged and never escapes:
-    the response, already decided, is kept.
+    A database outage raised inside becomes :class:`DatabaseUnavailableError` (503
+    ``ops.database_unavailable``). An error while closing (the connection died under the
+    session) is logged as ``session_close_failed`` and never escapes: the answer, already
+    decided, is kept and the client's connection is not dropped.
+
+    .. versionadded:: 0.3.0
     """
-    session = get_database(request).sessions()
+    session = sessions()
     try:
         yield session
     except Exception as exc:
@@ -229,6 +237,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.close()
         except Exception as exc:  # logged; the answer is already decided
             _log.warning("session_close_failed", error=type(exc).__name__)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: a session for this request, closed (rolled back if not
+    committed) afterwards. Commit explicitly in the route.
+
+    A database outage raised in the route becomes 503 ``ops.database_unavailable``. An
+    error while closing the session (the connection died) is logged and never escapes:
+    the response, already decided, is kept (:func:`session_scope`).
+    """
+    async with session_scope(get_database(request).sessions) as session:
+        yield session
 
 
 #: ``session: SessionDep`` in a route signature.

@@ -3,7 +3,15 @@
 Not imported by the package root, so the core works without SQLAlchemy.
 """
 
-from ._db_engine import Database, SessionDep, async_url, get_database, get_session, use_database
+from ._db_engine import (
+    Database,
+    SessionDep,
+    async_url,
+    get_database,
+    get_session,
+    session_scope,
+    use_database,
+)
 from ._db_migrations import (
     MigrationsPendingError,
     MigrationStatus,
@@ -70,6 +78,7 @@ __all__ = [
     "migration_status",
     "new_metadata",
     "open_engine",
+    "session_scope",
     "sync_url",
     "upgrade_database",
     "use_database",
