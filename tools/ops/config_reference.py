@@ -62,14 +62,8 @@ OPS_DESCRIPTIONS = {
     "maintenance_mode": "start in maintenance mode (503 with `Retry-After`, probes still answer)",
     "maintenance_retry_after": "`Retry-After` seconds while in maintenance",
     "readiness_timeout": "default per-check timeout of `/health/ready`, in seconds",
-    "allowed_hosts": (
-        "host names the service answers (`Host` header), comma-separated; other hosts get "
-        "400; `*` (the default) is refused in production"
-    ),
-    "trusted_proxies": (
-        "proxy addresses or networks whose `X-Forwarded-For` is believed (uvicorn and the "
-        "rate limits); empty: none"
-    ),
+    "allowed_hosts": "host names answered (`Host`); others get 400; production refuses `*`",
+    "trusted_proxies": "proxy networks whose `X-Forwarded-For` is believed; empty: none",
     "max_body_size": "largest request body in bytes (413 above it, before the handler reads)",
     "body_read_timeout": "seconds a client may take to send a request body (then 408)",
 }
@@ -78,9 +72,8 @@ OPS_DESCRIPTIONS = {
 LIBRARY_VARIABLES = {
     "SPAPS_WEBHOOKS_SEALING_KEYS": (
         "spaps-webhooks",
-        "keys sealing webhook endpoint secrets at rest: comma-separated `<kid>:<base64 "
-        "32-byte key>`, the first seals, all open (`SecretSealer.from_env()`; the services' "
-        "webhook-secret migrations read it); set it for the API, the workers and migrations",
+        "`SecretSealer.from_env()`'s webhook sealing keys; the services read their own "
+        "`*_WEBHOOK_SEALING_KEYS` setting and use this only as their migrations' fallback",
     ),
     "PROMETHEUS_MULTIPROC_DIR": (
         "spaps-ops",
