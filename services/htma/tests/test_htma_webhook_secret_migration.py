@@ -13,7 +13,8 @@ from sqlalchemy import create_engine, inspect, text
 
 REVISION = "0006"
 KEY = SealingKey.generate("m1")
-ENV = "SPAPS_WEBHOOKS_SEALING_KEYS"
+ENV = "HTMA_WEBHOOK_SEALING_KEYS"  # the service's setting
+FALLBACK_ENV = "SPAPS_WEBHOOKS_SEALING_KEYS"  # read when the setting is unset
 
 
 def before_revision() -> str:
@@ -94,10 +95,13 @@ def stored(database_url: str) -> dict[str, tuple[str, str | None]]:
     return found
 
 
+@pytest.mark.parametrize("env", [ENV, FALLBACK_ENV])
 async def test_upgrade_seals_and_downgrade_unseals(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch, env: str
 ) -> None:
-    monkeypatch.setenv(ENV, str(KEY))
+    for name in (ENV, FALLBACK_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(env, str(KEY))
     await MIGRATIONS.upgrade(database_url, before_revision())
     plain = insert_endpoints(database_url)
     insert_message(database_url)
@@ -132,7 +136,8 @@ async def test_upgrade_seals_and_downgrade_unseals(
 async def test_without_keys_rows_stay_and_a_sealed_table_refuses_to_downgrade(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(ENV, raising=False)
+    for name in (ENV, FALLBACK_ENV):
+        monkeypatch.delenv(name, raising=False)
     await MIGRATIONS.upgrade(database_url, before_revision())
     plain = insert_endpoints(database_url)
     await MIGRATIONS.upgrade(database_url, REVISION)

@@ -11,7 +11,7 @@ import httpx
 from spaps_auth import TokenIssuer
 from spaps_ops import CircuitBreaker
 from spaps_tenancy import tenant_context
-from spaps_webhooks import SecretSealer, Webhooks, create_webhooks
+from spaps_webhooks import Webhooks, create_webhooks
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -66,10 +66,10 @@ def build_runtime(
         ingredient_transport: httpx transport to ingredient (tests pass an ASGI one).
     """
     issuer = issuer or service_issuer(settings)
+    # create_webhooks seals endpoint secrets with settings.webhook_sealing_keys.
     webhooks = create_webhooks(
-        settings, tables=WEBHOOK_TABLES, outbox=OUTBOX, registry=event_registry(),
-        sealer=SecretSealer.from_env(),  # until the settings carry webhook_sealing_keys
-    )  # fmt: skip
+        settings, tables=WEBHOOK_TABLES, outbox=OUTBOX, registry=event_registry()
+    )
     engine = webhooks.engine
     client = RecommendationClient(
         base_url=settings.ingredient_url,

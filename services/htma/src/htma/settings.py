@@ -14,6 +14,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_auth import SealingKey, SecretSealer
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url
+from spaps_webhooks import SecretSealer as WebhookSealer
 
 from htma.messaging.cipher import MessageCipher, MessageKey, derive_development_key, parse_keys
 
@@ -61,10 +62,19 @@ class Settings(OpsSettings):
         session_check_ttl: seconds a "session still live" answer is cached when access
             tokens are checked against revoked sessions (another process's revocation
             is seen at most this late; this process's at once).
+        webhook_sealing_keys: keys that seal webhook endpoint secrets at rest,
+            comma-separated ``"<kid>:<base64 key>"`` (16, 24 or 32 bytes), the sealing key
+            first, retired keys after it until re-sealed. Required in production; the
+            migrations read it too (``0006`` seals existing plaintext secrets).
     """
 
+    # hide_input_in_errors: a rejected value (a sealing key, a secret) is not echoed.
     model_config = SettingsConfigDict(
-        env_prefix="HTMA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="HTMA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     service_name: str = "htma"
@@ -92,6 +102,7 @@ class Settings(OpsSettings):
     open_signup: bool | None = None
     public_url: str = "http://127.0.0.1:8000"
     session_check_ttl: float = Field(default=5.0, ge=0, le=300)
+    webhook_sealing_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
     @field_validator("database_url")
     @classmethod
@@ -103,7 +114,10 @@ class Settings(OpsSettings):
             )
         return rewritten
 
-    @field_validator("webhook_allow_networks", "ingredient_webhook_secrets", mode="before")
+    @field_validator(
+        "webhook_allow_networks", "ingredient_webhook_secrets", "webhook_sealing_keys",
+        mode="before",
+    )  # fmt: skip
     @classmethod
     def _split_networks(cls, value: object) -> object:
         if isinstance(value, str):
@@ -115,6 +129,21 @@ class Settings(OpsSettings):
     def _parse_keys(cls, value: SecretStr) -> SecretStr:
         parse_keys(value.get_secret_value())  # fail fast on a malformed key
         return value
+
+    @field_validator("webhook_sealing_keys")
+    @classmethod
+    def _sealing_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        if value:
+            try:
+                WebhookSealer([key.get_secret_value() for key in value])
+            except ValueError as exc:  # the message names the problem, never the key
+                raise ValueError(f"webhook_sealing_keys: {exc}") from None
+        return value
+
+    def webhook_sealer(self) -> WebhookSealer | None:
+        """The sealer of :attr:`webhook_sealing_keys` (``None`` when none are set)."""
+        keys = [key.get_secret_value() for key in self.webhook_sealing_keys]
+        return WebhookSealer(keys) if keys else None
 
     @property
     def signup_open(self) -> bool:
@@ -132,6 +161,8 @@ class Settings(OpsSettings):
             problems["open_signup"] = "anyone could create a clinic: use invitations"
         if not self.webhook_require_https or self.webhook_allow_networks:
             problems["webhook_require_https"] = "webhooks must go to public https endpoints"
+        if not self.webhook_sealing_keys:
+            problems["webhook_sealing_keys"] = "required: endpoint secrets are sealed at rest"
         return problems
 
     def message_key_list(self) -> list[MessageKey]:

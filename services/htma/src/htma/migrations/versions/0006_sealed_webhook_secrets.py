@@ -1,8 +1,9 @@
 """Webhook endpoint signing secrets sealed at rest (spaps-webhooks 0.3).
 
 Widens ``webhook_endpoints.secret``/``previous_secret`` for sealed values and seals the
-stored plaintext secrets with the keys in ``SPAPS_WEBHOOKS_SEALING_KEYS`` (the first key
-seals). Without keys the rows stay as they are and a warning is logged;
+stored plaintext secrets with htma's ``webhook_sealing_keys`` setting
+(``HTMA_WEBHOOK_SEALING_KEYS``, or ``SPAPS_WEBHOOKS_SEALING_KEYS`` when that is unset; the
+first key seals). Without keys the rows stay as they are and a warning is logged;
 ``python -m spaps_webhooks rotate-secrets`` seals them once keys are configured. The
 downgrade unseals (it needs the keys when a value is sealed) and narrows the columns.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from htma.settings import Settings
 from spaps_webhooks import SecretSealer, seal_existing_secrets, unseal_secrets
 
 revision = "0006"
@@ -46,9 +48,14 @@ def _resize(old: int, new: int) -> None:
         )  # fmt: skip
 
 
+def _sealer() -> SecretSealer | None:
+    """The service's sealing keys; ``SPAPS_WEBHOOKS_SEALING_KEYS`` when it has none."""
+    return Settings().webhook_sealer() or SecretSealer.from_env()
+
+
 def upgrade() -> None:
     _resize(128, 512)
-    seal_existing_secrets(op.get_bind(), SecretSealer.from_env(), table_name=TABLE)
+    seal_existing_secrets(op.get_bind(), _sealer(), table_name=TABLE)
     with op.batch_alter_table(MESSAGES, schema=None) as batch_op:
         batch_op.add_column(sa.Column("fanned_out_at", sa.DateTime(), nullable=True))
         batch_op.create_index(
@@ -81,5 +88,5 @@ def downgrade() -> None:
     with op.batch_alter_table(MESSAGES, schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_messages_fanned_out_at"))
         batch_op.drop_column("fanned_out_at")
-    unseal_secrets(op.get_bind(), SecretSealer.from_env(), table_name=TABLE)
+    unseal_secrets(op.get_bind(), _sealer(), table_name=TABLE)
     _resize(512, 128)
