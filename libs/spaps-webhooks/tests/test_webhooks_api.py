@@ -48,6 +48,7 @@ def test_public_names_are_pinned() -> None:
         "RetrySchedule",
         "SWEEP_TASK",
         "SealingKey",
+        "SealingKeys",
         "SecretSealer",
         "SecretSealingError",
         "SpapsWebhooksError",

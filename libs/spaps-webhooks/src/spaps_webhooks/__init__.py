@@ -53,6 +53,7 @@ from ._reseal import (
 )
 from ._schedule import DEFAULT_DELAYS, RetrySchedule, parse_retry_after
 from ._sealing import SealingKey, SecretSealer
+from ._sealing_keys import SealingKeys
 from ._secret import WebhookSecret
 from ._signing import sign, sign_headers
 from ._ssrf import CheckedURL, Resolver, URLGuard, forbidden_reason, system_resolver
@@ -98,6 +99,7 @@ __all__ = [
     "RetrySchedule",
     "SWEEP_TASK",
     "SealingKey",
+    "SealingKeys",
     "SecretSealer",
     "SecretSealingError",
     "SpapsWebhooksError",
