@@ -13,7 +13,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url
 from spaps_ratelimit import Limit
-from spaps_webhooks import SecretSealer
+from spaps_webhooks import SealingKeys, SecretSealer
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.data/ingredient.db"
 _SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -69,7 +69,7 @@ class Settings(OpsSettings):
     webhook_secret: SecretStr | None = None
     webhook_require_https: bool = True
     webhook_allow_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    webhook_sealing_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    webhook_sealing_keys: Annotated[SealingKeys, NoDecode] = Field(default_factory=list)
 
     @field_validator("api_key_failure_limit")
     @classmethod
@@ -77,21 +77,11 @@ class Settings(OpsSettings):
         Limit.parse(value)  # ValueError names what is wrong
         return value
 
-    @field_validator("webhook_allow_networks", "webhook_sealing_keys", mode="before")
+    @field_validator("webhook_allow_networks", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("webhook_sealing_keys")
-    @classmethod
-    def _sealing_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
-        if value:
-            try:
-                SecretSealer([key.get_secret_value() for key in value])
-            except ValueError as exc:  # the message names the problem, never the key
-                raise ValueError(f"webhook_sealing_keys: {exc}") from None
         return value
 
     def webhook_sealer(self) -> SecretSealer | None:
