@@ -14,14 +14,13 @@ from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
 from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore, Store
 from spaps_ratelimit.integration import setup as setup_ratelimit
-from spaps_webhooks import MemoryReplayGuard, WebhookReceiver, WebhookVerifier
 from spaps_webhooks.fastapi import create_webhooks_router
 from spaps_webhooks.fastapi import install_error_handlers as install_webhook_error_handlers
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 
 from htma.accounts.router import router as users_router
-from htma.catalog.router import catalog_router
+from htma.catalog.router import catalog_router, ingredient_receiver
 from htma.clinics.invitations import router as invitations_router
 from htma.db import OUTBOX, Base, create_sessionmaker
 from htma.deps import Services, no_hook, webhook_owner
@@ -159,11 +158,8 @@ def create_app(
         create_webhooks_router(runtime.webhooks, owner=webhook_owner), prefix="/v1/webhooks"
     )
     if settings.ingredient_webhook_secrets:
-        receiver = WebhookReceiver(
-            verifier=WebhookVerifier(
-                secrets=[s.get_secret_value() for s in settings.ingredient_webhook_secrets]
-            ),
-            replay_guard=MemoryReplayGuard(),
+        receiver = ingredient_receiver(
+            [s.get_secret_value() for s in settings.ingredient_webhook_secrets], database.engine
         )
         app.include_router(catalog_router(receiver))
         # A replayed webhook-id is answered 200 (webhooks.duplicate) so the sender stops;

@@ -4,18 +4,45 @@ No ``from __future__ import annotations`` here: the receiver's dependency is a l
 of :func:`catalog_router`, and FastAPI must see the evaluated annotation.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 from spaps_ops import openapi_problem
-from spaps_webhooks import VerifiedWebhook, WebhookReceiver
+from spaps_webhooks import (
+    EventRegistry,
+    MemoryReplayGuard,
+    SqlReceiptLog,
+    VerifiedWebhook,
+    WebhookReceiver,
+    WebhookVerifier,
+)
 from spaps_webhooks.fastapi import webhook_dependency
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from htma.catalog.models import IngredientUpdate
+from htma.db import WEBHOOK_TABLES
 from htma.deps import CallerDep, PublicSessionDep, SessionDep
 from htma.events import INGREDIENT_UPDATED, IngredientUpdatedV1
+
+#: Largest ``ingredient.updated`` body accepted (an event is well under 1 KiB).
+MAX_WEBHOOK_BODY = 64 * 1024
+
+
+def ingredient_receiver(secrets: list[str], engine: AsyncEngine) -> WebhookReceiver:
+    """The receiver of ingredient's webhooks: signed with one of ``secrets``, at most
+    :data:`MAX_WEBHOOK_BODY` bytes, ``ingredient.updated.v1`` data checked against htma's
+    reader model, every answer recorded in ``webhook_receipts`` through ``engine``."""
+    registry = EventRegistry()
+    registry.register(INGREDIENT_UPDATED, IngredientUpdatedV1)
+    return WebhookReceiver(
+        verifier=WebhookVerifier(secrets=secrets),
+        replay_guard=MemoryReplayGuard(),
+        max_body_bytes=MAX_WEBHOOK_BODY,
+        registry=registry,
+        on_receipt=SqlReceiptLog(engine, WEBHOOK_TABLES),
+    )
 
 
 class Accepted(BaseModel):
@@ -52,18 +79,21 @@ def catalog_router(receiver: WebhookReceiver) -> APIRouter:
         response_model=Accepted,
         summary="Receive ingredient.updated (Standard Webhooks)",
         responses={
-            400: openapi_problem("Missing or malformed webhook headers"),
+            400: openapi_problem(
+                "Missing or malformed webhook headers, or a signed payload that is not a "
+                "valid ingredient.updated.v1 event (webhooks.malformed_payload)"
+            ),
             401: openapi_problem("Bad signature or timestamp"),
+            413: openapi_problem(f"Body over {MAX_WEBHOOK_BODY} bytes (not read whole)"),
         },
     )
     async def receive(
         webhook: Annotated[VerifiedWebhook, Depends(verified)], session: PublicSessionDep
     ) -> Accepted:
         """Signed by ingredient with the shared ``whsec_`` secret; replays are absorbed."""
-        body: dict[str, Any] = webhook.json()
-        if body.get("type") != INGREDIENT_UPDATED:
+        if webhook.event_type != INGREDIENT_UPDATED:
             return Accepted(status="ignored")
-        event = IngredientUpdatedV1.model_validate(body["data"])
+        event = IngredientUpdatedV1.model_validate(webhook.data)  # checked by the receiver
         if await session.get(IngredientUpdate, webhook.id) is None:
             session.add(
                 IngredientUpdate(
