@@ -14,6 +14,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_auth import SealingKey, SecretSealer
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url
+from spaps_webhooks import SealingKeys
 from spaps_webhooks import SecretSealer as WebhookSealer
 
 from htma.messaging.cipher import MessageCipher, MessageKey, derive_development_key, parse_keys
@@ -102,7 +103,7 @@ class Settings(OpsSettings):
     open_signup: bool | None = None
     public_url: str = "http://127.0.0.1:8000"
     session_check_ttl: float = Field(default=5.0, ge=0, le=300)
-    webhook_sealing_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    webhook_sealing_keys: Annotated[SealingKeys, NoDecode] = Field(default_factory=list)
 
     @field_validator("database_url")
     @classmethod
@@ -114,10 +115,7 @@ class Settings(OpsSettings):
             )
         return rewritten
 
-    @field_validator(
-        "webhook_allow_networks", "ingredient_webhook_secrets", "webhook_sealing_keys",
-        mode="before",
-    )  # fmt: skip
+    @field_validator("webhook_allow_networks", "ingredient_webhook_secrets", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
         if isinstance(value, str):
@@ -128,16 +126,6 @@ class Settings(OpsSettings):
     @classmethod
     def _parse_keys(cls, value: SecretStr) -> SecretStr:
         parse_keys(value.get_secret_value())  # fail fast on a malformed key
-        return value
-
-    @field_validator("webhook_sealing_keys")
-    @classmethod
-    def _sealing_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
-        if value:
-            try:
-                WebhookSealer([key.get_secret_value() for key in value])
-            except ValueError as exc:  # the message names the problem, never the key
-                raise ValueError(f"webhook_sealing_keys: {exc}") from None
         return value
 
     def webhook_sealer(self) -> WebhookSealer | None:
