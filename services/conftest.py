@@ -2,6 +2,7 @@
 
 * databases: ``sqlite_url``, ``pg_url`` and ``database_url`` (each back end);
 * migrations: ``table_names`` and ``models_match`` (Alembic's autogenerate comparison);
+* the webhook-secret sealing migration: ``sealed_secrets_migration``;
 * the command line: ``run_command`` (a service's CLI as a real process);
 * fuzzing: ``openapi_fuzz``, a small OpenAPI-driven request generator (valid, boundary
   and hostile values for every parameter and body field, deterministic seed) and its
@@ -16,6 +17,8 @@ import string
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,8 +27,10 @@ from urllib.parse import quote
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from spaps_ops.db import open_engine
-from sqlalchemy import Column, Connection, Integer, MetaData, inspect
+from alembic.script import ScriptDirectory
+from spaps_ops.db import open_engine, sync_url
+from spaps_webhooks import SealingKey, SecretSealer, SecretSealingError, WebhookSecret
+from sqlalchemy import Column, Connection, Integer, MetaData, create_engine, inspect, text
 
 #: Only fails a command that hangs; a slow machine must never fail a test on its own.
 COMMAND_DEADLINE = 900.0
@@ -256,6 +261,173 @@ def openapi_fuzz() -> SimpleNamespace:
     """``cases(spec, rng, per_operation)``, ``conforms(body, schema, spec)`` and
     ``await fuzz(client, spec, cases, identities, extra_headers)``."""
     return SimpleNamespace(cases=cases, conforms=conforms, fuzz=fuzz)
+
+
+# --- the migration sealing webhook endpoint secrets (spaps-webhooks 0.3) --------------
+
+
+def _insert_endpoints(database_url: str) -> dict[str, tuple[str, str | None]]:
+    """Two endpoints with plaintext secrets, one rotating; returns id -> (secret, previous)."""
+    rows = {
+        "ep_a": (str(WebhookSecret.generate()), None),
+        "ep_b": (str(WebhookSecret.generate()), str(WebhookSecret.generate(64))),
+    }
+    now = datetime.now(UTC).replace(tzinfo=None)
+    engine = create_engine(sync_url(database_url))
+    with engine.begin() as conn:
+        for endpoint_id, (secret, previous) in rows.items():
+            conn.execute(
+                text(
+                    "INSERT INTO webhook_endpoints (id, owner, url, description, event_types,"
+                    " secret, previous_secret, enabled, created_at, updated_at) VALUES"
+                    " (:id, 'clinic', 'https://hooks.example/x', '', '[]', :secret, :previous,"
+                    " true, :now, :now)"
+                ),
+                {"id": endpoint_id, "secret": secret, "previous": previous, "now": now},
+            )
+    engine.dispose()
+    return rows
+
+
+def _insert_message(database_url: str) -> datetime:
+    """A message stored before the migration (it was fanned out then); returns created_at."""
+    created = datetime(2026, 12, 1, 12, 0, 0)
+    engine = create_engine(sync_url(database_url))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO webhook_messages (id, owner, event_type, body, created_at)"
+                " VALUES ('msg_old', 'clinic', 'x.v1', '{}', :created)"
+            ),
+            {"created": created},
+        )
+    engine.dispose()
+    return created
+
+
+def _message_columns(database_url: str) -> set[str]:
+    """The columns of ``webhook_messages``, plus ``"<receipts table>"`` when it exists."""
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        names = {c["name"] for c in inspect(conn).get_columns("webhook_messages")}
+        if inspect(conn).has_table("webhook_receipts"):
+            names.add("<receipts table>")
+    engine.dispose()
+    return names
+
+
+def _fanned_out_like_created(database_url: str) -> int:
+    """Messages whose ``fanned_out_at`` equals their ``created_at``."""
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        count = conn.execute(
+            text("SELECT count(*) FROM webhook_messages WHERE fanned_out_at = created_at")
+        ).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def _stored(database_url: str) -> dict[str, tuple[str, str | None]]:
+    """The raw values of the secret columns, read without any library code."""
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, secret, previous_secret FROM webhook_endpoints"))
+        found = {r.id: (r.secret, r.previous_secret) for r in rows}
+    engine.dispose()
+    return found
+
+
+@dataclass
+class SealedSecretsMigration:
+    """Checks of a service's migration that seals ``webhook_endpoints`` secrets at rest.
+
+    Attributes:
+        migrations: the service's ``Migrations``.
+        revision: the sealing revision.
+        env: the service's sealing-keys variable (``<SERVICE>_WEBHOOK_SEALING_KEYS``).
+        fallback_env: read by the migration when ``env`` is unset.
+        key: the sealing key the checks use.
+    """
+
+    migrations: Any
+    revision: str
+    env: str
+    fallback_env: str = "SPAPS_WEBHOOKS_SEALING_KEYS"
+    key: SealingKey = field(default_factory=lambda: SealingKey.generate("m1"))
+
+    def before_revision(self) -> str:
+        """The revision the sealing one revises."""
+        script = ScriptDirectory.from_config(self.migrations.alembic_config("sqlite://"))
+        down = script.get_revision(self.revision).down_revision
+        assert isinstance(down, str)
+        return down
+
+    async def upgrade_seals_and_downgrade_unseals(
+        self, database_url: str, monkeypatch: pytest.MonkeyPatch, env: str
+    ) -> None:
+        """With the keys in ``env`` (the setting or the fallback): the upgrade seals every
+        stored secret (none left in plaintext), the downgrade restores them exactly."""
+        for name in (self.env, self.fallback_env):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(env, str(self.key))
+        await self.migrations.upgrade(database_url, self.before_revision())
+        plain = _insert_endpoints(database_url)
+        _insert_message(database_url)
+        assert {"fanned_out_at", "<receipts table>"}.isdisjoint(_message_columns(database_url))
+        await self.migrations.upgrade(database_url, self.revision)
+        assert {"fanned_out_at", "<receipts table>"} <= _message_columns(database_url)
+        assert _fanned_out_like_created(database_url) == 1  # stored messages were fanned out
+        sealed = _stored(database_url)
+        dump = repr(sealed)
+        for secret, previous in plain.values():
+            for value in (secret, previous):
+                if value is not None:
+                    assert value not in dump
+                    assert value.removeprefix("whsec_") not in dump
+        assert dump.count("sealed:v1:m1:") == 3
+        sealer = SecretSealer([self.key])
+        opened = {
+            endpoint_id: (
+                sealer.open(secret, endpoint_id=endpoint_id),
+                sealer.open(previous, endpoint_id=endpoint_id) if previous else None,
+            )
+            for endpoint_id, (secret, previous) in sealed.items()
+        }
+        assert opened == plain
+        await self.migrations.downgrade(database_url, self.before_revision())
+        assert _stored(database_url) == plain
+        assert {"fanned_out_at", "<receipts table>"}.isdisjoint(_message_columns(database_url))
+        await self.migrations.upgrade(database_url)
+        assert (
+            await self.migrations.current_revision(database_url) == self.migrations.head_revision()
+        )
+
+    async def without_keys_rows_stay_and_a_sealed_table_refuses_to_downgrade(
+        self, database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without keys the rows stay; a sealed table refuses to downgrade without them."""
+        for name in (self.env, self.fallback_env):
+            monkeypatch.delenv(name, raising=False)
+        await self.migrations.upgrade(database_url, self.before_revision())
+        plain = _insert_endpoints(database_url)
+        await self.migrations.upgrade(database_url, self.revision)
+        assert _stored(database_url) == plain  # development without keys: left as it was
+        await self.migrations.downgrade(database_url, self.before_revision())
+        assert _stored(database_url) == plain
+        monkeypatch.setenv(self.env, str(self.key))
+        await self.migrations.upgrade(database_url, self.revision)
+        monkeypatch.delenv(self.env)
+        with pytest.raises(SecretSealingError, match="sealed"):
+            await self.migrations.downgrade(database_url, self.before_revision())
+        assert await self.migrations.current_revision(database_url) == self.revision
+
+
+@pytest.fixture
+def sealed_secrets_migration() -> type[SealedSecretsMigration]:
+    """``SealedSecretsMigration(MIGRATIONS, "0006", "HTMA_WEBHOOK_SEALING_KEYS")``: its
+    ``upgrade_seals_and_downgrade_unseals`` and
+    ``without_keys_rows_stay_and_a_sealed_table_refuses_to_downgrade`` checks."""
+    return SealedSecretsMigration
 
 
 # --- schemathesis ---------------------------------------------------------------------
