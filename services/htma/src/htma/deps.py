@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from spaps_auth import PermissionDeniedError, Principal
 from spaps_auth.fastapi import CurrentPrincipal
 from spaps_ops import get_ops
+from spaps_ops.db import session_scope
 from spaps_tenancy import tenant_context
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -105,14 +106,15 @@ async def get_caller(principal: CurrentPrincipal) -> AsyncIterator[Caller]:
 async def get_session(
     caller: Annotated[Caller, Depends(get_caller)], request: Request
 ) -> AsyncIterator[AsyncSession]:
-    """A tenant-filtered session for an authenticated request."""
-    async with get_services(request).sessions() as session:
+    """A tenant-filtered session for an authenticated request (an outage answers 503; an
+    error while closing it is logged, never raised: ``spaps_ops.db.session_scope``)."""
+    async with session_scope(get_services(request).sessions) as session:
         yield session
 
 
 async def get_public_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session for unauthenticated routes (sign-up, login): no tenant is set."""
-    async with get_services(request).sessions() as session:
+    async with session_scope(get_services(request).sessions) as session:
         yield session
 
 

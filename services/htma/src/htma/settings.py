@@ -48,11 +48,11 @@ class Settings(OpsSettings):
         ingredient_webhook_secrets: ``whsec_`` secrets of ingredient's ``ingredient.updated``
             webhooks, comma-separated (two during a rotation); unset: no receiver route.
         message_keys: message encryption keys, ``"<id>:<base64 32 bytes>"`` comma-separated,
-            primary first (``htma generate-key`` makes one). Empty in development: a key
+            primary first (``htma generate-message-key`` makes one). Empty in development: a key
             derived from ``secret_key``; production refuses an empty value.
         totp_keys: keys sealing TOTP secrets at rest, same format as ``message_keys``
             (``htma generate-message-key`` makes one), primary first; every listed key
-            opens, ``htma rotate-keys`` re-seals under the primary. Empty in development:
+            opens, ``htma rotate-totp-keys`` re-seals under the primary. Empty in development:
             a key derived from ``secret_key``; production refuses an empty value. The
             migrations read it too (``0005`` seals existing plaintext secrets).
         open_signup: whether ``POST /v1/auth/signup`` creates clinics for anyone. Unset:
