@@ -155,7 +155,9 @@ def variables(service: str) -> dict[str, Any]:
 
 def secret_value(name: str) -> str:
     """A well-formed value for a secret variable (what an operator would put there)."""
-    if name.endswith("_KEYS"):  # message, TOTP and webhook sealing keys: <id>:<base64>
+    if name.endswith("WEBHOOK_SEALING_KEYS"):  # <kid>:<standard base64 of 32 bytes>
+        return "w1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    if name.endswith("_KEYS"):  # message and TOTP keys: <id>:<urlsafe base64>
         key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         return f"k1:{key}"
     if name.endswith(("WEBHOOK_SECRET", "WEBHOOK_SECRETS")):

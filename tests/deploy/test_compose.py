@@ -107,7 +107,7 @@ def test_production_containers_are_hardened() -> None:
         assert service["security_opt"] == ["no-new-privileges:true"], name
         assert all(port.startswith("127.0.0.1:") for port in service.get("ports", [])), name
     for name in kit.SERVICES:  # behind the proxy, the per-IP limits see the real clients
-        assert "FORWARDED_ALLOW_IPS" in services[name]["environment"], name
+        assert f"{name.upper()}_TRUSTED_PROXIES" in services[name]["environment"], name
     for name in ("htma", "htma-worker"):
         [secret] = services[name]["secrets"]
         assert secret["source"] == "htma-signing-keys"
@@ -143,7 +143,6 @@ def test_the_example_env_file_holds_exactly_what_production_reads() -> None:
     )
     extra = example - settings
     assert extra == {
-        "FORWARDED_ALLOW_IPS",
         "HTMA_IMAGE",
         "INGREDIENT_IMAGE",
         "HTMA_MIGRATE_DATABASE_URL",

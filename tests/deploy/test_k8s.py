@@ -81,8 +81,11 @@ def test_the_api_runs_the_image_command_with_probes_on_its_real_routes(service: 
     assert probes["livenessProbe"]["path"] == "/health/live"
     assert probes["startupProbe"]["path"] == "/health/live"
     assert {p["port"] for p in probes.values()} == {"http"}
-    # Behind the ingress, uvicorn must believe its X-Forwarded-For (per-IP limits).
-    assert {e["name"] for e in container["env"]} == {"FORWARDED_ALLOW_IPS"}
+    # Behind the ingress, its X-Forwarded-For must be believed (per-IP limits): the
+    # service's own trusted-proxies setting, which uvicorn and the rate limits read.
+    trusted = f"{service.upper()}_TRUSTED_PROXIES"
+    assert trusted in kit.variables(service)
+    assert kit.manifest(service, "ConfigMap", f"{service}-config")["data"][trusted]
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/port"] == str(port)
     assert annotations["prometheus.io/path"] == "/metrics"

@@ -70,11 +70,6 @@ OPS_DESCRIPTIONS = {
 #: Variables the libraries read from the process environment themselves: name -> (reader,
 #: meaning). ``tests/deploy`` checks this list against the libraries' code.
 LIBRARY_VARIABLES = {
-    "SPAPS_WEBHOOKS_SEALING_KEYS": (
-        "spaps-webhooks",
-        "`SecretSealer.from_env()`'s webhook sealing keys; the services read their own "
-        "`*_WEBHOOK_SEALING_KEYS` setting and use this only as their migrations' fallback",
-    ),
     "PROMETHEUS_MULTIPROC_DIR": (
         "spaps-ops",
         "directory of prometheus-client's multiprocess files; set it (to an empty, writable "
