@@ -70,5 +70,9 @@ def test_forwarded_for_headers_do_not_escape_the_login_budget(served: str) -> No
         assert statuses == [401] * BUDGET + [429] * 4
         limited = answers[-1]
         assert limited.headers["content-type"] == "application/problem+json"
-        assert limited.json()["code"] == "ratelimit.rate_limited"
+        # Two guards key on the client's address and both ran out at the same count: the
+        # per-address login limit and the per-client lockout. Either refusal shows that the
+        # made-up addresses counted as the one real client; which answers first depends on
+        # the order the requests' failures are recorded in, not on the headers.
+        assert limited.json()["code"] in {"ratelimit.rate_limited", "auth.account_locked"}
         assert int(limited.headers["retry-after"]) >= 1
