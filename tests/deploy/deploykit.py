@@ -153,21 +153,25 @@ def variables(service: str) -> dict[str, Any]:
     return {v.name: v for v in load_tool("config_reference").variables(service)}
 
 
+# Secret settings by name ending -> a well-formed value (first match wins).
+_SECRET_VALUES: tuple[tuple[tuple[str, ...], Callable[[], str]], ...] = (
+    # <kid>:<standard base64 of 32 bytes>
+    (("WEBHOOK_SEALING_KEYS",), lambda: "w1:" + base64.b64encode(secrets.token_bytes(32)).decode()),
+    # message and TOTP keys: <id>:<urlsafe base64>
+    (("_KEYS",), lambda: "k1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
+    (("WEBHOOK_SECRET", "WEBHOOK_SECRETS"),
+     lambda: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()),
+    (("DEAD_LETTER_URL",), lambda: "postgresql+psycopg://app@db.internal:5432/jobs"),
+    (("DATABASE_URL",), lambda: "postgresql://app@db.internal:5432/service"),
+    (("REDIS_URL", "BROKER_URL"), lambda: "redis://redis.internal:6379/0"),
+)  # fmt: skip
+
+
 def secret_value(name: str) -> str:
     """A well-formed value for a secret variable (what an operator would put there)."""
-    if name.endswith("WEBHOOK_SEALING_KEYS"):  # <kid>:<standard base64 of 32 bytes>
-        return "w1:" + base64.b64encode(secrets.token_bytes(32)).decode()
-    if name.endswith("_KEYS"):  # message and TOTP keys: <id>:<urlsafe base64>
-        key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        return f"k1:{key}"
-    if name.endswith(("WEBHOOK_SECRET", "WEBHOOK_SECRETS")):
-        return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    if name.endswith("DEAD_LETTER_URL"):
-        return "postgresql+psycopg://app@db.internal:5432/jobs"
-    if name.endswith("DATABASE_URL"):
-        return "postgresql://app@db.internal:5432/service"
-    if name.endswith(("REDIS_URL", "BROKER_URL")):
-        return "redis://redis.internal:6379/0"
+    for endings, make in _SECRET_VALUES:
+        if name.endswith(endings):
+            return make()
     return secrets.token_urlsafe(48)
 
 
