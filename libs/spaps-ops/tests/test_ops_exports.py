@@ -83,6 +83,7 @@ def test_db_and_tracing_exports_are_pinned() -> None:
         "migration_status",
         "new_metadata",
         "open_engine",
+        "session_scope",
         "sync_url",
         "upgrade_database",
         "use_database",
