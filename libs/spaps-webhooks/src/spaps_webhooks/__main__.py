@@ -1,7 +1,6 @@
 """``python -m spaps_webhooks rotate-secrets ...`` (see :mod:`spaps_webhooks._cli`)."""
 
-import sys
-
 from ._cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (as the stand-alone check does) runs nothing
+    raise SystemExit(main())
