@@ -3,7 +3,9 @@
 * databases: ``sqlite_url``, ``pg_url`` and ``database_url`` (each back end);
 * migrations: ``table_names`` and ``models_match`` (Alembic's autogenerate comparison);
 * the webhook-secret sealing migration: ``sealed_secrets_migration``;
-* the command line: ``run_command`` (a service's CLI as a real process);
+* settings: ``webhook_sealing_settings`` (the ``webhook_sealing_keys`` setting);
+* the command line: ``run_command`` (a service's CLI as a real process) and ``serve``
+  (``<service> serve`` as a real process, stopped after the test);
 * fuzzing: ``openapi_fuzz``, a small OpenAPI-driven request generator (valid, boundary
   and hostile values for every parameter and body field, deterministic seed) and its
   request loop; ``schemathesis_fuzz`` and ``fuzz_tally`` (case counts in the summary).
@@ -11,8 +13,11 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import random
+import re
+import signal
 import string
 import subprocess
 import sys
@@ -28,7 +33,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pydantic import ValidationError
+from spaps_ops import InsecureSettingsError
 from spaps_ops.db import open_engine, sync_url
+from spaps_ops.testing import DEADLINE, poll
 from spaps_webhooks import SealingKey, SecretSealer, SecretSealingError, WebhookSecret
 from sqlalchemy import Column, Connection, Integer, MetaData, create_engine, inspect, text
 
@@ -123,6 +131,48 @@ def run_command() -> Callable[..., subprocess.CompletedProcess[str]]:
     """``run_command("htma.cli", *args, cwd=..., env=None)``: the command as a real process
     to completion, without the machine's ``<SERVICE>_*`` variables."""
     return _run_command
+
+
+_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(DEADLINE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[str, dict[str, str]], str]]:
+    """``serve("htma", {"HTMA_DATABASE_URL": ...})``: ``<service> serve --port 0`` as a real
+    process in ``tmp_path`` (the machine's ``<SERVICE>_*`` variables replaced by the given
+    ones), polled until it listens; its base URL. Stopped after the test."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(service: str, env: dict[str, str]) -> str:
+        prefix = service.upper() + "_"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(prefix)} | env
+        log = tmp_path / f"{service}-serve.log"
+        with log.open("w") as out:
+            started.append(subprocess.Popen(
+                [sys.executable, "-m", f"{service}.cli", "serve", "--port", "0"],
+                cwd=tmp_path, env=environment, stdout=out, stderr=subprocess.STDOUT,
+            ))  # fmt: skip
+        process = started[-1]
+        poll(lambda: _RUNNING.search(log.read_text()) is not None or process.poll() is not None,
+             f"{service} serve to listen")  # fmt: skip
+        found = _RUNNING.search(log.read_text())
+        assert found is not None, log.read_text()
+        return f"http://127.0.0.1:{found.group(1)}"
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            _stop(process)
 
 
 HOSTILE = [
@@ -422,12 +472,82 @@ class SealedSecretsMigration:
         assert await self.migrations.current_revision(database_url) == self.revision
 
 
-@pytest.fixture
-def sealed_secrets_migration() -> type[SealedSecretsMigration]:
-    """``SealedSecretsMigration(MIGRATIONS, "0006", "HTMA_WEBHOOK_SEALING_KEYS")``: its
-    ``upgrade_seals_and_downgrade_unseals`` and
-    ``without_keys_rows_stay_and_a_sealed_table_refuses_to_downgrade`` checks."""
-    return SealedSecretsMigration
+@pytest.fixture(params=["setting", "fallback", "no keys"])
+def sealed_secrets_migration(
+    request: pytest.FixtureRequest, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Any, str, str], Awaitable[None]]:
+    """``await sealed_secrets_migration(MIGRATIONS, "0006", "HTMA_WEBHOOK_SEALING_KEYS")``:
+    the service's revision that seals webhook endpoint secrets, checked up and down on each
+    back end with the keys in the service's setting, in ``SPAPS_WEBHOOKS_SEALING_KEYS``
+    (read when the setting is unset), and without keys (see :class:`SealedSecretsMigration`)."""
+
+    async def check(migrations: Any, revision: str, env: str) -> None:
+        migration = SealedSecretsMigration(migrations, revision, env)
+        if request.param == "no keys":
+            await migration.without_keys_rows_stay_and_a_sealed_table_refuses_to_downgrade(
+                database_url, monkeypatch
+            )
+            return
+        keys_in = env if request.param == "setting" else migration.fallback_env
+        await migration.upgrade_seals_and_downgrade_unseals(database_url, monkeypatch, keys_in)
+
+    return check
+
+
+# --- settings: webhook sealing keys ------------------------------------------------------
+
+
+def _sealing_keys_from_the_environment(settings: Any, env: str, monkeypatch: Any) -> None:
+    new, old = SealingKey.generate("w2"), SealingKey.generate("w1")
+    monkeypatch.setenv(env, f"{new}, {old}")
+    loaded = settings()
+    assert [k.get_secret_value() for k in loaded.webhook_sealing_keys] == [str(new), str(old)]
+    assert str(new) not in repr(loaded)  # secret values
+    sealer = loaded.webhook_sealer()
+    assert sealer is not None
+    assert sealer.kids == ("w2", "w1")  # the first key seals
+    assert settings(webhook_sealing_keys=[]).webhook_sealer() is None
+
+
+def _malformed_sealing_keys_rejected(settings: Any) -> None:
+    short = base64.b64encode(b"x" * 10).decode()  # 10 bytes: not an AES key size
+    with pytest.raises(ValidationError, match="webhook_sealing_keys") as caught:
+        settings(webhook_sealing_keys=[f"w1:{short}"])
+    assert short not in str(caught.value)
+    twice = [str(SealingKey.generate("w1")), str(SealingKey.generate("w1"))]
+    with pytest.raises(ValidationError, match="unique"):
+        settings(webhook_sealing_keys=twice)
+
+
+def _production_requires_sealing_keys(settings: Any, create_app: Callable[..., Any]) -> None:
+    base = settings(environment="production")
+    assert "webhook_sealing_keys" in base.insecure_fields()
+    keyed = settings(
+        environment="production", webhook_sealing_keys=[str(SealingKey.generate("w1"))]
+    )
+    assert "webhook_sealing_keys" not in keyed.insecure_fields()
+    with pytest.raises(InsecureSettingsError, match="webhook_sealing_keys"):
+        create_app(base, configure_logging=False)
+
+
+@pytest.fixture(params=["from the environment", "malformed", "production"])
+def webhook_sealing_settings(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Any, Callable[..., Any], str], None]:
+    """``webhook_sealing_settings(Settings, create_app, "HTMA_WEBHOOK_SEALING_KEYS")``: the
+    service's ``webhook_sealing_keys`` setting, one check a run: it comes from the
+    environment variable as secrets (the first key seals; none, no sealer); malformed or
+    repeated keys are rejected without echoing them; production requires it."""
+
+    def check(settings: Any, create_app: Callable[..., Any], env: str) -> None:
+        if request.param == "from the environment":
+            _sealing_keys_from_the_environment(settings, env, monkeypatch)
+        elif request.param == "malformed":
+            _malformed_sealing_keys_rejected(settings)
+        else:
+            _production_requires_sealing_keys(settings, create_app)
+
+    return check
 
 
 # --- schemathesis ---------------------------------------------------------------------

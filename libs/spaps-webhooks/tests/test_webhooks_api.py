@@ -15,6 +15,7 @@ def test_public_names_are_pinned() -> None:
     assert spaps_webhooks.__all__ == [
         "Attempt",
         "AttemptOutcome",
+        "BatchOps",
         "CheckedURL",
         "DEFAULT_DELAYS",
         "DELIVER_TASK",
@@ -38,6 +39,7 @@ def test_public_names_are_pinned() -> None:
         "MemoryReceiptLog",
         "MemoryReplayGuard",
         "MessageNotFoundError",
+        "MigrationOps",
         "Receipt",
         "ReceiptHook",
         "ReceiptOutcome",
@@ -76,6 +78,7 @@ def test_public_names_are_pinned() -> None:
         "Webhooks",
         "create_delivery_client",
         "create_webhooks",
+        "downgrade_from_0_3",
         "forbidden_reason",
         "make_body",
         "parse_event_type",
@@ -87,6 +90,7 @@ def test_public_names_are_pinned() -> None:
         "sign_headers",
         "system_resolver",
         "unseal_secrets",
+        "upgrade_to_0_3",
     ]
     assert spaps_webhooks.__all__ == sorted(spaps_webhooks.__all__)
     for name in spaps_webhooks.__all__:

@@ -4,54 +4,31 @@ the per-address login budget (20 attempts a minute per client IP)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from htma.migrate import MIGRATIONS
-from spaps_ops.testing import DEADLINE, poll
+from spaps_ops.testing import DEADLINE
 
-_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 BUDGET = 20  # htma.limits.auth_limit: sign-up and login attempts per client IP a minute
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
+def served(tmp_path: Path, serve: Callable[[str, dict[str, str]], str]) -> str:
     """``htma serve --port 0`` on a migrated SQLite database; its base URL."""
     database_url = f"sqlite:///{tmp_path / 'htma.db'}"
     asyncio.run(MIGRATIONS.upgrade(database_url))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HTMA_")}
-    env.update(
-        HTMA_DATABASE_URL=database_url,
-        HTMA_ALLOWED_HOSTS="127.0.0.1",
-        HTMA_COMPUTE_MODE="inline",
-        HTMA_LOG_LEVEL="warning",
+    return serve(
+        "htma",
+        {
+            "HTMA_DATABASE_URL": database_url,
+            "HTMA_ALLOWED_HOSTS": "127.0.0.1",
+            "HTMA_COMPUTE_MODE": "inline",
+            "HTMA_LOG_LEVEL": "warning",
+        },
     )
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "htma.cli", "serve", "--port", "0"],
-            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        poll(lambda: _RUNNING.search(log.read_text()) is not None or process.poll() is not None,
-             "htma serve to listen")  # fmt: skip
-        found = _RUNNING.search(log.read_text())
-        assert found is not None, log.read_text()
-        yield f"http://127.0.0.1:{found.group(1)}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_forwarded_for_headers_do_not_escape_the_login_budget(served: str) -> None:

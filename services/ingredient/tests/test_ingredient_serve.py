@@ -3,52 +3,27 @@ escape the per-address budget of failed API keys; bodies and hosts are bounded."
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
-from spaps_ops.testing import DEADLINE, poll
-
-_RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+from spaps_ops.testing import DEADLINE
 
 
 @pytest.fixture
-def served(seeded_url: str, tmp_path: Path) -> Iterator[str]:
+def served(seeded_url: str, serve: Callable[[str, dict[str, str]], str]) -> str:
     """``ingredient serve --port 0`` on the seeded database; its base URL."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGREDIENT_")}
-    env.update(
-        INGREDIENT_DATABASE_URL=seeded_url,
-        # A block outlasts any slow test.
-        INGREDIENT_API_KEY_FAILURE_LIMIT="3/hour",  # pragma: allowlist secret
-        INGREDIENT_MAX_BODY_SIZE="4096",
-        INGREDIENT_ALLOWED_HOSTS="127.0.0.1",
-        INGREDIENT_LOG_LEVEL="warning",
+    return serve(
+        "ingredient",
+        {
+            "INGREDIENT_DATABASE_URL": seeded_url,
+            # A block outlasts any slow test.
+            "INGREDIENT_API_KEY_FAILURE_LIMIT": "3/hour",  # pragma: allowlist secret
+            "INGREDIENT_MAX_BODY_SIZE": "4096",
+            "INGREDIENT_ALLOWED_HOSTS": "127.0.0.1",
+            "INGREDIENT_LOG_LEVEL": "warning",
+        },
     )
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ingredient.cli", "serve", "--port", "0"],
-            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        poll(lambda: _RUNNING.search(log.read_text()) is not None or process.poll() is not None,
-             "ingredient serve to listen")  # fmt: skip
-        found = _RUNNING.search(log.read_text())
-        assert found is not None, log.read_text()
-        yield f"http://127.0.0.1:{found.group(1)}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

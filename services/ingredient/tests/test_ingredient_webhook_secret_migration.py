@@ -1,34 +1,12 @@
-"""The migration that seals webhook endpoint secrets at rest, up and down, on both back ends
-(the checks are shared with htma's: ``sealed_secrets_migration`` in
-``services/conftest.py``)."""
+"""The revision that seals webhook endpoint secrets at rest, up and down, on both back ends
+(checks shared with htma's: ``sealed_secrets_migration`` in ``services/conftest.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from ingredient.migrate import MIGRATIONS
 
-REVISION = "0004"
-ENV = "INGREDIENT_WEBHOOK_SEALING_KEYS"  # the service's setting
-FALLBACK_ENV = "SPAPS_WEBHOOKS_SEALING_KEYS"  # read when the setting is unset
 
-
-@pytest.fixture
-def migration(sealed_secrets_migration: Any) -> Any:
-    return sealed_secrets_migration(MIGRATIONS, REVISION, ENV, FALLBACK_ENV)
-
-
-@pytest.mark.parametrize("env", [ENV, FALLBACK_ENV])
-async def test_upgrade_seals_and_downgrade_unseals(
-    migration: Any, database_url: str, monkeypatch: pytest.MonkeyPatch, env: str
-) -> None:
-    await migration.upgrade_seals_and_downgrade_unseals(database_url, monkeypatch, env)
-
-
-async def test_without_keys_rows_stay_and_a_sealed_table_refuses_to_downgrade(
-    migration: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await migration.without_keys_rows_stay_and_a_sealed_table_refuses_to_downgrade(
-        database_url, monkeypatch
-    )
+async def test_revision_0004_seals_and_unseals(sealed_secrets_migration: Any) -> None:
+    await sealed_secrets_migration(MIGRATIONS, "0004", "INGREDIENT_WEBHOOK_SEALING_KEYS")

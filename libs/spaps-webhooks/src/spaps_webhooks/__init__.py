@@ -52,6 +52,7 @@ from ._reseal import (
     unseal_secrets,
 )
 from ._schedule import DEFAULT_DELAYS, RetrySchedule, parse_retry_after
+from ._schema_0_3 import BatchOps, MigrationOps, downgrade_from_0_3, upgrade_to_0_3
 from ._sealing import SealingKey, SecretSealer
 from ._sealing_keys import SealingKeys
 from ._secret import WebhookSecret
@@ -66,6 +67,7 @@ from ._webhooks import FAN_OUT_TOPIC, Webhooks
 __all__ = [
     "Attempt",
     "AttemptOutcome",
+    "BatchOps",
     "CheckedURL",
     "DEFAULT_DELAYS",
     "DELIVER_TASK",
@@ -89,6 +91,7 @@ __all__ = [
     "MemoryReceiptLog",
     "MemoryReplayGuard",
     "MessageNotFoundError",
+    "MigrationOps",
     "Receipt",
     "ReceiptHook",
     "ReceiptOutcome",
@@ -127,6 +130,7 @@ __all__ = [
     "Webhooks",
     "create_delivery_client",
     "create_webhooks",
+    "downgrade_from_0_3",
     "forbidden_reason",
     "make_body",
     "parse_event_type",
@@ -138,4 +142,5 @@ __all__ = [
     "sign_headers",
     "system_resolver",
     "unseal_secrets",
+    "upgrade_to_0_3",
 ]

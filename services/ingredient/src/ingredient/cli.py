@@ -158,32 +158,44 @@ async def _in_session(database_url: str, work: Callable[[AsyncSession], Awaitabl
         return await work(session)
 
 
-@editors_group.command("grant")
-@database_url_option
-@click.argument("subject")
-@actor_option
-def grant_command(database_url: str | None, subject: str, actor: str) -> None:
-    """Let the htma user SUBJECT (its id, the tokens' sub) edit the catalog (audited)."""
+F = TypeVar("F", bound=Callable[..., Any])
+_Change = Callable[..., Awaitable[bool]]  # audit.grant / audit.revoke
+
+
+def _subject_and_actor(command: F) -> F:
+    """The arguments of ``editors grant`` and ``editors revoke``: SUBJECT and ``--by``."""
+    return database_url_option(click.argument("subject")(actor_option(command)))
+
+
+def _change_editor(
+    database_url: str | None, subject: str, actor: str, change: _Change, *, done: str, kept: str
+) -> None:
+    """Apply ``change`` to SUBJECT's permission as the operator ACTOR (audited); print
+    ``done``, or ``kept`` when it was already so."""
     settings = _settings(database_url)
     operator = f"operator:{actor}"
-    done = _run(
-        _in_session(settings.database_url, lambda s: audit.grant(s, subject, actor=operator))
-    )
-    click.echo(f"granted catalog editing to {subject}" if done else f"{subject} already holds it")
+    changed = _run(_in_session(settings.database_url, lambda s: change(s, subject, actor=operator)))
+    click.echo(done if changed else kept)
+
+
+@editors_group.command("grant")
+@_subject_and_actor
+def grant_command(database_url: str | None, subject: str, actor: str) -> None:
+    """Let the htma user SUBJECT (its id, the tokens' sub) edit the catalog (audited)."""
+    _change_editor(
+        database_url, subject, actor, audit.grant,
+        done=f"granted catalog editing to {subject}", kept=f"{subject} already holds it",
+    )  # fmt: skip
 
 
 @editors_group.command("revoke")
-@database_url_option
-@click.argument("subject")
-@actor_option
+@_subject_and_actor
 def revoke_command(database_url: str | None, subject: str, actor: str) -> None:
     """Take the permission back from SUBJECT (audited)."""
-    settings = _settings(database_url)
-    operator = f"operator:{actor}"
-    done = _run(
-        _in_session(settings.database_url, lambda s: audit.revoke(s, subject, actor=operator))
-    )
-    click.echo(f"revoked catalog editing from {subject}" if done else f"{subject} held none")
+    _change_editor(
+        database_url, subject, actor, audit.revoke,
+        done=f"revoked catalog editing from {subject}", kept=f"{subject} held none",
+    )  # fmt: skip
 
 
 @editors_group.command("list")

@@ -87,31 +87,19 @@ MINERAL_RANGES: dict[str, Range] = {
     "Fe": Range(low=1.5, high=3.0, ideal=2.2),
 }
 
-RATIOS: tuple[RatioReference, ...] = (
-    RatioReference(
-        "Ca", "Mg", Range(low=5.0, high=8.5, ideal=6.67),
-        "blood-sugar ratio; high with carbohydrate intolerance",
-    ),
-    RatioReference(
-        "Na", "K", Range(low=1.8, high=3.0, ideal=2.4),
-        "adrenal/stress ratio; low in chronic stress, high in acute stress",
-    ),
-    RatioReference(
-        "Ca", "P", Range(low=2.0, high=3.2, ideal=2.6),
-        "autonomic balance; low with sympathetic dominance",
-    ),
-    RatioReference(
-        "Zn", "Cu", Range(low=6.0, high=10.0, ideal=8.0),
-        "hormonal ratio; low with copper excess or zinc deficiency",
-    ),
-    RatioReference(
-        "Fe", "Cu", Range(low=0.6, high=1.2, ideal=0.8),
-        "copper-iron antagonism; low when copper impairs iron use",
-    ),
-    RatioReference(
-        "Ca", "K", Range(low=3.0, high=5.5, ideal=4.0),
-        "thyroid ratio; high with slow thyroid activity",
-    ),
-)  # fmt: skip
+#: The documented ratios: numerator, denominator, low, high, ideal, meaning.
+_RATIO_TABLE: tuple[tuple[str, str, float, float, float, str], ...] = (
+    ("Ca", "Mg", 5.0, 8.5, 6.67, "blood-sugar ratio; high with carbohydrate intolerance"),
+    ("Na", "K", 1.8, 3.0, 2.4, "adrenal/stress ratio; low in chronic stress, high in acute stress"),
+    ("Ca", "P", 2.0, 3.2, 2.6, "autonomic balance; low with sympathetic dominance"),
+    ("Zn", "Cu", 6.0, 10.0, 8.0, "hormonal ratio; low with copper excess or zinc deficiency"),
+    ("Fe", "Cu", 0.6, 1.2, 0.8, "copper-iron antagonism; low when copper impairs iron use"),
+    ("Ca", "K", 3.0, 5.5, 4.0, "thyroid ratio; high with slow thyroid activity"),
+)
+
+RATIOS: tuple[RatioReference, ...] = tuple(
+    RatioReference(top, bottom, Range(low=low, high=high, ideal=ideal), meaning)
+    for top, bottom, low, high, ideal, meaning in _RATIO_TABLE
+)
 
 MINERALS: tuple[str, ...] = tuple(MINERAL_RANGES)
