@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -20,20 +20,44 @@ from ._health import HealthCheck
 
 
 class MigrationsPendingError(SpapsOpsError):
-    """The database is not at the head revision."""
+    """The database is behind the head revision, or diverged from the scripts."""
 
 
 @dataclass(frozen=True, slots=True)
 class MigrationStatus:
-    """Where the database is against the migration scripts."""
+    """Where the database is against the migration scripts.
+
+    Attributes:
+        current: the revisions the database is at (empty: never migrated).
+        heads: the head revisions of the scripts.
+        unknown: the revisions of ``current`` the scripts do not hold (a newer release
+            migrated the database).
+
+    .. versionchanged:: 0.4.0 ``unknown`` and :attr:`state`.
+    """
 
     current: tuple[str, ...]
     heads: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
         """Whether the database is at every head."""
         return set(self.current) == set(self.heads)
+
+    @property
+    def state(self) -> Literal["current", "behind", "ahead", "divergent"]:
+        """``current`` (at every head); ``behind`` (migrations pending, or never
+        migrated); ``ahead`` (it holds revisions the scripts do not know, and every
+        revision they do know is a head: a newer release migrated it, the expand step of
+        an expand/contract migration); ``divergent`` (an unknown revision next to a known
+        one that is not a head: pending here, and migrated by something else)."""
+        if self.up_to_date:
+            return "current"
+        if not self.unknown:
+            return "behind"
+        known = set(self.current) - set(self.unknown)
+        return "ahead" if known <= set(self.heads) else "divergent"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -55,28 +79,50 @@ async def migration_status(engine: AsyncEngine, script_location: str | Path) -> 
         engine: the database.
         script_location: the Alembic scripts directory (holding ``versions/``).
     """
-    heads = tuple(ScriptDirectory(str(script_location)).get_heads())
+    script = ScriptDirectory(str(script_location))
+    heads = tuple(script.get_heads())
     async with engine.connect() as conn:
         current = await conn.run_sync(_current)
-    return MigrationStatus(current=current, heads=heads)
+    known = {s.revision for s in script.walk_revisions()} if current else set()
+    unknown = tuple(rev for rev in current if rev not in known)
+    return MigrationStatus(current=current, heads=heads, unknown=unknown)
 
 
-def migration_check(engine: AsyncEngine, script_location: str | Path) -> HealthCheck:
+def migration_check(
+    engine: AsyncEngine, script_location: str | Path, *, allow_ahead: bool = True
+) -> HealthCheck:
     """A readiness check failing while migrations are pending; ``/health`` shows the
     revisions. Register it with ``get_ops(app).add_check("migrations", ...)``.
+
+    A database *ahead* of the scripts (see :attr:`MigrationStatus.state`) passes: during
+    a release the new version migrates the database while the old pods still serve, and
+    they must stay ready (the migrations are written expand/contract, so the old code
+    runs on the expanded schema). Its details then read ``"state": "ahead"`` and list
+    the ``unknown`` revisions. Behind or divergent fails.
 
     Args:
         engine: the database.
         script_location: the Alembic scripts directory.
+        allow_ahead: ``False`` fails an ahead database too (exactly the head).
+
+    .. versionchanged:: 0.4.0 an ahead database passes unless ``allow_ahead=False``.
     """
 
     async def check() -> Mapping[str, Any]:
         status = await migration_status(engine, script_location)
-        if not status.up_to_date:
+        state = status.state
+        if state == "current":
+            return status.as_dict()
+        if state == "ahead" and allow_ahead:
+            return {**status.as_dict(), "state": state, "unknown": list(status.unknown)}
+        if state == "behind":
             raise MigrationsPendingError(
                 f"database at {list(status.current)}, scripts at {list(status.heads)}"
             )
-        return status.as_dict()
+        raise MigrationsPendingError(
+            f"database {state}: at {list(status.current)}, scripts at "
+            f"{list(status.heads)}, unknown to them {list(status.unknown)}"
+        )
 
     return check
 

@@ -22,6 +22,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._routes import route_template
@@ -98,10 +99,17 @@ class HttpMetrics:
     ``prometheus_client``'s multiprocess metrics into that directory and :meth:`render`
     aggregates every worker process.
 
+    ``/metrics`` can also serve the collectors of other registries, such as
+    ``prometheus_client.REGISTRY`` where spaps-jobs registers its task and relay metrics by
+    default: pass ``extra_registries`` or call :meth:`expose`.
+
     Args:
         registry: registry to register the metrics in (default: a new one).
         namespace: metric name prefix.
         buckets: latency histogram buckets in seconds.
+        extra_registries: more registries whose metrics :meth:`render` includes.
+
+    .. versionchanged:: 0.4.0 ``extra_registries`` and :meth:`expose`.
     """
 
     def __init__(
@@ -110,6 +118,7 @@ class HttpMetrics:
         registry: CollectorRegistry | None = None,
         namespace: str = "",
         buckets: Sequence[float] = DEFAULT_BUCKETS,
+        extra_registries: Sequence[CollectorRegistry] = (),
     ) -> None:
         bounds = tuple(float(b) for b in buckets)
         if not bounds or list(bounds) != sorted(set(bounds)):
@@ -117,6 +126,9 @@ class HttpMetrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
         self._bounds = bounds
+        self._extra: list[CollectorRegistry] = []
+        for extra in extra_registries:
+            self.expose(extra)
         self._status_labels = {s: f"{s // 100}xx" for s in range(100, 600)}
         self._local: _InProcessCollector | None = None
         self._shared: tuple[Counter, Histogram, Gauge] | None = None
@@ -170,13 +182,51 @@ class HttpMetrics:
             requests.labels(*labels).inc()
             duration.labels(*labels).observe(seconds)
 
+    def expose(self, registry: CollectorRegistry) -> None:
+        """Also serve the metrics of ``registry`` (e.g. ``prometheus_client.REGISTRY``).
+
+        Read at every scrape, so metrics registered there later show too. A metric whose
+        name was already rendered (this app's own, or an earlier registry's) is left out:
+        one exposition never holds a name twice.
+
+        Args:
+            registry: the registry to include; exposing it again, or this app's own
+                registry, changes nothing.
+
+        .. versionadded:: 0.4.0
+        """
+        if not isinstance(registry, CollectorRegistry):
+            raise TypeError(f"registry must be a CollectorRegistry, got {registry!r}")
+        if registry is not self.registry and all(registry is not r for r in self._extra):
+            self._extra.append(registry)
+
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
         if self.multiprocess_dir:
-            registry = CollectorRegistry()
-            MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]  # untyped in prometheus-client
-            return generate_latest(registry), CONTENT_TYPE_LATEST
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+            own = CollectorRegistry()
+            MultiProcessCollector(own, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]  # untyped in prometheus-client
+        else:
+            own = self.registry
+        if not self._extra:
+            return generate_latest(own), CONTENT_TYPE_LATEST
+        combined = CollectorRegistry(auto_describe=False)
+        combined.register(_FirstOfEachName([own, *self._extra]))
+        return generate_latest(combined), CONTENT_TYPE_LATEST
+
+
+class _FirstOfEachName(Collector):
+    """The metrics of several registries, each name once (the first registry's wins)."""
+
+    def __init__(self, registries: Sequence[CollectorRegistry]) -> None:
+        self.registries = registries
+
+    def collect(self) -> Iterator[Metric]:
+        seen: set[str] = set()
+        for registry in self.registries:
+            for metric in registry.collect():
+                if metric.name not in seen:
+                    seen.add(metric.name)
+                    yield metric
 
 
 class MetricsMiddleware:
