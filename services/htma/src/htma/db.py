@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from spaps_auth import include_tables
-from spaps_jobs import AsyncSqlDedupeStore, Outbox
+from spaps_jobs import AsyncSqlDedupeStore, DeadLetterStore, Outbox
 from spaps_ops.db import OpsSession, new_metadata
 from spaps_tenancy import TenantSession, install_rls, install_tenant_filter
 from spaps_webhooks import WebhookTables
-from sqlalchemy import DateTime, Dialect, TypeDecorator
+from sqlalchemy import DateTime, Dialect, TypeDecorator, create_engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -49,15 +49,18 @@ class Base(DeclarativeBase):
 
 
 # The auth_* tables of spaps-auth, the spaps-jobs outbox and the spaps-webhooks tables
-# live in htma's database and migrations.
+# live in htma's database and migrations. The outbox tracks confirmations: a message is
+# done when its consumer records it, and the worker's relay sends it again until then.
 include_tables(Base.metadata)
-OUTBOX = Outbox(Base.metadata)
+OUTBOX = Outbox(Base.metadata, confirmations=True)
 WEBHOOK_TABLES = WebhookTables(Base.metadata)
 # spaps-jobs defines its idempotency/dedupe table through a store only; building one on
 # an engine that never connects puts the table on our metadata, so Alembic manages it.
 DEDUPE_TABLE = AsyncSqlDedupeStore(
     create_async_engine("sqlite+aiosqlite://"), metadata=Base.metadata
 ).table
+# Likewise the dead-letter table (migration 0007), so the worker's role needs no CREATE.
+DEAD_LETTERS_TABLE = DeadLetterStore(create_engine("sqlite://"), metadata=Base.metadata).table
 
 
 class HtmaSession(TenantSession, OpsSession):

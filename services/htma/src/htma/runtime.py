@@ -92,10 +92,15 @@ async def process_panel(
     panel_id: str,
     clinic: str,
     request_id: str | None = None,
+    message_id: str | None = None,
 ) -> bool:
     """Compute a panel's result with recommendations and publish ``result.ready``.
 
     Idempotent: returns False (and publishes nothing) when the result exists already.
+    With the outbox ``message_id`` that asked for it, the message is then confirmed
+    (first delivery or not), so the relay stops sending it again. A consumer dying
+    between the result's commit and the confirmation is sent the message again, finds
+    the result and confirms.
     """
 
     async def recommend(symbols: Sequence[str]) -> dict[str, Any]:
@@ -118,4 +123,7 @@ async def process_panel(
             _, created = await compute_result(
                 session, panel_id, recommend=recommend, on_created=publish
             )
+            if message_id is not None:
+                await OUTBOX.confirm_async(session, message_id)
+                await session.commit()
     return created

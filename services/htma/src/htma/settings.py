@@ -6,14 +6,16 @@ point (the app factory, the CLI, the worker) and pass it on.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_auth import SealingKey, SecretSealer
+from spaps_jobs import Redelivery
 from spaps_ops import OpsSettings
-from spaps_ops.db import async_url
+from spaps_ops.db import async_url, sync_url
 from spaps_webhooks import SealingKeys
 from spaps_webhooks import SecretSealer as WebhookSealer
 
@@ -33,11 +35,29 @@ class Settings(OpsSettings):
         access_ttl: access-token lifetime in seconds.
         signing_keys_path: JSON file of the token signing keys (created when missing;
             ``htma rotate-keys`` adds a key).
+        beat_schedule_path: file where the beat scheduler (``htma beat``, ``htma worker``
+            with beat) keeps its schedule state; its folder must be writable.
         lockout_threshold: failed logins before an account is locked (escalating cooldown).
         plans: API requests per clinic plan (``"<n>/<period>"``).
         redis_url: Redis for the rate limiter (unset: in-memory, per process).
         broker_url: Celery broker (default: an embedded SQLite broker under ``.data/``).
-        dead_letter_url: SQLAlchemy URL of the jobs' dead-letter store (``None``: off).
+        dead_letter_url: SQLAlchemy URL (synchronous driver) of the dead-letter store;
+            unset: the service's own database, whose migrations create the
+            ``spaps_dead_letters`` table (so its role needs no ``CREATE``).
+        database_connect_timeout: seconds a new database connection may take
+            (PostgreSQL).
+        database_statement_timeout: seconds a statement may run, enforced by the client
+            (a frozen server) and the server (PostgreSQL).
+        database_pool_timeout: seconds a request waits for a pooled connection. A
+            database that is down or frozen costs a request at most about the sum of the
+            three, then it is answered 503 ``ops.database_unavailable``.
+        outbox_redeliver_after: seconds the outbox relay waits for a consumer to confirm
+            a published message before publishing it again.
+        outbox_redeliver_backoff: factor by which each further wait grows.
+        outbox_redeliver_max_delay: longest wait, in seconds (at least
+            ``outbox_redeliver_after``).
+        outbox_max_publishes: publishes of one message in all; one still unconfirmed
+            after the last is moved to the dead-letter store.
         compute_mode: ``worker`` (results computed by the Celery worker, ``htma worker``)
             or ``inline`` (in the API process after the commit; tests, single process).
         ingredient_url: base URL of the ingredient service (recommendations).
@@ -86,13 +106,21 @@ class Settings(OpsSettings):
     token_audience: str = "spaps"  # noqa: S105 -- an audience name, not a secret
     access_ttl: int = Field(default=900, ge=60, le=86_400)
     signing_keys_path: Path = Path(".data/htma-signing-keys.json")
+    beat_schedule_path: Path = Path(".data/htma-beat-schedule")
     lockout_threshold: int = Field(default=5, ge=1)
     plans: dict[str, str] = Field(
         default_factory=lambda: {"standard": "600/minute", "premium": "6000/minute"}
     )
     redis_url: str | None = None
     broker_url: str = "sqla+sqlite:///.data/htma-broker.db"
-    dead_letter_url: str | None = "sqlite:///.data/htma-dead-letters.db"
+    dead_letter_url: str | None = None
+    database_connect_timeout: float = Field(default=10.0, gt=0)
+    database_statement_timeout: float = Field(default=30.0, gt=0)
+    database_pool_timeout: float = Field(default=10.0, gt=0)
+    outbox_redeliver_after: float = Field(default=300.0, gt=0)
+    outbox_redeliver_backoff: float = Field(default=2.0, ge=1)
+    outbox_redeliver_max_delay: float = Field(default=3600.0, gt=0)
+    outbox_max_publishes: int = Field(default=6, ge=1, le=100)
     compute_mode: Literal["worker", "inline"] = "worker"
     ingredient_url: str = "http://127.0.0.1:8001"
     ingredient_retry_after: float = Field(default=30.0, gt=0)
@@ -127,6 +155,25 @@ class Settings(OpsSettings):
     def _parse_keys(cls, value: SecretStr) -> SecretStr:
         parse_keys(value.get_secret_value())  # fail fast on a malformed key
         return value
+
+    @model_validator(mode="after")
+    def _redelivery_bounds(self) -> Self:
+        if self.outbox_redeliver_max_delay < self.outbox_redeliver_after:
+            raise ValueError("outbox_redeliver_max_delay must be >= outbox_redeliver_after")
+        return self
+
+    def redelivery(self) -> Redelivery:
+        """When the outbox relay publishes an unconfirmed message again, and gives up."""
+        return Redelivery(
+            after=timedelta(seconds=self.outbox_redeliver_after),
+            backoff=self.outbox_redeliver_backoff,
+            max_delay=timedelta(seconds=self.outbox_redeliver_max_delay),
+            max_publishes=self.outbox_max_publishes,
+        )
+
+    def dead_letters_url(self) -> str:
+        """The dead-letter store's URL: :attr:`dead_letter_url`, else the database's."""
+        return self.dead_letter_url or sync_url(self.database_url)
 
     def webhook_sealer(self) -> WebhookSealer | None:
         """The sealer of :attr:`webhook_sealing_keys` (``None`` when none are set)."""

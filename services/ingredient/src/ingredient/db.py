@@ -6,9 +6,10 @@ Code running outside the app (CLI, migrations, tests) opens engines with
 from __future__ import annotations
 
 from spaps_auth import include_tables
-from spaps_jobs import Outbox
+from spaps_jobs import DeadLetterStore, Outbox
 from spaps_ops.db import new_metadata
 from spaps_webhooks import WebhookTables
+from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
@@ -21,9 +22,14 @@ class Base(DeclarativeBase):
 
 # spaps-auth's tables (API keys), the spaps-jobs outbox and the spaps-webhooks tables
 # live in ingredient's database and migrations.
+# The outbox tracks confirmations: the delivery loop confirms a message once fanned out
+# and its relay sends again what stays unconfirmed.
 include_tables(Base.metadata)
-OUTBOX = Outbox(Base.metadata)
+OUTBOX = Outbox(Base.metadata, confirmations=True)
 WEBHOOK_TABLES = WebhookTables(Base.metadata)
+# spaps-jobs defines the dead-letter table through a store only; one on an engine that
+# never connects puts the table on our metadata, so the migrations (0006) create it.
+DEAD_LETTERS_TABLE = DeadLetterStore(create_engine("sqlite://"), metadata=Base.metadata).table
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
