@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
-from collections.abc import Callable
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from htma import Settings
 from pydantic import SecretStr
+from spaps_ops.testing import DEADLINE, poll
 
 PASSWORD = "correct horse battery staple"
 
@@ -86,3 +93,88 @@ def test_generate_message_key_output_is_accepted_by_the_settings(htma: Any) -> N
     assert result.returncode == 0
     settings = Settings(message_keys=SecretStr(result.stdout.strip()))
     assert settings.message_cipher().primary_key_id == "k2"
+
+
+# --- worker and beat as long-running processes ----------------------------------------
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes], Path]]]:
+    """``start(*args)``: ``htma *args`` running in ``tmp_path`` on a SQLite broker, its
+    output in a file; every process is stopped (SIGTERM, then SIGKILL) at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HTMA_")}
+    env.update(
+        HTMA_BROKER_URL=f"sqla+sqlite:///{tmp_path / 'broker.db'}",
+        HTMA_BEAT_SCHEDULE_PATH=str(tmp_path / "beat" / "schedule"),
+    )
+
+    def run(*args: str) -> tuple[subprocess.Popen[bytes], Path]:
+        log = tmp_path / f"{'-'.join(args)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "htma.cli", *args],
+                cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        started.append(process)
+        return process, log
+
+    yield run
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(DEADLINE)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _schedule_files(tmp_path: Path) -> list[Path]:
+    # The shelve behind beat's schedule may add a suffix (``.db``) to the name.
+    return sorted((tmp_path / "beat").glob("schedule*"))
+
+
+def _published(broker: Path, task: str) -> bool:
+    if not broker.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(broker)) as db:
+        try:
+            payloads = [row[0] for row in db.execute("SELECT payload FROM kombu_message")]
+        except sqlite3.OperationalError:  # the transport has not created its table yet
+            return False
+    return any(task in str(payload) for payload in payloads)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(DEADLINE)
+
+
+def test_beat_runs_alone_and_keeps_its_schedule_where_configured(
+    start: Callable[..., Any], tmp_path: Path
+) -> None:
+    beat, log = start("beat")
+    poll(lambda: _published(tmp_path / "broker.db", "spaps_webhooks.sweep"),
+         "beat to send the webhook sweeper", deadline=DEADLINE)  # fmt: skip
+    assert beat.poll() is None, log.read_text()
+    assert _schedule_files(tmp_path), log.read_text()
+    assert not (tmp_path / ".data" / "htma-beat-schedule").exists()  # not by the keys
+    _stop(beat)
+
+
+@pytest.mark.parametrize(("args", "with_beat"), [((), True), (("--no-beat",), False)])
+def test_worker_embeds_beat_unless_told_not_to(
+    start: Callable[..., Any], tmp_path: Path, args: tuple[str, ...], with_beat: bool
+) -> None:
+    worker, log = start("worker", *args)
+    poll(lambda: " ready." in log.read_text() or worker.poll() is not None,
+         "the worker to be ready", deadline=DEADLINE)  # fmt: skip
+    assert worker.poll() is None, log.read_text()
+    if with_beat:
+        poll(lambda: bool(_schedule_files(tmp_path)), "beat's schedule file", deadline=DEADLINE)
+        assert "beat: Starting" in log.read_text()
+    else:
+        assert "beat: Starting" not in log.read_text()
+        assert _schedule_files(tmp_path) == []
+    _stop(worker)

@@ -188,23 +188,48 @@ def generate_message_key(key_id: str) -> None:
 
 @main.command("worker")
 @click.option("--loglevel", default="INFO", show_default=True)
-def worker_command(loglevel: str) -> None:
-    """Run the Celery worker (results, webhook deliveries, beat) and the outbox relay."""
+@click.option(
+    "--beat/--no-beat",
+    default=True,
+    show_default=True,
+    help="also run the beat scheduler in this process (exactly one beat per deployment:"
+    " run scaled-out workers with --no-beat and one `htma beat`)",
+)
+def worker_command(loglevel: str, beat: bool) -> None:
+    """Run the Celery worker (results, webhook deliveries) and the outbox relay."""
     settings = _settings()
     with CommandErrors(ValueError):
         worker = create_worker(settings)
-    schedule = settings.signing_keys_path.parent / "htma-beat-schedule"
-    schedule.parent.mkdir(parents=True, exist_ok=True)
+    options = [f"--loglevel={loglevel}", "--without-gossip", "--without-mingle", "--queues=htma"]
+    if beat:
+        options = ["--beat", f"--schedule={_schedule(settings)}", *options]
     thread, stop = worker.start_relay()
     try:
-        worker.celery.worker_main(
-            ["worker", "--pool=solo", "--beat", f"--schedule={schedule}", f"--loglevel={loglevel}",
-             "--without-gossip", "--without-mingle", "--queues=htma"]
-        )  # fmt: skip
+        worker.celery.worker_main(["worker", "--pool=solo", *options])
     finally:
         stop.set()
         thread.join(timeout=5)
         worker.runtime.close()
+
+
+@main.command("beat")
+@click.option("--loglevel", default="INFO", show_default=True)
+def beat_command(loglevel: str) -> None:
+    """Run the beat scheduler alone (the webhook sweeper); exactly one per deployment."""
+    settings = _settings()
+    with CommandErrors(ValueError):
+        worker = create_worker(settings)
+    try:
+        worker.celery.start(["beat", f"--schedule={_schedule(settings)}", f"--loglevel={loglevel}"])
+    finally:
+        worker.runtime.close()
+
+
+def _schedule(settings: Settings) -> str:
+    """Beat's schedule file (``HTMA_BEAT_SCHEDULE_PATH``), its folder created."""
+    path = settings.beat_schedule_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 @main.command("serve")
