@@ -1,17 +1,9 @@
-"""Webhook endpoint signing secrets sealed at rest (spaps-webhooks 0.3).
-
-Widens ``webhook_endpoints.secret``/``previous_secret`` for sealed values and seals the
-stored plaintext secrets with ingredient's ``webhook_sealing_keys`` setting
-(``INGREDIENT_WEBHOOK_SEALING_KEYS``, or ``SPAPS_WEBHOOKS_SEALING_KEYS`` when that is
-unset; the first key seals). Without keys the rows stay as they are and a warning is logged;
-``python -m spaps_webhooks rotate-secrets`` seals them once keys are configured. The
-downgrade unseals (it needs the keys when a value is sealed) and narrows the columns.
-
-Also adds ``webhook_messages.fanned_out_at``: ``publish`` now stores the message row in
-the producer's transaction and the sweeper fans out messages left NULL, so no event exists
-only inside a broker. Messages already stored were fanned out: they get their
-``created_at``. And ``webhook_receipts``, where a receiver records what it answered
-(``SqlReceiptLog``: accepted, duplicate, rejected).
+"""Webhook endpoint signing secrets sealed at rest, and the rest of spaps-webhooks 0.3's
+schema: ``upgrade_to_0_3``/``downgrade_from_0_3`` (docs/spaps-webhooks.md, "Migrating a 0.2
+schema to 0.3"). The keys are ingredient's ``webhook_sealing_keys`` setting
+(``INGREDIENT_WEBHOOK_SEALING_KEYS``), else ``SPAPS_WEBHOOKS_SEALING_KEYS``; without
+keys the secrets stay unsealed (a warning; ``python -m spaps_webhooks rotate-secrets``
+seals them later) and the downgrade needs the keys while a value is sealed.
 
 Revision ID: 0004
 Revises: 0003
