@@ -9,11 +9,11 @@ to an API shows in review and a stale file fails a test (``--check``)::
     api_contract.py all [--check]      # the three, in that order
     api_contract.py snapshot SERVICE   # api/<service>/releases/<version>.json
     api_contract.py diff SERVICE       # breaking changes since the newest snapshot
+    api_contract.py lint [SERVICE]     # Redocly lint of the documents (redocly.yaml)
 
-``sdk``, ``postman`` and ``diff`` run the npm tools locked in ``clients/package-lock.json``
-(``make clients`` installs them). ``diff`` runs ``optic diff --check`` between
-the newest release snapshot and the current document and fails on a breaking change unless
-the service's version has a new major (0.x: a new minor) since that snapshot.
+``sdk``, ``postman``, ``diff`` and ``lint`` run the npm tools of ``clients/package-lock.json``
+(``make clients``). ``diff``: ``optic diff --check``, failing on a breaking change unless
+the version has a new major (0.x: minor) since the snapshot; ``lint``: ``redocly lint``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 API = ROOT / "api"
@@ -136,18 +137,10 @@ def postman_collection(service: str, document: str) -> str:
 
 def postman_environment(service: str) -> str:
     """The variables the collection reads; fill in ``bearerToken`` (and ``baseUrl``)."""
-    environment = {
-        "name": f"{service} (local)",
-        "values": [
-            {
-                "key": "baseUrl",
-                "value": "http://127.0.0.1:8000",
-                "type": "default",
-                "enabled": True,
-            },
-            {"key": "bearerToken", "value": "", "type": "secret", "enabled": True},
-        ],
-    }
+    environment = {"name": f"{service} (local)", "values": [
+        {"key": "baseUrl", "value": "http://127.0.0.1:8000", "type": "default", "enabled": True},
+        {"key": "bearerToken", "value": "", "type": "secret", "enabled": True},
+    ]}  # fmt: skip
     return json.dumps(environment, indent=2) + "\n"
 
 
@@ -182,10 +175,9 @@ def write_or_check(steps: list[str], check: bool) -> list[str]:
         for service in SERVICES:
             path = targets(step, service)
             fresh = generate(step, service)
-            if check:
-                if not path.exists() or path.read_text() != fresh:
-                    stale.append(str(path.relative_to(ROOT)))
-            else:
+            if check and (not path.exists() or path.read_text() != fresh):
+                stale.append(str(path.relative_to(ROOT)))
+            elif not check:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(fresh)
     return stale
@@ -241,6 +233,30 @@ def diff(service: str) -> str:
     )
 
 
+def lint_report(document: Path) -> dict[str, Any]:
+    """Redocly's JSON report on ``document`` with ``redocly.yaml`` (totals, problems)."""
+    env = {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
+    result = subprocess.run(
+        [_tool("redocly"), "lint", str(document), "--config", str(ROOT / "redocly.yaml"),
+         "--format=json", "--max-problems=1000"],
+        cwd=CLIENTS, env=env, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    try:
+        report: dict[str, Any] = json.loads(result.stdout)
+    except json.JSONDecodeError as exc:  # redocly itself failed: never read that as a verdict
+        raise ContractError(f"redocly failed: {(result.stderr or result.stdout)[-300:]}") from exc
+    return report
+
+
+def lint(service: str) -> str:
+    """Lint the committed document: one line per problem; any error fails."""
+    problems: list[dict[str, Any]] = lint_report(targets("export", service))["problems"]
+    lines = [f"{service}: {p['severity']} {p['ruleId']}: {p['message']}" for p in problems]
+    if any(p["severity"] == "error" for p in problems):
+        raise ContractError("\n".join(lines))
+    return "\n".join([*lines, f"{service}: lint clean ({len(lines)} warning(s))"])
+
+
 def snapshot(service: str) -> Path:
     """Copy the current document as the snapshot of the service's current version."""
     if write_or_check(["export"], check=True):
@@ -257,15 +273,15 @@ STEPS["all"] = ["export", "sdk", "sdk-index", "postman", "environment"]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=[*STEPS, "snapshot", "diff"])
+    parser.add_argument("command", choices=[*STEPS, "snapshot", "diff", "lint"])
     parser.add_argument("service", nargs="?", choices=SERVICES)
     parser.add_argument("--check", action="store_true", help="fail if a file is stale")
     args = parser.parse_args(argv)
     try:
-        if args.command in {"snapshot", "diff"}:
-            services = [args.service] if args.service else list(SERVICES)
-            for service in services:
-                print(diff(service) if args.command == "diff" else snapshot(service))
+        if args.command in {"snapshot", "diff", "lint"}:
+            command = {"diff": diff, "lint": lint, "snapshot": snapshot}[args.command]
+            for service in [args.service] if args.service else SERVICES:
+                print(command(service))
             return 0
         stale = write_or_check(STEPS[args.command], args.check)
     except ContractError as exc:

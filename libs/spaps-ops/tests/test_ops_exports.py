@@ -48,6 +48,7 @@ def test_root_exports_are_pinned() -> None:
         "configure_logging",
         "create_app",
         "document_problems",
+        "error_codes_of",
         "forward_request_id",
         "get_ops",
         "get_request_id",
@@ -55,6 +56,7 @@ def test_root_exports_are_pinned() -> None:
         "is_problem",
         "openapi_problem",
         "problem_response",
+        "problem_responses",
         "server_options",
     ]
     assert sorted(spaps_ops.__all__) == spaps_ops.__all__

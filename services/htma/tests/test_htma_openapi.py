@@ -27,3 +27,14 @@ async def test_every_htma_route_has_examples(client: Any) -> None:
                 assert schemas[name].get("examples"), (method, path, "request")
             checked += 1
     assert checked >= 12
+
+
+def test_operation_ids_are_the_route_names_and_unique(make_app: Any) -> None:
+    spec = make_app().openapi()
+    ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
+    operations = {(path, m): op for path, ops in spec["paths"].items() for m, op in ops.items()}
+    assert operations["/v1/panels", "post"]["operationId"] == "submit_panel"
+    assert operations["/v1/auth/refresh", "post"]["operationId"] == "refresh"  # from spaps-auth
+    assert operations["/v1/auth/login", "post"]["security"] == []  # public, explicitly
+    assert operations["/v1/me", "get"]["security"] == [{"bearerAuth": []}]

@@ -19,7 +19,7 @@ export interface paths {
          *
          *     Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production).
          */
-        post: operations["signup_v1_auth_signup_post"];
+        post: operations["signup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -40,7 +40,7 @@ export interface paths {
          * @description Repeated failures lock the account with an escalating cooldown (429, Retry-After);
          *     wrong one-time codes count exactly like wrong passwords, from any address.
          */
-        post: operations["login_v1_auth_login_post"];
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -60,7 +60,7 @@ export interface paths {
          * Start TOTP enrolment
          * @description A new secret; MFA is enforced once confirmed.
          */
-        post: operations["begin_totp_v1_auth_mfa_totp_post"];
+        post: operations["begin_totp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -81,7 +81,7 @@ export interface paths {
          * @description From now on login needs a code; keep the recovery codes safe. The user's other
          *     sessions are revoked (they were opened without the second factor).
          */
-        post: operations["confirm_totp_v1_auth_mfa_totp_confirm_post"];
+        post: operations["confirm_totp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -102,7 +102,7 @@ export interface paths {
          * @description A wrong current password counts toward the lockout. The caller's other sessions
          *     are revoked; this one stays signed in.
          */
-        post: operations["change_v1_auth_password_post"];
+        post: operations["change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -123,7 +123,7 @@ export interface paths {
          * @description Always 202: whether the address belongs to an account is not revealed. The link
          *     is valid 30 minutes, once.
          */
-        post: operations["request_reset_v1_auth_password_reset_post"];
+        post: operations["request_reset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -143,7 +143,7 @@ export interface paths {
          * Set a new password with a reset link
          * @description Every session of the account is revoked, and its lockout lifted.
          */
-        post: operations["confirm_reset_v1_auth_password_reset_confirm_post"];
+        post: operations["confirm_reset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -163,7 +163,7 @@ export interface paths {
          * Disable TOTP
          * @description Needs a current code or a recovery code. The caller's other sessions are revoked.
          */
-        post: operations["disable_v1_auth_mfa_totp_disable_post"];
+        post: operations["disable"];
         delete?: never;
         options?: never;
         head?: never;
@@ -183,7 +183,7 @@ export interface paths {
          * Invite a practitioner or patient to the caller's clinic
          * @description E-mails a single-use link valid seven days; inviting the address again replaces it.
          */
-        post: operations["invite_v1_clinic_invitations_post"];
+        post: operations["invite"];
         delete?: never;
         options?: never;
         head?: never;
@@ -203,7 +203,7 @@ export interface paths {
          * Accept an invitation: create the account and sign in
          * @description The account joins the inviting clinic with the invited role.
          */
-        post: operations["accept_v1_auth_invitations_accept_post"];
+        post: operations["accept"];
         delete?: never;
         options?: never;
         head?: never;
@@ -219,8 +219,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refresh */
-        post: operations["refresh_v1_auth_refresh_post"];
+        /**
+         * Refresh
+         * @description Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
+         */
+        post: operations["refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -236,8 +239,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logout */
-        post: operations["logout_v1_auth_logout_post"];
+        /**
+         * Logout
+         * @description End the caller's session: its refresh token stops working.
+         */
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -251,8 +257,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Sessions */
-        get: operations["list_sessions_v1_auth_sessions_get"];
+        /**
+         * List Sessions
+         * @description The caller's active sessions (device, address, last use).
+         */
+        get: operations["list_sessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -271,8 +280,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke Session */
-        delete: operations["revoke_session_v1_auth_sessions__session_id__delete"];
+        /**
+         * Revoke Session
+         * @description End one of the caller's sessions.
+         */
+        delete: operations["revoke_session"];
         options?: never;
         head?: never;
         patch?: never;
@@ -289,7 +301,7 @@ export interface paths {
          * The caller
          * @description The authenticated user.
          */
-        get: operations["me_v1_me_get"];
+        get: operations["me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -309,13 +321,13 @@ export interface paths {
          * Users of the caller's clinic
          * @description Only the caller's clinic, optionally one role, ordered by name.
          */
-        get: operations["list_users_v1_users_get"];
+        get: operations["list_users"];
         put?: never;
         /**
          * Add a user to the caller's clinic
          * @description Lab admins add practitioners, patients and other admins to their clinic.
          */
-        post: operations["add_user_v1_users_post"];
+        post: operations["add_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -333,13 +345,13 @@ export interface paths {
          * Panels visible to the caller
          * @description Staff see the clinic's panels (optionally one patient's); patients their own.
          */
-        get: operations["list_panels_v1_panels_get"];
+        get: operations["list_panels"];
         put?: never;
         /**
          * Submit a mineral panel for a patient
          * @description Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
          */
-        post: operations["submit_v1_panels_post"];
+        post: operations["submit_panel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -357,7 +369,7 @@ export interface paths {
          * One panel
          * @description A panel of the clinic (patients: their own).
          */
-        get: operations["get_panel_v1_panels__panel_id__get"];
+        get: operations["get_panel"];
         put?: never;
         post?: never;
         delete?: never;
@@ -377,7 +389,7 @@ export interface paths {
          * The result of a panel
          * @description Ratios against the reference ranges, deficient minerals, food recommendations.
          */
-        get: operations["get_result_v1_panels__panel_id__result_get"];
+        get: operations["get_result"];
         put?: never;
         post?: never;
         delete?: never;
@@ -397,13 +409,13 @@ export interface paths {
          * The caller's messages
          * @description Sent and received, newest first.
          */
-        get: operations["inbox_v1_messages_get"];
+        get: operations["inbox"];
         put?: never;
         /**
          * Send a secure message
          * @description Stored encrypted (AES-256-GCM, bound to its row).
          */
-        post: operations["send_v1_messages_post"];
+        post: operations["send_message"];
         delete?: never;
         options?: never;
         head?: never;
@@ -417,8 +429,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Event Types */
-        get: operations["list_event_types_v1_webhooks_event_types_get"];
+        /**
+         * List Event Types
+         * @description The webhook event types an endpoint can subscribe to, with schemas.
+         */
+        get: operations["list_event_types"];
         put?: never;
         post?: never;
         delete?: never;
@@ -434,11 +449,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Endpoints */
-        get: operations["list_endpoints_v1_webhooks_endpoints_get"];
+        /**
+         * List Endpoints
+         * @description The clinic's webhook endpoints.
+         */
+        get: operations["list_endpoints"];
         put?: never;
-        /** Create Endpoint */
-        post: operations["create_endpoint_v1_webhooks_endpoints_post"];
+        /**
+         * Create Endpoint
+         * @description Register an endpoint; the answer shows its signing secret once.
+         */
+        post: operations["create_endpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -452,16 +473,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Endpoint */
-        get: operations["get_endpoint_v1_webhooks_endpoints__endpoint_id__get"];
+        /**
+         * Get Endpoint
+         * @description One webhook endpoint.
+         */
+        get: operations["get_endpoint"];
         put?: never;
         post?: never;
-        /** Delete Endpoint */
-        delete: operations["delete_endpoint_v1_webhooks_endpoints__endpoint_id__delete"];
+        /**
+         * Delete Endpoint
+         * @description Remove an endpoint; pending deliveries to it are dropped.
+         */
+        delete: operations["delete_endpoint"];
         options?: never;
         head?: never;
-        /** Update Endpoint */
-        patch: operations["update_endpoint_v1_webhooks_endpoints__endpoint_id__patch"];
+        /**
+         * Update Endpoint
+         * @description Change an endpoint's URL, event types, description or state.
+         */
+        patch: operations["update_endpoint"];
         trace?: never;
     };
     "/v1/webhooks/endpoints/{endpoint_id}/disable": {
@@ -473,8 +503,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Disable Endpoint */
-        post: operations["disable_endpoint_v1_webhooks_endpoints__endpoint_id__disable_post"];
+        /**
+         * Disable Endpoint
+         * @description Stop deliveries to an endpoint.
+         */
+        post: operations["disable_endpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -490,8 +523,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enable Endpoint */
-        post: operations["enable_endpoint_v1_webhooks_endpoints__endpoint_id__enable_post"];
+        /**
+         * Enable Endpoint
+         * @description Resume deliveries to an endpoint.
+         */
+        post: operations["enable_endpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -507,8 +543,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate Secret */
-        post: operations["rotate_secret_v1_webhooks_endpoints__endpoint_id__rotate_secret_post"];
+        /**
+         * Rotate Secret
+         * @description A new signing key; the old one stays valid.
+         */
+        post: operations["rotate_secret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -524,8 +563,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Test Fire */
-        post: operations["test_fire_v1_webhooks_endpoints__endpoint_id__test_post"];
+        /**
+         * Test Fire
+         * @description Send a test event to the endpoint now and report the attempt.
+         */
+        post: operations["test_fire"];
         delete?: never;
         options?: never;
         head?: never;
@@ -539,8 +581,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Endpoint Attempts */
-        get: operations["endpoint_attempts_v1_webhooks_endpoints__endpoint_id__attempts_get"];
+        /**
+         * Endpoint Attempts
+         * @description The endpoint's recent delivery attempts.
+         */
+        get: operations["endpoint_attempts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -556,8 +601,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Message Deliveries */
-        get: operations["message_deliveries_v1_webhooks_messages__message_id__deliveries_get"];
+        /**
+         * Message Deliveries
+         * @description Where an event message was delivered, and how it went.
+         */
+        get: operations["message_deliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -573,8 +621,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Message Attempts */
-        get: operations["message_attempts_v1_webhooks_messages__message_id__attempts_get"];
+        /**
+         * Message Attempts
+         * @description Every delivery attempt of an event message.
+         */
+        get: operations["message_attempts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -592,8 +643,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replay Message */
-        post: operations["replay_message_v1_webhooks_messages__message_id__replay_post"];
+        /**
+         * Replay Message
+         * @description Deliver an event message again to its endpoints.
+         */
+        post: operations["replay_message"];
         delete?: never;
         options?: never;
         head?: never;
@@ -609,8 +663,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replay Since */
-        post: operations["replay_since_v1_webhooks_replay_post"];
+        /**
+         * Replay Since
+         * @description Deliver again every message since a time (optionally failed ones only).
+         */
+        post: operations["replay_since"];
         delete?: never;
         options?: never;
         head?: never;
@@ -830,11 +887,6 @@ export interface components {
             message_id: string;
             delivery: components["schemas"]["Delivery"];
             attempt: components["schemas"]["Attempt"] | null;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
         };
         /**
          * InvitationIn
@@ -1418,19 +1470,6 @@ export interface components {
              */
             role: "patient" | "practitioner" | "lab_admin";
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
-        };
     };
     responses: never;
     parameters: never;
@@ -1440,7 +1479,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    signup_v1_auth_signup_post: {
+    signup: {
         parameters: {
             query?: never;
             header?: never;
@@ -1449,6 +1488,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "clinic_id": "northside",
+                 *       "clinic_name": "Northside Clinic",
+                 *       "display_name": "Nora Admin",
+                 *       "email": "admin@northside.example",
+                 *       "password": "a long passphrase here"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SignUpIn"];
             };
         };
@@ -1459,6 +1507,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "tokens": {
+                     *         "access_token": "eyJhbGciOiJFZERTQSJ9...",
+                     *         "expires_in": 900,
+                     *         "refresh_token": "rt_...",
+                     *         "token_type": "Bearer"
+                     *       },
+                     *       "user": {
+                     *         "clinic_id": "northside",
+                     *         "display_name": "Nora Admin",
+                     *         "email": "admin@northside.example",
+                     *         "id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *         "role": "lab_admin"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["SignUpOut"];
                 };
             };
@@ -1522,7 +1587,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description Password policy or invalid body */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1569,7 +1634,7 @@ export interface operations {
             };
         };
     };
-    login_v1_auth_login_post: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -1578,6 +1643,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "admin@northside.example",
+                 *       "password": "a long passphrase here"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LogInIn"];
             };
         };
@@ -1588,6 +1659,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Imh0bWEtMjAyNi...",
+                     *       "expires_in": 900,
+                     *       "refresh_token": "rt_Jx7...",
+                     *       "token_type": "Bearer"
+                     *     }
+                     */
                     "application/json": components["schemas"]["LogInOut"];
                 };
             };
@@ -1678,7 +1757,7 @@ export interface operations {
             };
         };
     };
-    begin_totp_v1_auth_mfa_totp_post: {
+    begin_totp: {
         parameters: {
             query?: never;
             header?: never;
@@ -1693,6 +1772,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "otpauth_uri": "otpauth://totp/htma:...",
+                     *       "secret": "JBSWY3DPEHPK3PXP"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TotpEnrolmentOut"];
                 };
             };
@@ -1758,7 +1843,7 @@ export interface operations {
             };
         };
     };
-    confirm_totp_v1_auth_mfa_totp_confirm_post: {
+    confirm_totp: {
         parameters: {
             query?: never;
             header?: never;
@@ -1767,6 +1852,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "492039"
+                 *     }
+                 */
                 "application/json": components["schemas"]["TotpConfirmIn"];
             };
         };
@@ -1777,6 +1867,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "recovery_codes": [
+                     *         "k3j4-..."
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecoveryCodesOut"];
                 };
             };
@@ -1887,7 +1984,7 @@ export interface operations {
             };
         };
     };
-    change_v1_auth_password_post: {
+    change: {
         parameters: {
             query?: never;
             header?: never;
@@ -1896,6 +1993,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "current_password": "the old passphrase here",
+                 *       "new_password": "a new long passphrase"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PasswordChangeIn"];
             };
         };
@@ -1906,6 +2009,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "sessions_revoked": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["SessionsRevokedOut"];
                 };
             };
@@ -1989,7 +2097,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description The new password breaks the policy */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2036,7 +2144,7 @@ export interface operations {
             };
         };
     };
-    request_reset_v1_auth_password_reset_post: {
+    request_reset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2045,6 +2153,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "pat@northside.example"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ResetRequestIn"];
             };
         };
@@ -2055,6 +2168,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "if the address has an account, a link valid 30 minutes was sent to it"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ResetRequestedOut"];
                 };
             };
@@ -2125,7 +2243,7 @@ export interface operations {
             };
         };
     };
-    confirm_reset_v1_auth_password_reset_confirm_post: {
+    confirm_reset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2134,6 +2252,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "pat@northside.example",
+                 *       "token": "Jx7-example-reset-link",
+                 *       "password": "a new long passphrase"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ResetConfirmIn"];
             };
         };
@@ -2144,6 +2269,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "sessions_revoked": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["SessionsRevokedOut"];
                 };
             };
@@ -2187,7 +2317,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description The new password breaks the policy */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2234,7 +2364,7 @@ export interface operations {
             };
         };
     };
-    disable_v1_auth_mfa_totp_disable_post: {
+    disable: {
         parameters: {
             query?: never;
             header?: never;
@@ -2243,6 +2373,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "otp": "492039"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MfaDisableIn"];
             };
         };
@@ -2253,6 +2388,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "sessions_revoked": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["SessionsRevokedOut"];
                 };
             };
@@ -2363,7 +2503,7 @@ export interface operations {
             };
         };
     };
-    invite_v1_clinic_invitations_post: {
+    invite: {
         parameters: {
             query?: never;
             header?: never;
@@ -2372,6 +2512,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "pat@northside.example",
+                 *       "role": "patient"
+                 *     }
+                 */
                 "application/json": components["schemas"]["InvitationIn"];
             };
         };
@@ -2382,6 +2528,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "email": "pat@northside.example",
+                     *       "expires_at": "2026-12-13T10:00:00Z",
+                     *       "id": "3f9a0c1b2d4e5f60",
+                     *       "role": "patient"
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvitationOut"];
                 };
             };
@@ -2512,7 +2666,7 @@ export interface operations {
             };
         };
     };
-    accept_v1_auth_invitations_accept_post: {
+    accept: {
         parameters: {
             query?: never;
             header?: never;
@@ -2521,6 +2675,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "Jx7-example-invitation",
+                 *       "email": "pat@northside.example",
+                 *       "display_name": "Pat Patient",
+                 *       "password": "a long passphrase here"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AcceptIn"];
             };
         };
@@ -2531,6 +2693,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "tokens": {
+                     *         "access_token": "eyJhbGciOiJFZERTQSJ9...",
+                     *         "expires_in": 900,
+                     *         "refresh_token": "rt_...",
+                     *         "token_type": "Bearer"
+                     *       },
+                     *       "user": {
+                     *         "clinic_id": "northside",
+                     *         "display_name": "Nora Admin",
+                     *         "email": "admin@northside.example",
+                     *         "id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *         "role": "lab_admin"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["SignUpOut"];
                 };
             };
@@ -2594,7 +2773,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description Password policy or invalid body */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2621,7 +2800,7 @@ export interface operations {
             };
         };
     };
-    refresh_v1_auth_refresh_post: {
+    refresh: {
         parameters: {
             query?: never;
             header?: never;
@@ -2630,6 +2809,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "rt_Jx7..."
+                 *     }
+                 */
                 "application/json": components["schemas"]["RefreshRequest"];
             };
         };
@@ -2640,6 +2824,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Imh0bWEtMjAyNi...",
+                     *       "refresh_token": "rt_Jx7...",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900
+                     *     }
+                     */
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
@@ -2750,7 +2942,7 @@ export interface operations {
             };
         };
     };
-    logout_v1_auth_logout_post: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -2808,7 +3000,7 @@ export interface operations {
             };
         };
     };
-    list_sessions_v1_auth_sessions_get: {
+    list_sessions: {
         parameters: {
             query?: never;
             header?: never;
@@ -2823,6 +3015,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "ses_01J9Z1",
+                     *         "created_at": "2026-01-05T09:00:00Z",
+                     *         "last_seen_at": "2026-01-05T09:30:00Z",
+                     *         "user_agent": "Mozilla/5.0",
+                     *         "ip": "203.0.113.7",
+                     *         "current": true
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["SessionOut"][];
                 };
             };
@@ -2868,7 +3072,7 @@ export interface operations {
             };
         };
     };
-    revoke_session_v1_auth_sessions__session_id__delete: {
+    revoke_session: {
         parameters: {
             query?: never;
             header?: never;
@@ -2973,7 +3177,7 @@ export interface operations {
             };
         };
     };
-    me_v1_me_get: {
+    me: {
         parameters: {
             query?: never;
             header?: never;
@@ -2988,6 +3192,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "clinic_id": "northside",
+                     *       "display_name": "Dr Ada",
+                     *       "email": "dr.ada@northside.example",
+                     *       "id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *       "role": "practitioner"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
@@ -3053,7 +3266,7 @@ export interface operations {
             };
         };
     };
-    list_users_v1_users_get: {
+    list_users: {
         parameters: {
             query?: {
                 role?: ("patient" | "practitioner" | "lab_admin") | null;
@@ -3070,6 +3283,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "clinic_id": "northside",
+                     *         "display_name": "Dr Ada",
+                     *         "email": "dr.ada@northside.example",
+                     *         "id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *         "role": "practitioner"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["UserOut"][];
                 };
             };
@@ -3160,7 +3384,7 @@ export interface operations {
             };
         };
     };
-    add_user_v1_users_post: {
+    add_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -3169,6 +3393,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "display_name": "Pat Patient",
+                 *       "email": "pat@northside.example",
+                 *       "password": "long enough passphrase",
+                 *       "role": "patient"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UserIn"];
             };
         };
@@ -3179,6 +3411,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "clinic_id": "northside",
+                     *       "display_name": "Dr Ada",
+                     *       "email": "dr.ada@northside.example",
+                     *       "id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *       "role": "practitioner"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
@@ -3282,7 +3523,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description Password policy or invalid body */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3329,7 +3570,7 @@ export interface operations {
             };
         };
     };
-    list_panels_v1_panels_get: {
+    list_panels: {
         parameters: {
             query?: {
                 patient_id?: string | null;
@@ -3348,6 +3589,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "created_at": "2026-11-23T10:00:00Z",
+                     *         "id": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+                     *         "minerals": {
+                     *           "Ca": 42,
+                     *           "Cu": 2.6,
+                     *           "Fe": 2,
+                     *           "K": 9.5,
+                     *           "Mg": 3.1,
+                     *           "Na": 24,
+                     *           "P": 15,
+                     *           "Zn": 11
+                     *         },
+                     *         "patient_id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                     *         "practitioner_id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *         "sampled_on": "2026-11-20",
+                     *         "status": "pending",
+                     *         "unit": "mg%"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["PanelOut"][];
                 };
             };
@@ -3438,7 +3702,7 @@ export interface operations {
             };
         };
     };
-    submit_v1_panels_post: {
+    submit_panel: {
         parameters: {
             query?: never;
             header?: never;
@@ -3447,6 +3711,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "minerals": {
+                 *         "Ca": 42,
+                 *         "Cu": 2.6,
+                 *         "Fe": 2,
+                 *         "K": 9.5,
+                 *         "Mg": 3.1,
+                 *         "Na": 24,
+                 *         "P": 15,
+                 *         "Zn": 11
+                 *       },
+                 *       "patient_id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                 *       "sampled_on": "2026-11-20"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PanelIn"];
             };
         };
@@ -3457,6 +3737,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-23T10:00:00Z",
+                     *       "id": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+                     *       "minerals": {
+                     *         "Ca": 42,
+                     *         "Cu": 2.6,
+                     *         "Fe": 2,
+                     *         "K": 9.5,
+                     *         "Mg": 3.1,
+                     *         "Na": 24,
+                     *         "P": 15,
+                     *         "Zn": 11
+                     *       },
+                     *       "patient_id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                     *       "practitioner_id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *       "sampled_on": "2026-11-20",
+                     *       "status": "pending",
+                     *       "unit": "mg%"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PanelOut"];
                 };
             };
@@ -3540,7 +3841,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description Invalid panel */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3587,7 +3888,7 @@ export interface operations {
             };
         };
     };
-    get_panel_v1_panels__panel_id__get: {
+    get_panel: {
         parameters: {
             query?: never;
             header?: never;
@@ -3604,6 +3905,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-23T10:00:00Z",
+                     *       "id": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+                     *       "minerals": {
+                     *         "Ca": 42,
+                     *         "Cu": 2.6,
+                     *         "Fe": 2,
+                     *         "K": 9.5,
+                     *         "Mg": 3.1,
+                     *         "Na": 24,
+                     *         "P": 15,
+                     *         "Zn": 11
+                     *       },
+                     *       "patient_id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                     *       "practitioner_id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *       "sampled_on": "2026-11-20",
+                     *       "status": "pending",
+                     *       "unit": "mg%"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PanelOut"];
                 };
             };
@@ -3714,7 +4036,7 @@ export interface operations {
             };
         };
     };
-    get_result_v1_panels__panel_id__result_get: {
+    get_result: {
         parameters: {
             query?: never;
             header?: never;
@@ -3731,6 +4053,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "analysis": {
+                     *         "deficient": [
+                     *           "Mg",
+                     *           "Zn"
+                     *         ],
+                     *         "minerals": [],
+                     *         "ratios": [
+                     *           {
+                     *             "flag": "high",
+                     *             "high": 8.5,
+                     *             "ideal": 6.67,
+                     *             "low": 5,
+                     *             "meaning": "blood-sugar ratio",
+                     *             "name": "Ca/Mg",
+                     *             "value": 13.548
+                     *           }
+                     *         ]
+                     *       },
+                     *       "computed_at": "2026-11-23T10:00:02Z",
+                     *       "deficient": [
+                     *         "Mg",
+                     *         "Zn"
+                     *       ],
+                     *       "panel_id": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+                     *       "recommendations": {
+                     *         "minerals": {
+                     *           "Mg": [
+                     *             {
+                     *               "amount": 794,
+                     *               "code": "A014",
+                     *               "name": "Rice bran",
+                     *               "unit": "mg"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "status": "ok"
+                     *       },
+                     *       "reference_version": "htma-ref-2026.1"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ResultOut"];
                 };
             };
@@ -3861,7 +4225,7 @@ export interface operations {
             };
         };
     };
-    inbox_v1_messages_get: {
+    inbox: {
         parameters: {
             query?: {
                 limit?: number;
@@ -3879,6 +4243,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "body": "Should I take magnesium with food?",
+                     *         "created_at": "2026-11-23T10:05:00Z",
+                     *         "id": "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+                     *         "recipient_id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *         "sender_id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["MessageOut"][];
                 };
             };
@@ -3969,7 +4344,7 @@ export interface operations {
             };
         };
     };
-    send_v1_messages_post: {
+    send_message: {
         parameters: {
             query?: never;
             header?: never;
@@ -3978,6 +4353,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "body": "Should I take magnesium with food?",
+                 *       "recipient_id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MessageIn"];
             };
         };
@@ -3988,6 +4369,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "body": "Should I take magnesium with food?",
+                     *       "created_at": "2026-11-23T10:05:00Z",
+                     *       "id": "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+                     *       "recipient_id": "5f0c3b2e9a7d4e6f8a1b2c3d4e5f6a7b",
+                     *       "sender_id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
@@ -4071,7 +4461,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A blank or too long message, or an invalid body */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4118,7 +4508,7 @@ export interface operations {
             };
         };
     };
-    list_event_types_v1_webhooks_event_types_get: {
+    list_event_types: {
         parameters: {
             query?: never;
             header?: never;
@@ -4133,6 +4523,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "type": "result.ready.v1",
+                     *         "name": "result.ready",
+                     *         "version": 1,
+                     *         "description": "A panel's result is computed.",
+                     *         "schema": {}
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["EventTypeInfo"][];
                 };
             };
@@ -4178,7 +4579,7 @@ export interface operations {
             };
         };
     };
-    list_endpoints_v1_webhooks_endpoints_get: {
+    list_endpoints: {
         parameters: {
             query?: never;
             header?: never;
@@ -4193,6 +4594,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "ep_01J9Z2",
+                     *         "owner": "clinic-a",
+                     *         "url": "https://example.org/hooks",
+                     *         "description": "Results feed",
+                     *         "event_types": [
+                     *           "result.ready.v1"
+                     *         ],
+                     *         "enabled": true,
+                     *         "disabled_reason": null,
+                     *         "failing_since": null,
+                     *         "rotating_until": null,
+                     *         "created_at": "2026-01-05T09:00:00Z",
+                     *         "updated_at": "2026-01-05T09:00:00Z"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["Endpoint"][];
                 };
             };
@@ -4238,7 +4658,7 @@ export interface operations {
             };
         };
     };
-    create_endpoint_v1_webhooks_endpoints_post: {
+    create_endpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -4247,6 +4667,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://example.org/hooks",
+                 *       "event_types": [
+                 *         "result.ready.v1"
+                 *       ],
+                 *       "description": "Results feed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndpointCreate"];
             };
         };
@@ -4257,6 +4686,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ep_01J9Z2",
+                     *       "owner": "clinic-a",
+                     *       "url": "https://example.org/hooks",
+                     *       "description": "Results feed",
+                     *       "event_types": [
+                     *         "result.ready.v1"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "failing_since": null,
+                     *       "rotating_until": null,
+                     *       "created_at": "2026-01-05T09:00:00Z",
+                     *       "updated_at": "2026-01-05T09:00:00Z",
+                     *       "secret": "whsec_..."
+                     *     }
+                     */
                     "application/json": components["schemas"]["EndpointWithSecret"];
                 };
             };
@@ -4367,7 +4814,7 @@ export interface operations {
             };
         };
     };
-    get_endpoint_v1_webhooks_endpoints__endpoint_id__get: {
+    get_endpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -4384,6 +4831,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ep_01J9Z2",
+                     *       "owner": "clinic-a",
+                     *       "url": "https://example.org/hooks",
+                     *       "description": "Results feed",
+                     *       "event_types": [
+                     *         "result.ready.v1"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "failing_since": null,
+                     *       "rotating_until": null,
+                     *       "created_at": "2026-01-05T09:00:00Z",
+                     *       "updated_at": "2026-01-05T09:00:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Endpoint"];
                 };
             };
@@ -4474,7 +4938,7 @@ export interface operations {
             };
         };
     };
-    delete_endpoint_v1_webhooks_endpoints__endpoint_id__delete: {
+    delete_endpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -4579,7 +5043,7 @@ export interface operations {
             };
         };
     };
-    update_endpoint_v1_webhooks_endpoints__endpoint_id__patch: {
+    update_endpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -4590,6 +5054,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndpointUpdate"];
             };
         };
@@ -4600,6 +5069,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ep_01J9Z2",
+                     *       "owner": "clinic-a",
+                     *       "url": "https://example.org/hooks",
+                     *       "description": "Results feed",
+                     *       "event_types": [
+                     *         "result.ready.v1"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "failing_since": null,
+                     *       "rotating_until": null,
+                     *       "created_at": "2026-01-05T09:00:00Z",
+                     *       "updated_at": "2026-01-05T09:00:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Endpoint"];
                 };
             };
@@ -4710,7 +5196,7 @@ export interface operations {
             };
         };
     };
-    disable_endpoint_v1_webhooks_endpoints__endpoint_id__disable_post: {
+    disable_endpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -4727,6 +5213,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ep_01J9Z2",
+                     *       "owner": "clinic-a",
+                     *       "url": "https://example.org/hooks",
+                     *       "description": "Results feed",
+                     *       "event_types": [
+                     *         "result.ready.v1"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "failing_since": null,
+                     *       "rotating_until": null,
+                     *       "created_at": "2026-01-05T09:00:00Z",
+                     *       "updated_at": "2026-01-05T09:00:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Endpoint"];
                 };
             };
@@ -4817,7 +5320,7 @@ export interface operations {
             };
         };
     };
-    enable_endpoint_v1_webhooks_endpoints__endpoint_id__enable_post: {
+    enable_endpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -4834,6 +5337,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ep_01J9Z2",
+                     *       "owner": "clinic-a",
+                     *       "url": "https://example.org/hooks",
+                     *       "description": "Results feed",
+                     *       "event_types": [
+                     *         "result.ready.v1"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "failing_since": null,
+                     *       "rotating_until": null,
+                     *       "created_at": "2026-01-05T09:00:00Z",
+                     *       "updated_at": "2026-01-05T09:00:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Endpoint"];
                 };
             };
@@ -4924,7 +5444,7 @@ export interface operations {
             };
         };
     };
-    rotate_secret_v1_webhooks_endpoints__endpoint_id__rotate_secret_post: {
+    rotate_secret: {
         parameters: {
             query?: never;
             header?: never;
@@ -4935,6 +5455,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "overlap_seconds": 86400
+                 *     }
+                 */
                 "application/json": components["schemas"]["RotateRequest"] | null;
             };
         };
@@ -4945,6 +5470,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ep_01J9Z2",
+                     *       "owner": "clinic-a",
+                     *       "url": "https://example.org/hooks",
+                     *       "description": "Results feed",
+                     *       "event_types": [
+                     *         "result.ready.v1"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "failing_since": null,
+                     *       "rotating_until": null,
+                     *       "created_at": "2026-01-05T09:00:00Z",
+                     *       "updated_at": "2026-01-05T09:00:00Z",
+                     *       "secret": "whsec_..."
+                     *     }
+                     */
                     "application/json": components["schemas"]["EndpointWithSecret"];
                 };
             };
@@ -5055,7 +5598,7 @@ export interface operations {
             };
         };
     };
-    test_fire_v1_webhooks_endpoints__endpoint_id__test_post: {
+    test_fire: {
         parameters: {
             query?: never;
             header?: never;
@@ -5072,6 +5615,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01J9Z4",
+                     *       "delivery": {
+                     *         "id": "dl_01J9Z3",
+                     *         "message_id": "msg_01J9Z4",
+                     *         "endpoint_id": "ep_01J9Z2",
+                     *         "status": "succeeded",
+                     *         "attempts": 1,
+                     *         "next_attempt_at": null,
+                     *         "last_status_code": 200,
+                     *         "last_error": null,
+                     *         "created_at": "2026-01-05T09:01:00Z",
+                     *         "completed_at": "2026-01-05T09:01:01Z"
+                     *       },
+                     *       "attempt": {
+                     *         "id": 1,
+                     *         "delivery_id": "dl_01J9Z3",
+                     *         "message_id": "msg_01J9Z4",
+                     *         "endpoint_id": "ep_01J9Z2",
+                     *         "number": 1,
+                     *         "started_at": "2026-01-05T09:01:00Z",
+                     *         "status_code": 200,
+                     *         "latency_ms": 84,
+                     *         "response_excerpt": "ok",
+                     *         "error": null,
+                     *         "succeeded": true
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["FireResult"];
                 };
             };
@@ -5162,7 +5735,7 @@ export interface operations {
             };
         };
     };
-    endpoint_attempts_v1_webhooks_endpoints__endpoint_id__attempts_get: {
+    endpoint_attempts: {
         parameters: {
             query?: {
                 limit?: number;
@@ -5181,6 +5754,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": 1,
+                     *         "delivery_id": "dl_01J9Z3",
+                     *         "message_id": "msg_01J9Z4",
+                     *         "endpoint_id": "ep_01J9Z2",
+                     *         "number": 1,
+                     *         "started_at": "2026-01-05T09:01:00Z",
+                     *         "status_code": 200,
+                     *         "latency_ms": 84,
+                     *         "response_excerpt": "ok",
+                     *         "error": null,
+                     *         "succeeded": true
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["Attempt"][];
                 };
             };
@@ -5271,7 +5861,7 @@ export interface operations {
             };
         };
     };
-    message_deliveries_v1_webhooks_messages__message_id__deliveries_get: {
+    message_deliveries: {
         parameters: {
             query?: never;
             header?: never;
@@ -5288,6 +5878,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "dl_01J9Z3",
+                     *         "message_id": "msg_01J9Z4",
+                     *         "endpoint_id": "ep_01J9Z2",
+                     *         "status": "succeeded",
+                     *         "attempts": 1,
+                     *         "next_attempt_at": null,
+                     *         "last_status_code": 200,
+                     *         "last_error": null,
+                     *         "created_at": "2026-01-05T09:01:00Z",
+                     *         "completed_at": "2026-01-05T09:01:01Z"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["Delivery"][];
                 };
             };
@@ -5378,7 +5984,7 @@ export interface operations {
             };
         };
     };
-    message_attempts_v1_webhooks_messages__message_id__attempts_get: {
+    message_attempts: {
         parameters: {
             query?: never;
             header?: never;
@@ -5395,6 +6001,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": 1,
+                     *         "delivery_id": "dl_01J9Z3",
+                     *         "message_id": "msg_01J9Z4",
+                     *         "endpoint_id": "ep_01J9Z2",
+                     *         "number": 1,
+                     *         "started_at": "2026-01-05T09:01:00Z",
+                     *         "status_code": 200,
+                     *         "latency_ms": 84,
+                     *         "response_excerpt": "ok",
+                     *         "error": null,
+                     *         "succeeded": true
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["Attempt"][];
                 };
             };
@@ -5485,7 +6108,7 @@ export interface operations {
             };
         };
     };
-    replay_message_v1_webhooks_messages__message_id__replay_post: {
+    replay_message: {
         parameters: {
             query?: {
                 endpoint_id?: string | null;
@@ -5504,6 +6127,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ep_01J9Z2": [
+                     *         "dl_01J9Z5"
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: string[];
                     };
@@ -5596,7 +6226,7 @@ export interface operations {
             };
         };
     };
-    replay_since_v1_webhooks_replay_post: {
+    replay_since: {
         parameters: {
             query?: never;
             header?: never;
@@ -5605,6 +6235,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "since": "2026-01-05T00:00:00Z",
+                 *       "failed_only": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReplayRequest"];
             };
         };
@@ -5615,6 +6251,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ep_01J9Z2": [
+                     *         "dl_01J9Z5",
+                     *         "dl_01J9Z6"
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: string[];
                     };

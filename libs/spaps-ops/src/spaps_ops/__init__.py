@@ -33,6 +33,7 @@ from ._problem import (
     is_problem,
     problem_response,
 )
+from ._problem_docs import error_codes_of, problem_responses
 from ._registry import OPS_ERROR_CODES, ErrorCode, ErrorRegistry
 from ._request_id import RequestIdMiddleware, forward_request_id, get_request_id
 from ._security_headers import SecurityHeadersMiddleware
@@ -78,6 +79,7 @@ __all__ = [
     "configure_logging",
     "create_app",
     "document_problems",
+    "error_codes_of",
     "forward_request_id",
     "get_ops",
     "get_request_id",
@@ -85,5 +87,6 @@ __all__ = [
     "is_problem",
     "openapi_problem",
     "problem_response",
+    "problem_responses",
     "server_options",
 ]

@@ -19,6 +19,7 @@ from ._logging import configure_logging as _configure_logging
 from ._maintenance import MaintenanceMiddleware, MaintenanceSwitch
 from ._metrics import HttpMetrics, MetricsMiddleware
 from ._observe import ObserveMiddleware
+from ._openapi import operation_id
 from ._probes import ProbesMiddleware
 from ._problem import ProblemMiddleware, install_problem_handlers
 from ._registry import OPS_ERROR_CODES, ErrorCode, ErrorRegistry
@@ -60,7 +61,8 @@ def create_app(
     line and metrics, and what it raises becomes problem+json. Endpoints:
     ``/health/live``, ``/health/ready``, ``/health`` and ``/metrics`` (when
     ``settings.metrics_enabled``); ``/docs`` and ``/redoc`` with a Content-Security-Policy
-    of their own (when ``settings.docs_enabled``).
+    of their own (when ``settings.docs_enabled``). Each operation's ``operationId`` is its
+    route's name (the endpoint function's): stable when a path changes.
 
     Args:
         settings: the service settings; production settings are checked first.
@@ -84,6 +86,8 @@ def create_app(
 
     Raises:
         InsecureSettingsError: production settings that must not run.
+
+    .. versionchanged:: 0.4.0 ``operationId`` is the route's name.
     """
     settings.check_production()
     if configure_logging:
@@ -130,6 +134,7 @@ def create_app(
         "openapi_url": "/openapi.json" if docs else None,
         "lifespan": _lifespan,
         "middleware": stack,
+        "generate_unique_id_function": operation_id,
     }
     if tracer_provider is not None and "telemetry" in inspect.signature(FastAPI).parameters:
         # Newer FastAPI has native spans; one span per request is enough.

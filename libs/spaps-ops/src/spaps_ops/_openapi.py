@@ -2,34 +2,27 @@
 
 FastAPI documents a 422 with its own ``application/json`` body and knows nothing of the
 errors middlewares and dependencies answer; spaps-ops answers every error as RFC 9457
-problem+json. :func:`document_problems` completes an app's schema accordingly, and
-:func:`openapi_problem` is the response entry routes use for their own errors.
+problem+json. :func:`document_problems` completes an app's schema accordingly (and, when
+asked, its security requirements, descriptions and examples: see ``_openapi_complete``),
+and :func:`openapi_problem` is the response entry routes use for their own errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
+from ._errors import OpsNotConfiguredError
+from ._openapi_complete import Completion
 from ._problem import PROBLEM_CONTENT_TYPE
+from ._problem_docs import PROBLEM_SCHEMA, ErrorLike, problem_entry
+from ._registry import OPS_ERROR_CODES, ErrorRegistry
+from ._state import get_ops
 
-#: The RFC 9457 problem document spaps-ops renders for every error.
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "title", "status", "code"],
-    "properties": {
-        "type": {"type": "string", "examples": ["urn:spaps:problem:ops.not_found"]},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": ["string", "null"]},
-        "instance": {"type": ["string", "null"]},
-        "code": {"type": "string"},
-        "request_id": {"type": ["string", "null"]},
-    },
-    "additionalProperties": True,
-}
+__all__ = ["PROBLEM_SCHEMA", "VALIDATION_PROBLEM_SCHEMA", "document_problems", "openapi_problem"]
 
 #: A 422 problem: request validation adds one entry per invalid field.
 VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
@@ -51,18 +44,32 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def openapi_problem(description: str) -> dict[str, Any]:
+_VALIDATION = next(code for code in OPS_ERROR_CODES if code.code == "ops.validation_failed")
+
+
+def operation_id(route: APIRoute) -> str:
+    """The ``operationId`` of a route: its name (the endpoint function's, unless ``name=``).
+
+    Stable across path changes, unlike FastAPI's default (name + path + method);
+    :func:`spaps_ops.create_app` uses it as ``generate_unique_id_function``.
+
+    .. versionadded:: 0.4.0
+    """
+    return route.name
+
+
+def openapi_problem(description: str, *errors: ErrorLike) -> dict[str, Any]:
     """An OpenAPI response entry for a problem+json error, for a route's ``responses``.
 
     Args:
         description: what the error means on this route.
+        errors: the errors answered with this status (their bodies become the examples;
+            see :func:`spaps_ops.problem_responses` to group several statuses).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 ``errors`` give the entry its examples.
     """
-    return {
-        "description": description,
-        "content": {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_SCHEMA}},
-    }
+    return problem_entry(description, errors)
 
 
 def _complete(operation: dict[str, Any], *, path: str, secured: Mapping[int, str]) -> None:
@@ -74,15 +81,28 @@ def _complete(operation: dict[str, Any], *, path: str, secured: Mapping[int, str
     if "{" in path or (secured and "requestBody" in operation):
         responses.setdefault("404", openapi_problem("No such resource (in the path or the body)"))
     if "422" in responses or "requestBody" in operation or operation.get("parameters"):
-        # FastAPI documents its own 422 body; spaps-ops answers problem+json instead.
-        responses["422"] = {
-            "description": "Validation failed",
-            "content": {PROBLEM_CONTENT_TYPE: {"schema": VALIDATION_PROBLEM_SCHEMA}},
-        }
+        # FastAPI documents its own 422 body; spaps-ops answers problem+json instead. A
+        # route's own 422 entry keeps its description and examples, next to the schema's.
+        declared = responses.get("422", {})
+        media = declared.get("content", {}).get(PROBLEM_CONTENT_TYPE)
+        entry = problem_entry("Validation failed", [_VALIDATION], VALIDATION_PROBLEM_SCHEMA)
+        if media is not None:
+            entry["description"] = declared.get("description", entry["description"])
+            examples = entry["content"][PROBLEM_CONTENT_TYPE]["examples"]
+            examples.update(media.get("examples", {}))
+        responses["422"] = entry
 
 
 def document_problems(
-    app: FastAPI, *, public: Collection[str] = (), secured: Mapping[int, str] | None = None
+    app: FastAPI,
+    *,
+    public: Collection[str] = (),
+    secured: Mapping[int, str] | None = None,
+    security_schemes: Mapping[str, Mapping[str, Any]] | None = None,
+    security: Sequence[Mapping[str, Sequence[str]]] = (),
+    operation_security: Mapping[str, Sequence[Mapping[str, Sequence[str]]]] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    examples: Mapping[str, Any] | None = None,
 ) -> None:
     """Make ``app.openapi()`` declare the problem+json answers every route can give.
 
@@ -90,23 +110,53 @@ def document_problems(
     400 for a body that is not JSON, 422 as problem+json (not FastAPI's default
     ``application/json``), 404 for paths with parameters or secured bodies that name
     other resources, and ``secured`` (e.g. 401, 403, 429) on every path not in ``public``.
-    Call it after every route is included.
+    Every problem entry without examples gets one per registered code of its status
+    (the app's error registry, see ``create_app(error_codes=...)``). Call it after every
+    route is included.
 
     Args:
-        app: the application.
-        public: paths reachable without credentials (they get no ``secured`` entries).
+        app: the application (built by :func:`spaps_ops.create_app`).
+        public: paths reachable without credentials (they get no ``secured`` entries
+            and, when ``security`` is given, an explicit ``security: []``).
         secured: status -> description added to every other path's operations.
+        security_schemes: ``components.securitySchemes`` (e.g. a bearer JWT scheme).
+        security: the requirement of every non-public operation (alternatives).
+        operation_security: operationId -> its own requirement, overriding ``security``.
+        descriptions: operationId -> description, for routes whose endpoint has no
+            docstring (those included from libraries).
+        examples: example values, by component schema name or by operationId (the
+            operation's success body), for schemas that carry none.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 ``security_schemes``, ``security``, ``operation_security``,
+       ``descriptions``, ``examples``; problem entries get examples from the registry.
     """
     build = app.openapi
     secured = dict(secured or {})
+    try:
+        registry = get_ops(app).errors
+    except OpsNotConfiguredError:  # an app built without create_app: spaps-ops' codes only
+        registry = ErrorRegistry(OPS_ERROR_CODES)
+    completion = Completion(
+        registry=registry,
+        public=frozenset(public),
+        security_schemes=dict(security_schemes or {}),
+        security=[dict(item) for item in security],
+        operation_security=dict(operation_security or {}),
+        descriptions=dict(descriptions or {}),
+        examples=dict(examples or {}),
+    )
+    done: list[dict[str, Any]] = []
 
     def openapi() -> dict[str, Any]:
         spec = build()  # cached by FastAPI; completing it again changes nothing
+        if done and done[0] is spec:
+            return spec
         for path, operations in spec.get("paths", {}).items():
             for operation in operations.values():
                 _complete(operation, path=path, secured={} if path in public else secured)
+        completion.apply(spec)
+        done[:] = [spec]
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign] # FastAPI's documented way to extend it

@@ -6,14 +6,22 @@ from typing import Any
 
 import httpx
 from fastapi import Depends, FastAPI
-from spaps_auth import MailSender, PasswordHasher
+from spaps_auth import MailSender, PasswordHasher, SpapsAuthError
 from spaps_auth.fastapi import auth_router, jwks_router, setup_auth
-from spaps_jobs import AsyncSqlDedupeStore, IdempotencyMiddleware
-from spaps_ops import ErrorCode, document_problems, get_ops, get_request_id, openapi_problem
+from spaps_jobs import AsyncSqlDedupeStore, IdempotencyMiddleware, SpapsJobsError
+from spaps_ops import (
+    ErrorCode,
+    document_problems,
+    error_codes_of,
+    get_ops,
+    get_request_id,
+    openapi_problem,
+)
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
-from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore, Store
+from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore, SpapsRatelimitError, Store
 from spaps_ratelimit.integration import setup as setup_ratelimit
+from spaps_webhooks import SpapsWebhooksError
 from spaps_webhooks.fastapi import create_webhooks_router
 from spaps_webhooks.fastapi import install_error_handlers as install_webhook_error_handlers
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +65,93 @@ SECURED_ERRORS = {
     401: "Missing, invalid or expired credentials",
     403: "The role lacks the permission, or the resource belongs to another clinic",
 }
+#: The libraries whose problem codes htma can answer with (spaps-ops registers its own).
+LIBRARY_ERRORS = (SpapsAuthError, SpapsJobsError, SpapsRatelimitError, SpapsWebhooksError)
+TAGS = [
+    {"name": "identity", "description": "Sign-up, login, TOTP, passwords and sessions."},
+    {"name": "clinics", "description": "Invitations: how users join a clinic."},
+    {"name": "users", "description": "The caller and the clinic's users."},
+    {"name": "panels", "description": "Mineral panels and their computed results."},
+    {"name": "messages", "description": "Messages between patients and practitioners."},
+    {"name": "webhooks", "description": "The clinic's webhook endpoints and deliveries."},
+    {"name": "catalog", "description": "Ingredient catalog changes received from ingredient."},
+]
+OPENAPI = {
+    "description": DESCRIPTION,
+    "openapi_tags": TAGS,
+    "license_info": {"name": "MIT", "identifier": "MIT"},
+    "servers": [{"url": "http://127.0.0.1:8000", "description": "A local htma"}],
+}
+BEARER = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+#: Descriptions of the routes included from spaps-auth and spaps-webhooks.
+LIBRARY_DOCS = {
+    "refresh": "Trade a refresh token for a new pair; the old one stops working (reuse "
+    "revokes the whole session).",
+    "logout": "End the caller's session: its refresh token stops working.",
+    "list_sessions": "The caller's active sessions (device, address, last use).",
+    "revoke_session": "End one of the caller's sessions.",
+    "list_event_types": "The webhook event types an endpoint can subscribe to, with schemas.",
+    "list_endpoints": "The clinic's webhook endpoints.",
+    "create_endpoint": "Register an endpoint; the answer shows its signing secret once.",
+    "get_endpoint": "One webhook endpoint.",
+    "update_endpoint": "Change an endpoint's URL, event types, description or state.",
+    "delete_endpoint": "Remove an endpoint; pending deliveries to it are dropped.",
+    "disable_endpoint": "Stop deliveries to an endpoint.",
+    "enable_endpoint": "Resume deliveries to an endpoint.",
+    "rotate_secret": "A new signing key; the old one stays valid.",  # pragma: allowlist secret
+    "test_fire": "Send a test event to the endpoint now and report the attempt.",
+    "endpoint_attempts": "The endpoint's recent delivery attempts.",
+    "message_deliveries": "Where an event message was delivered, and how it went.",
+    "message_attempts": "Every delivery attempt of an event message.",
+    "replay_message": "Deliver an event message again to its endpoints.",
+    "replay_since": "Deliver again every message since a time (optionally failed ones only).",
+}
+_ENDPOINT = {
+    "id": "ep_01J9Z2", "owner": "clinic-a", "url": "https://example.org/hooks",
+    "description": "Results feed", "event_types": ["result.ready.v1"], "enabled": True,
+    "disabled_reason": None, "failing_since": None, "rotating_until": None,
+    "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-01-05T09:00:00Z",
+}  # fmt: skip
+_DELIVERY = {
+    "id": "dl_01J9Z3", "message_id": "msg_01J9Z4", "endpoint_id": "ep_01J9Z2",
+    "status": "succeeded", "attempts": 1, "next_attempt_at": None, "last_status_code": 200,
+    "last_error": None, "created_at": "2026-01-05T09:01:00Z",
+    "completed_at": "2026-01-05T09:01:01Z",
+}  # fmt: skip
+_ATTEMPT = {
+    "id": 1, "delivery_id": "dl_01J9Z3", "message_id": "msg_01J9Z4", "endpoint_id": "ep_01J9Z2",
+    "number": 1, "started_at": "2026-01-05T09:01:00Z", "status_code": 200, "latency_ms": 84.0,
+    "response_excerpt": "ok", "error": None, "succeeded": True,
+}  # fmt: skip
+#: Example bodies of the schemas spaps-auth and spaps-webhooks give no example.
+LIBRARY_EXAMPLES = {
+    "RefreshRequest": {"refresh_token": "rt_Jx7..."},
+    "TokenResponse": {"access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Imh0bWEtMjAyNi...",
+                      "refresh_token": "rt_Jx7...", "token_type": "Bearer", "expires_in": 900},
+    "SessionOut": {"id": "ses_01J9Z1", "created_at": "2026-01-05T09:00:00Z",
+                   "last_seen_at": "2026-01-05T09:30:00Z", "user_agent": "Mozilla/5.0",
+                   "ip": "203.0.113.7", "current": True},
+    "EventTypeInfo": {"type": "result.ready.v1", "name": "result.ready", "version": 1,
+                      "description": "A panel's result is computed.", "schema": {}},
+    "Endpoint": _ENDPOINT,
+    "EndpointWithSecret": {**_ENDPOINT, "secret": "whsec_..."},  # pragma: allowlist secret
+    "EndpointCreate": {"url": "https://example.org/hooks", "event_types": ["result.ready.v1"],
+                       "description": "Results feed"},
+    "EndpointUpdate": {"enabled": False},
+    "RotateRequest": {"overlap_seconds": 86400},
+    "ReplayRequest": {"since": "2026-01-05T00:00:00Z", "failed_only": True},
+    "Delivery": _DELIVERY,
+    "Attempt": _ATTEMPT,
+    "FireResult": {"message_id": "msg_01J9Z4", "delivery": _DELIVERY, "attempt": _ATTEMPT},
+    # The schemas' own examples abbreviate the token below its 16-character minimum.
+    "ResetConfirmIn": {"email": "pat@northside.example", "token": "Jx7-example-reset-link",
+                       "password": "a new long passphrase"},  # pragma: allowlist secret
+    "AcceptIn": {"token": "Jx7-example-invitation", "email": "pat@northside.example",
+                 "display_name": "Pat Patient",
+                 "password": "a long passphrase here"},  # pragma: allowlist secret
+    "replay_message": {"ep_01J9Z2": ["dl_01J9Z5"]},
+    "replay_since": {"ep_01J9Z2": ["dl_01J9Z5", "dl_01J9Z6"]},
+}  # fmt: skip
 
 
 def create_app(
@@ -97,8 +192,11 @@ def create_app(
     )
     app = ops_create_app(
         settings,
-        error_codes=[ErrorCode(e.code, e.status, e.title, e.__doc__ or "") for e in ERROR_CODES],
-        fastapi_options={"description": DESCRIPTION},
+        error_codes=[
+            *(ErrorCode(e.code, e.status, e.title, e.__doc__ or "") for e in ERROR_CODES),
+            *error_codes_of(*LIBRARY_ERRORS),
+        ],
+        fastapi_options=OPENAPI,
         middleware=[idempotency],
         **ops_options,
     )
@@ -165,5 +263,8 @@ def create_app(
         # A replayed webhook-id is answered 200 (webhooks.duplicate) so the sender stops;
         # spaps-ops only renders 4xx/5xx problems, so let spaps-webhooks answer its own.
         install_webhook_error_handlers(app)
-    document_problems(app, public=PUBLIC_PATHS, secured=SECURED_ERRORS)
+    document_problems(
+        app, public=PUBLIC_PATHS, secured=SECURED_ERRORS, security_schemes=BEARER,
+        security=[{"bearerAuth": []}], descriptions=LIBRARY_DOCS, examples=LIBRARY_EXAMPLES,
+    )  # fmt: skip
     return app

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 from fastapi import Depends, FastAPI
-from spaps_auth import ApiKeyManager, Authenticator, JWKSClient, TokenVerifier
+from spaps_auth import ApiKeyManager, Authenticator, JWKSClient, SpapsAuthError, TokenVerifier
 from spaps_auth.fastapi import setup_auth
-from spaps_ops import ErrorCode, document_problems, get_ops, openapi_problem
+from spaps_ops import ErrorCode, document_problems, error_codes_of, get_ops, openapi_problem
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
 from spaps_ratelimit import (
@@ -19,6 +19,7 @@ from spaps_ratelimit import (
     MemoryStore,
     RateLimiter,
     RedisStore,
+    SpapsRatelimitError,
     Store,
     client_ip,
 )
@@ -54,6 +55,27 @@ API_KEY_PREFIX = "ik"
 #: Open to everyone: the data's attribution and licence.
 PUBLIC_PATHS = frozenset({"/v1/attribution"})
 #: What authentication answers on every other route.
+#: The libraries whose problem codes ingredient can answer with (spaps-ops registers its own).
+LIBRARY_ERRORS = (SpapsAuthError, SpapsRatelimitError)
+TAGS = [
+    {"name": "catalog", "description": "Ingredients, their composition, minerals, attribution."},
+    {"name": "editing", "description": "Catalog changes by htma users with the editor grant."},
+]
+OPENAPI = {
+    "description": DESCRIPTION,
+    "openapi_tags": TAGS,
+    "license_info": {"name": "MIT", "identifier": "MIT"},
+    "servers": [{"url": "http://127.0.0.1:8001", "description": "A local ingredient"}],
+}
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                   "description": "An htma access token (verified through htma's JWKS)."},
+    "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                   "description": "An ingredient API key (`ingredient keys create`)."},
+}  # fmt: skip
+#: Reading takes a token or an API key; editing only an htma token (with the editor grant).
+READERS: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKeyAuth": []}]
+EDITORS: dict[str, list[dict[str, list[str]]]] = {"update_ingredient": [{"bearerAuth": []}]}
 SECURED_ERRORS = {
     401: "Missing, invalid or expired credentials (API key or token)",
     429: "Too many failed API keys from this address; retry after `Retry-After` seconds",
@@ -105,8 +127,11 @@ def create_app(
     )
     app = ops_create_app(
         settings,
-        error_codes=[ErrorCode(e.code, e.status, e.title, e.__doc__ or "") for e in ERROR_CODES],
-        fastapi_options={"description": DESCRIPTION},
+        error_codes=[
+            *(ErrorCode(e.code, e.status, e.title, e.__doc__ or "") for e in ERROR_CODES),
+            *error_codes_of(*LIBRARY_ERRORS),
+        ],
+        fastapi_options=OPENAPI,
         resources=[webhooks],
         on_startup=[start_webhooks],
         middleware=[key_guessing],
@@ -135,5 +160,8 @@ def create_app(
         responses={429: openapi_problem("The API key's plan allows no more requests for now")},
     )
     app.include_router(editor_router)
-    document_problems(app, public=PUBLIC_PATHS, secured=SECURED_ERRORS)
+    document_problems(
+        app, public=PUBLIC_PATHS, secured=SECURED_ERRORS, security_schemes=SECURITY_SCHEMES,
+        security=READERS, operation_security=EDITORS,
+    )  # fmt: skip
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from spaps_auth import PasswordPolicyError, PermissionDeniedError
 from spaps_ops import openapi_problem
 from sqlalchemy import select
 
@@ -12,7 +13,7 @@ from htma.accounts.models import User
 from htma.accounts.schemas import RoleName, UserIn, UserOut
 from htma.clinics.roles import Role
 from htma.deps import CallerDep, ServicesDep, SessionDep
-from htma.errors import NotFoundError
+from htma.errors import ConflictError, NotFoundError
 from htma.identity.service import create_user
 
 router = APIRouter(prefix="/v1", tags=["users"])
@@ -31,7 +32,7 @@ async def me(caller: CallerDep, session: SessionDep) -> UserOut:
     "/users",
     response_model=list[UserOut],
     summary="Users of the caller's clinic",
-    responses={403: openapi_problem("Role lacks patients:read")},
+    responses={403: openapi_problem("Role lacks patients:read", PermissionDeniedError)},
 )
 async def list_users(
     caller: CallerDep,
@@ -54,9 +55,9 @@ async def list_users(
     status_code=201,
     summary="Add a user to the caller's clinic",
     responses={
-        403: openapi_problem("Only lab admins"),
-        409: openapi_problem("E-mail taken"),
-        422: openapi_problem("Password policy or invalid body"),
+        403: openapi_problem("Only lab admins", PermissionDeniedError),
+        409: openapi_problem("E-mail taken", ConflictError),
+        422: openapi_problem("Password policy or invalid body", PasswordPolicyError),
     },
 )
 async def add_user(

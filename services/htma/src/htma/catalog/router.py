@@ -14,7 +14,12 @@ from spaps_webhooks import (
     MemoryReplayGuard,
     SqlReceiptLog,
     VerifiedWebhook,
+    WebhookHeaderError,
+    WebhookPayloadError,
     WebhookReceiver,
+    WebhookSignatureError,
+    WebhookTimestampError,
+    WebhookTooLargeError,
     WebhookVerifier,
 )
 from spaps_webhooks.fastapi import webhook_dependency
@@ -81,10 +86,16 @@ def catalog_router(receiver: WebhookReceiver) -> APIRouter:
         responses={
             400: openapi_problem(
                 "Missing or malformed webhook headers, or a signed payload that is not a "
-                "valid ingredient.updated.v1 event (webhooks.malformed_payload)"
+                "valid ingredient.updated.v1 event (webhooks.malformed_payload)",
+                WebhookHeaderError,
+                WebhookPayloadError,
             ),
-            401: openapi_problem("Bad signature or timestamp"),
-            413: openapi_problem(f"Body over {MAX_WEBHOOK_BODY} bytes (not read whole)"),
+            401: openapi_problem(
+                "Bad signature or timestamp", WebhookSignatureError, WebhookTimestampError
+            ),
+            413: openapi_problem(
+                f"Body over {MAX_WEBHOOK_BODY} bytes (not read whole)", WebhookTooLargeError
+            ),
         },
     )
     async def receive(

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
-from spaps_auth import TokenPair
+from spaps_auth import (
+    AccountLockedError,
+    InvalidCredentialsError,
+    InvalidOtpError,
+    PasswordPolicyError,
+    TokenPair,
+)
 from spaps_ops import openapi_problem
+from spaps_ratelimit import RateLimitExceeded
 
 from htma.accounts.schemas import TokenOut, UserOut
 from htma.deps import CallerDep, PublicSessionDep, ServicesDep
-from htma.errors import ConflictError, SignupClosedError
+from htma.errors import ConflictError, MfaRequiredError, SignupClosedError
 from htma.identity.credentials import confirm_totp as enable_totp
 from htma.identity.service import log_in, sign_up
 from htma.limits import auth_limit
@@ -124,10 +131,12 @@ def client_ip(request: Request) -> str:
     status_code=201,
     summary="Create a clinic and its lab admin",
     dependencies=[Depends(auth_limit)],
-    responses={403: openapi_problem("Open sign-up is off: clinics join by invitation"),
-               409: openapi_problem("Clinic id or e-mail taken"),
-               422: openapi_problem("Password policy or invalid body"),
-               429: openapi_problem("Too many sign-ups and logins from this address")},
+    responses={403: openapi_problem("Open sign-up is off: clinics join by invitation",
+                                    SignupClosedError),
+               409: openapi_problem("Clinic id or e-mail taken", ConflictError),
+               422: openapi_problem("Password policy or invalid body", PasswordPolicyError),
+               429: openapi_problem("Too many sign-ups and logins from this address",
+                                    RateLimitExceeded)},
 )  # fmt: skip
 async def signup(
     body: SignUpIn, request: Request, session: PublicSessionDep, services: ServicesDep
@@ -156,8 +165,10 @@ async def signup(
     response_model=LogInOut,
     summary="Log in (password, then TOTP when enabled)",
     dependencies=[Depends(auth_limit)],
-    responses={401: openapi_problem("Wrong credentials, or one-time code needed"),
-               429: openapi_problem("Locked after failures, or too many tries from this address")},
+    responses={401: openapi_problem("Wrong credentials, or one-time code needed",
+                                    InvalidCredentialsError, MfaRequiredError, InvalidOtpError),
+               429: openapi_problem("Locked after failures, or too many tries from this address",
+                                    AccountLockedError, RateLimitExceeded)},
 )  # fmt: skip
 async def login(
     body: LogInIn, request: Request, session: PublicSessionDep, services: ServicesDep
@@ -175,7 +186,7 @@ async def login(
     "/mfa/totp",
     response_model=TotpEnrolmentOut,
     summary="Start TOTP enrolment",
-    responses={409: openapi_problem("Already enabled")},
+    responses={409: openapi_problem("Already enabled", ConflictError)},
 )
 async def begin_totp(caller: CallerDep, services: ServicesDep) -> TotpEnrolmentOut:
     """A new secret; MFA is enforced once confirmed."""
@@ -192,7 +203,7 @@ async def begin_totp(caller: CallerDep, services: ServicesDep) -> TotpEnrolmentO
     "/mfa/totp/confirm",
     response_model=RecoveryCodesOut,
     summary="Confirm TOTP enrolment",
-    responses={401: openapi_problem("Wrong code")},
+    responses={401: openapi_problem("Wrong code", InvalidOtpError)},
 )
 async def confirm_totp(
     body: TotpConfirmIn, caller: CallerDep, services: ServicesDep

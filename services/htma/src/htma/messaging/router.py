@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from spaps_ops import openapi_problem
 
 from htma.deps import CallerDep, ServicesDep, SessionDep
+from htma.errors import ForbiddenError, InvalidMessageError, NotFoundError
 from htma.messaging import service
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
@@ -58,9 +59,13 @@ class MessageOut(BaseModel):
     response_model=MessageOut,
     status_code=201,
     summary="Send a secure message",
+    operation_id="send_message",
     responses={
-        403: openapi_problem("Not a patient-practitioner pair"),
-        404: openapi_problem("No such recipient in the clinic"),
+        403: openapi_problem("Not a patient-practitioner pair", ForbiddenError),
+        404: openapi_problem("No such recipient in the clinic", NotFoundError),
+        422: openapi_problem(
+            "A blank or too long message, or an invalid body", InvalidMessageError
+        ),
     },
 )
 async def send(
@@ -75,7 +80,9 @@ async def send(
     return MessageOut.of(sent)
 
 
-@router.get("", response_model=list[MessageOut], summary="The caller's messages")
+@router.get(
+    "", response_model=list[MessageOut], summary="The caller's messages", operation_id="inbox"
+)
 async def inbox(
     caller: CallerDep,
     session: SessionDep,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from spaps_auth import PermissionDeniedError
 from spaps_ops import openapi_problem
 
 from htma.deps import CallerDep, SessionDep, get_services
-from htma.errors import ResultPendingError
+from htma.errors import InvalidPanelError, NotFoundError, ResultPendingError
 from htma.panels import service
 from htma.panels.schemas import PanelIn, PanelOut, ResultOut
 from htma.results.service import result_of
@@ -21,10 +22,11 @@ router = APIRouter(prefix="/v1/panels", tags=["panels"])
     response_model=PanelOut,
     status_code=202,
     summary="Submit a mineral panel for a patient",
+    operation_id="submit_panel",
     responses={
-        403: openapi_problem("Only practitioners"),
-        404: openapi_problem("No such patient in the clinic"),
-        422: openapi_problem("Invalid panel"),
+        403: openapi_problem("Only practitioners", PermissionDeniedError),
+        404: openapi_problem("No such patient in the clinic", NotFoundError),
+        422: openapi_problem("Invalid panel", InvalidPanelError),
     },
 )
 async def submit(
@@ -64,7 +66,7 @@ async def list_panels(
     "/{panel_id}",
     response_model=PanelOut,
     summary="One panel",
-    responses={404: openapi_problem("No such panel")},
+    responses={404: openapi_problem("No such panel", NotFoundError)},
 )
 async def get_panel(panel_id: str, caller: CallerDep, session: SessionDep) -> PanelOut:
     """A panel of the clinic (patients: their own)."""
@@ -76,8 +78,8 @@ async def get_panel(panel_id: str, caller: CallerDep, session: SessionDep) -> Pa
     response_model=ResultOut,
     summary="The result of a panel",
     responses={
-        404: openapi_problem("No such panel"),
-        409: openapi_problem("Still being computed"),
+        404: openapi_problem("No such panel", NotFoundError),
+        409: openapi_problem("Still being computed", ResultPendingError),
     },
 )
 async def get_result(panel_id: str, caller: CallerDep, session: SessionDep) -> ResultOut:

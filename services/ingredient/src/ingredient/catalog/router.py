@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from spaps_auth import PermissionDeniedError
+from spaps_ops import problem_responses
 from spaps_ops.db import SessionDep
 
 from ingredient.access import EditorDep
@@ -24,7 +26,12 @@ from ingredient.catalog.schemas import (
 )
 from ingredient.catalog.seed import ATTRIBUTION, licence_text
 from ingredient.deps import SettingsDep, get_webhooks
-from ingredient.errors import InvalidQueryError
+from ingredient.errors import (
+    InvalidQueryError,
+    NotFoundError,
+    UnknownMineralError,
+    VersionMismatchError,
+)
 
 #: Read routes: the app adds authentication and the per-plan rate limit.
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -33,14 +40,12 @@ public_router = APIRouter(prefix="/v1", tags=["catalog"])
 #: Editors only (htma tokens with an editor role).
 editor_router = APIRouter(prefix="/v1", tags=["editing"])
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-
 
 @router.get(
     "/ingredients",
     response_model=IngredientPage,
     summary="List or search ingredients",
-    responses={400: {"description": "Invalid query or page", **_PROBLEM}},
+    responses=problem_responses(InvalidQueryError, descriptions={400: "Invalid query or page"}),
 )
 async def list_or_search(  # noqa: PLR0917 -- FastAPI route: one parameter per query field
     session: SessionDep,
@@ -79,7 +84,7 @@ async def list_or_search(  # noqa: PLR0917 -- FastAPI route: one parameter per q
     "/ingredients/{code}",
     response_model=IngredientDetail,
     summary="One ingredient with its composition",
-    responses={404: {"description": "No such ingredient", **_PROBLEM}},
+    responses=problem_responses(NotFoundError, descriptions={404: "No such ingredient"}),
 )
 async def get_ingredient(
     session: SessionDep,
@@ -99,10 +104,11 @@ async def list_minerals() -> list[MineralInfo]:
     "/minerals/{mineral}/richest",
     response_model=RichestList,
     summary="Foods richest in a mineral",
-    responses={
-        400: {"description": "limit above the page-size maximum", **_PROBLEM},
-        404: {"description": "Unknown mineral", **_PROBLEM},
-    },
+    responses=problem_responses(
+        InvalidQueryError,
+        UnknownMineralError,
+        descriptions={400: "limit above the page-size maximum", 404: "Unknown mineral"},
+    ),
 )
 async def richest(
     session: SessionDep,
@@ -166,11 +172,18 @@ class IngredientPatch(BaseModel):
     "/ingredients/{code}",
     response_model=IngredientDetail,
     summary="Update an ingredient (catalog editors)",
-    responses={
-        403: {"description": "Not a catalog editor (a platform permission)", **_PROBLEM},
-        404: {"description": "No such ingredient or mineral", **_PROBLEM},
-        412: {"description": "If-Match does not match the current version", **_PROBLEM},
-    },
+    operation_id="update_ingredient",
+    responses=problem_responses(
+        PermissionDeniedError,
+        NotFoundError,
+        UnknownMineralError,
+        VersionMismatchError,
+        descriptions={
+            403: "Not a catalog editor (a platform permission)",
+            404: "No such ingredient or mineral",
+            412: "If-Match does not match the current version",
+        },
+    ),
 )
 async def update(  # noqa: PLR0917 -- FastAPI route: one parameter per input
     code: Annotated[str, Path(max_length=32, examples=["D063"])],

@@ -158,6 +158,17 @@ class MineralInfo(BaseModel):
 class RichSource(IngredientSummary):
     """An ingredient with its content of the mineral asked about."""
 
+    # Its own example: the one inherited from IngredientSummary lacks ``amount``.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"code": "T011", "name": "Gingelly seeds, black",
+                 "scientific_name": "Sesamum indicum", "food_group": "Nuts and Oil Seeds",
+                 "source": "ifct2017", "amount": 1664.0, "unit": "mg", "per": "100 g"}
+            ]
+        }
+    )  # fmt: skip
+
     amount: float = Field(description="content per 100 g edible portion")
     unit: Literal["mg"] = "mg"
     per: Literal["100 g"] = "100 g"
