@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+import pytest
+from spaps_ops import ProblemError, UnregisteredErrorCodeError, get_ops
+
 # Routes mounted from spaps-auth and spaps-webhooks document themselves.
 LIBRARY_ROUTES = ("/v1/webhooks", "/v1/auth/refresh", "/v1/auth/logout", "/v1/auth/sessions")
 
@@ -38,3 +42,20 @@ def test_operation_ids_are_the_route_names_and_unique(make_app: Any) -> None:
     assert operations["/v1/auth/refresh", "post"]["operationId"] == "refresh"  # from spaps-auth
     assert operations["/v1/auth/login", "post"]["security"] == []  # public, explicitly
     assert operations["/v1/me", "get"]["security"] == [{"bearerAuth": []}]
+
+
+async def test_outside_production_an_unregistered_problem_code_fails(make_app: Any) -> None:
+    """htma audits every problem answer against its registry (strict outside production):
+    an unregistered code raises instead of reaching the client, so its test fails."""
+    app = make_app()
+    assert "htma.not_found" in get_ops(app).errors
+    assert "auth.invalid_token" in get_ops(app).errors  # the libraries' codes too
+
+    @app.get("/v1/made-up")
+    async def made_up() -> None:
+        raise ProblemError(status=418, code="htma.made_up", title="Made up")
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        with pytest.raises(UnregisteredErrorCodeError, match="made_up"):
+            await http.get("/v1/made-up")

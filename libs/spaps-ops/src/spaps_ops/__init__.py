@@ -11,6 +11,7 @@ from ._app import create_app
 from ._body_limit import BodyLimitMiddleware, BodyTimeoutError, BodyTooLargeError
 from ._breaker import BreakerState, CircuitBreaker
 from ._cors import StrictCORSMiddleware
+from ._error_audit import ErrorCodeAuditMiddleware
 from ._errors import (
     CircuitOpenError,
     ConfigurationError,
@@ -20,6 +21,7 @@ from ._errors import (
     ProblemError,
     SpapsOpsError,
     StaleWriteError,
+    UnregisteredErrorCodeError,
 )
 from ._health import CheckResult, HealthCheck
 from ._logging import configure_logging
@@ -54,6 +56,7 @@ __all__ = [
     "ConfigurationError",
     "DuplicateErrorCodeError",
     "ErrorCode",
+    "ErrorCodeAuditMiddleware",
     "ErrorRegistry",
     "HealthCheck",
     "HttpMetrics",
@@ -76,6 +79,7 @@ __all__ = [
     "StaleWriteError",
     "StrictCORSMiddleware",
     "TrustedHostMiddleware",
+    "UnregisteredErrorCodeError",
     "configure_logging",
     "create_app",
     "document_problems",

@@ -15,6 +15,7 @@ from ._access_log import AccessLogMiddleware
 from ._body_limit import BodyLimitMiddleware
 from ._cors import StrictCORSMiddleware
 from ._docs import install_docs
+from ._error_audit import ErrorCodeAuditMiddleware
 from ._logging import configure_logging as _configure_logging
 from ._maintenance import MaintenanceMiddleware, MaintenanceSwitch
 from ._metrics import HttpMetrics, MetricsMiddleware
@@ -48,6 +49,7 @@ def create_app(
     tracer_provider: Any = None,
     log_probes: bool = False,
     fastapi_options: Mapping[str, Any] | None = None,
+    strict_error_codes: bool = False,
 ) -> FastAPI:
     """Build a FastAPI app with the spaps-ops stack.
 
@@ -83,11 +85,15 @@ def create_app(
             (needs the ``otel`` extra).
         log_probes: also write access-log lines for probe and metrics requests.
         fastapi_options: extra keyword arguments for ``FastAPI(...)``.
+        strict_error_codes: check every problem answer, whoever renders it, against the
+            error registry, outermost: an unregistered code, or a registered one answered
+            with another status, raises :class:`UnregisteredErrorCodeError` instead of
+            being sent (services turn it on outside production, so their tests fail).
 
     Raises:
         InsecureSettingsError: production settings that must not run.
 
-    .. versionchanged:: 0.4.0 ``operationId`` is the route's name.
+    .. versionchanged:: 0.4.0 ``operationId`` is the route's name; ``strict_error_codes``.
     """
     settings.check_production()
     if configure_logging:
@@ -125,6 +131,8 @@ def create_app(
 
     docs = settings.docs_enabled
     stack = _middleware_stack(settings, ops, middleware, tracer_provider, log_probes)
+    if strict_error_codes:
+        stack.insert(0, Middleware(ErrorCodeAuditMiddleware, registry=errors))
     options: dict[str, Any] = {
         "title": title or settings.service_name,
         "version": settings.service_version,

@@ -7,6 +7,8 @@ The tree::
     │   └── InsecureSettingsError                  production settings that must not run
     ├── DuplicateErrorCodeError (also ValueError)  an error code registered twice
     ├── OpsNotConfiguredError (also RuntimeError)  app state read before create_app set it
+    ├── UnregisteredErrorCodeError (also RuntimeError)  a problem answer whose code the
+    │                                              app's registry lacks (or whose status differs)
     └── ProblemError                               an HTTP problem (status, code, title)
         ├── CircuitOpenError                       503: a circuit breaker is open
         └── StaleWriteError                        409: optimistic-lock conflict
@@ -49,6 +51,27 @@ class DuplicateErrorCodeError(SpapsOpsError, ValueError):
 
 class OpsNotConfiguredError(SpapsOpsError, RuntimeError):
     """The app was not built by ``create_app`` (or a resource was not installed)."""
+
+
+class UnregisteredErrorCodeError(SpapsOpsError, RuntimeError):
+    """A problem answer carries a code the app's registry lacks, or another status.
+
+    Raised by the error-code audit (``create_app(strict_error_codes=True)``) instead of
+    sending the answer, so the test that provoked it fails naming the code.
+
+    Args:
+        code: the answer's ``code`` (``None``: it had none).
+        status: the answer's HTTP status.
+        reason: what is wrong.
+
+    .. versionadded:: 0.4.0
+    """
+
+    def __init__(self, code: str | None, status: int, reason: str) -> None:
+        self.code = code
+        self.status = status
+        self.reason = reason
+        super().__init__(f"problem answer {status} {code!r}: {reason} (see docs/errors.md)")
 
 
 class ProblemError(SpapsOpsError):
