@@ -11,6 +11,7 @@ from ._app import create_app
 from ._body_limit import BodyLimitMiddleware, BodyTimeoutError, BodyTooLargeError
 from ._breaker import BreakerState, CircuitBreaker
 from ._cors import StrictCORSMiddleware
+from ._deprecation import Deprecation, deprecated
 from ._error_audit import ErrorCodeAuditMiddleware
 from ._errors import (
     CircuitOpenError,
@@ -54,6 +55,7 @@ __all__ = [
     "CircuitBreaker",
     "CircuitOpenError",
     "ConfigurationError",
+    "Deprecation",
     "DuplicateErrorCodeError",
     "ErrorCode",
     "ErrorCodeAuditMiddleware",
@@ -82,6 +84,7 @@ __all__ = [
     "UnregisteredErrorCodeError",
     "configure_logging",
     "create_app",
+    "deprecated",
     "document_problems",
     "error_codes_of",
     "forward_request_id",
