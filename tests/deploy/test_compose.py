@@ -64,9 +64,10 @@ def test_every_container_runs_an_image_command_or_a_service_command(path: Path) 
             assert command == [owner, "migrate"]
             assert service.get("restart", "no") == "no"
         else:
-            # The API (the image's command), htma's worker, ingredient's seed import.
+            # The API (the image's command), htma's workers and beat, ingredient's seed import.
             assert command == kit.start_command(owner) or command[1] in {
                 "worker",
+                "beat",
                 "import-catalog",
             }, name
         environment = service.get("environment", {})
@@ -77,9 +78,10 @@ def test_every_container_runs_an_image_command_or_a_service_command(path: Path) 
 
 def test_the_development_stack_has_both_services_a_worker_postgres_and_redis() -> None:
     services = load(DEV)["services"]
-    assert {"htma", "htma-worker", "ingredient", "postgres", "redis"} <= set(services)
-    assert services["htma-worker"]["command"] == ["htma", "worker"]  # worker + beat + relay
-    for name in ("htma", "htma-worker"):
+    assert {"htma", "htma-worker", "htma-beat", "ingredient", "postgres", "redis"} <= set(services)
+    assert services["htma-worker"]["command"] == ["htma", "worker", "--no-beat"]  # + relay
+    assert services["htma-beat"]["command"] == ["htma", "beat"]
+    for name in ("htma", "htma-worker", "htma-beat"):
         conditions = services[name]["depends_on"]
         assert conditions["htma-migrate"]["condition"] == "service_completed_successfully"
     assert (
@@ -108,7 +110,7 @@ def test_production_containers_are_hardened() -> None:
         assert all(port.startswith("127.0.0.1:") for port in service.get("ports", [])), name
     for name in kit.SERVICES:  # behind the proxy, the per-IP limits see the real clients
         assert f"{name.upper()}_TRUSTED_PROXIES" in services[name]["environment"], name
-    for name in ("htma", "htma-worker"):
+    for name in ("htma", "htma-worker", "htma-beat"):
         [secret] = services[name]["secrets"]
         assert secret["source"] == "htma-signing-keys"
         assert secret["target"] == kit.read_env_file(EXAMPLE)["HTMA_SIGNING_KEYS_PATH"]

@@ -133,19 +133,22 @@ def test_the_migration_job_runs_the_migrate_command_as_the_schema_owner(service:
     assert container["image"] == api_container["image"], "the release's own migrations"
 
 
-def test_htma_worker_runs_once_with_the_shared_signing_keys() -> None:
+def test_htma_workers_scale_out_beside_one_beat_with_the_shared_signing_keys() -> None:
     worker = kit.manifest("htma", "Deployment", "htma-worker")
-    assert worker["spec"]["replicas"] == 1, "beat runs inside the worker: never twice"
-    assert worker["spec"]["strategy"]["type"] == "Recreate"
     [container] = kit.containers(worker)
-    assert container["command"] == ["htma", "worker"]
+    assert container["command"] == ["htma", "worker", "--no-beat"]
+    beat = kit.manifest("htma", "Deployment", "htma-beat")
+    assert beat["spec"]["replicas"] == 1, "beat must never run twice"
+    assert beat["spec"]["strategy"]["type"] == "Recreate"
+    [container] = kit.containers(beat)
+    assert container["command"] == ["htma", "beat"]
     config = kit.manifest("htma", "ConfigMap", "htma-config")["data"]
     keys_path = config["HTMA_SIGNING_KEYS_PATH"]
-    for name in ("htma", "htma-worker"):
+    for name in ("htma", "htma-worker", "htma-beat"):
         [c] = kit.containers(kit.manifest("htma", "Deployment", name))
         mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
         assert mounts[keys_path]["readOnly"] is True
-        # Beat writes its schedule next to the key file: that folder must be writable.
+        # .data holds the key file, and beat's schedule by default: a writable folder.
         assert str(Path(keys_path).parent) in mounts
 
 
