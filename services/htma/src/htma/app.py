@@ -182,7 +182,12 @@ def create_app(
         ops_options: passed to :func:`spaps_ops.create_app` (e.g. ``log_stream``).
     """
     settings = settings if settings is not None else Settings()
-    database = Database(settings.database_url)
+    database = Database(
+        settings.database_url,
+        connect_timeout=settings.database_connect_timeout,
+        statement_timeout=settings.database_statement_timeout,
+        pool_timeout=settings.database_pool_timeout,
+    )
     # Creating POSTs (sign-up, users, panels, messages, endpoints) honour Idempotency-Key:
     # a retried request replays the first response instead of creating a second row.
     idempotency = Middleware(
