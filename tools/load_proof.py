@@ -30,10 +30,11 @@ from pathlib import Path
 SUMMARY = re.compile(r"^=*\s*(?P<text>\d+ \w+.*?)\s*=*$")
 
 
-def burn(stop: Event) -> None:
-    """Keep one core busy until ``stop`` is set (checked every 100k iterations)."""
+def burn(stop: Event, parent: int) -> None:
+    """Keep one core busy until ``stop`` is set or the parent process is gone (a killed
+    proof leaves no busy loop behind); both are checked every 100k iterations."""
     counter = 0
-    while not stop.is_set():
+    while not stop.is_set() and os.getppid() == parent:
         for _ in range(100_000):
             counter += 1
 
@@ -42,7 +43,7 @@ def start_burners(count: int) -> tuple[Event, list[multiprocessing.process.BaseP
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
     burners = [
-        context.Process(target=burn, args=(stop,), name=f"burner-{i}", daemon=True)
+        context.Process(target=burn, args=(stop, os.getpid()), name=f"burner-{i}", daemon=True)
         for i in range(count)
     ]
     for process in burners:
