@@ -19,6 +19,20 @@ from htma.migrate import MIGRATIONS
 
 #: Per operation and generation mode; about 20 s for the whole API on one core.
 MAX_EXAMPLES = 20
+#: Operations that may fail one of schemathesis's checks, and why.
+EXEMPT = {
+    "POST /v1/auth/invitations/accept positive_data_acceptance": (
+        "a well-formed token that was never issued is refused (410): its validity is a "
+        "secret held by the server, not something a schema can describe"
+    ),
+    "POST /v1/auth/password/reset/confirm positive_data_acceptance": (
+        "likewise for a password-reset token that was never issued"
+    ),
+    "POST /v1/auth/signup positive_data_acceptance": (
+        "the password policy (its length set per deployment, its common and breached "
+        "lists) refuses with 422 auth.weak_password what no static schema can describe"
+    ),
+}
 
 
 @pytest.fixture
@@ -38,4 +52,4 @@ def test_htma_openapi_fuzz(
 ) -> None:
     # a closed ingredient port (make_app's default): recommendations degrade, as when
     # ingredient is down
-    schemathesis_fuzz(make_app(database_url=sqlite_url), identities, MAX_EXAMPLES)
+    schemathesis_fuzz(make_app(database_url=sqlite_url), identities, MAX_EXAMPLES, EXEMPT)

@@ -4537,46 +4537,6 @@ export interface operations {
                     "application/json": components["schemas"]["EventTypeInfo"][];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description The role lacks the permission, or the resource belongs to another clinic */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
         };
     };
     list_endpoints: {

@@ -58,7 +58,7 @@ are published at `/.well-known/jwks.json`. Errors are `application/problem+json`
 #: Reachable without an access token (webhooks carry a signature instead).
 PUBLIC_PATHS = frozenset({
     "/v1/auth/signup", "/v1/auth/login", "/v1/hooks/ingredient", "/v1/auth/invitations/accept",
-    "/v1/auth/password/reset", "/v1/auth/password/reset/confirm",
+    "/v1/auth/password/reset", "/v1/auth/password/reset/confirm", "/v1/webhooks/event-types",
 })  # fmt: skip
 #: What the auth and tenancy stack answers on every other route.
 SECURED_ERRORS = {
