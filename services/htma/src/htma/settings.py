@@ -7,6 +7,7 @@ point (the app factory, the CLI, the worker) and pass it on.
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -99,7 +100,8 @@ class Settings(OpsSettings):
     )
 
     service_name: str = "htma"
-    service_version: str = "0.1.0"
+    #: Empty: the installed package's version (what /openapi.json and /health report).
+    service_version: str = ""
     database_url: str = DEFAULT_DATABASE_URL
     message_keys: SecretStr = Field(default=SecretStr(""))
     issuer: str = "htma"
@@ -155,6 +157,11 @@ class Settings(OpsSettings):
     def _parse_keys(cls, value: SecretStr) -> SecretStr:
         parse_keys(value.get_secret_value())  # fail fast on a malformed key
         return value
+
+    @field_validator("service_version")
+    @classmethod
+    def _installed_version(cls, value: str) -> str:
+        return value or version("htma")
 
     @model_validator(mode="after")
     def _redelivery_bounds(self) -> Self:

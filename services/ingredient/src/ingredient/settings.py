@@ -7,6 +7,7 @@ point (the app factory, the CLI) and pass it on.
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib.metadata import version
 from typing import Annotated, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -66,7 +67,8 @@ class Settings(OpsSettings):
     )
 
     service_name: str = "ingredient"
-    service_version: str = "0.1.0"
+    #: Empty: the installed package's version (what /openapi.json and /health report).
+    service_version: str = ""
     database_url: str = DEFAULT_DATABASE_URL
     page_size_max: int = Field(default=100, ge=1, le=1000)
     htma_jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
@@ -100,6 +102,11 @@ class Settings(OpsSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("service_version")
+    @classmethod
+    def _installed_version(cls, value: str) -> str:
+        return value or version("ingredient")
 
     @model_validator(mode="after")
     def _redelivery_bounds(self) -> Self:
