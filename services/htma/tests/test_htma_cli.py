@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from htma import Settings
 from pydantic import SecretStr
@@ -177,4 +179,21 @@ def test_worker_embeds_beat_unless_told_not_to(
     else:
         assert "beat: Starting" not in log.read_text()
         assert _schedule_files(tmp_path) == []
+    _stop(worker)
+
+
+def test_worker_serves_its_job_metrics_on_the_metrics_port(
+    start: Callable[..., Any], tmp_path: Path
+) -> None:
+    worker, log = start("worker", "--no-beat", "--metrics-port", "0")
+    pattern = re.compile(r"worker metrics on port (\d+) at /metrics")
+    poll(lambda: pattern.search(log.read_text()) is not None or worker.poll() is not None,
+         "the worker's metrics port", deadline=DEADLINE)  # fmt: skip
+    found = pattern.search(log.read_text())
+    assert found is not None, log.read_text()
+    url = f"http://127.0.0.1:{found.group(1)}/metrics"
+    # The relay's metrics (spaps-jobs, on the process's global registry) are served.
+    poll(lambda: "spaps_jobs_outbox_" in httpx.get(url, timeout=DEADLINE).text,
+         "the relay's metrics", deadline=DEADLINE)  # fmt: skip
+    assert worker.poll() is None, log.read_text()
     _stop(worker)

@@ -169,6 +169,10 @@ async def test_request_ids_and_metrics(client: httpx.AsyncClient) -> None:
     assert response.headers["x-request-id"] == "req-12345"
     metrics = (await client.get("/metrics")).text
     assert 'route="/v1/minerals"' in metrics
+    # spaps-jobs counts on the global registry; /metrics serves it too, each name once.
+    assert "spaps_jobs_outbox_" in metrics
+    names = [line.split()[2] for line in metrics.splitlines() if line.startswith("# TYPE ")]
+    assert len(names) == len(set(names))
 
 
 @pytest.mark.parametrize("query", ["rice:*", "x & y | !z", "don't", "(crab)", "Kumbh'", "über"])

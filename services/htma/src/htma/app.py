@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import prometheus_client
 from fastapi import Depends, FastAPI
 from spaps_auth import MailSender, PasswordHasher, SpapsAuthError
 from spaps_auth.fastapi import auth_router, jwks_router, setup_auth
@@ -209,6 +210,8 @@ def create_app(
         **ops_options,
     )
     ops = get_ops(app)
+    if ops.metrics is not None:  # /metrics also serves spaps-jobs' (global) job metrics
+        ops.metrics.expose(prometheus_client.REGISTRY)
     use_database(app, database)
     ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
     auth = build_auth(settings, database.engine, hasher=hasher, mail=mail_sender, clock=clock)

@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import click
+import prometheus_client
 import uvicorn
 from spaps_auth import SpapsAuthError, TotpManager
 from spaps_ops.db import CommandErrors, open_engine
@@ -195,11 +196,24 @@ def generate_message_key(key_id: str) -> None:
     help="also run the beat scheduler in this process (exactly one beat per deployment:"
     " run scaled-out workers with --no-beat and one `htma beat`)",
 )
-def worker_command(loglevel: str, beat: bool) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="serve the worker's Prometheus metrics on this port (default: the setting"
+    " HTMA_WORKER_METRICS_PORT; 0: any free port)",
+)
+def worker_command(loglevel: str, beat: bool, metrics_port: int | None) -> None:
     """Run the Celery worker (results, webhook deliveries) and the outbox relay."""
     settings = _settings()
     with CommandErrors(ValueError):
         worker = create_worker(settings)
+    port = metrics_port if metrics_port is not None else settings.worker_metrics_port
+    if port is not None:
+        # The global registry: where spaps-jobs counts tasks, relay publishes and lag.
+        server, _ = prometheus_client.start_http_server(port)
+        click.echo(f"worker metrics on port {server.server_port} at /metrics")
+        sys.stdout.flush()
     options = [f"--loglevel={loglevel}", "--without-gossip", "--without-mingle", "--queues=htma"]
     if beat:
         options = ["--beat", f"--schedule={_schedule(settings)}", *options]

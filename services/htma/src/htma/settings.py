@@ -36,6 +36,9 @@ class Settings(OpsSettings):
         access_ttl: access-token lifetime in seconds.
         signing_keys_path: JSON file of the token signing keys (created when missing;
             ``htma rotate-keys`` adds a key).
+        worker_metrics_port: the port on which ``htma worker`` serves its Prometheus
+            metrics (jobs, relay, outbox) at ``/metrics``; unset: none (``0``: any free
+            port, printed at start).
         beat_schedule_path: file where the beat scheduler (``htma beat``, ``htma worker``
             with beat) keeps its schedule state; its folder must be writable.
         lockout_threshold: failed logins before an account is locked (escalating cooldown).
@@ -109,6 +112,7 @@ class Settings(OpsSettings):
     access_ttl: int = Field(default=900, ge=60, le=86_400)
     signing_keys_path: Path = Path(".data/htma-signing-keys.json")
     beat_schedule_path: Path = Path(".data/htma-beat-schedule")
+    worker_metrics_port: int | None = Field(default=None, ge=0, le=65535)
     lockout_threshold: int = Field(default=5, ge=1)
     plans: dict[str, str] = Field(
         default_factory=lambda: {"standard": "600/minute", "premium": "6000/minute"}

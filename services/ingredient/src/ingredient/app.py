@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import prometheus_client
 from fastapi import Depends, FastAPI
 from spaps_auth import ApiKeyManager, Authenticator, JWKSClient, SpapsAuthError, TokenVerifier
 from spaps_auth.fastapi import setup_auth
@@ -142,6 +143,8 @@ def create_app(
     )
     app.state.webhooks = webhooks
     ops = get_ops(app)
+    if ops.metrics is not None:  # /metrics also serves spaps-jobs' (global) job metrics
+        ops.metrics.expose(prometheus_client.REGISTRY)
     database = use_database(app, Database(settings.database_url))
     ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
 
