@@ -23,7 +23,7 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -657,3 +657,74 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             for name, count in getattr(report, "user_properties", ()):
                 if name == "schemathesis_cases":
                     terminalreporter.write_line(f"schemathesis: {report.nodeid}: {count} cases")
+
+
+# --- outbox confirmations ---------------------------------------------------------------
+
+
+class RelayClock:
+    """A relay's current time (``Relay(clock=...)``), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> RelayClock:
+    """The relay clock the confirmation tests move past the redelivery window."""
+    return RelayClock()
+
+
+CONFIRMATION_COLUMNS = {"confirmed_at", "redeliver_at", "publishes", "dead_lettered_at"}
+
+
+def _outbox_shape(connection: Connection) -> tuple[set[str], set[str], set[str]]:
+    found = inspect(connection)
+    return (
+        {c["name"] for c in found.get_columns("spaps_outbox")},
+        {i["name"] for i in found.get_indexes("spaps_outbox")},
+        set(found.get_table_names()),
+    )
+
+
+async def _confirmations_migration(migrations: Any, database_url: str, previous: str) -> None:
+    await migrations.upgrade(database_url, previous)
+    async with open_engine(database_url) as engine, engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO spaps_outbox (message_id, topic, payload, headers, created_at,"
+                " attempts) VALUES ('m1', 't', '{}', '{}', CURRENT_TIMESTAMP, 0)"
+            )
+        )
+    await migrations.upgrade(database_url)
+    async with open_engine(database_url) as engine:
+        async with engine.connect() as connection:
+            columns, indexes, tables = await connection.run_sync(_outbox_shape)
+            publishes = await connection.scalar(text("SELECT publishes FROM spaps_outbox"))
+        assert columns >= CONFIRMATION_COLUMNS
+        assert "ix_spaps_outbox_redeliver" in indexes
+        assert "spaps_dead_letters" in tables
+        assert publishes == 0  # existing rows: never published under confirmations
+    await migrations.downgrade(database_url, previous)
+    async with open_engine(database_url) as engine, engine.connect() as connection:
+        columns, indexes, tables = await connection.run_sync(_outbox_shape)
+        kept = await connection.scalar(text("SELECT count(*) FROM spaps_outbox"))
+    assert not columns & CONFIRMATION_COLUMNS
+    assert "ix_spaps_outbox_redeliver" not in indexes
+    assert "spaps_dead_letters" not in tables
+    assert kept == 1
+
+
+@pytest.fixture
+def confirmations_migration() -> Callable[[Any, str, str], Awaitable[None]]:
+    """``await confirmations_migration(MIGRATIONS, database_url, previous)``: the revision
+    after ``previous`` adds the outbox's confirmation columns (existing rows get
+    ``publishes = 0``), its redelivery index and the dead-letter table; its downgrade
+    removes them and keeps the outbox's rows."""
+    return _confirmations_migration

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,27 +24,9 @@ from .conftest import ClientFactory
 WINDOW = 60.0
 
 
-class Clock:
-    """The relay's current time, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 @pytest.fixture
 async def worker(
-    database_url: str, make_client: ClientFactory, tmp_path: Path, clock: Clock
+    database_url: str, make_client: ClientFactory, tmp_path: Path, clock: Any
 ) -> AsyncIterator[Worker]:
     """A worker (SQLite broker nobody consumes) over a database holding one submitted
     panel, whose ``htma.panel_submitted`` message waits in the outbox."""
@@ -82,7 +63,7 @@ def consume(worker: Worker, row: Any) -> None:
 
 
 async def test_a_message_published_but_never_consumed_is_published_again_after_the_window(
-    worker: Worker, clock: Clock
+    worker: Worker, clock: Any
 ) -> None:
     assert worker.relay.run_once() == 1
     [row] = rows(worker, PANEL_SUBMITTED)
@@ -98,7 +79,7 @@ async def test_a_message_published_but_never_consumed_is_published_again_after_t
 
 
 async def test_consumed_messages_are_confirmed_and_never_published_again(
-    worker: Worker, clock: Clock
+    worker: Worker, clock: Any
 ) -> None:
     assert worker.relay.run_once() == 1
     [submitted] = rows(worker, PANEL_SUBMITTED)
@@ -125,7 +106,7 @@ async def test_consumed_messages_are_confirmed_and_never_published_again(
 
 
 async def test_a_redelivered_panel_is_confirmed_without_a_second_result(
-    worker: Worker, clock: Clock
+    worker: Worker, clock: Any
 ) -> None:
     """The consumer died after storing the result, before confirming: the re-sent
     message finds the result, publishes nothing new and confirms."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from alembic.script import ScriptDirectory
@@ -9,7 +10,7 @@ from ingredient.catalog.search import not_a_search_object, search_statement
 from ingredient.db import Base
 from ingredient.migrate import MIGRATIONS
 from spaps_ops.db import open_engine
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 
 async def test_upgrade_and_downgrade_round_trip(database_url: str, table_names: Any) -> None:
@@ -76,43 +77,9 @@ def test_migration_history_is_linear() -> None:
     ]
 
 
-CONFIRMATION_COLUMNS = {"confirmed_at", "redeliver_at", "publishes", "dead_lettered_at"}
-
-
-async def test_outbox_confirmations_and_dead_letters_up_and_down(database_url: str) -> None:
+async def test_outbox_confirmations_and_dead_letters_up_and_down(
+    database_url: str, confirmations_migration: Callable[..., Awaitable[None]]
+) -> None:
     """0006 adds the outbox's confirmation columns, its redelivery index and the
     dead-letter table; its downgrade removes them and keeps the outbox's rows."""
-
-    def shape(connection: Any) -> tuple[set[str], set[str], set[str]]:
-        found = inspect(connection)
-        return (
-            {c["name"] for c in found.get_columns("spaps_outbox")},
-            {i["name"] for i in found.get_indexes("spaps_outbox")},
-            set(found.get_table_names()),
-        )
-
-    await MIGRATIONS.upgrade(database_url, "0005")
-    async with open_engine(database_url) as engine, engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO spaps_outbox (message_id, topic, payload, headers, created_at,"
-                " attempts) VALUES ('m1', 't', '{}', '{}', CURRENT_TIMESTAMP, 0)"
-            )
-        )
-    await MIGRATIONS.upgrade(database_url)
-    async with open_engine(database_url) as engine:
-        async with engine.connect() as connection:
-            columns, indexes, tables = await connection.run_sync(shape)
-            publishes = await connection.scalar(text("SELECT publishes FROM spaps_outbox"))
-        assert columns >= CONFIRMATION_COLUMNS
-        assert "ix_spaps_outbox_redeliver" in indexes
-        assert "spaps_dead_letters" in tables
-        assert publishes == 0  # existing rows: never published under confirmations
-    await MIGRATIONS.downgrade(database_url, "0005")
-    async with open_engine(database_url) as engine, engine.connect() as connection:
-        columns, indexes, tables = await connection.run_sync(shape)
-        kept = await connection.scalar(text("SELECT count(*) FROM spaps_outbox"))
-    assert not columns & CONFIRMATION_COLUMNS
-    assert "ix_spaps_outbox_redeliver" not in indexes
-    assert "spaps_dead_letters" not in tables
-    assert kept == 1
+    await confirmations_migration(MIGRATIONS, database_url, "0005")
