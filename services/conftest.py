@@ -42,6 +42,8 @@ from sqlalchemy import Column, Connection, Integer, MetaData, create_engine, ins
 
 #: Only fails a command that hangs; a slow machine must never fail a test on its own.
 COMMAND_DEADLINE = 900.0
+#: How long a served process may take to listen on a loaded machine: a hang detector.
+STARTUP_DEADLINE = 300.0
 
 # --- databases ------------------------------------------------------------------------
 
@@ -163,7 +165,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[[str, dict[str, str]], str]]:
             ))  # fmt: skip
         process = started[-1]
         poll(lambda: _RUNNING.search(log.read_text()) is not None or process.poll() is not None,
-             f"{service} serve to listen")  # fmt: skip
+             f"{service} serve to listen", deadline=STARTUP_DEADLINE)  # fmt: skip
         found = _RUNNING.search(log.read_text())
         assert found is not None, log.read_text()
         return f"http://127.0.0.1:{found.group(1)}"

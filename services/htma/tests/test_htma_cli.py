@@ -21,6 +21,10 @@ from htma import Settings
 from pydantic import SecretStr
 from spaps_ops.testing import DEADLINE, poll
 
+#: How long a worker or beat process may take to start on a loaded machine: a hang
+#: detector, never a speed limit (a worker imports Celery, opens its broker and database).
+STARTUP = 300.0
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -158,7 +162,7 @@ def test_beat_runs_alone_and_keeps_its_schedule_where_configured(
 ) -> None:
     beat, log = start("beat")
     poll(lambda: _published(tmp_path / "broker.db", "spaps_webhooks.sweep"),
-         "beat to send the webhook sweeper", deadline=DEADLINE)  # fmt: skip
+         "beat to send the webhook sweeper", deadline=STARTUP)  # fmt: skip
     assert beat.poll() is None, log.read_text()
     assert _schedule_files(tmp_path), log.read_text()
     assert not (tmp_path / ".data" / "htma-beat-schedule").exists()  # not by the keys
@@ -171,10 +175,10 @@ def test_worker_embeds_beat_unless_told_not_to(
 ) -> None:
     worker, log = start("worker", *args)
     poll(lambda: " ready." in log.read_text() or worker.poll() is not None,
-         "the worker to be ready", deadline=DEADLINE)  # fmt: skip
+         "the worker to be ready", deadline=STARTUP)  # fmt: skip
     assert worker.poll() is None, log.read_text()
     if with_beat:
-        poll(lambda: bool(_schedule_files(tmp_path)), "beat's schedule file", deadline=DEADLINE)
+        poll(lambda: bool(_schedule_files(tmp_path)), "beat's schedule file", deadline=STARTUP)
         assert "beat: Starting" in log.read_text()
     else:
         assert "beat: Starting" not in log.read_text()
@@ -188,12 +192,12 @@ def test_worker_serves_its_job_metrics_on_the_metrics_port(
     worker, log = start("worker", "--no-beat", "--metrics-port", "0")
     pattern = re.compile(r"worker metrics on port (\d+) at /metrics")
     poll(lambda: pattern.search(log.read_text()) is not None or worker.poll() is not None,
-         "the worker's metrics port", deadline=DEADLINE)  # fmt: skip
+         "the worker's metrics port", deadline=STARTUP)  # fmt: skip
     found = pattern.search(log.read_text())
     assert found is not None, log.read_text()
     url = f"http://127.0.0.1:{found.group(1)}/metrics"
     # The relay's metrics (spaps-jobs, on the process's global registry) are served.
     poll(lambda: "spaps_jobs_outbox_" in httpx.get(url, timeout=DEADLINE).text,
-         "the relay's metrics", deadline=DEADLINE)  # fmt: skip
+         "the relay's metrics", deadline=STARTUP)  # fmt: skip
     assert worker.poll() is None, log.read_text()
     _stop(worker)

@@ -52,7 +52,7 @@ def install_row_quota(
         ValueError: A fixed ``limit`` is negative.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: Unreleased
+    .. versionchanged:: 0.2.1
        The check is atomic on PostgreSQL and SQLite (it was count-then-insert).
     """
     _check_target(target)
