@@ -4,7 +4,7 @@ Everything here is generated from each service's ``create_app`` and committed, s
 to an API shows in review and a stale file fails a test (``--check``)::
 
     api_contract.py export [--check]   # api/<service>/openapi.json
-    api_contract.py sdk [--check]      # clients/typescript/<service>/src/{schema,index}.ts
+    api_contract.py sdk [--check]      # clients/typescript/<service>: src/*.ts, the version
     api_contract.py postman [--check]  # clients/postman/<service>.postman_*.json
     api_contract.py all [--check]      # the three, in that order
     api_contract.py snapshot SERVICE   # api/<service>/releases/<version>.json
@@ -28,6 +28,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sdk_package import package_json, service_version
+
 ROOT = Path(__file__).resolve().parents[1]
 API = ROOT / "api"
 CLIENTS = ROOT / "clients"
@@ -44,14 +46,6 @@ print(json.dumps(create_app(Settings()).openapi(), indent=2, ensure_ascii=False)
 
 class ContractError(Exception):
     """A one-line reason the command failed."""
-
-
-def service_version(service: str) -> str:
-    text = (ROOT / "services" / service / "pyproject.toml").read_text()
-    match = re.search(r'^version = "([^"]+)"', text, re.MULTILINE)
-    if match is None:
-        raise ContractError(f"services/{service}/pyproject.toml has no version")
-    return match.group(1)
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -149,6 +143,7 @@ def targets(step: str, service: str) -> Path:
         "export": API / service / "openapi.json",
         "sdk": CLIENTS / "typescript" / service / "src" / "schema.ts",
         "sdk-index": CLIENTS / "typescript" / service / "src" / "index.ts",
+        "sdk-package": CLIENTS / "typescript" / service / "package.json",
         "postman": CLIENTS / "postman" / f"{service}.postman_collection.json",
         "environment": CLIENTS / "postman" / f"{service}.postman_environment.json",
     }[step]
@@ -159,6 +154,8 @@ def generate(step: str, service: str) -> str:
         return openapi(service)
     if step == "environment":
         return postman_environment(service)
+    if step == "sdk-package":  # the SDK's version is its service's
+        return package_json(service, service_version(service))
     if step == "sdk-index":
         template = (CLIENTS / "templates" / "index.ts.template").read_text()
         return template.replace("{{Service}}", service.capitalize()).replace("{{service}}", service)
@@ -267,8 +264,9 @@ def snapshot(service: str) -> Path:
     return path
 
 
-STEPS = {"export": ["export"], "sdk": ["sdk", "sdk-index"], "postman": ["postman", "environment"]}
-STEPS["all"] = ["export", "sdk", "sdk-index", "postman", "environment"]
+STEPS = {"export": ["export"], "sdk": ["sdk", "sdk-index", "sdk-package"]}
+STEPS["postman"] = ["postman", "environment"]
+STEPS["all"] = [*STEPS["export"], *STEPS["sdk"], *STEPS["postman"]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(command(service))
             return 0
         stale = write_or_check(STEPS[args.command], args.check)
-    except ContractError as exc:
+    except (ContractError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if stale:
