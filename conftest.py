@@ -166,8 +166,20 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+#: What the browser tests' skip says without Chromium (tests/smoke/browser.py).
+NO_CHROMIUM = "Chromium is not installed"
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     skipped = terminalreporter.stats.get("skipped", [])
+    browser = [r for r in skipped if NO_CHROMIUM in str(getattr(r, "longrepr", ""))]
+    if browser:
+        terminalreporter.write_line(
+            f"BROWSER: {len(browser)} tests did not run: {NO_CHROMIUM} (apt-get install "
+            "chromium chromium-driver); the docs pages were not loaded in a browser",
+            red=True,
+            bold=True,
+        )
     amqp = [r for r in skipped if "RabbitMQ at" in str(getattr(r, "longrepr", ""))]
     if amqp:
         terminalreporter.write_line(

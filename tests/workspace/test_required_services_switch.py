@@ -93,3 +93,51 @@ def test_skips_stay_skips_otherwise(tmp_path: Path) -> None:
     result = run(tmp_path, required=None)
     assert result.returncode == 0, result.stdout
     assert "1 passed, 4 skipped" in result.stdout
+
+
+NO_CHROMIUM = """
+import sys
+
+sys.path.insert(0, {smoke!r})
+from browser import chromium_binaries
+
+
+def test_docs_pages(monkeypatch):
+    monkeypatch.setenv("PATH", {empty!r})  # no chromium, no chromedriver
+    chromium_binaries()
+"""
+
+
+def run_without_chromium(tmp_path: Path, required: str | None) -> subprocess.CompletedProcess[str]:
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    code = NO_CHROMIUM.format(smoke=str(ROOT / "tests" / "smoke"), empty=str(empty))
+    (tmp_path / "test_browser.py").write_text(code)
+    env = {k: v for k, v in os.environ.items() if k != "SPAPS_REQUIRE_SERVICES"}
+    if required is not None:
+        env["SPAPS_REQUIRE_SERVICES"] = required
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conftest", "-q", "-rA", "-p", "no:cacheprovider",
+         "-p", "no:randomly", str(tmp_path / "test_browser.py")],
+        cwd=tmp_path, capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+
+
+def test_a_missing_chromium_skips_with_one_loud_line(tmp_path: Path) -> None:
+    result = run_without_chromium(tmp_path, required=None)
+    assert result.returncode == 0, result.stdout
+    assert "1 skipped" in result.stdout
+    lines = [line for line in result.stdout.splitlines() if line.startswith("BROWSER: ")]
+    assert lines == [
+        "BROWSER: 1 tests did not run: Chromium is not installed (apt-get install chromium "
+        "chromium-driver); the docs pages were not loaded in a browser"
+    ]
+
+
+def test_a_missing_chromium_fails_when_services_are_required(tmp_path: Path) -> None:
+    result = run_without_chromium(tmp_path, required="1")
+    assert result.returncode == 1, result.stdout
+    assert "FAILED test_browser.py::test_docs_pages" in result.stdout
+    assert "chromium, chromedriver not on PATH" in result.stdout
+    assert "BROWSER: " not in result.stdout
