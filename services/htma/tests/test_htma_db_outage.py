@@ -8,7 +8,8 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -24,17 +25,10 @@ SIGNUP = {
 }  # fmt: skip
 
 
-async def test_panels_answer_503_when_postgres_is_killed(
-    make_app: Callable[..., FastAPI],
-) -> None:
-    with private_postgres() as postgres:
-        url = postgres.url.replace("postgresql://", "postgresql+asyncpg://", 1)
-        await MIGRATIONS.upgrade(url)
-        with serve_app(make_app(database_url=url)) as base:
-            await _read_through_the_outage(base, postgres.process)
-
-
-async def _read_through_the_outage(base: str, process: subprocess.Popen[bytes]) -> None:
+@asynccontextmanager
+async def _signed_in(base: str) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """A client of ``base`` and a signed-up lab admin's headers, after one good read; on
+    leaving, every answer must have come over one keep-alive connection (never dropped)."""
     streams: list[object] = []
 
     async def remember(response: httpx.Response) -> None:
@@ -47,6 +41,22 @@ async def _read_through_the_outage(base: str, process: subprocess.Popen[bytes]) 
         assert signup.status_code == 201, signup.text
         admin = {"Authorization": f"Bearer {signup.json()['tokens']['access_token']}"}
         assert (await http.get("/v1/panels", headers=admin)).status_code == 200
+        yield http, admin
+    assert len({id(s) for s in streams}) == 1
+
+
+async def test_panels_answer_503_when_postgres_is_killed(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    with private_postgres() as postgres:
+        url = postgres.url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        await MIGRATIONS.upgrade(url)
+        with serve_app(make_app(database_url=url)) as base:
+            await _read_through_the_outage(base, postgres.process)
+
+
+async def _read_through_the_outage(base: str, process: subprocess.Popen[bytes]) -> None:
+    async with _signed_in(base) as (http, admin):
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert process.returncode == -signal.SIGKILL
@@ -57,7 +67,6 @@ async def _read_through_the_outage(base: str, process: subprocess.Popen[bytes]) 
             assert response.status_code == 503, response.text
             assert response.json()["code"] == "ops.database_unavailable"
             assert int(response.headers["retry-after"]) >= 1
-    assert len({id(s) for s in streams}) == 1  # one keep-alive connection, never dropped
 
 
 def _state(pid: int) -> str:
@@ -94,18 +103,7 @@ def _outage_bound(settings: Settings) -> float:
 
 
 async def _read_through_the_freeze(base: str, postgres: PostgresServer, bound: float) -> None:
-    streams: list[object] = []
-
-    async def remember(response: httpx.Response) -> None:
-        streams.append(response.extensions["network_stream"])
-
-    async with httpx.AsyncClient(
-        base_url=base, timeout=DEADLINE, event_hooks={"response": [remember]}
-    ) as http:
-        signup = await http.post("/v1/auth/signup", json=SIGNUP)
-        assert signup.status_code == 201, signup.text
-        admin = {"Authorization": f"Bearer {signup.json()['tokens']['access_token']}"}
-        assert (await http.get("/v1/panels", headers=admin)).status_code == 200
+    async with _signed_in(base) as (http, admin):
         postgres.freeze()
         frozen = postgres.pids()
         assert {pid: _state(pid) for pid in frozen} == dict.fromkeys(frozen, "T")
@@ -129,4 +127,3 @@ async def _read_through_the_freeze(base: str, postgres: PostgresServer, bound: f
             await asyncio.sleep(0.05)  # sleep-ok: polling interval of a recovery poll
         assert recovered is not None
         assert recovered.status_code == 200, recovered.text
-    assert len({id(s) for s in streams}) == 1  # one keep-alive connection, never dropped
