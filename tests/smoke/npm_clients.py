@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ROOT / "clients"
+#: Held while a test builds the SDKs into their ``dist/`` folders and reads them (tests on
+#: other xdist workers build the same folders); the workspace's publish test takes it too.
+SDK_BUILD = FileLock(CLIENTS / "node_modules" / ".spaps-sdk-build.lock")
 DEADLINE = 600  # an npm command on a loaded machine; never a measure of speed
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from npm_clients import CLIENTS, items, load, npm, npm_ready
+from npm_clients import CLIENTS, SDK_BUILD, items, load, npm, npm_ready
 
 pytestmark = pytest.mark.slow
 PASSWORD = "Correct-Horse-Battery-9"
@@ -43,20 +43,21 @@ def _token(stack: Any) -> str:
 
 
 def test_typescript_sdks_call_the_running_services(stack: Any) -> None:
-    built = npm("run", "build", "--workspaces")
-    assert built.returncode == 0, built.stdout + built.stderr
     env = {
         "HTMA_URL": stack.htma_url,
         "INGREDIENT_URL": stack.ingredient_url,
         "INGREDIENT_TOKEN": _token(stack),
     }
-    for package in ("htma", "ingredient"):
-        ran = npm("exec", "--workspace", f"typescript/{package}", "--", "node", "--test",
-                  "dist/test/", env=env)  # fmt: skip
-        output = ran.stdout + ran.stderr
-        assert ran.returncode == 0, output
-        assert "# pass 1" in output, output  # the test ran (it skips without a URL)
-        assert "# skipped 0" in output, output
+    with SDK_BUILD:
+        built = npm("run", "build", "--workspaces")
+        assert built.returncode == 0, built.stdout + built.stderr
+        for package in ("htma", "ingredient"):
+            ran = npm("exec", "--workspace", f"typescript/{package}", "--", "node", "--test",
+                      "dist/test/", env=env)  # fmt: skip
+            output = ran.stdout + ran.stderr
+            assert ran.returncode == 0, output
+            assert "# pass 1" in output, output  # the test ran (it skips without a URL)
+            assert "# skipped 0" in output, output
 
 
 CONSUMER = """
@@ -72,7 +73,8 @@ export async function call(): Promise<unknown> {
 def test_typescript_sdks_pack_and_compile_in_a_consumer(tmp_path: Path) -> None:
     """``npm pack`` gives packages whose types a consumer compiles against (``tsc``)."""
     npm_ready()
-    packed = npm("pack", "--workspaces", "--pack-destination", str(tmp_path), "--json")
+    with SDK_BUILD:  # packing builds the SDKs (prepack)
+        packed = npm("pack", "--workspaces", "--pack-destination", str(tmp_path), "--json")
     assert packed.returncode == 0, packed.stdout + packed.stderr
     modules = tmp_path / "consumer" / "node_modules"
     (modules / "@spaps").mkdir(parents=True)

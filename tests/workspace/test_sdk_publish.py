@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "publish-sdk.yml"
@@ -244,9 +245,12 @@ def test_the_workflow_packs_and_dry_run_publishes_each_sdk(service: str, tmp_pat
     }
 
     dist = tmp_path / "sdk-dist"
-    result, packed = run_step(
-        "pack", "pack", tmp_path, TAG=tag, SERVICE=service, SDK_DIST=str(dist)
-    )
+    # The step builds the SDK into clients/typescript/<service>/dist, which the smoke
+    # contract tests build and read too: the same lock as theirs (tests/smoke/npm_clients.py).
+    with FileLock(ROOT / "clients" / "node_modules" / ".spaps-sdk-build.lock"):
+        result, packed = run_step(
+            "pack", "pack", tmp_path, TAG=tag, SERVICE=service, SDK_DIST=str(dist)
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     name = f"@spaps/{service}-client"
     assert packed == {"package": name, "tarball": f"spaps-{service}-client-{version}.tgz"}
