@@ -61,7 +61,7 @@ from ._siwe import SiweMessage
 from ._tables import create_tables, include_tables, metadata
 from ._tokens import KeyResolver, RevocationChecker, TokenClaims, TokenIssuer
 from ._totp import TotpEnrolment, TotpManager, totp_secret_aad
-from ._verifier import TokenVerifier
+from ._verifier import TokenCacheInfo, TokenVerifier
 from ._wallet import WalletSignIn
 
 __version__ = "0.1.0"
@@ -124,6 +124,7 @@ __all__ = [
     "SiweMessage",
     "SpapsAuthError",
     "Team",
+    "TokenCacheInfo",
     "TokenClaims",
     "TokenExpiredError",
     "TokenIssuer",

@@ -15,7 +15,7 @@ from ._keys import SUPPORTED_ALGORITHMS, JsonWebKey, KeySet
 from ._token_claims import ClaimChecks, decode_claims, token_claims
 from ._tokens import DEFAULT_REQUIRED_CLAIMS, Clock, KeyResolver, RevocationChecker, TokenClaims
 
-__all__ = ["TokenVerifier"]
+__all__ = ["TokenCacheInfo", "TokenVerifier"]
 
 _HEADER_CACHE_SIZE = 256
 
@@ -30,6 +30,30 @@ class _Verified(NamedTuple):
     key: JsonWebKey
     valid_from: float
     expires: float
+
+
+class TokenCacheInfo(NamedTuple):
+    """Statistics of a :class:`TokenVerifier`'s verified-token cache, from
+    :meth:`TokenVerifier.cache_info` (shaped like :func:`functools.lru_cache`'s).
+
+    Attributes:
+        hits: Verifications answered from the cache (no decoding, no signature check),
+            the re-checks of time on a hit included, whatever their verdict.
+        misses: Verifications that decoded the token and checked its signature and
+            claims in full, whatever their verdict (every one when ``maxsize`` is 0).
+        maxsize: ``cache_size``: how many tokens the cache holds at most.
+        currsize: How many tokens it holds now.
+
+    A call refused before the cache is consulted (a malformed or oversized token, an
+    unknown ``kid``) counts as neither.
+
+    .. versionadded:: Unreleased
+    """
+
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
 
 
 class TokenVerifier:
@@ -76,12 +100,13 @@ class TokenVerifier:
       matches, so response timing does not reveal which tokens are cached.
 
     A hit returns the same :class:`TokenClaims` each time; its ``raw`` mapping is shared
-    and must be treated as read-only.
+    and must be treated as read-only. :meth:`cache_info` counts the hits and misses.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0 ``cache_size`` added (verified-token cache); ``clock``
        added; ``typ: at+jwt`` required; duplicate header or claim names and non-numeric
        ``exp``/``nbf``/``iat`` rejected.
+    .. versionchanged:: Unreleased :meth:`cache_info`.
     """
 
     def __init__(
@@ -133,6 +158,10 @@ class TokenVerifier:
         # every change is made under the lock, so eviction never races another change.
         self._cache: dict[str, _Verified] = {}
         self._cache_lock = threading.Lock()
+        # Counted under their own lock: ``verify`` may run in several threads at once.
+        self._hits = 0
+        self._misses = 0
+        self._stats_lock = threading.Lock()
 
     def _header(self, token: str) -> tuple[str, str]:
         if not isinstance(token, str) or not token:
@@ -170,6 +199,8 @@ class TokenVerifier:
         if entry is not None:
             if entry.key is key:
                 now = self._clock()
+                with self._stats_lock:
+                    self._hits += 1
                 if entry.valid_from > now + self._leeway:
                     raise bad("token not yet valid")
                 if entry.expires <= now - self._leeway:
@@ -178,6 +209,8 @@ class TokenVerifier:
                 return entry.claims
             # The key that verified it was removed or replaced: verify in full again.
             self._forget(token)
+        with self._stats_lock:
+            self._misses += 1
         entry = self._decode(token, alg, key)
         if self._cache_size:
             self._remember(token, entry)
@@ -194,6 +227,16 @@ class TokenVerifier:
     def _forget(self, token: str) -> None:
         with self._cache_lock:
             self._cache.pop(token, None)
+
+    def cache_info(self) -> TokenCacheInfo:
+        """The verified-token cache's hits, misses, bound and current size, counted
+        since the verifier was created.
+
+        .. versionadded:: Unreleased
+        """
+        with self._stats_lock:
+            hits, misses = self._hits, self._misses
+        return TokenCacheInfo(hits, misses, self._cache_size, len(self._cache))
 
     def verify(self, token: str) -> TokenClaims:
         """Verify with local keys, without I/O (no revocation check).
