@@ -2,10 +2,12 @@
 
 Readers authenticate with an API key (``X-API-Key``, spaps-auth, hashed at rest, plan in
 its scopes) or an htma access token (verified through htma's JWKS, cached: ingredient
-keeps verifying while htma is down). Each caller is rate-limited by plan
-(spaps-ratelimit, keyed after authentication). Editors are token holders with one of
-the platform permission to edit the shared catalog, which no tenant role carries: an
-operator grants it to htma users by id (``ingredient editors grant``), see
+keeps verifying while htma is down). spaps-auth's ``AuthenticationMiddleware``
+authenticates each request once, before routing, and leaves the principal in the request
+state; spaps-ratelimit's ``RateLimitMiddleware`` then decides the read routes'
+:func:`plan_limit`, keyed by that principal, before the app runs. Editors are token
+holders with the platform permission to edit the shared catalog, which no tenant role
+carries: an operator grants it to htma users by id (``ingredient editors grant``), see
 :mod:`ingredient.catalog.audit`.
 """
 
@@ -13,16 +15,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from spaps_auth import PermissionDeniedError, Principal
 from spaps_auth.fastapi import CurrentPrincipal
 from spaps_ops.db import SessionDep
-from spaps_ratelimit import Limit, RouteLimit, state_key
+from spaps_ratelimit import Limit, RouteLimit
 from starlette.types import Scope
 
 from ingredient.catalog.audit import is_catalog_editor
 
-RATE_KEY = "rate_key"
+#: Where spaps-auth's ``AuthenticationMiddleware`` leaves the caller in the request state.
+PRINCIPAL_STATE = "principal"
 PLAN_SCOPE = "plan:"
 TOKEN_PLAN = "token"  # noqa: S105 -- a plan name, not a secret
 DEFAULT_PLAN = "free"
@@ -36,10 +39,21 @@ def plan_of(principal: Principal) -> str:
     return plans[0] if plans else DEFAULT_PLAN
 
 
-async def reader(request: Request, principal: CurrentPrincipal) -> Principal:
-    """Any authenticated caller; records its rate-limit key (``<plan>:<caller>``)."""
+def rate_key(principal: Principal) -> str:
+    """The caller's rate-limit key, ``<plan>:<caller>`` (an API key's id, else the subject)."""
     caller = principal.claims.get("api_key_id") or principal.subject
-    request.state.rate_key = f"{plan_of(principal)}:{caller}"
+    return f"{plan_of(principal)}:{caller}"
+
+
+def plan_key(scope: Scope) -> str | None:
+    """Key function: the rate key of the principal the authentication middleware found
+    (``None`` without one: the route's dependency then answers 401 before any limit)."""
+    principal = scope.get("state", {}).get(PRINCIPAL_STATE)
+    return rate_key(principal) if isinstance(principal, Principal) else None
+
+
+async def reader(principal: CurrentPrincipal) -> Principal:
+    """Any authenticated caller (the principal the middleware found; no second check)."""
     return principal
 
 
@@ -49,7 +63,8 @@ def carries_api_key(scope: Scope) -> bool:
 
 
 def plan_limit(plans: dict[str, str]) -> RouteLimit:
-    """A route limit whose limits depend on the plan in the caller's rate key.
+    """A route limit whose limits depend on the plan in the caller's rate key
+    (:func:`plan_key`); ``RateLimitMiddleware`` decides it before the route runs.
 
     Args:
         plans: plan name -> ``"<count>/<period>"``; unknown plans get ``free``'s limit.
@@ -60,7 +75,7 @@ def plan_limit(plans: dict[str, str]) -> RouteLimit:
     def limits_of(key: str) -> list[Limit] | None:
         return parsed.get(key.split(":", 1)[0])
 
-    return RouteLimit(default, key=state_key(RATE_KEY), overrides=limits_of, name="plan")
+    return RouteLimit(default, key=plan_key, overrides=limits_of, name="plan")
 
 
 async def editor(principal: CurrentPrincipal, session: SessionDep) -> Principal:

@@ -9,7 +9,7 @@ import httpx
 import prometheus_client
 from fastapi import Depends, FastAPI
 from spaps_auth import ApiKeyManager, Authenticator, JWKSClient, SpapsAuthError, TokenVerifier
-from spaps_auth.fastapi import setup_auth
+from spaps_auth.fastapi import AuthenticationMiddleware, setup_auth
 from spaps_ops import ErrorCode, document_problems, error_codes_of, get_ops, openapi_problem
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
@@ -19,12 +19,12 @@ from spaps_ratelimit import (
     Limit,
     MemoryStore,
     RateLimiter,
+    RateLimitMiddleware,
     RedisStore,
     SpapsRatelimitError,
     Store,
     client_ip,
 )
-from spaps_ratelimit.integration import setup as setup_ratelimit
 from starlette.middleware import Middleware
 
 from ingredient.access import carries_api_key, plan_limit, reader
@@ -116,16 +116,17 @@ def create_app(
         redis_url = settings.redis_url
         ratelimit_store = RedisStore.from_url(redis_url) if redis_url else MemoryStore()
     limiter = RateLimiter(ratelimit_store)
-    # Failed API-key authentications spend a per-address budget, like failed logins.
-    key_guessing = Middleware(
-        FailureLimitMiddleware,
-        limiter=limiter,
-        limit=Limit.parse(settings.api_key_failure_limit),
-        attempt=carries_api_key,
-        key=client_ip(trusted_proxies=settings.trusted_proxies),
-        namespace="api-key-failures",
-        clock=ratelimit_clock,
+    database = Database(settings.database_url)
+    jwks = JWKSClient(url=settings.htma_jwks_url, client=jwks_client)
+    verifier = TokenVerifier(
+        keys=jwks,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        algorithms=["EdDSA"],
+        leeway=5,
     )
+    api_keys = ApiKeyManager(database.engine, prefix=API_KEY_PREFIX)
+    authenticator = Authenticator(verifier=verifier, api_keys=api_keys)
     # Outside production a problem answer with an unregistered code (or at another status
     # than its registered one) raises instead of being sent: the test provoking it fails.
     ops_options.setdefault("strict_error_codes", not settings.is_production)
@@ -138,30 +139,22 @@ def create_app(
         fastapi_options=OPENAPI,
         resources=[webhooks],
         on_startup=[start_webhooks],
-        middleware=[key_guessing],
+        middleware=_access_layers(settings, limiter, authenticator, ratelimit_clock),
         **ops_options,
     )
     app.state.webhooks = webhooks
     ops = get_ops(app)
     if ops.metrics is not None:  # /metrics also serves spaps-jobs' (global) job metrics
         ops.metrics.expose(prometheus_client.REGISTRY)
-    database = use_database(app, Database(settings.database_url))
+    use_database(app, database)
     ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
-
-    jwks = ops.add_resource(JWKSClient(url=settings.htma_jwks_url, client=jwks_client))
-    verifier = TokenVerifier(
-        keys=jwks,
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        algorithms=["EdDSA"],
-        leeway=5,
-    )
-    api_keys = ApiKeyManager(database.engine, prefix=API_KEY_PREFIX)
-    setup_auth(app, authenticator=Authenticator(verifier=verifier, api_keys=api_keys))
-    setup_ratelimit(app, limiter, error_handlers=False)
+    ops.add_resource(jwks)
+    setup_auth(app, authenticator=authenticator)
     app.include_router(public_router)
     app.include_router(
         catalog_router,
+        # ``reader`` answers 401 to a caller without credentials; the plan limit is
+        # decided by RateLimitMiddleware, which finds it on these routes.
         dependencies=[Depends(reader), Depends(plan_limit(settings.plans))],
         responses={429: openapi_problem("The API key's plan allows no more requests for now")},
     )
@@ -171,3 +164,35 @@ def create_app(
         security=READERS, operation_security=EDITORS,
     )  # fmt: skip
     return app
+
+
+def _access_layers(
+    settings: Settings,
+    limiter: RateLimiter,
+    authenticator: Authenticator,
+    clock: Clock | None,
+) -> list[Middleware]:
+    """Authentication and rate limits as pure-ASGI layers, outermost first.
+
+    * Failed API keys spend a per-address budget, like failed logins; past it, API-key
+      requests are answered 429 before anything checks them.
+    * ``AuthenticationMiddleware`` verifies the token or API key once and leaves the
+      principal in the request state; invalid credentials are answered 401 on every
+      route. A request without any goes on: the read and edit routes answer it 401, the
+      public ones serve it.
+    * ``RateLimitMiddleware`` decides the read routes' plan limit (keyed by that
+      principal) before the app runs.
+    """
+    return [
+        Middleware(
+            FailureLimitMiddleware,
+            limiter=limiter,
+            limit=Limit.parse(settings.api_key_failure_limit),
+            attempt=carries_api_key,
+            key=client_ip(trusted_proxies=settings.trusted_proxies),
+            namespace="api-key-failures",
+            clock=clock,
+        ),
+        Middleware(AuthenticationMiddleware, authenticator=authenticator),
+        Middleware(RateLimitMiddleware, limiter=limiter),
+    ]
