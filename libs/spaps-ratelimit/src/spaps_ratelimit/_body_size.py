@@ -50,6 +50,7 @@ class BodySizeLimitMiddleware:
             with their own guard.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 The 413 body carries ``instance`` and ``request_id``.
     """
 
     def __init__(
@@ -84,7 +85,7 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     break  # the server rejects a malformed length itself
                 if declared > limit:
-                    await send_problem(send, RequestBodyTooLarge(limit))
+                    await send_problem(send, RequestBodyTooLarge(limit), scope)
                     return
                 break
         guard = _Guard(send)
@@ -99,7 +100,7 @@ class BodySizeLimitMiddleware:
                     guard.exceeded = True
                     if not guard.app_started:
                         guard.answered = True
-                        await send_problem(send, RequestBodyTooLarge(limit))
+                        await send_problem(send, RequestBodyTooLarge(limit), scope)
                     return {"type": "http.disconnect"}
             return message
 

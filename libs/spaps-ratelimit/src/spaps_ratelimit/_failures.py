@@ -48,6 +48,7 @@ class FailureLimitMiddleware:
         max_blocked: Most clients remembered as blocked (the oldest blocks are dropped).
 
     .. versionadded:: 0.3.0
+    .. versionchanged:: 0.4.0 The 429 body carries ``instance`` and ``request_id``.
     """
 
     def __init__(
@@ -99,7 +100,7 @@ class FailureLimitMiddleware:
         if blocked is not None:
             remaining = blocked[0] - self._clock()
             if remaining > 0:
-                await send_problem(send, _refusal(blocked[1], remaining))
+                await send_problem(send, _refusal(blocked[1], remaining), scope)
                 return
             del self._blocked[client]
         status = 0

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from math import ceil
 
-from starlette.types import Send
+from starlette.types import Scope, Send
 
 from ._decision import Decision, LimitState
 from ._errors import SpapsRatelimitError
@@ -82,8 +82,14 @@ def raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
 
-def problem_body(error: SpapsRatelimitError) -> bytes:
-    """The problem+json body of ``error``, in the shape every spaps library uses."""
+def problem_body(error: SpapsRatelimitError, scope: Scope | None = None) -> bytes:
+    """The problem+json body of ``error``, in the shape every spaps library uses.
+
+    Given the request's ``scope``, the body also names the request: ``instance`` (its
+    path) and ``request_id`` (what a request-id middleware stored in
+    ``scope["state"]["request_id"]``, as spaps-ops does; ``null`` without one), the
+    members spaps-ops' own problem answers carry.
+    """
     body: dict[str, object] = {
         "type": f"urn:spaps:problem:{error.code}",
         "title": error.title,
@@ -91,13 +97,18 @@ def problem_body(error: SpapsRatelimitError) -> bytes:
         "detail": error.detail,
         "code": error.code,
     }
-    body.update(error.extensions or {})
+    if scope is not None:
+        state = scope.get("state")
+        body["instance"] = scope.get("path")
+        body["request_id"] = state.get("request_id") if isinstance(state, dict) else None
+    for name, value in (error.extensions or {}).items():
+        body.setdefault(name, value)  # extensions never override the standard members
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-async def send_problem(send: Send, error: SpapsRatelimitError) -> None:
-    """Answer with ``error`` as ``application/problem+json``."""
-    body = problem_body(error)
+async def send_problem(send: Send, error: SpapsRatelimitError, scope: Scope | None = None) -> None:
+    """Answer with ``error`` as ``application/problem+json`` (see :func:`problem_body`)."""
+    body = problem_body(error, scope)
     headers = [
         (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()),

@@ -22,7 +22,9 @@ class RateLimitMiddleware:
     else against ``policy``. Rejected requests get ``429`` problem+json with
     ``Retry-After``; every limited response carries ``RateLimit-Policy`` and
     ``RateLimit``. When the store fails and the limiter fails closed the answer is
-    ``503`` problem+json.
+    ``503`` problem+json. Problem bodies name the request (``instance``, and the
+    ``request_id`` a request-id middleware outside stored in the request state), as
+    spaps-ops' own answers do.
 
     Args:
         app: The ASGI application.
@@ -35,6 +37,7 @@ class RateLimitMiddleware:
             when no route has one).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 Problem bodies carry ``instance`` and ``request_id``.
     """
 
     def __init__(
@@ -86,14 +89,14 @@ class RateLimitMiddleware:
         try:
             decision = await policy.check(limiter, scope)
         except RateLimitStoreUnavailable as exc:
-            await send_problem(send, exc)
+            await send_problem(send, exc, scope)
             return
         if decision is None or not decision.states:
             await self.app(scope, receive, send)
             return
         if not decision.allowed:
             headers = decision_headers(decision)
-            await send_problem(send, RateLimitExceeded(decision, headers=headers))
+            await send_problem(send, RateLimitExceeded(decision, headers=headers), scope)
             return
         extra = admitted_raw_headers(decision)
 

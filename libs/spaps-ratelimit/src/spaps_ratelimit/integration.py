@@ -15,6 +15,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from ._errors import SpapsRatelimitError
 from ._headers import problem_body
@@ -48,10 +49,18 @@ def get_limiter(app: Starlette) -> RateLimiter:
     return limiter
 
 
-def problem_response(error: SpapsRatelimitError) -> Response:
-    """``error`` as an ``application/problem+json`` response with its headers."""
+def problem_response(error: SpapsRatelimitError, *, scope: Scope | None = None) -> Response:
+    """``error`` as an ``application/problem+json`` response with its headers.
+
+    Args:
+        error: The error.
+        scope: The request's scope: the body then carries ``instance`` and
+            ``request_id`` too.
+
+    .. versionchanged:: 0.4.0 ``scope``.
+    """
     return Response(
-        problem_body(error),
+        problem_body(error, scope),
         status_code=error.status,
         headers=dict(error.headers or {}),
         media_type="application/problem+json",
@@ -61,7 +70,7 @@ def problem_response(error: SpapsRatelimitError) -> Response:
 async def _handle(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, SpapsRatelimitError):  # pragma: no cover - registered for ours only
         raise exc
-    return problem_response(exc)
+    return problem_response(exc, scope=request.scope)
 
 
 def install_error_handlers(app: Starlette) -> None:
