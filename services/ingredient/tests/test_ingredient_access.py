@@ -53,6 +53,40 @@ async def test_plans_limit_each_key(
         assert (await client.get("/v1/minerals", headers=token)).status_code == 200
 
 
+async def test_the_layers_decide_before_the_routes(
+    seeded_url: str, make_client: Any, make_key: Any
+) -> None:
+    free = await make_key("free")
+    plans = {"free": "1/minute", "pro": "100/minute", "token": "100/minute"}
+    store = MemoryStore(clock=ManualClock())
+    async with make_client(database_url=seeded_url, plans=plans, ratelimit_store=store) as client:
+        key = {"X-API-Key": free}
+        admitted = await client.get("/v1/ingredients/A001", headers=key)
+        assert admitted.status_code == 200
+        assert admitted.headers["ratelimit-policy"]  # decided by RateLimitMiddleware
+        # The read routes share the plan's budget: RateLimitMiddleware refuses the next one.
+        limited = await client.get("/v1/minerals", headers=key)
+        assert limited.status_code == 429
+        assert limited.headers["content-type"] == "application/problem+json"
+        body = limited.json()
+        assert body["code"] == "ratelimit.rate_limited"
+        assert body["instance"] == "/v1/minerals"
+        assert body["request_id"] == limited.headers["x-request-id"]
+        assert int(limited.headers["retry-after"]) >= 1
+        # Without credentials a read route answers 401 itself (spaps-ops renders it) ...
+        anonymous = await client.get("/v1/minerals", headers={"X-Request-ID": "req-anon-1"})
+        assert anonymous.status_code == 401
+        assert anonymous.json()["code"] == "auth.unauthenticated"
+        assert anonymous.json()["request_id"] == "req-anon-1"
+        # ... while an unknown path stays 404 and the public route stays public.
+        assert (await client.get("/v1/nowhere")).status_code == 404
+        assert (await client.get("/v1/attribution")).status_code == 200
+        # Invalid credentials are refused on every route, the public one too.
+        bad = await client.get("/v1/attribution", headers={"X-API-Key": "ik_nope_nope"})
+        assert bad.status_code == 401
+        assert bad.json()["code"] == "auth.invalid_api_key"
+
+
 async def test_htma_tokens_verify_and_keep_working_while_htma_is_down(
     seeded_url: str, make_client: Any, issuer: Any
 ) -> None:
