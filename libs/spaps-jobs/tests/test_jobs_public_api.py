@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import spaps_jobs
 import spaps_jobs.fastapi
+import spaps_jobs.settings
 import spaps_jobs.testing
 
 EXPECTED = [
     "AsyncDedupeStore",
     "AsyncRedisDedupeStore",
     "AsyncSqlDedupeStore",
+    "BatchOps",
     "BrokerUnavailableError",
     "CallerFunc",
     "CeleryDispatcher",
@@ -35,6 +37,7 @@ EXPECTED = [
     "JobsSettings",
     "MESSAGE_ID_HEADER",
     "MessageInProgressError",
+    "MigrationOps",
     "Outbox",
     "OutboxMessage",
     "REQUEST_ID_HEADER",
@@ -55,8 +58,10 @@ EXPECTED = [
     "check_configuration",
     "create_celery_app",
     "current_request_id",
+    "downgrade_from_0_3",
     "message_id_of",
     "parse_schedules",
+    "upgrade_to_0_3",
 ]
 
 
@@ -73,6 +78,7 @@ def test_every_exported_name_exists() -> None:
 def test_integration_modules_surface() -> None:
     assert spaps_jobs.fastapi.__all__ == ["install_error_handlers", "require_idempotency_key"]
     assert spaps_jobs.testing.__all__ == ["WorkerProcess", "run_worker", "wait_for"]
+    assert spaps_jobs.settings.__all__ == ["RedeliverySettings"]
 
 
 def test_errors_form_one_tree_with_http_attributes() -> None:

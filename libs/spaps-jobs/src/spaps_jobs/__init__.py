@@ -29,6 +29,7 @@ from ._outbox import Confirm, Outbox, OutboxMessage
 from ._redelivery import Redelivery
 from ._relay import Dispatch, Relay
 from ._schedules import Schedule, parse_schedules
+from ._schema_0_3 import BatchOps, MigrationOps, downgrade_from_0_3, upgrade_to_0_3
 from ._settings import JobsSettings
 from ._signals import REQUEST_ID_HEADER, current_request_id
 from ._tasks import JobTask, backoff_delay
@@ -37,6 +38,7 @@ __all__ = [
     "AsyncDedupeStore",
     "AsyncRedisDedupeStore",
     "AsyncSqlDedupeStore",
+    "BatchOps",
     "BrokerUnavailableError",
     "CallerFunc",
     "CeleryDispatcher",
@@ -62,6 +64,7 @@ __all__ = [
     "JobsSettings",
     "MESSAGE_ID_HEADER",
     "MessageInProgressError",
+    "MigrationOps",
     "Outbox",
     "OutboxMessage",
     "REQUEST_ID_HEADER",
@@ -82,6 +85,8 @@ __all__ = [
     "check_configuration",
     "create_celery_app",
     "current_request_id",
+    "downgrade_from_0_3",
     "message_id_of",
     "parse_schedules",
+    "upgrade_to_0_3",
 ]

@@ -6,15 +6,14 @@ point (the app factory, the CLI, the worker) and pass it on.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_auth import SealingKey, SecretSealer
-from spaps_jobs import Redelivery
+from spaps_jobs.settings import RedeliverySettings
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url, sync_url
 from spaps_webhooks import SealingKeys
@@ -25,7 +24,7 @@ from htma.messaging.cipher import MessageCipher, MessageKey, derive_development_
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.data/htma.db"
 
 
-class Settings(OpsSettings):
+class Settings(OpsSettings, RedeliverySettings):
     """Configuration of the htma service (every spaps-ops setting, plus these).
 
     Args:
@@ -45,9 +44,6 @@ class Settings(OpsSettings):
         plans: API requests per clinic plan (``"<n>/<period>"``).
         redis_url: Redis for the rate limiter (unset: in-memory, per process).
         broker_url: Celery broker (default: an embedded SQLite broker under ``.data/``).
-        dead_letter_url: SQLAlchemy URL (synchronous driver) of the dead-letter store;
-            unset: the service's own database, whose migrations create the
-            ``spaps_dead_letters`` table (so its role needs no ``CREATE``).
         database_connect_timeout: seconds a new database connection may take
             (PostgreSQL).
         database_statement_timeout: seconds a statement may run, enforced by the client
@@ -55,13 +51,6 @@ class Settings(OpsSettings):
         database_pool_timeout: seconds a request waits for a pooled connection. A
             database that is down or frozen costs a request at most about the sum of the
             three, then it is answered 503 ``ops.database_unavailable``.
-        outbox_redeliver_after: seconds the outbox relay waits for a consumer to confirm
-            a published message before publishing it again.
-        outbox_redeliver_backoff: factor by which each further wait grows.
-        outbox_redeliver_max_delay: longest wait, in seconds (at least
-            ``outbox_redeliver_after``).
-        outbox_max_publishes: publishes of one message in all; one still unconfirmed
-            after the last is moved to the dead-letter store.
         compute_mode: ``worker`` (results computed by the Celery worker, ``htma worker``)
             or ``inline`` (in the API process after the commit; tests, single process).
         ingredient_url: base URL of the ingredient service (recommendations).
@@ -119,14 +108,9 @@ class Settings(OpsSettings):
     )
     redis_url: str | None = None
     broker_url: str = "sqla+sqlite:///.data/htma-broker.db"
-    dead_letter_url: str | None = None
     database_connect_timeout: float = Field(default=10.0, gt=0)
     database_statement_timeout: float = Field(default=30.0, gt=0)
     database_pool_timeout: float = Field(default=10.0, gt=0)
-    outbox_redeliver_after: float = Field(default=300.0, gt=0)
-    outbox_redeliver_backoff: float = Field(default=2.0, ge=1)
-    outbox_redeliver_max_delay: float = Field(default=3600.0, gt=0)
-    outbox_max_publishes: int = Field(default=6, ge=1, le=100)
     compute_mode: Literal["worker", "inline"] = "worker"
     ingredient_url: str = "http://127.0.0.1:8001"
     ingredient_retry_after: float = Field(default=30.0, gt=0)
@@ -166,21 +150,6 @@ class Settings(OpsSettings):
     @classmethod
     def _installed_version(cls, value: str) -> str:
         return value or version("htma")
-
-    @model_validator(mode="after")
-    def _redelivery_bounds(self) -> Self:
-        if self.outbox_redeliver_max_delay < self.outbox_redeliver_after:
-            raise ValueError("outbox_redeliver_max_delay must be >= outbox_redeliver_after")
-        return self
-
-    def redelivery(self) -> Redelivery:
-        """When the outbox relay publishes an unconfirmed message again, and gives up."""
-        return Redelivery(
-            after=timedelta(seconds=self.outbox_redeliver_after),
-            backoff=self.outbox_redeliver_backoff,
-            max_delay=timedelta(seconds=self.outbox_redeliver_max_delay),
-            max_publishes=self.outbox_max_publishes,
-        )
 
     def dead_letters_url(self) -> str:
         """The dead-letter store's URL: :attr:`dead_letter_url`, else the database's."""

@@ -6,13 +6,12 @@ point (the app factory, the CLI) and pass it on.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from importlib.metadata import version
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
-from spaps_jobs import Redelivery
+from spaps_jobs.settings import RedeliverySettings
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url, sync_url
 from spaps_ratelimit import Limit
@@ -22,7 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.data/ingredient.db"
 _SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
-class Settings(OpsSettings):
+class Settings(OpsSettings, RedeliverySettings):
     """Configuration of the ingredient service (every spaps-ops setting, plus these).
 
     Args:
@@ -45,16 +44,6 @@ class Settings(OpsSettings):
         webhook_sealing_keys: keys that seal webhook endpoint secrets at rest,
             comma-separated ``"<kid>:<base64 key>"`` (16, 24 or 32 bytes), the sealing key
             first, retired keys after it until re-sealed. Required in production.
-        dead_letter_url: SQLAlchemy URL (synchronous driver) of the dead-letter store;
-            unset: the service's own database, whose migrations create the
-            ``spaps_dead_letters`` table (so its role needs no ``CREATE``).
-        outbox_redeliver_after: seconds the outbox relay waits for a consumer to confirm
-            a published message before publishing it again.
-        outbox_redeliver_backoff: factor by which each further wait grows.
-        outbox_redeliver_max_delay: longest wait, in seconds (at least
-            ``outbox_redeliver_after``).
-        outbox_max_publishes: publishes of one message in all; one still unconfirmed
-            after the last is moved to the dead-letter store.
     """
 
     # hide_input_in_errors: a rejected value (a sealing key, a secret) is not echoed.
@@ -84,11 +73,6 @@ class Settings(OpsSettings):
     webhook_require_https: bool = True
     webhook_allow_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
     webhook_sealing_keys: Annotated[SealingKeys, NoDecode] = Field(default_factory=list)
-    dead_letter_url: str | None = None
-    outbox_redeliver_after: float = Field(default=300.0, gt=0)
-    outbox_redeliver_backoff: float = Field(default=2.0, ge=1)
-    outbox_redeliver_max_delay: float = Field(default=3600.0, gt=0)
-    outbox_max_publishes: int = Field(default=6, ge=1, le=100)
 
     @field_validator("api_key_failure_limit")
     @classmethod
@@ -107,21 +91,6 @@ class Settings(OpsSettings):
     @classmethod
     def _installed_version(cls, value: str) -> str:
         return value or version("ingredient")
-
-    @model_validator(mode="after")
-    def _redelivery_bounds(self) -> Self:
-        if self.outbox_redeliver_max_delay < self.outbox_redeliver_after:
-            raise ValueError("outbox_redeliver_max_delay must be >= outbox_redeliver_after")
-        return self
-
-    def redelivery(self) -> Redelivery:
-        """When the outbox relay publishes an unconfirmed message again, and gives up."""
-        return Redelivery(
-            after=timedelta(seconds=self.outbox_redeliver_after),
-            backoff=self.outbox_redeliver_backoff,
-            max_delay=timedelta(seconds=self.outbox_redeliver_max_delay),
-            max_publishes=self.outbox_max_publishes,
-        )
 
     def dead_letters_url(self) -> str:
         """The dead-letter store's URL: :attr:`dead_letter_url`, else the database's."""
