@@ -23,6 +23,11 @@ one tenant from an in-memory table. What differs is the stack in front of it:
 ``login`` is a spaps-ops app with ``POST /login`` hashing with
 ``spaps_auth.PasswordHasher`` (argon2id, OWASP parameters), for the probe-latency case.
 
+The apps with a verified-token cache answer ``GET /bench/cache`` with its statistics
+(``_probe.CacheProbe``, outermost), so the driver prints the hit rate beside each figure.
+The driver signs one token per user (10,000 users, the tenants ``acme`` and ``globex``
+alternating).
+
 Configuration comes from the environment the driver sets: ``BENCH_REDIS_URL``,
 ``BENCH_PREFIX`` (a fresh Redis namespace per run) and ``BENCH_JWT_SECRET`` (hex of the
 HS256 secret the driver signed its token with).
@@ -37,6 +42,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import jwt
+from _probe import CacheProbe
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -69,6 +75,7 @@ from spaps_tenancy import (
 )
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.types import ASGIApp
 
 #: Shared with the driver, which signs the token.
 ISSUER = "bench-backbone"
@@ -126,10 +133,11 @@ def _limiter() -> RateLimiter:
 PUBLIC_PATHS = ("/docs", "/redoc", "/openapi.json")
 
 
-def _spaps(*, authenticated: bool, limited: bool) -> FastAPI:
+def _spaps(*, authenticated: bool, limited: bool) -> ASGIApp:
     """The spaps stack with auth, tenancy and the rate limit as pure-ASGI layers."""
     layers: list[Middleware] = []
-    authenticator = Authenticator(verifier=_verifier())
+    verifier = _verifier()
+    authenticator = Authenticator(verifier=verifier)
     if authenticated:
         layers.append(
             Middleware(
@@ -164,12 +172,13 @@ def _spaps(*, authenticated: bool, limited: bool) -> FastAPI:
         per_tenant = RouteLimit(Limit.per_hour(HIGH), key=tenant_rate_limit_key(), name="items")
         list_items = per_tenant.decorate(list_items)  # decided by RateLimitMiddleware
     app.get("/v1/items")(list_items)
-    return app
+    return CacheProbe(app, lambda: verifier) if authenticated else app
 
 
-def spaps_deps() -> FastAPI:
+def spaps_deps() -> ASGIApp:
     """Reference: auth, tenancy and the rate limit as FastAPI dependencies."""
-    authenticator = Authenticator(verifier=_verifier())
+    verifier = _verifier()
+    authenticator = Authenticator(verifier=verifier)
     app = create_app(
         _quiet_settings(),
         log_stream=_LOG_STREAM,
@@ -193,7 +202,7 @@ def spaps_deps() -> FastAPI:
     async def list_items() -> dict[str, Any]:
         return items_of(_tenant())
 
-    return app
+    return CacheProbe(app, lambda: verifier)
 
 
 def _tenant() -> str:
@@ -203,17 +212,17 @@ def _tenant() -> str:
     return tenant
 
 
-def spaps() -> FastAPI:
+def spaps() -> ASGIApp:
     """The spaps backbone: ops shell + auth + tenancy + Redis rate limit."""
     return _spaps(authenticated=True, limited=True)
 
 
-def ops() -> FastAPI:
+def ops() -> ASGIApp:
     """Reference: the spaps-ops shell only (fixed tenant, no auth, no limit)."""
     return _spaps(authenticated=False, limited=False)
 
 
-def ops_auth() -> FastAPI:
+def ops_auth() -> ASGIApp:
     """Reference: spaps-ops + auth + tenancy, without the rate limit."""
     return _spaps(authenticated=True, limited=False)
 

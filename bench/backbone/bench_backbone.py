@@ -20,11 +20,21 @@ spaps/bare (target >= 0.45x), each the median of the ratios within a round, in
 requests/s and in requests per CPU-second of the server process (``/proc/<pid>/stat``:
 what stays comparable when teammates' work takes CPU 0 from the server).
 
+Token mixes (``_load.py``): each case serves, in turn, ``single`` (one token, the
+verified-token cache's best case), ``zipf`` (10,000 users' tokens drawn ~ 1/rank^1.1 with
+a seeded RNG) and ``uniform`` (the same 10,000 drawn uniformly; with the default 4,096
+cache entries ~41% hit); the cache's hit rate in each window (``TokenVerifier.cache_info``
+read over ``GET /bench/cache``) is printed beside each figure, ``-`` for the cases
+without one.
+
 Part 2 (latency): p99 of ``GET /health/live`` on a spaps-ops app with a password login
 route, idle and while ``wrk`` keeps 16 logins (argon2id, OWASP parameters) hashing;
 idle and loaded phases alternate. Target: loaded p99 within 2x of idle p99.
 
-Usage: ``python bench/backbone/bench_backbone.py [--seconds 5] [--rounds 3]``.
+Part 3 (first, in-process): JWT verification with the cache missing vs bare PyJWT
+(target >= 0.85x), the same HS256 tokens, key and checks where comparable.
+
+Usage: ``python bench/backbone/bench_backbone.py [--seconds 5] [--rounds 3] [--quick]``.
 """
 
 from __future__ import annotations
@@ -32,41 +42,49 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import itertools
 import os
 import random
 import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import jwt
 import redis
-from spaps_auth import JsonWebKey, KeySet, TokenIssuer
+from spaps_auth import JsonWebKey, KeySet, TokenCacheInfo, TokenIssuer, TokenVerifier
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import _apps  # noqa: E402 -- the helper module next to this script
+import _apps  # noqa: E402 -- the helper modules next to this script
+from _load import (  # noqa: E402
+    USERS,
+    ZIPF_S,
+    TokenMix,
+    Window,
+    free_port,
+    measure,
+    rate_text,
+    stop,
+    wait_ready,
+)
+from _load import mixes as token_mixes  # noqa: E402
 
 #: The three compared cases, then references that locate the spaps stack's cost.
 CASES = ("spaps", "template", "bare", "ops", "ops_auth", "spaps_deps")
 PATH = "/v1/items"
+TENANTS = ("acme", "globex")  # user 0 (the single mix's, zipf's busiest) is acme's
 LOGINS = 16
 PROBES = 300  # per latency phase
 PHASES = 3  # idle/loaded pairs
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -77,51 +95,6 @@ def start_server(factory: str, port: int, env: dict[str, str]) -> subprocess.Pop
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     return subprocess.Popen(command, env=env)
-
-
-def wait_ready(port: int, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """Wait until the server accepts connections (or fail when it exits or hangs)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited with {server.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), 0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on port {port} did not start within {timeout:.0f} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate a process we started, then kill it if it lingers."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
-def wrk(url: str, seconds: int, connections: int, token: str) -> tuple[float, int, int]:
-    """Run wrk on CPU 1; requests/s, requests and non-2xx responses."""
-    out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-         "-H", f"Authorization: Bearer {token}", url],
-        capture_output=True, text=True, timeout=seconds + 30, check=True,
-    ).stdout  # fmt: skip
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    total = re.search(r"(\d+) requests in", out)
-    if rate is None or total is None:
-        raise RuntimeError(f"unexpected wrk output:\n{out}")
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return float(rate.group(1)), int(total.group(1)), int(non_2xx.group(1)) if non_2xx else 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (from ``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def check_route(port: int, token: str, case: str) -> None:
@@ -135,78 +108,169 @@ def check_route(port: int, token: str, case: str) -> None:
 
 
 def run_case(
-    case: str, seconds: int, connections: int, token: str, env: dict[str, str]
-) -> tuple[float, float]:
-    """Start the case's server, check and warm it up, measure, stop it.
-
-    Returns requests/s and requests per CPU-second of the server process.
-    """
+    case: str, args: argparse.Namespace, mixes: list[TokenMix], env: dict[str, str]
+) -> dict[str, Window]:
+    """Start the case's server, check it, measure each token mix in turn, stop it."""
     port = free_port()
     server = start_server(case, port, env)
+    windows = {}
     try:
         wait_ready(port, server)
-        check_route(port, token, case)
-        url = f"http://127.0.0.1:{port}{PATH}"
-        wrk(url, 1, connections, token)  # warm-up
-        cpu_before = cpu_seconds(server.pid)
-        rps, total, non_2xx = wrk(url, seconds, connections, token)
-        cpu = cpu_seconds(server.pid) - cpu_before
+        check_route(port, mixes[0].tokens[0], case)
+        for mix in mixes:
+            windows[mix.name] = measure(
+                f"http://127.0.0.1:{port}", PATH, server.pid, mix,
+                seconds=args.seconds, connections=args.connections,
+                warmup_seconds=args.warmup,
+            )  # fmt: skip
     finally:
         stop(server)
-    if non_2xx:
-        print(f"  {case}: {non_2xx} of {total} responses were not 2xx!", flush=True)
-    return rps, total / cpu
+    for mix, window in windows.items():
+        if window.non_2xx:
+            print(f"  {case} {mix}: {window.non_2xx} of {window.total} not 2xx!", flush=True)
+    return windows
 
 
-def throughput(args: argparse.Namespace, token: str, env: dict[str, str]) -> None:
-    """Part 1: interleaved rounds of every case; medians and ratios."""
+def throughput(args: argparse.Namespace, mixes: list[TokenMix], env: dict[str, str]) -> None:
+    """Part 1: interleaved rounds of every case and token mix; medians and ratios."""
+    names = [mix.name for mix in mixes]
     print(
         f"throughput: GET {PATH}, one uvicorn worker (CPU 0), wrk -c{args.connections} "
-        f"(CPU 1), {args.seconds} s per case, {args.rounds} interleaved rounds (median)",
+        f"(CPU 1), {args.seconds} s per case and mix ({', '.join(names)}), "
+        f"{args.rounds} interleaved rounds (median); hit: the verified-token cache's hit "
+        "rate in the window",
         flush=True,
     )
-    wall: dict[str, list[float]] = {case: [] for case in CASES}
-    per_cpu: dict[str, list[float]] = {case: [] for case in CASES}
+    runs: dict[tuple[str, str], list[Window]] = {(c, m): [] for c in CASES for m in names}
     rng = random.Random(8)
     for round_ in range(args.rounds):
         # A fresh order each round, so drifting load from elsewhere hits every case alike.
         for case in rng.sample(CASES, len(CASES)):
-            rps, rpc = run_case(case, args.seconds, args.connections, token, env)
-            wall[case].append(rps)
-            per_cpu[case].append(rpc)
-            print(
-                f"  round {round_ + 1} {case:>10}: {rps:8.0f} req/s  {rpc:8.0f} req/CPU-s",
-                flush=True,
-            )
+            for mix, window in run_case(case, args, mixes, env).items():
+                runs[case, mix].append(window)
+                print(
+                    f"  round {round_ + 1} {case:>10} {mix:>7}: {window.rps:8.0f} req/s  "
+                    f"{window.per_cpu:8.0f} req/CPU-s  hit {rate_text(window.hit_rate)}",
+                    flush=True,
+                )
     print("\nmedians over rounds (req/CPU-s: requests per CPU-second of the server process,")
     print("what stays comparable when other work takes CPU 0 from the server)")
-    for case in CASES:
-        runs = " ".join(f"{v:.0f}" for v in wall[case])
-        print(
-            f"{case:>10}: {statistics.median(wall[case]):8.0f} req/s  "
-            f"{statistics.median(per_cpu[case]):8.0f} req/CPU-s   (req/s runs: {runs})"
-        )
-    print("ratios: median over rounds of the ratio within each round")
-    for case, anchor, target in (
-        ("spaps", "template", 3.0),
-        ("spaps", "bare", 0.45),
-        ("template", "bare", None),
-        ("ops", "bare", None),
-        ("ops_auth", "bare", None),
-        ("spaps", "ops_auth", None),
-        ("spaps_deps", "bare", None),
-    ):
-        figures = []
-        for label, samples in (("req/s", wall), ("req/CPU-s", per_cpu)):
-            ratio = statistics.median(
-                a / b for a, b in zip(samples[case], samples[anchor], strict=True)
+    for mix in names:
+        print(f"-- {mix} tokens")
+        for case in CASES:
+            windows = runs[case, mix]
+            rates = [w.hit_rate for w in windows if w.hit_rate is not None]
+            print(
+                f"{case:>10}: {statistics.median(w.rps for w in windows):8.0f} req/s  "
+                f"{statistics.median(w.per_cpu for w in windows):8.0f} req/CPU-s  "
+                f"hit {rate_text(statistics.median(rates) if rates else None)}"
             )
-            verdict = "" if target is None else (" met" if ratio >= target else " MISSED")
-            figures.append(f"{ratio:5.2f}x {label}{verdict}")
-        goal = f"target >= {target}x" if target is not None else "reference"
-        if (case, anchor) == ("template", "bare"):
-            goal = "reference; the issue measured ~0.13x"
-        print(f"  {case + '/' + anchor:<15} {'; '.join(figures)}  ({goal})")
+    print("ratios: median over rounds of the ratio within each round")
+    for mix in names:
+        print(f"-- {mix} tokens")
+        for case, anchor, target in RATIOS:
+            figures = []
+            for label in ("req/s", "req/CPU-s"):
+                ratio = statistics.median(
+                    _figure(a, label) / _figure(b, label)
+                    for a, b in zip(runs[case, mix], runs[anchor, mix], strict=True)
+                )
+                verdict = "" if target is None else (" met" if ratio >= target else " MISSED")
+                figures.append(f"{ratio:5.2f}x {label}{verdict}")
+            goal = f"target >= {target}x" if target is not None else "reference"
+            if (case, anchor) == ("template", "bare"):
+                goal = "reference; the issue measured ~0.13x"
+            print(f"  {case + '/' + anchor:<15} {'; '.join(figures)}  ({goal})")
+
+
+RATIOS = (
+    ("spaps", "template", 3.0),
+    ("spaps", "bare", 0.45),
+    ("template", "bare", None),
+    ("ops", "bare", None),
+    ("ops_auth", "bare", None),
+    ("spaps", "ops_auth", None),
+    ("spaps_deps", "bare", None),
+    ("spaps", "spaps_deps", None),
+)
+
+
+def _figure(window: Window, label: str) -> float:
+    return window.rps if label == "req/s" else window.per_cpu
+
+
+def _per_second(verify: Callable[[str], object], tokens: Iterator[str], calls: int) -> float:
+    started = time.process_time()
+    for token in itertools.islice(tokens, calls):
+        verify(token)
+    return calls / (time.process_time() - started)
+
+
+def jwt_verification(secret: bytes, tokens: list[str], rounds: int) -> None:
+    """Part 3: spaps-auth's verification when its cache misses vs bare PyJWT, in-process.
+
+    Both sides verify the same HS256 tokens, cycling through 10,000 distinct ones, with
+    the same key and checks where PyJWT has them (signature, ``iss``, ``aud``, ``exp``,
+    ``nbf``, ``iat`` and the presence of the claims spaps-auth requires); spaps-auth also
+    checks the header's ``typ`` and ``kid``. ``miss`` keeps the default 4,096-entry cache,
+    which 10,000 tokens in turn always miss (the lookup, the insertion and the eviction
+    are paid); ``off`` is ``cache_size=0``; ``hit`` (reference) one token again and again.
+    """
+    keys = KeySet([JsonWebKey.from_secret(secret, kid=_apps.KID)])
+    required = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+
+    def bare(token: str) -> object:
+        return jwt.decode(
+            token, secret, algorithms=["HS256"], audience=_apps.AUDIENCE, issuer=_apps.ISSUER,
+            options={"require": required},
+        )  # fmt: skip
+
+    def verifier(cache_size: int) -> TokenVerifier:
+        return TokenVerifier(
+            keys=keys, issuer=_apps.ISSUER, audience=_apps.AUDIENCE, algorithms=["HS256"],
+            cache_size=cache_size,
+        )  # fmt: skip
+
+    miss, off, hit = verifier(4096), verifier(0), verifier(4096)
+    sides: dict[
+        str, tuple[Callable[[str], object], Callable[[], TokenCacheInfo] | None, list[str]]
+    ] = {
+        "pyjwt": (bare, None, tokens),
+        "miss": (miss.verify, miss.cache_info, tokens),
+        "off": (off.verify, off.cache_info, tokens),
+        "hit": (hit.verify, hit.cache_info, tokens[:1]),
+    }
+    calls = 2_000
+    print(
+        f"\nJWT verification in-process (HS256, {len(tokens)} distinct tokens in turn), "
+        f"{rounds} interleaved rounds of {calls} calls, process CPU time",
+        flush=True,
+    )
+    rates: dict[str, list[float]] = {side: [] for side in sides}
+    # Each side goes on through its tokens from round to round, so "miss" never comes
+    # back to a token before 10,000 others pushed it out of the cache.
+    turns = {side: itertools.cycle(side_tokens) for side, (_, _, side_tokens) in sides.items()}
+    rng = random.Random(9)
+    for _ in range(rounds):
+        for side in rng.sample(list(sides), len(sides)):
+            rates[side].append(_per_second(sides[side][0], turns[side], calls))
+    for side in sides:
+        info = sides[side][1]
+        hit = "" if info is None else f"  hit {rate_text(_hit_rate(info()))}"
+        print(f"{side:>6}: {statistics.median(rates[side]):9.0f} verifications/s{hit}")
+    for side, target in (("miss", 0.85), ("off", 0.85), ("hit", None)):
+        ratio = statistics.median(a / b for a, b in zip(rates[side], rates["pyjwt"], strict=True))
+        goal = (
+            f"target >= {target}x: {'met' if ratio >= target else 'MISSED'}"
+            if target
+            else "reference"
+        )
+        print(f"  {side}/pyjwt {ratio:5.2f}x  ({goal})")
+
+
+def _hit_rate(info: TokenCacheInfo) -> float | None:
+    total = info.hits + info.misses
+    return info.hits / total if total else None
 
 
 async def _probe(client: httpx.AsyncClient, n: int) -> list[float]:
@@ -310,9 +374,21 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="seconds of load per case")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--warmup", type=float, default=10,
+        help="longest warm-up per window in seconds (it ends sooner once the server "
+        "verified 12,000 tokens)",
+    )  # fmt: skip
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="2 s windows, 3 s warm-ups at most, 1 round, no latency part",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.rounds, args.skip_latency, args.warmup = 2, 1, True, 3
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             print(f"{tool} is not installed", file=sys.stderr)
@@ -334,12 +410,21 @@ def main() -> int:
         audience=_apps.AUDIENCE,
         access_ttl=3600,
     )
-    token = issuer.issue("user-1", roles=["member"], extra={_apps.TENANT_CLAIM: "acme"})
+    mixes = token_mixes(
+        lambda user: issuer.issue(
+            f"user-{user}", roles=["member"], extra={_apps.TENANT_CLAIM: TENANTS[user % 2]}
+        )
+    )
     parser_name = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    print(f"uvicorn http={parser_name}; HS256 bearer token of tenant 'acme'\n", flush=True)
+    print(
+        f"uvicorn http={parser_name}; HS256 bearer tokens of {USERS} users of the tenants "
+        f"{' and '.join(TENANTS)}; mixes: single (one token), zipf (s={ZIPF_S}), uniform\n",
+        flush=True,
+    )
     started = time.monotonic()
     try:
-        throughput(args, token, env)
+        jwt_verification(secret, mixes[-1].tokens, 5 if args.quick else 15)
+        throughput(args, mixes, env)
         if not args.skip_latency:
             latency(env)
     finally:

@@ -100,3 +100,30 @@ async def test_bare_case_answers(apps: tuple[ModuleType, Callable[..., str]]) ->
     async with serve(module.bare()) as client:
         response = await client.get(PATH)
         assert response.json() == module.items_of("acme")
+
+
+@pytest.mark.parametrize("case", ["spaps", "spaps_deps", "ops_auth"])
+async def test_cache_probe_reports_the_verifiers_hits_and_misses(
+    apps: tuple[ModuleType, Callable[..., str]], case: str
+) -> None:
+    module, token = apps
+    first, second = token("acme"), token("globex")
+    async with serve(getattr(module, case)()) as client:
+        assert (await client.get("/bench/cache")).json() == {
+            "hits": 0, "misses": 0, "maxsize": 4096, "currsize": 0,
+        }  # fmt: skip
+        for bearer in (first, first, second, first):
+            response = await client.get(PATH, headers={"Authorization": f"Bearer {bearer}"})
+            assert response.status_code == 200, response.text
+        assert (await client.get("/bench/cache")).json() == {
+            "hits": 2, "misses": 2, "maxsize": 4096, "currsize": 2,
+        }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["template", "bare", "ops"])
+async def test_cases_without_a_verifier_have_no_cache_probe(
+    apps: tuple[ModuleType, Callable[..., str]], case: str
+) -> None:
+    module, _ = apps
+    async with serve(getattr(module, case)()) as client:
+        assert (await client.get("/bench/cache")).status_code == 404
