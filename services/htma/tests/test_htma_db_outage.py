@@ -45,13 +45,21 @@ async def _signed_in(base: str) -> AsyncIterator[tuple[httpx.AsyncClient, dict[s
     assert len({id(s) for s in streams}) == 1
 
 
+@pytest.mark.parametrize(
+    "session_check_ttl",
+    [5.0, 0.0],
+    ids=["the route meets the outage", "the token's session check meets it"],
+)
 async def test_panels_answer_503_when_postgres_is_killed(
-    make_app: Callable[..., FastAPI],
+    make_app: Callable[..., FastAPI], session_check_ttl: float
 ) -> None:
+    """With no cached "session still live" answer, the authentication layer (before
+    routing) is the first to read the dead database: 503 all the same."""
     with private_postgres() as postgres:
         url = postgres.url.replace("postgresql://", "postgresql+asyncpg://", 1)
         await MIGRATIONS.upgrade(url)
-        with serve_app(make_app(database_url=url)) as base:
+        app = make_app(database_url=url, session_check_ttl=session_check_ttl)
+        with serve_app(app) as base:
             await _read_through_the_outage(base, postgres.process)
 
 

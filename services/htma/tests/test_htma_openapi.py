@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from spaps_ops import ProblemError, UnregisteredErrorCodeError, get_ops
 
@@ -44,18 +43,17 @@ def test_operation_ids_are_the_route_names_and_unique(make_app: Any) -> None:
     assert operations["/v1/me", "get"]["security"] == [{"bearerAuth": []}]
 
 
-async def test_outside_production_an_unregistered_problem_code_fails(make_app: Any) -> None:
+async def test_outside_production_an_unregistered_problem_code_fails(client: Any) -> None:
     """htma audits every problem answer against its registry (strict outside production):
     an unregistered code raises instead of reaching the client, so its test fails."""
-    app = make_app()
+    app = client.app
     assert "htma.not_found" in get_ops(app).errors
     assert "auth.invalid_token" in get_ops(app).errors  # the libraries' codes too
+    clinic = await client.clinic("northside")  # every route but the public ones needs a token
 
     @app.get("/v1/made-up")
     async def made_up() -> None:
         raise ProblemError(status=418, code="htma.made_up", title="Made up")
 
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-        with pytest.raises(UnregisteredErrorCodeError, match="made_up"):
-            await http.get("/v1/made-up")
+    with pytest.raises(UnregisteredErrorCodeError, match="made_up"):
+        await client.http.get("/v1/made-up", headers=clinic.patient)

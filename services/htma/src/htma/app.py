@@ -9,7 +9,7 @@ import prometheus_client
 from fastapi import Depends, FastAPI
 from spaps_auth import MailSender, PasswordHasher, SpapsAuthError
 from spaps_auth.fastapi import auth_router, jwks_router, setup_auth
-from spaps_jobs import AsyncSqlDedupeStore, IdempotencyMiddleware, SpapsJobsError
+from spaps_jobs import SpapsJobsError
 from spaps_ops import (
     ErrorCode,
     document_problems,
@@ -21,22 +21,21 @@ from spaps_ops import (
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
 from spaps_ratelimit import MemoryStore, RateLimiter, RedisStore, SpapsRatelimitError, Store
-from spaps_ratelimit.integration import setup as setup_ratelimit
 from spaps_webhooks import SpapsWebhooksError
 from spaps_webhooks.fastapi import create_webhooks_router
 from spaps_webhooks.fastapi import install_error_handlers as install_webhook_error_handlers
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.middleware import Middleware
 
 from htma.accounts.router import router as users_router
 from htma.catalog.router import catalog_router, ingredient_receiver
 from htma.clinics.invitations import router as invitations_router
-from htma.db import OUTBOX, Base, create_sessionmaker
+from htma.db import OUTBOX, create_sessionmaker
 from htma.deps import Services, no_hook, webhook_owner
 from htma.errors import ERROR_CODES
 from htma.identity.credentials_router import router as credentials_router
 from htma.identity.router import router as identity_router
 from htma.identity.stack import Clock, build_auth
+from htma.layers import PUBLIC_PATHS, request_layers
 from htma.limits import clinic_limit
 from htma.messaging.router import router as messages_router
 from htma.migrate import MIGRATIONS_DIR
@@ -56,11 +55,6 @@ practitioners exchange messages encrypted at rest. Tokens are EdDSA JWTs; the ke
 are published at `/.well-known/jwks.json`. Errors are `application/problem+json`.
 """
 
-#: Reachable without an access token (webhooks carry a signature instead).
-PUBLIC_PATHS = frozenset({
-    "/v1/auth/signup", "/v1/auth/login", "/v1/hooks/ingredient", "/v1/auth/invitations/accept",
-    "/v1/auth/password/reset", "/v1/auth/password/reset/confirm", "/v1/webhooks/event-types",
-})  # fmt: skip
 #: What the auth and tenancy stack answers on every other route.
 SECURED_ERRORS = {
     401: "Missing, invalid or expired credentials",
@@ -189,13 +183,12 @@ def create_app(
         statement_timeout=settings.database_statement_timeout,
         pool_timeout=settings.database_pool_timeout,
     )
-    # Creating POSTs (sign-up, users, panels, messages, endpoints) honour Idempotency-Key:
-    # a retried request replays the first response instead of creating a second row.
-    idempotency = Middleware(
-        IdempotencyMiddleware,
-        store=AsyncSqlDedupeStore(database.engine, metadata=Base.metadata),
-        methods=("POST",),
-    )
+    auth = build_auth(settings, database.engine, hasher=hasher, mail=mail_sender, clock=clock)
+    own_store = ratelimit_store is None
+    if ratelimit_store is None:
+        redis_url = settings.redis_url
+        ratelimit_store = RedisStore.from_url(redis_url) if redis_url else MemoryStore()
+    limiter = RateLimiter(ratelimit_store)
     # Outside production a problem answer with an unregistered code (or at another status
     # than its registered one) raises instead of being sent: the test provoking it fails.
     ops_options.setdefault("strict_error_codes", not settings.is_production)
@@ -206,7 +199,9 @@ def create_app(
             *error_codes_of(*LIBRARY_ERRORS),
         ],
         fastapi_options=OPENAPI,
-        middleware=[idempotency],
+        middleware=request_layers(
+            database.engine, authenticator=auth.authenticator, limiter=limiter
+        ),
         **ops_options,
     )
     ops = get_ops(app)
@@ -214,7 +209,8 @@ def create_app(
         ops.metrics.expose(prometheus_client.REGISTRY)
     use_database(app, database)
     ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
-    auth = build_auth(settings, database.engine, hasher=hasher, mail=mail_sender, clock=clock)
+    if own_store:  # a store the caller passed is the caller's to close
+        ops.add_resource(limiter)
     sessions = create_sessionmaker(database.engine)
     runtime = ops.add_resource(
         build_runtime(settings, issuer=auth.issuer, ingredient_transport=ingredient_transport)
@@ -252,10 +248,6 @@ def create_app(
     ]
     app.include_router(identity_sessions)
     app.include_router(jwks_router(auth.keys))
-    if ratelimit_store is None:
-        redis_url = settings.redis_url
-        ratelimit_store = RedisStore.from_url(redis_url) if redis_url else MemoryStore()
-    setup_ratelimit(app, RateLimiter(ratelimit_store), error_handlers=False)
     per_clinic: dict[str, Any] = {
         "dependencies": [Depends(clinic_limit(settings.plans))],
         "responses": {429: openapi_problem("The clinic's plan allows no more requests for now")},
