@@ -137,7 +137,7 @@ def create_app(
             *error_codes_of(*LIBRARY_ERRORS),
         ],
         fastapi_options=OPENAPI,
-        resources=[webhooks],
+        resources=[webhooks, limiter],  # the limiter closes its store at shutdown
         on_startup=[start_webhooks],
         middleware=_access_layers(settings, limiter, authenticator, ratelimit_clock),
         **ops_options,
