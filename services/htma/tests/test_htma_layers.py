@@ -10,6 +10,7 @@ from htma.migrate import MIGRATIONS
 from spaps_ratelimit import MemoryStore
 from spaps_ratelimit.testing import ManualClock
 
+PASSWORD = "correct horse battery staple"  # pragma: allowlist secret
 PUBLIC = ["/openapi.json", "/docs", "/.well-known/jwks.json", "/v1/webhooks/event-types"]
 
 
@@ -67,7 +68,7 @@ async def test_the_clinic_limit_answers_before_the_route(
         signup = await client.http.post(
             "/v1/auth/signup",
             json={"clinic_id": "alpha", "clinic_name": "Alpha", "email": "admin@alpha.example",
-                  "password": "correct horse battery staple", "display_name": "Admin"},
+                  "password": PASSWORD, "display_name": "Admin"},
         )  # fmt: skip
         admin = {"Authorization": f"Bearer {signup.json()['tokens']['access_token']}"}
         admitted = [await client.http.get("/v1/me", headers=admin) for _ in range(3)]
