@@ -10,8 +10,6 @@ unless the service's version allows it.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,22 +19,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / "tools"
 sys.path.insert(0, str(TOOLS))
+sys.path.insert(0, str(Path(__file__).parent))  # npm_tools
 
 import api_contract  # noqa: E402
+import npm_tools  # noqa: E402
 
 
 def _npm_tools() -> None:
-    """Skip without the npm tools; fail instead under SPAPS_REQUIRE_SERVICES."""
-    missing = None
-    if shutil.which("npm") is None:
-        missing = "npm (Node.js 20+) is not installed: the contract tools need it"
-    elif not (api_contract.BIN / "optic").exists():
-        missing = "clients/node_modules is missing: `make clients` (npm ci) installs it"
-    if missing is None:
-        return
-    if os.environ.get("SPAPS_REQUIRE_SERVICES"):
-        pytest.fail(f"{missing} (SPAPS_REQUIRE_SERVICES is set: nothing may skip)")
-    pytest.skip(missing)
+    """Skip without npm and optic (fails instead under SPAPS_REQUIRE_SERVICES)."""
+    npm_tools.require("npm", "optic")
 
 
 def _tool(*args: str) -> subprocess.CompletedProcess[str]:

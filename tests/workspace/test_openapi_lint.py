@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,25 +20,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(Path(__file__).parent))  # npm_tools
 
 import api_contract  # noqa: E402
+import npm_tools  # noqa: E402
 
 CONFIG = ROOT / "redocly.yaml"
 
 
 @pytest.fixture(autouse=True)
 def _redocly() -> None:
-    """Skip without Redocly CLI; fail instead under SPAPS_REQUIRE_SERVICES."""
-    missing = None
-    if shutil.which("node") is None:
-        missing = "Node.js 20+ is not installed: Redocly CLI needs it"
-    elif not (api_contract.BIN / "redocly").exists():
-        missing = "clients/node_modules is missing: `make clients` (npm ci) installs it"
-    if missing is None:
-        return
-    if os.environ.get("SPAPS_REQUIRE_SERVICES"):
-        pytest.fail(f"{missing} (SPAPS_REQUIRE_SERVICES is set: nothing may skip)")
-    pytest.skip(missing)
+    """Skip without Redocly CLI (fails instead under SPAPS_REQUIRE_SERVICES)."""
+    npm_tools.require("node", "redocly")
 
 
 def _justified_warnings() -> set[str]:

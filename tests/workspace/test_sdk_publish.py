@@ -26,8 +26,10 @@ from filelock import FileLock
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "publish-sdk.yml"
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(Path(__file__).parent))  # npm_tools
 
 import api_contract  # noqa: E402
+import npm_tools  # noqa: E402
 import sdk_package  # noqa: E402
 
 NOWHERE = "http://127.0.0.1:9/"  # the discard port: nothing listens, a request fails at once
@@ -217,17 +219,9 @@ def test_the_tag_step_refuses_a_tag_the_files_disagree_with(tmp_path: Path) -> N
 
 
 def _npm_ready() -> None:
-    """Skip without npm or the installed tools; fail instead under SPAPS_REQUIRE_SERVICES."""
-    missing = None
-    if shutil.which("npm") is None:
-        missing = "npm (Node.js 20+) is not installed: packing the SDKs needs it"
-    elif not (api_contract.CLIENTS / "node_modules" / ".package-lock.json").exists():
-        missing = "clients/node_modules is missing: `make clients` (npm ci) installs it"
-    if missing is None:
-        return
-    if os.environ.get("SPAPS_REQUIRE_SERVICES"):
-        pytest.fail(f"{missing} (SPAPS_REQUIRE_SERVICES is set: nothing may skip)")
-    pytest.skip(missing)
+    """Skip without npm and the locked packages (fails instead under
+    SPAPS_REQUIRE_SERVICES)."""
+    npm_tools.require("npm")
 
 
 @pytest.mark.slow

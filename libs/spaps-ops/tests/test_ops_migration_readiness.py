@@ -82,6 +82,23 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     await made.aclose()
 
 
+@pytest.fixture
+def old_pod(
+    database: Database,
+    releases: tuple[Path, Migrations],
+    make_app: Callable[..., FastAPI],
+    make_client: Client,
+) -> Callable[[], Awaitable[httpx.AsyncClient]]:
+    """A client of an app of the old release (its scripts) on ``database``."""
+
+    async def client() -> httpx.AsyncClient:
+        app = make_app()
+        use_database(app, database, migrations=releases[0])
+        return await make_client(app)
+
+    return client
+
+
 async def check_outcome(check: Callable[[], Awaitable[Any]]) -> Any:
     """What the check returned, or the error it raised."""
     try:
@@ -93,8 +110,7 @@ async def check_outcome(check: Callable[[], Awaitable[Any]]) -> Any:
 async def test_a_database_a_newer_release_migrated_is_ready_and_reported_ahead(
     database: Database,
     releases: tuple[Path, Migrations],
-    make_app: Callable[..., FastAPI],
-    make_client: Client,
+    old_pod: Callable[[], Awaitable[httpx.AsyncClient]],
 ) -> None:
     old, new = releases
     await new.upgrade(database.url, "0002")
@@ -104,9 +120,7 @@ async def test_a_database_a_newer_release_migrated_is_ready_and_reported_ahead(
     assert (status.current, status.unknown, status.state) == (("0003",), ("0003",), "ahead")
     assert not status.up_to_date
 
-    app = make_app()  # an old pod: this release's scripts
-    use_database(app, database, migrations=old)
-    client = await make_client(app)
+    client = await old_pod()  # this release's scripts
     ready = await client.get("/health/ready")
     assert ready.status_code == 200, ready.text
     details = (await client.get("/health")).json()["checks"]["migrations"]
@@ -129,16 +143,13 @@ async def test_a_database_a_newer_release_migrated_is_ready_and_reported_ahead(
 async def test_a_database_behind_is_not_ready(
     database: Database,
     releases: tuple[Path, Migrations],
-    make_app: Callable[..., FastAPI],
-    make_client: Client,
+    old_pod: Callable[[], Awaitable[httpx.AsyncClient]],
 ) -> None:
     old, new = releases
     await new.upgrade(database.url, "0001")
     status = await migration_status(database.engine, old)
     assert (status.unknown, status.state) == ((), "behind")
-    app = make_app()
-    use_database(app, database, migrations=old)
-    client = await make_client(app)
+    client = await old_pod()
     ready = await client.get("/health/ready")
     assert ready.status_code == 503
     assert ready.json()["failing_checks"] == ["migrations"]
