@@ -80,4 +80,5 @@ async def test_the_clinic_limit_answers_before_the_route(
     assert limited.headers["content-type"] == "application/problem+json"
     assert int(limited.headers["retry-after"]) >= 1
     assert limited.headers["ratelimit-policy"]
-    assert limited.headers["x-request-id"]
+    assert limited.json()["request_id"] == limited.headers["x-request-id"]
+    assert limited.json()["instance"] == "/v1/me"
