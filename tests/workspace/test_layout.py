@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import tomllib
 from pathlib import Path
@@ -50,6 +51,14 @@ def test_library_layout(lib: Path) -> None:
     groups = data.get("dependency-groups", {})
     assert isinstance(groups, dict)
     assert "test" in groups, "the stand-alone check installs the library's test group"
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=lambda p: p.name)
+def test_a_version_attribute_is_the_installed_version(lib: Path) -> None:
+    """A ``__version__`` the package exports is read from its metadata, never typed twice."""
+    module = importlib.import_module(lib.name.replace("-", "_"))
+    if hasattr(module, "__version__"):
+        assert module.__version__ == project(lib)["project"]["version"]  # type: ignore[index]
 
 
 @pytest.mark.parametrize("lib", LIBS, ids=lambda p: p.name)

@@ -12,9 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from spaps_ops import OpsSettings, create_app
-from spaps_ops.db import Database, SessionDep, use_database
+from spaps_ops.db import Database, DatabaseOutageMiddleware, SessionDep, use_database
 from spaps_ops.testing import DEADLINE, PostgresServer, private_postgres, serve_app
 from sqlalchemy import text
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 @pytest.fixture
@@ -82,3 +84,40 @@ def test_frozen_database_answers_503_then_recovers(
         finally:
             postgres.thaw()
         assert client.get("/value").json() == {"value": 1}
+
+
+class _SessionCheck:
+    """A layer that reads the database before routing, as a token's session check does."""
+
+    def __init__(self, app: ASGIApp, *, database: Database) -> None:
+        self.app, self.database = app, database
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            async with self.database.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_an_outage_met_by_a_middleware_is_503_behind_the_outage_layer(
+    postgres: PostgresServer, serve: Callable[[FastAPI], str], guarded: bool
+) -> None:
+    database = Database(postgres.url, connect_timeout=1, statement_timeout=1, pool_timeout=1)
+    layers = [Middleware(_SessionCheck, database=database)]
+    if guarded:
+        layers.insert(0, Middleware(DatabaseOutageMiddleware))
+    app = create_app(OpsSettings(_env_file=None), middleware=layers)  # type: ignore[call-arg]
+    use_database(app, database)
+    app.get("/ping")(lambda: {"ok": True})
+    base = serve(app)
+    with httpx.Client(base_url=base, timeout=DEADLINE) as client:
+        assert client.get("/ping").json() == {"ok": True}
+        postgres.kill()
+        assert postgres.process.returncode == -signal.SIGKILL  # the fault happened
+        answer = client.get("/ping")
+    if not guarded:  # routes' outage handling does not reach the layers outside them
+        assert answer.status_code == 500, answer.text
+        return
+    _assert_unavailable(answer)
+    assert answer.json()["request_id"] == answer.headers["x-request-id"]

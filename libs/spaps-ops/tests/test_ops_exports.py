@@ -72,6 +72,8 @@ def test_db_and_tracing_exports_are_pinned() -> None:
     assert spaps_ops.db.__all__ == [
         "CommandErrors",
         "Database",
+        "DatabaseOutageMiddleware",
+        "DatabaseUnavailableError",
         "INCLUDE_DELETED",
         "MigrationStatus",
         "Migrations",
@@ -85,6 +87,7 @@ def test_db_and_tracing_exports_are_pinned() -> None:
         "downgrade_database",
         "get_database",
         "get_session",
+        "is_database_outage",
         "migration_check",
         "migration_status",
         "new_metadata",

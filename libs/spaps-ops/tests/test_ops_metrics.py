@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from spaps_ops import HttpMetrics, MetricsMiddleware, get_ops
+from spaps_ops.testing import DEADLINE, poll
 
 Client = Callable[[Any], Awaitable[httpx.AsyncClient]]
 
@@ -111,6 +112,9 @@ async def test_status_is_500_when_app_raises_before_answering(make_client: Clien
     assert sample(metrics.registry, "http_requests_in_progress") == 0
 
 
+#: Seconds two uvicorn workers may take to start on a loaded machine (ends a hung wait).
+STARTUP_DEADLINE = 300.0
+
 WORKER_APP = textwrap.dedent(
     """
     import os
@@ -121,6 +125,9 @@ WORKER_APP = textwrap.dedent(
 
     def build():
         app = create_app(OpsSettings(_env_file=None), configure_logging=False)
+        # Each worker process builds its app once: tell the test it exists.
+        folder = os.environ["SPAPS_TEST_WORKERS_DIR"]
+        open(os.path.join(folder, str(os.getpid())), "w").close()
 
         @app.get("/pid")
         async def pid():
@@ -139,7 +146,13 @@ def two_workers(tmp_path: Path) -> Iterator[str]:
     (tmp_path / "worker_app.py").write_text(WORKER_APP)
     metrics_dir = tmp_path / "prom"
     metrics_dir.mkdir()
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    workers = tmp_path / "workers"
+    workers.mkdir()
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "SPAPS_TEST_WORKERS_DIR": str(workers),
+    }
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     # Listening already: connections wait in the backlog until a worker accepts them.
@@ -168,8 +181,12 @@ def two_workers(tmp_path: Path) -> Iterator[str]:
     )
     sock.close()  # the server holds the socket now; if it dies, connections are refused
     try:
-        # Waits in the backlog until a worker has started: no polling needed.
-        live = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=60)
+        # Both worker processes built their app (each writes its pid) ...
+        poll(lambda: len(list(workers.iterdir())) == 2 or server.poll() is not None,
+             "two uvicorn workers to start", deadline=STARTUP_DEADLINE)  # fmt: skip
+        assert server.poll() is None, "uvicorn exited"
+        # ... and one serves: the request waits in the backlog until a worker accepts it.
+        live = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=STARTUP_DEADLINE)
         assert live.status_code == 200
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -186,14 +203,16 @@ async def test_multiprocess_scrape_aggregates_two_workers(two_workers: str) -> N
     pids: set[int] = set()
     sent = 0
     limits = httpx.Limits(max_keepalive_connections=0)  # a new connection per request
-    async with httpx.AsyncClient(base_url=two_workers, limits=limits, timeout=10) as client:
-        for _ in range(25):  # bounded: stop as soon as both workers answered
+    async with httpx.AsyncClient(base_url=two_workers, limits=limits, timeout=DEADLINE) as client:
+        # Both workers are up, but the second may still be starting its lifespan: send
+        # rounds until each has answered (the deadline only ends a hung wait).
+        deadline = asyncio.get_running_loop().time() + STARTUP_DEADLINE
+        while len(pids) < 2:
+            if asyncio.get_running_loop().time() > deadline:
+                pytest.fail("the kernel never handed a connection to the second worker")
             responses = await asyncio.gather(*(client.get("/pid") for _ in range(4)))
             sent += len(responses)
             pids.update(r.json()["pid"] for r in responses)
-            if len(pids) == 2:
-                break
-        assert len(pids) == 2, "the kernel never handed a connection to the second worker"
         text = (await client.get("/metrics")).text
     match = re.search(
         r'http_requests_total\{method="GET",route="/pid",status="2xx"\} ([\d.]+)', text

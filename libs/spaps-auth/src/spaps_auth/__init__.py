@@ -7,6 +7,8 @@ signed cookies and a hash-chained audit log. FastAPI glue lives in
 :mod:`spaps_auth.fastapi`.
 """
 
+from importlib.metadata import version as _version
+
 from ._access import (
     PermissionRegistry,
     Predicate,
@@ -64,7 +66,7 @@ from ._totp import TotpEnrolment, TotpManager, totp_secret_aad
 from ._verifier import TokenCacheInfo, TokenVerifier
 from ._wallet import WalletSignIn
 
-__version__ = "0.1.0"
+__version__ = _version("spaps-auth")
 
 __all__ = [
     "AccountLockedError",

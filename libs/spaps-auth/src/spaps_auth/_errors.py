@@ -257,7 +257,7 @@ class SealedSecretError(SpapsAuthError):
     """A secret sealed at rest cannot be opened: unknown key id, tampered value, or a value
     copied from another row (its associated data does not match).
 
-    .. versionadded:: Unreleased
+    .. versionadded:: 0.3.0
     """
 
     status = 500

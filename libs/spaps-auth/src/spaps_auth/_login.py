@@ -32,7 +32,7 @@ class PasswordLogin:
         lockout: Optional lockout policy.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: Unreleased ``second_factor``.
+    .. versionchanged:: 0.3.0 ``second_factor``.
     """
 
     def __init__(self, *, hasher: PasswordHasher, lockout: Lockout | None = None) -> None:

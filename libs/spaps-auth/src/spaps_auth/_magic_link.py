@@ -38,7 +38,7 @@ class MagicLinkManager:
             password-reset link rather than a sign-in link).
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: Unreleased ``text``.
+    .. versionchanged:: 0.3.0 ``text``.
     """
 
     def __init__(

@@ -80,7 +80,7 @@ class OrganisationManager:
         """Create organisation ``org_id`` (no members) unless it exists: for services
         whose tenants live in their own table and use spaps-auth for invitations.
 
-        .. versionadded:: Unreleased
+        .. versionadded:: 0.3.0
         """
         async with self._engine.begin() as conn:
             found = (
@@ -101,7 +101,7 @@ class OrganisationManager:
         """The invitation ``token`` belongs to while it can still be accepted (not
         expired, superseded, revoked or used), without consuming it; ``None`` otherwise.
 
-        .. versionadded:: Unreleased
+        .. versionadded:: 0.3.0
         """
         async with self._engine.connect() as conn:
             row = (

@@ -42,7 +42,7 @@ class SealingKey:
         key_id: 1-32 characters ``[A-Za-z0-9_-]``.
         key: 32 random bytes.
 
-    .. versionadded:: Unreleased
+    .. versionadded:: 0.3.0
     """
 
     key_id: str
@@ -70,7 +70,7 @@ class SecretSealer:
     Args:
         keys: The keys, primary first (at least one, unique ids).
 
-    .. versionadded:: Unreleased
+    .. versionadded:: 0.3.0
     """
 
     def __init__(self, keys: Sequence[SealingKey]) -> None:

@@ -64,7 +64,7 @@ class SessionManager:
         revocation_cache_size: How many sessions :meth:`is_revoked` remembers.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: Unreleased ``refresh_reuse_grace``, ``revocation_cache_*``.
+    .. versionchanged:: 0.3.0 ``refresh_reuse_grace``, ``revocation_cache_*``.
     """
 
     def __init__(

@@ -64,7 +64,7 @@ class TotpManager:
         sealer: Seals the secrets at rest (``None``: stored in plaintext, as before).
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: Unreleased ``sealer``, :meth:`verify_any`, :meth:`reseal`.
+    .. versionchanged:: 0.3.0 ``sealer``, :meth:`verify_any`, :meth:`reseal`.
     """
 
     def __init__(
@@ -193,7 +193,7 @@ class TotpManager:
         Raises:
             InvalidOtpError: Not enrolled, wrong, replayed or used code.
 
-        .. versionadded:: Unreleased
+        .. versionadded:: 0.3.0
         """
         stripped = code.strip()
         if stripped.isdigit() and len(stripped) == self._digits:
@@ -216,7 +216,7 @@ class TotpManager:
             ValueError: The manager has no sealer.
             SealedSecretError: A row cannot be opened with the configured keys.
 
-        .. versionadded:: Unreleased
+        .. versionadded:: 0.3.0
         """
         if self._sealer is None:
             raise ValueError("reseal needs a sealer")
@@ -227,7 +227,7 @@ class TotpManager:
     async def reseal_pending(self) -> int:
         """How many rows :meth:`reseal` would (re-)seal (for a progress bar's length).
 
-        .. versionadded:: Unreleased
+        .. versionadded:: 0.3.0
         """
         if self._sealer is None:
             raise ValueError("reseal needs a sealer")

@@ -23,7 +23,7 @@ def totp_secret_aad(user_id: str) -> bytes:
     Migrations that seal or unseal ``auth_totp`` rows themselves use it with
     :meth:`SecretSealer.seal` / :meth:`SecretSealer.open`.
 
-    .. versionadded:: Unreleased
+    .. versionadded:: 0.3.0
     """
     return b"spaps-auth/totp\x1f" + user_id.encode()
 

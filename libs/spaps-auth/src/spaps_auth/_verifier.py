@@ -47,7 +47,7 @@ class TokenCacheInfo(NamedTuple):
     A call refused before the cache is consulted (a malformed or oversized token, an
     unknown ``kid``) counts as neither.
 
-    .. versionadded:: Unreleased
+    .. versionadded:: 0.4.0
     """
 
     hits: int
@@ -106,7 +106,7 @@ class TokenVerifier:
     .. versionchanged:: 0.2.0 ``cache_size`` added (verified-token cache); ``clock``
        added; ``typ: at+jwt`` required; duplicate header or claim names and non-numeric
        ``exp``/``nbf``/``iat`` rejected.
-    .. versionchanged:: Unreleased :meth:`cache_info`.
+    .. versionchanged:: 0.4.0 :meth:`cache_info`.
     """
 
     def __init__(
@@ -232,7 +232,7 @@ class TokenVerifier:
         """The verified-token cache's hits, misses, bound and current size, counted
         since the verifier was created.
 
-        .. versionadded:: Unreleased
+        .. versionadded:: 0.4.0
         """
         with self._stats_lock:
             hits, misses = self._hits, self._misses

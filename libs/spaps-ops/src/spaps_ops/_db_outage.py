@@ -6,6 +6,7 @@ import structlog
 from sqlalchemy import exc as sa_exc
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._errors import ProblemError
 from ._problem import response_for_exception
@@ -17,7 +18,10 @@ RETRY_AFTER_SECONDS = 5
 
 
 class DatabaseUnavailableError(ProblemError):
-    """The database could not be reached, or did not answer within the bounds (503)."""
+    """The database could not be reached, or did not answer within the bounds (503).
+
+    .. versionchanged:: 0.5.0 exported from :mod:`spaps_ops.db`.
+    """
 
     def __init__(self) -> None:
         super().__init__(
@@ -31,6 +35,8 @@ class DatabaseUnavailableError(ProblemError):
 
 def is_database_outage(exc: BaseException) -> bool:
     """Whether ``exc`` says the database is unreachable or too slow (not a bad query).
+
+    .. versionchanged:: 0.5.0 exported from :mod:`spaps_ops.db`.
 
     SQLAlchemy's ``OperationalError``/``InterfaceError``, any ``DBAPIError`` that
     invalidated its connection or wraps an ``OSError``/``TimeoutError``, the pool's
@@ -52,3 +58,35 @@ async def outage_handler(request: Request, exc: Exception) -> Response:
         raise exc
     _log.warning("database_unavailable", error=type(exc).__name__, path=request.url.path)
     return response_for_exception(DatabaseUnavailableError(), request.scope)
+
+
+class DatabaseOutageMiddleware:
+    """Answer a database outage raised by the layers inside it 503 ``ops.database_unavailable``.
+
+    :func:`~spaps_ops.db.use_database` answers outages raised in routes; a middleware that
+    reads the database itself (a session check, idempotency records) runs outside the
+    routes, where its outage would be a 500. Put this layer before such middleware in
+    ``create_app(middleware=[...])``: an outage is logged and re-raised as
+    :class:`DatabaseUnavailableError`, which spaps-ops renders with ``Retry-After`` and the
+    request id. Any other error passes through unchanged.
+
+    Args:
+        app: The wrapped ASGI app.
+
+    .. versionadded:: 0.5.0
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            if not is_database_outage(exc):
+                raise
+            _log.warning("database_unavailable", error=type(exc).__name__, path=scope["path"])
+            raise DatabaseUnavailableError() from exc

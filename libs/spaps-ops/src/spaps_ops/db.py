@@ -28,6 +28,7 @@ from ._db_models import (
     VersionedMixin,
     new_metadata,
 )
+from ._db_outage import DatabaseOutageMiddleware, DatabaseUnavailableError, is_database_outage
 from ._migration_commands import CommandErrors
 from ._migrations import Migrations, open_engine
 
@@ -61,6 +62,8 @@ def sync_url(database_url: str) -> str:
 __all__ = [
     "CommandErrors",
     "Database",
+    "DatabaseOutageMiddleware",
+    "DatabaseUnavailableError",
     "INCLUDE_DELETED",
     "MigrationStatus",
     "Migrations",
@@ -74,6 +77,7 @@ __all__ = [
     "downgrade_database",
     "get_database",
     "get_session",
+    "is_database_outage",
     "migration_check",
     "migration_status",
     "new_metadata",

@@ -199,6 +199,10 @@ def _user() -> tuple[str | None, int | None]:
     return name, entry.pw_uid
 
 
+#: What PostgreSQL logs (``lc_messages=C``) once it accepts connections.
+_READY = b"database system is ready to accept connections"
+
+
 def _start(folder: Path) -> PostgresServer:
     binaries = _binaries()
     user, uid = _user()
@@ -220,17 +224,16 @@ def _start(folder: Path) -> PostgresServer:
                 os.chown(log, uid, -1)
             process = subprocess.Popen(  # noqa: S603  # PostgreSQL's own binary, fixed arguments
                 [binaries / "postgres", "-D", data, "-p", str(port), "-h", "127.0.0.1",
-                 "-k", str(folder), "-c", "fsync=off"],
+                 "-k", str(folder), "-c", "fsync=off", "-c", "lc_messages=C"],
                 stdout=out, stderr=subprocess.STDOUT, user=user, start_new_session=True,
             )  # fmt: skip
 
-        def ready(p: int = port, pr: subprocess.Popen[bytes] = process) -> bool:
-            if pr.poll() is not None:
-                return True
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", p)) == 0
+        def ready(path: Path = log, pr: subprocess.Popen[bytes] = process) -> bool:
+            # Listening is not enough: until recovery ends, PostgreSQL answers "the
+            # database system is starting up". It logs this line once it accepts.
+            return pr.poll() is not None or _READY in path.read_bytes()
 
-        poll(ready, "postgres to listen")
+        poll(ready, "postgres to accept connections")
         if process.poll() is None:
             url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
             return PostgresServer(url, process, folder)

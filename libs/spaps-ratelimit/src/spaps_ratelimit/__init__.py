@@ -5,6 +5,8 @@ policies, IETF ``RateLimit`` headers, client keys that resist spoofing, and a bo
 size limit that also holds for chunked uploads.
 """
 
+from importlib.metadata import version as _version
+
 from ._body_size import BodySizeLimitMiddleware
 from ._client_ip import client_ip
 from ._decision import Decision, LimitState
@@ -26,7 +28,7 @@ from ._route import RouteLimit
 from ._store import Store
 from .types import Clock, KeyFunc, LimitsFunc, StoreErrorHook
 
-__version__ = "0.1.0"
+__version__ = _version("spaps-ratelimit")
 
 __all__ = [
     "AttemptFilter",

@@ -7,6 +7,8 @@ export, erase or import one tenant's data.
 
 from __future__ import annotations
 
+from importlib.metadata import version as _version
+
 from ._audit import AuditRecord, AuditSink, log_audit_record
 from ._bypass import bypass, bypass_active
 from ._context import current_tenant, get_tenant, tenant_context
@@ -45,7 +47,7 @@ from ._rls import disable_rls, enable_rls, install_rls, rls_statements, set_tena
 from ._row_quota import RowLimit, install_row_quota
 from ._transfer import Progress, erase_tenant, export_tenant, import_tenant, tenant_tables
 
-__version__ = "0.1.0"
+__version__ = _version("spaps-tenancy")
 
 __all__ = [
     "AuditRecord",

@@ -3,9 +3,10 @@
 Outermost first, inside spaps-ops' own stack (request id, access log, metrics, security
 headers, problem rendering, probes):
 
-0. :class:`DatabaseOutageLayer`: a database outage met by the layers below (the token's
-   session check, the idempotency records) answers 503 ``ops.database_unavailable``, as
-   one met by a route does (``spaps_ops.db.use_database``'s handlers only see routes);
+0. spaps-ops' ``DatabaseOutageMiddleware``: a database outage met by the layers below
+   (the token's session check, the idempotency records) answers 503
+   ``ops.database_unavailable``, as one met by a route does (``use_database``'s handlers
+   only see routes);
 1. spaps-jobs' ``IdempotencyMiddleware``: a retried creating POST replays its first
    answer before anything else runs (keys are scoped to the ``Authorization`` header);
 2. spaps-auth's ``AuthenticationMiddleware`` with ``required=True``: every request
@@ -27,10 +28,9 @@ from collections.abc import Callable, Iterable
 from spaps_auth import Authenticator, PermissionDeniedError
 from spaps_auth.fastapi import AuthenticationMiddleware
 from spaps_jobs import AsyncSqlDedupeStore, IdempotencyMiddleware
-from spaps_ops import ProblemError
+from spaps_ops.db import DatabaseOutageMiddleware
 from spaps_ratelimit import RateLimiter, RateLimitMiddleware
 from spaps_tenancy import SpapsTenancyError, TenantMiddleware, claim_resolver
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -72,48 +72,6 @@ def clinic_of_token(scope: Scope) -> str:
     raise PermissionDeniedError("the token carries no clinic or role")
 
 
-#: Seconds a client is told to wait after a database outage (as spaps-ops' routes say).
-OUTAGE_RETRY_AFTER = 5
-
-
-def is_database_outage(error: BaseException) -> bool:
-    """Whether ``error`` says the database is unreachable or too slow (not a bad query):
-    the classification of spaps-ops' route handlers."""
-    if isinstance(error, sa_exc.DBAPIError):
-        return (
-            error.connection_invalidated
-            or isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError))
-            or isinstance(error.orig, (OSError, TimeoutError))
-        )
-    return isinstance(error, (sa_exc.TimeoutError, TimeoutError, ConnectionError))
-
-
-class DatabaseOutageLayer:
-    """Turn a database outage raised by the inner layers into 503 problem+json.
-
-    Args:
-        app: the wrapped ASGI app.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self.app(scope, receive, send)
-        except Exception as error:
-            if not is_database_outage(error):
-                raise
-            # Rendered by spaps-ops' problem layer, with the request id.
-            raise ProblemError(
-                status=503,
-                code="ops.database_unavailable",
-                title="Database unavailable",
-                detail="the database is unreachable or did not answer in time; retry later",
-                headers={"Retry-After": str(OUTAGE_RETRY_AFTER)},
-            ) from error
-
-
 class PublicPathsBypass:
     """Send requests for public paths straight to the app, the others through ``layer``.
 
@@ -152,7 +110,7 @@ def request_layers(
     """
     paths = sorted(UNAUTHENTICATED_PATHS)
     return [
-        Middleware(DatabaseOutageLayer),
+        Middleware(DatabaseOutageMiddleware),
         # Creating POSTs (sign-up, users, panels, messages, endpoints) honour
         # Idempotency-Key: a retried request replays the first response instead of
         # creating a second row.
