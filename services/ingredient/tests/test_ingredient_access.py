@@ -180,6 +180,15 @@ class _Sink:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
 
+    def subscriber(self) -> dict[str, Any]:
+        """The settings that make ingredient deliver to this sink (plain http, loopback)."""
+        return {
+            "webhook_url": self.url,
+            "webhook_secret": SECRET,
+            "webhook_require_https": False,
+            "webhook_allow_networks": ["127.0.0.0/8"],
+        }
+
 
 @pytest.fixture
 def sink() -> Iterator[_Sink]:
@@ -195,13 +204,7 @@ async def test_the_subscriber_receives_a_signed_webhook(
     seeded_url: str, make_client: Any, editor_headers: dict[str, str], sink: _Sink
 ) -> None:
     editor = editor_headers
-    async with make_client(
-        database_url=seeded_url,
-        webhook_url=sink.url,
-        webhook_secret=SECRET,
-        webhook_require_https=False,
-        webhook_allow_networks=["127.0.0.0/8"],
-    ) as client:
+    async with make_client(database_url=seeded_url, **sink.subscriber()) as client:
         response = await client.patch("/v1/ingredients/D063", headers=editor, json={"fat_g": 0.7})
         assert response.status_code == 200
         # The delivery thread posts it; the deadline only fails a delivery that never comes.
@@ -218,12 +221,7 @@ async def test_with_sealing_keys_the_subscriber_secret_is_stored_sealed_and_stil
 ) -> None:
     key = SealingKey.generate("k1")
     async with make_client(
-        database_url=seeded_url,
-        webhook_url=sink.url,
-        webhook_secret=SECRET,
-        webhook_require_https=False,
-        webhook_allow_networks=["127.0.0.0/8"],
-        webhook_sealing_keys=[str(key)],
+        database_url=seeded_url, webhook_sealing_keys=[str(key)], **sink.subscriber()
     ) as client:
         async with open_engine(seeded_url) as engine, engine.connect() as connection:
             rows = (await connection.execute(text("SELECT * FROM webhook_endpoints"))).all()
