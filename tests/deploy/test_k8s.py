@@ -143,6 +143,13 @@ def test_htma_workers_scale_out_beside_one_beat_with_the_shared_signing_keys() -
     [container] = kit.containers(beat)
     assert container["command"] == ["htma", "beat"]
     config = kit.manifest("htma", "ConfigMap", "htma-config")["data"]
+    # The workers serve their metrics on the configured port, announced for scraping.
+    [container] = kit.containers(worker)
+    port = int(config["HTMA_WORKER_METRICS_PORT"])
+    assert {"name": "metrics", "containerPort": port} in container["ports"]
+    annotations = worker["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert int(annotations["prometheus.io/port"]) == port
     keys_path = config["HTMA_SIGNING_KEYS_PATH"]
     for name in ("htma", "htma-worker", "htma-beat"):
         [c] = kit.containers(kit.manifest("htma", "Deployment", name))

@@ -164,6 +164,11 @@ def test_scrape_jobs_are_named_after_the_services() -> None:
     document = yaml.safe_load(SCRAPE.read_text())
     jobs = [job["job_name"] for job in document["scrape_configs"]]
     assert jobs == list(kit.SERVICES)
+    # htma's job keeps its API pods and its workers (the job and outbox metrics).
+    [keep] = [r for r in document["scrape_configs"][0]["relabel_configs"] if "regex" in r][:1]
+    assert re.fullmatch(keep["regex"], "htma;api")
+    assert re.fullmatch(keep["regex"], "htma;worker")
+    assert not re.fullmatch(keep["regex"], "htma;beat")
     for rule in rules():
         for service in kit.SERVICES:
             assert service in rule["expr"], f"{rule['alert']} watches {service}"
