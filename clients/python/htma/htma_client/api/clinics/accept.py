@@ -1,0 +1,196 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.accept_in import AcceptIn
+from ...models.accept_response_400 import AcceptResponse400
+from ...models.accept_response_409 import AcceptResponse409
+from ...models.accept_response_410 import AcceptResponse410
+from ...models.accept_response_422 import AcceptResponse422
+from ...models.sign_up_out import SignUpOut
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: AcceptIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/invitations/accept",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut | None:
+    if response.status_code == 201:
+        response_201 = SignUpOut.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = AcceptResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 409:
+        response_409 = AcceptResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 410:
+        response_410 = AcceptResponse410.from_dict(response.json())
+
+        return response_410
+
+    if response.status_code == 422:
+        response_422 = AcceptResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: AcceptIn,
+) -> Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]:
+    """Accept an invitation: create the account and sign in
+
+     The account joins the inviting clinic with the invited role.
+
+    Args:
+        body (AcceptIn): The token from the invitation link, the invited address, and the new
+            account.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: AcceptIn,
+) -> AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut | None:
+    """Accept an invitation: create the account and sign in
+
+     The account joins the inviting clinic with the invited role.
+
+    Args:
+        body (AcceptIn): The token from the invitation link, the invited address, and the new
+            account.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: AcceptIn,
+) -> Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]:
+    """Accept an invitation: create the account and sign in
+
+     The account joins the inviting clinic with the invited role.
+
+    Args:
+        body (AcceptIn): The token from the invitation link, the invited address, and the new
+            account.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: AcceptIn,
+) -> AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut | None:
+    """Accept an invitation: create the account and sign in
+
+     The account joins the inviting clinic with the invited role.
+
+    Args:
+        body (AcceptIn): The token from the invitation link, the invited address, and the new
+            account.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

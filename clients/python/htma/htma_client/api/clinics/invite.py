@@ -1,0 +1,255 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.invitation_in import InvitationIn
+from ...models.invitation_out import InvitationOut
+from ...models.invite_response_400 import InviteResponse400
+from ...models.invite_response_401 import InviteResponse401
+from ...models.invite_response_403 import InviteResponse403
+from ...models.invite_response_404 import InviteResponse404
+from ...models.invite_response_409 import InviteResponse409
+from ...models.invite_response_422 import InviteResponse422
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: InvitationIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/clinic/invitations",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    InvitationOut
+    | InviteResponse400
+    | InviteResponse401
+    | InviteResponse403
+    | InviteResponse404
+    | InviteResponse409
+    | InviteResponse422
+    | None
+):
+    if response.status_code == 201:
+        response_201 = InvitationOut.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = InviteResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = InviteResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = InviteResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = InviteResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = InviteResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = InviteResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    InvitationOut
+    | InviteResponse400
+    | InviteResponse401
+    | InviteResponse403
+    | InviteResponse404
+    | InviteResponse409
+    | InviteResponse422
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: InvitationIn,
+) -> Response[
+    InvitationOut
+    | InviteResponse400
+    | InviteResponse401
+    | InviteResponse403
+    | InviteResponse404
+    | InviteResponse409
+    | InviteResponse422
+]:
+    """Invite a practitioner or patient to the caller's clinic
+
+     E-mails a single-use link valid seven days; inviting the address again replaces it.
+
+    Args:
+        body (InvitationIn): Who to invite, and as what.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse422]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: InvitationIn,
+) -> (
+    InvitationOut
+    | InviteResponse400
+    | InviteResponse401
+    | InviteResponse403
+    | InviteResponse404
+    | InviteResponse409
+    | InviteResponse422
+    | None
+):
+    """Invite a practitioner or patient to the caller's clinic
+
+     E-mails a single-use link valid seven days; inviting the address again replaces it.
+
+    Args:
+        body (InvitationIn): Who to invite, and as what.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse422
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: InvitationIn,
+) -> Response[
+    InvitationOut
+    | InviteResponse400
+    | InviteResponse401
+    | InviteResponse403
+    | InviteResponse404
+    | InviteResponse409
+    | InviteResponse422
+]:
+    """Invite a practitioner or patient to the caller's clinic
+
+     E-mails a single-use link valid seven days; inviting the address again replaces it.
+
+    Args:
+        body (InvitationIn): Who to invite, and as what.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse422]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: InvitationIn,
+) -> (
+    InvitationOut
+    | InviteResponse400
+    | InviteResponse401
+    | InviteResponse403
+    | InviteResponse404
+    | InviteResponse409
+    | InviteResponse422
+    | None
+):
+    """Invite a practitioner or patient to the caller's clinic
+
+     E-mails a single-use link valid seven days; inviting the address again replaces it.
+
+    Args:
+        body (InvitationIn): Who to invite, and as what.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse422
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,154 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.begin_totp_response_401 import BeginTotpResponse401
+from ...models.begin_totp_response_403 import BeginTotpResponse403
+from ...models.begin_totp_response_409 import BeginTotpResponse409
+from ...models.totp_enrolment_out import TotpEnrolmentOut
+from ...types import Response
+
+
+def _get_kwargs() -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/mfa/totp",
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut | None:
+    if response.status_code == 200:
+        response_200 = TotpEnrolmentOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = BeginTotpResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = BeginTotpResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 409:
+        response_409 = BeginTotpResponse409.from_dict(response.json())
+
+        return response_409
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+) -> Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]:
+    """Start TOTP enrolment
+
+     A new secret; MFA is enforced once confirmed.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]
+    """
+
+    kwargs = _get_kwargs()
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+) -> BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut | None:
+    """Start TOTP enrolment
+
+     A new secret; MFA is enforced once confirmed.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut
+    """
+
+    return sync_detailed(
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+) -> Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]:
+    """Start TOTP enrolment
+
+     A new secret; MFA is enforced once confirmed.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]
+    """
+
+    kwargs = _get_kwargs()
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+) -> BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut | None:
+    """Start TOTP enrolment
+
+     A new secret; MFA is enforced once confirmed.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+        )
+    ).parsed

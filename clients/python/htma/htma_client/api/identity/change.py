@@ -1,0 +1,259 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.change_response_400 import ChangeResponse400
+from ...models.change_response_401 import ChangeResponse401
+from ...models.change_response_403 import ChangeResponse403
+from ...models.change_response_404 import ChangeResponse404
+from ...models.change_response_422 import ChangeResponse422
+from ...models.change_response_429 import ChangeResponse429
+from ...models.password_change_in import PasswordChangeIn
+from ...models.sessions_revoked_out import SessionsRevokedOut
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: PasswordChangeIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/password",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    ChangeResponse400
+    | ChangeResponse401
+    | ChangeResponse403
+    | ChangeResponse404
+    | ChangeResponse422
+    | ChangeResponse429
+    | SessionsRevokedOut
+    | None
+):
+    if response.status_code == 200:
+        response_200 = SessionsRevokedOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ChangeResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ChangeResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ChangeResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ChangeResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = ChangeResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ChangeResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    ChangeResponse400
+    | ChangeResponse401
+    | ChangeResponse403
+    | ChangeResponse404
+    | ChangeResponse422
+    | ChangeResponse429
+    | SessionsRevokedOut
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: PasswordChangeIn,
+) -> Response[
+    ChangeResponse400
+    | ChangeResponse401
+    | ChangeResponse403
+    | ChangeResponse404
+    | ChangeResponse422
+    | ChangeResponse429
+    | SessionsRevokedOut
+]:
+    """Change the caller's password
+
+     A wrong current password counts toward the lockout. The caller's other sessions
+    are revoked; this one stays signed in.
+
+    Args:
+        body (PasswordChangeIn): The current password, and the new one.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: PasswordChangeIn,
+) -> (
+    ChangeResponse400
+    | ChangeResponse401
+    | ChangeResponse403
+    | ChangeResponse404
+    | ChangeResponse422
+    | ChangeResponse429
+    | SessionsRevokedOut
+    | None
+):
+    """Change the caller's password
+
+     A wrong current password counts toward the lockout. The caller's other sessions
+    are revoked; this one stays signed in.
+
+    Args:
+        body (PasswordChangeIn): The current password, and the new one.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: PasswordChangeIn,
+) -> Response[
+    ChangeResponse400
+    | ChangeResponse401
+    | ChangeResponse403
+    | ChangeResponse404
+    | ChangeResponse422
+    | ChangeResponse429
+    | SessionsRevokedOut
+]:
+    """Change the caller's password
+
+     A wrong current password counts toward the lockout. The caller's other sessions
+    are revoked; this one stays signed in.
+
+    Args:
+        body (PasswordChangeIn): The current password, and the new one.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: PasswordChangeIn,
+) -> (
+    ChangeResponse400
+    | ChangeResponse401
+    | ChangeResponse403
+    | ChangeResponse404
+    | ChangeResponse422
+    | ChangeResponse429
+    | SessionsRevokedOut
+    | None
+):
+    """Change the caller's password
+
+     A wrong current password counts toward the lockout. The caller's other sessions
+    are revoked; this one stays signed in.
+
+    Args:
+        body (PasswordChangeIn): The current password, and the new one.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

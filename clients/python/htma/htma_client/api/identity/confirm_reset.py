@@ -1,0 +1,235 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.confirm_reset_response_400 import ConfirmResetResponse400
+from ...models.confirm_reset_response_401 import ConfirmResetResponse401
+from ...models.confirm_reset_response_422 import ConfirmResetResponse422
+from ...models.confirm_reset_response_429 import ConfirmResetResponse429
+from ...models.reset_confirm_in import ResetConfirmIn
+from ...models.sessions_revoked_out import SessionsRevokedOut
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: ResetConfirmIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/password/reset/confirm",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    ConfirmResetResponse400
+    | ConfirmResetResponse401
+    | ConfirmResetResponse422
+    | ConfirmResetResponse429
+    | SessionsRevokedOut
+    | None
+):
+    if response.status_code == 200:
+        response_200 = SessionsRevokedOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ConfirmResetResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ConfirmResetResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 422:
+        response_422 = ConfirmResetResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ConfirmResetResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    ConfirmResetResponse400
+    | ConfirmResetResponse401
+    | ConfirmResetResponse422
+    | ConfirmResetResponse429
+    | SessionsRevokedOut
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetConfirmIn,
+) -> Response[
+    ConfirmResetResponse400
+    | ConfirmResetResponse401
+    | ConfirmResetResponse422
+    | ConfirmResetResponse429
+    | SessionsRevokedOut
+]:
+    """Set a new password with a reset link
+
+     Every session of the account is revoked, and its lockout lifted.
+
+    Args:
+        body (ResetConfirmIn): The token from the reset link, the address it was sent to, and the
+            new password.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetConfirmIn,
+) -> (
+    ConfirmResetResponse400
+    | ConfirmResetResponse401
+    | ConfirmResetResponse422
+    | ConfirmResetResponse429
+    | SessionsRevokedOut
+    | None
+):
+    """Set a new password with a reset link
+
+     Every session of the account is revoked, and its lockout lifted.
+
+    Args:
+        body (ResetConfirmIn): The token from the reset link, the address it was sent to, and the
+            new password.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetConfirmIn,
+) -> Response[
+    ConfirmResetResponse400
+    | ConfirmResetResponse401
+    | ConfirmResetResponse422
+    | ConfirmResetResponse429
+    | SessionsRevokedOut
+]:
+    """Set a new password with a reset link
+
+     Every session of the account is revoked, and its lockout lifted.
+
+    Args:
+        body (ResetConfirmIn): The token from the reset link, the address it was sent to, and the
+            new password.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetConfirmIn,
+) -> (
+    ConfirmResetResponse400
+    | ConfirmResetResponse401
+    | ConfirmResetResponse422
+    | ConfirmResetResponse429
+    | SessionsRevokedOut
+    | None
+):
+    """Set a new password with a reset link
+
+     Every session of the account is revoked, and its lockout lifted.
+
+    Args:
+        body (ResetConfirmIn): The token from the reset link, the address it was sent to, and the
+            new password.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,247 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.confirm_totp_response_400 import ConfirmTotpResponse400
+from ...models.confirm_totp_response_401 import ConfirmTotpResponse401
+from ...models.confirm_totp_response_403 import ConfirmTotpResponse403
+from ...models.confirm_totp_response_404 import ConfirmTotpResponse404
+from ...models.confirm_totp_response_422 import ConfirmTotpResponse422
+from ...models.recovery_codes_out import RecoveryCodesOut
+from ...models.totp_confirm_in import TotpConfirmIn
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: TotpConfirmIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/mfa/totp/confirm",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    ConfirmTotpResponse400
+    | ConfirmTotpResponse401
+    | ConfirmTotpResponse403
+    | ConfirmTotpResponse404
+    | ConfirmTotpResponse422
+    | RecoveryCodesOut
+    | None
+):
+    if response.status_code == 200:
+        response_200 = RecoveryCodesOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ConfirmTotpResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ConfirmTotpResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ConfirmTotpResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ConfirmTotpResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = ConfirmTotpResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    ConfirmTotpResponse400
+    | ConfirmTotpResponse401
+    | ConfirmTotpResponse403
+    | ConfirmTotpResponse404
+    | ConfirmTotpResponse422
+    | RecoveryCodesOut
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: TotpConfirmIn,
+) -> Response[
+    ConfirmTotpResponse400
+    | ConfirmTotpResponse401
+    | ConfirmTotpResponse403
+    | ConfirmTotpResponse404
+    | ConfirmTotpResponse422
+    | RecoveryCodesOut
+]:
+    """Confirm TOTP enrolment
+
+     From now on login needs a code; keep the recovery codes safe. The user's other
+    sessions are revoked (they were opened without the second factor).
+
+    Args:
+        body (TotpConfirmIn): The first code from the authenticator app.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse422 | RecoveryCodesOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: TotpConfirmIn,
+) -> (
+    ConfirmTotpResponse400
+    | ConfirmTotpResponse401
+    | ConfirmTotpResponse403
+    | ConfirmTotpResponse404
+    | ConfirmTotpResponse422
+    | RecoveryCodesOut
+    | None
+):
+    """Confirm TOTP enrolment
+
+     From now on login needs a code; keep the recovery codes safe. The user's other
+    sessions are revoked (they were opened without the second factor).
+
+    Args:
+        body (TotpConfirmIn): The first code from the authenticator app.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse422 | RecoveryCodesOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: TotpConfirmIn,
+) -> Response[
+    ConfirmTotpResponse400
+    | ConfirmTotpResponse401
+    | ConfirmTotpResponse403
+    | ConfirmTotpResponse404
+    | ConfirmTotpResponse422
+    | RecoveryCodesOut
+]:
+    """Confirm TOTP enrolment
+
+     From now on login needs a code; keep the recovery codes safe. The user's other
+    sessions are revoked (they were opened without the second factor).
+
+    Args:
+        body (TotpConfirmIn): The first code from the authenticator app.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse422 | RecoveryCodesOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: TotpConfirmIn,
+) -> (
+    ConfirmTotpResponse400
+    | ConfirmTotpResponse401
+    | ConfirmTotpResponse403
+    | ConfirmTotpResponse404
+    | ConfirmTotpResponse422
+    | RecoveryCodesOut
+    | None
+):
+    """Confirm TOTP enrolment
+
+     From now on login needs a code; keep the recovery codes safe. The user's other
+    sessions are revoked (they were opened without the second factor).
+
+    Args:
+        body (TotpConfirmIn): The first code from the authenticator app.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse422 | RecoveryCodesOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

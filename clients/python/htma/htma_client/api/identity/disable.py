@@ -1,0 +1,243 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.disable_response_400 import DisableResponse400
+from ...models.disable_response_401 import DisableResponse401
+from ...models.disable_response_403 import DisableResponse403
+from ...models.disable_response_404 import DisableResponse404
+from ...models.disable_response_422 import DisableResponse422
+from ...models.mfa_disable_in import MfaDisableIn
+from ...models.sessions_revoked_out import SessionsRevokedOut
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: MfaDisableIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/mfa/totp/disable",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    DisableResponse400
+    | DisableResponse401
+    | DisableResponse403
+    | DisableResponse404
+    | DisableResponse422
+    | SessionsRevokedOut
+    | None
+):
+    if response.status_code == 200:
+        response_200 = SessionsRevokedOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = DisableResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = DisableResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = DisableResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = DisableResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = DisableResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    DisableResponse400
+    | DisableResponse401
+    | DisableResponse403
+    | DisableResponse404
+    | DisableResponse422
+    | SessionsRevokedOut
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: MfaDisableIn,
+) -> Response[
+    DisableResponse400
+    | DisableResponse401
+    | DisableResponse403
+    | DisableResponse404
+    | DisableResponse422
+    | SessionsRevokedOut
+]:
+    """Disable TOTP
+
+     Needs a current code or a recovery code. The caller's other sessions are revoked.
+
+    Args:
+        body (MfaDisableIn): A current TOTP code or an unused recovery code.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse422 | SessionsRevokedOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: MfaDisableIn,
+) -> (
+    DisableResponse400
+    | DisableResponse401
+    | DisableResponse403
+    | DisableResponse404
+    | DisableResponse422
+    | SessionsRevokedOut
+    | None
+):
+    """Disable TOTP
+
+     Needs a current code or a recovery code. The caller's other sessions are revoked.
+
+    Args:
+        body (MfaDisableIn): A current TOTP code or an unused recovery code.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse422 | SessionsRevokedOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: MfaDisableIn,
+) -> Response[
+    DisableResponse400
+    | DisableResponse401
+    | DisableResponse403
+    | DisableResponse404
+    | DisableResponse422
+    | SessionsRevokedOut
+]:
+    """Disable TOTP
+
+     Needs a current code or a recovery code. The caller's other sessions are revoked.
+
+    Args:
+        body (MfaDisableIn): A current TOTP code or an unused recovery code.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse422 | SessionsRevokedOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: MfaDisableIn,
+) -> (
+    DisableResponse400
+    | DisableResponse401
+    | DisableResponse403
+    | DisableResponse404
+    | DisableResponse422
+    | SessionsRevokedOut
+    | None
+):
+    """Disable TOTP
+
+     Needs a current code or a recovery code. The caller's other sessions are revoked.
+
+    Args:
+        body (MfaDisableIn): A current TOTP code or an unused recovery code.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse422 | SessionsRevokedOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,196 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.log_in_in import LogInIn
+from ...models.log_in_out import LogInOut
+from ...models.login_response_400 import LoginResponse400
+from ...models.login_response_401 import LoginResponse401
+from ...models.login_response_422 import LoginResponse422
+from ...models.login_response_429 import LoginResponse429
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: LogInIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/login",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429 | None:
+    if response.status_code == 200:
+        response_200 = LogInOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = LoginResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = LoginResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 422:
+        response_422 = LoginResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = LoginResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: LogInIn,
+) -> Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]:
+    """Log in (password, then TOTP when enabled)
+
+     Repeated failures lock the account with an escalating cooldown (429, Retry-After);
+    wrong one-time codes count exactly like wrong passwords, from any address.
+
+    Args:
+        body (LogInIn): E-mail and password, plus the TOTP code once MFA is enabled.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: LogInIn,
+) -> LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429 | None:
+    """Log in (password, then TOTP when enabled)
+
+     Repeated failures lock the account with an escalating cooldown (429, Retry-After);
+    wrong one-time codes count exactly like wrong passwords, from any address.
+
+    Args:
+        body (LogInIn): E-mail and password, plus the TOTP code once MFA is enabled.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: LogInIn,
+) -> Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]:
+    """Log in (password, then TOTP when enabled)
+
+     Repeated failures lock the account with an escalating cooldown (429, Retry-After);
+    wrong one-time codes count exactly like wrong passwords, from any address.
+
+    Args:
+        body (LogInIn): E-mail and password, plus the TOTP code once MFA is enabled.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: LogInIn,
+) -> LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429 | None:
+    """Log in (password, then TOTP when enabled)
+
+     Repeated failures lock the account with an escalating cooldown (429, Retry-After);
+    wrong one-time codes count exactly like wrong passwords, from any address.
+
+    Args:
+        body (LogInIn): E-mail and password, plus the TOTP code once MFA is enabled.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

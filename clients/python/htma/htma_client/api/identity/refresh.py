@@ -1,0 +1,243 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.refresh_request import RefreshRequest
+from ...models.refresh_response_400 import RefreshResponse400
+from ...models.refresh_response_401 import RefreshResponse401
+from ...models.refresh_response_403 import RefreshResponse403
+from ...models.refresh_response_404 import RefreshResponse404
+from ...models.refresh_response_422 import RefreshResponse422
+from ...models.token_response import TokenResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: RefreshRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/refresh",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    RefreshResponse400
+    | RefreshResponse401
+    | RefreshResponse403
+    | RefreshResponse404
+    | RefreshResponse422
+    | TokenResponse
+    | None
+):
+    if response.status_code == 200:
+        response_200 = TokenResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = RefreshResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = RefreshResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = RefreshResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = RefreshResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = RefreshResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    RefreshResponse400
+    | RefreshResponse401
+    | RefreshResponse403
+    | RefreshResponse404
+    | RefreshResponse422
+    | TokenResponse
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: RefreshRequest,
+) -> Response[
+    RefreshResponse400
+    | RefreshResponse401
+    | RefreshResponse403
+    | RefreshResponse404
+    | RefreshResponse422
+    | TokenResponse
+]:
+    """Refresh
+
+     Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
+
+    Args:
+        body (RefreshRequest): Body of ``POST /auth/refresh``.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse422 | TokenResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: RefreshRequest,
+) -> (
+    RefreshResponse400
+    | RefreshResponse401
+    | RefreshResponse403
+    | RefreshResponse404
+    | RefreshResponse422
+    | TokenResponse
+    | None
+):
+    """Refresh
+
+     Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
+
+    Args:
+        body (RefreshRequest): Body of ``POST /auth/refresh``.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse422 | TokenResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: RefreshRequest,
+) -> Response[
+    RefreshResponse400
+    | RefreshResponse401
+    | RefreshResponse403
+    | RefreshResponse404
+    | RefreshResponse422
+    | TokenResponse
+]:
+    """Refresh
+
+     Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
+
+    Args:
+        body (RefreshRequest): Body of ``POST /auth/refresh``.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse422 | TokenResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: RefreshRequest,
+) -> (
+    RefreshResponse400
+    | RefreshResponse401
+    | RefreshResponse403
+    | RefreshResponse404
+    | RefreshResponse422
+    | TokenResponse
+    | None
+):
+    """Refresh
+
+     Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
+
+    Args:
+        body (RefreshRequest): Body of ``POST /auth/refresh``.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse422 | TokenResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,190 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.request_reset_response_400 import RequestResetResponse400
+from ...models.request_reset_response_422 import RequestResetResponse422
+from ...models.request_reset_response_429 import RequestResetResponse429
+from ...models.reset_request_in import ResetRequestIn
+from ...models.reset_requested_out import ResetRequestedOut
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: ResetRequestIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/password/reset",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut | None:
+    if response.status_code == 202:
+        response_202 = ResetRequestedOut.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = RequestResetResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 422:
+        response_422 = RequestResetResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = RequestResetResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetRequestIn,
+) -> Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]:
+    """E-mail a password-reset link
+
+     Always 202: whether the address belongs to an account is not revealed. The link
+    is valid 30 minutes, once.
+
+    Args:
+        body (ResetRequestIn): The address to send a reset link to.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetRequestIn,
+) -> RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut | None:
+    """E-mail a password-reset link
+
+     Always 202: whether the address belongs to an account is not revealed. The link
+    is valid 30 minutes, once.
+
+    Args:
+        body (ResetRequestIn): The address to send a reset link to.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetRequestIn,
+) -> Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]:
+    """E-mail a password-reset link
+
+     Always 202: whether the address belongs to an account is not revealed. The link
+    is valid 30 minutes, once.
+
+    Args:
+        body (ResetRequestIn): The address to send a reset link to.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetRequestIn,
+) -> RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut | None:
+    """E-mail a password-reset link
+
+     Always 202: whether the address belongs to an account is not revealed. The link
+    is valid 30 minutes, once.
+
+    Args:
+        body (ResetRequestIn): The address to send a reset link to.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

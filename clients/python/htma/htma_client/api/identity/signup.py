@@ -1,0 +1,218 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.sign_up_in import SignUpIn
+from ...models.sign_up_out import SignUpOut
+from ...models.signup_response_400 import SignupResponse400
+from ...models.signup_response_403 import SignupResponse403
+from ...models.signup_response_409 import SignupResponse409
+from ...models.signup_response_422 import SignupResponse422
+from ...models.signup_response_429 import SignupResponse429
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: SignUpIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/signup",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429 | None
+):
+    if response.status_code == 201:
+        response_201 = SignUpOut.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = SignupResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 403:
+        response_403 = SignupResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 409:
+        response_409 = SignupResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = SignupResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = SignupResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: SignUpIn,
+) -> Response[
+    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+]:
+    """Create a clinic and its lab admin
+
+     The clinic becomes a tenant; its first user is a lab admin, logged in at once.
+
+    Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production).
+
+    Args:
+        body (SignUpIn): A new clinic and its first lab admin.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: SignUpIn,
+) -> (
+    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429 | None
+):
+    """Create a clinic and its lab admin
+
+     The clinic becomes a tenant; its first user is a lab admin, logged in at once.
+
+    Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production).
+
+    Args:
+        body (SignUpIn): A new clinic and its first lab admin.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: SignUpIn,
+) -> Response[
+    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+]:
+    """Create a clinic and its lab admin
+
+     The clinic becomes a tenant; its first user is a lab admin, logged in at once.
+
+    Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production).
+
+    Args:
+        body (SignUpIn): A new clinic and its first lab admin.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: SignUpIn,
+) -> (
+    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429 | None
+):
+    """Create a clinic and its lab admin
+
+     The clinic becomes a tenant; its first user is a lab admin, logged in at once.
+
+    Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production).
+
+    Args:
+        body (SignUpIn): A new clinic and its first lab admin.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,259 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.message_in import MessageIn
+from ...models.message_out import MessageOut
+from ...models.send_message_response_400 import SendMessageResponse400
+from ...models.send_message_response_401 import SendMessageResponse401
+from ...models.send_message_response_403 import SendMessageResponse403
+from ...models.send_message_response_404 import SendMessageResponse404
+from ...models.send_message_response_422 import SendMessageResponse422
+from ...models.send_message_response_429 import SendMessageResponse429
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: MessageIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/messages",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    MessageOut
+    | SendMessageResponse400
+    | SendMessageResponse401
+    | SendMessageResponse403
+    | SendMessageResponse404
+    | SendMessageResponse422
+    | SendMessageResponse429
+    | None
+):
+    if response.status_code == 201:
+        response_201 = MessageOut.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = SendMessageResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = SendMessageResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = SendMessageResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = SendMessageResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = SendMessageResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = SendMessageResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    MessageOut
+    | SendMessageResponse400
+    | SendMessageResponse401
+    | SendMessageResponse403
+    | SendMessageResponse404
+    | SendMessageResponse422
+    | SendMessageResponse429
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: MessageIn,
+) -> Response[
+    MessageOut
+    | SendMessageResponse400
+    | SendMessageResponse401
+    | SendMessageResponse403
+    | SendMessageResponse404
+    | SendMessageResponse422
+    | SendMessageResponse429
+]:
+    """Send a secure message
+
+     Stored encrypted (AES-256-GCM, bound to its row).
+
+    Args:
+        body (MessageIn): A message to a practitioner (from a patient) or to a patient (from a
+            practitioner).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse422 | SendMessageResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: MessageIn,
+) -> (
+    MessageOut
+    | SendMessageResponse400
+    | SendMessageResponse401
+    | SendMessageResponse403
+    | SendMessageResponse404
+    | SendMessageResponse422
+    | SendMessageResponse429
+    | None
+):
+    """Send a secure message
+
+     Stored encrypted (AES-256-GCM, bound to its row).
+
+    Args:
+        body (MessageIn): A message to a practitioner (from a patient) or to a patient (from a
+            practitioner).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse422 | SendMessageResponse429
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: MessageIn,
+) -> Response[
+    MessageOut
+    | SendMessageResponse400
+    | SendMessageResponse401
+    | SendMessageResponse403
+    | SendMessageResponse404
+    | SendMessageResponse422
+    | SendMessageResponse429
+]:
+    """Send a secure message
+
+     Stored encrypted (AES-256-GCM, bound to its row).
+
+    Args:
+        body (MessageIn): A message to a practitioner (from a patient) or to a patient (from a
+            practitioner).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse422 | SendMessageResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: MessageIn,
+) -> (
+    MessageOut
+    | SendMessageResponse400
+    | SendMessageResponse401
+    | SendMessageResponse403
+    | SendMessageResponse404
+    | SendMessageResponse422
+    | SendMessageResponse429
+    | None
+):
+    """Send a secure message
+
+     Stored encrypted (AES-256-GCM, bound to its row).
+
+    Args:
+        body (MessageIn): A message to a practitioner (from a patient) or to a patient (from a
+            practitioner).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse422 | SendMessageResponse429
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,238 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.get_panel_response_401 import GetPanelResponse401
+from ...models.get_panel_response_403 import GetPanelResponse403
+from ...models.get_panel_response_404 import GetPanelResponse404
+from ...models.get_panel_response_422 import GetPanelResponse422
+from ...models.get_panel_response_429 import GetPanelResponse429
+from ...models.panel_out import PanelOut
+from ...types import Response
+
+
+def _get_kwargs(
+    panel_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/panels/{panel_id}".format(
+            panel_id=quote(str(panel_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    GetPanelResponse401
+    | GetPanelResponse403
+    | GetPanelResponse404
+    | GetPanelResponse422
+    | GetPanelResponse429
+    | PanelOut
+    | None
+):
+    if response.status_code == 200:
+        response_200 = PanelOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = GetPanelResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = GetPanelResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = GetPanelResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = GetPanelResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = GetPanelResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    GetPanelResponse401
+    | GetPanelResponse403
+    | GetPanelResponse404
+    | GetPanelResponse422
+    | GetPanelResponse429
+    | PanelOut
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    panel_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[
+    GetPanelResponse401
+    | GetPanelResponse403
+    | GetPanelResponse404
+    | GetPanelResponse422
+    | GetPanelResponse429
+    | PanelOut
+]:
+    """One panel
+
+     A panel of the clinic (patients: their own).
+
+    Args:
+        panel_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[GetPanelResponse401 | GetPanelResponse403 | GetPanelResponse404 | GetPanelResponse422 | GetPanelResponse429 | PanelOut]
+    """
+
+    kwargs = _get_kwargs(
+        panel_id=panel_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    panel_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> (
+    GetPanelResponse401
+    | GetPanelResponse403
+    | GetPanelResponse404
+    | GetPanelResponse422
+    | GetPanelResponse429
+    | PanelOut
+    | None
+):
+    """One panel
+
+     A panel of the clinic (patients: their own).
+
+    Args:
+        panel_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        GetPanelResponse401 | GetPanelResponse403 | GetPanelResponse404 | GetPanelResponse422 | GetPanelResponse429 | PanelOut
+    """
+
+    return sync_detailed(
+        panel_id=panel_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    panel_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[
+    GetPanelResponse401
+    | GetPanelResponse403
+    | GetPanelResponse404
+    | GetPanelResponse422
+    | GetPanelResponse429
+    | PanelOut
+]:
+    """One panel
+
+     A panel of the clinic (patients: their own).
+
+    Args:
+        panel_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[GetPanelResponse401 | GetPanelResponse403 | GetPanelResponse404 | GetPanelResponse422 | GetPanelResponse429 | PanelOut]
+    """
+
+    kwargs = _get_kwargs(
+        panel_id=panel_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    panel_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> (
+    GetPanelResponse401
+    | GetPanelResponse403
+    | GetPanelResponse404
+    | GetPanelResponse422
+    | GetPanelResponse429
+    | PanelOut
+    | None
+):
+    """One panel
+
+     A panel of the clinic (patients: their own).
+
+    Args:
+        panel_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        GetPanelResponse401 | GetPanelResponse403 | GetPanelResponse404 | GetPanelResponse422 | GetPanelResponse429 | PanelOut
+    """
+
+    return (
+        await asyncio_detailed(
+            panel_id=panel_id,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,259 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.list_panels_response_401 import ListPanelsResponse401
+from ...models.list_panels_response_403 import ListPanelsResponse403
+from ...models.list_panels_response_422 import ListPanelsResponse422
+from ...models.list_panels_response_429 import ListPanelsResponse429
+from ...models.panel_out import PanelOut
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    patient_id: None | str | Unset = UNSET,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_patient_id: None | str | Unset
+    if isinstance(patient_id, Unset):
+        json_patient_id = UNSET
+    else:
+        json_patient_id = patient_id
+    params["patient_id"] = json_patient_id
+
+    params["limit"] = limit
+
+    params["offset"] = offset
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/panels",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    ListPanelsResponse401
+    | ListPanelsResponse403
+    | ListPanelsResponse422
+    | ListPanelsResponse429
+    | list[PanelOut]
+    | None
+):
+    if response.status_code == 200:
+        response_200 = []
+        _response_200 = response.json()
+        for response_200_item_data in _response_200:
+            response_200_item = PanelOut.from_dict(response_200_item_data)
+
+            response_200.append(response_200_item)
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = ListPanelsResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ListPanelsResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = ListPanelsResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ListPanelsResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    patient_id: None | str | Unset = UNSET,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+) -> Response[
+    ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
+]:
+    """Panels visible to the caller
+
+     Staff see the clinic's panels (optionally one patient's); patients their own.
+
+    Args:
+        patient_id (None | str | Unset):
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]]
+    """
+
+    kwargs = _get_kwargs(
+        patient_id=patient_id,
+        limit=limit,
+        offset=offset,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    patient_id: None | str | Unset = UNSET,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+) -> (
+    ListPanelsResponse401
+    | ListPanelsResponse403
+    | ListPanelsResponse422
+    | ListPanelsResponse429
+    | list[PanelOut]
+    | None
+):
+    """Panels visible to the caller
+
+     Staff see the clinic's panels (optionally one patient's); patients their own.
+
+    Args:
+        patient_id (None | str | Unset):
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
+    """
+
+    return sync_detailed(
+        client=client,
+        patient_id=patient_id,
+        limit=limit,
+        offset=offset,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    patient_id: None | str | Unset = UNSET,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+) -> Response[
+    ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
+]:
+    """Panels visible to the caller
+
+     Staff see the clinic's panels (optionally one patient's); patients their own.
+
+    Args:
+        patient_id (None | str | Unset):
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]]
+    """
+
+    kwargs = _get_kwargs(
+        patient_id=patient_id,
+        limit=limit,
+        offset=offset,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    patient_id: None | str | Unset = UNSET,
+    limit: int | Unset = 20,
+    offset: int | Unset = 0,
+) -> (
+    ListPanelsResponse401
+    | ListPanelsResponse403
+    | ListPanelsResponse422
+    | ListPanelsResponse429
+    | list[PanelOut]
+    | None
+):
+    """Panels visible to the caller
+
+     Staff see the clinic's panels (optionally one patient's); patients their own.
+
+    Args:
+        patient_id (None | str | Unset):
+        limit (int | Unset):  Default: 20.
+        offset (int | Unset):  Default: 0.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            patient_id=patient_id,
+            limit=limit,
+            offset=offset,
+        )
+    ).parsed

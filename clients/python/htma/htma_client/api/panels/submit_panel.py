@@ -1,0 +1,255 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.panel_in import PanelIn
+from ...models.panel_out import PanelOut
+from ...models.submit_panel_response_400 import SubmitPanelResponse400
+from ...models.submit_panel_response_401 import SubmitPanelResponse401
+from ...models.submit_panel_response_403 import SubmitPanelResponse403
+from ...models.submit_panel_response_404 import SubmitPanelResponse404
+from ...models.submit_panel_response_422 import SubmitPanelResponse422
+from ...models.submit_panel_response_429 import SubmitPanelResponse429
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: PanelIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/panels",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    PanelOut
+    | SubmitPanelResponse400
+    | SubmitPanelResponse401
+    | SubmitPanelResponse403
+    | SubmitPanelResponse404
+    | SubmitPanelResponse422
+    | SubmitPanelResponse429
+    | None
+):
+    if response.status_code == 202:
+        response_202 = PanelOut.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = SubmitPanelResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = SubmitPanelResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = SubmitPanelResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = SubmitPanelResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = SubmitPanelResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = SubmitPanelResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    PanelOut
+    | SubmitPanelResponse400
+    | SubmitPanelResponse401
+    | SubmitPanelResponse403
+    | SubmitPanelResponse404
+    | SubmitPanelResponse422
+    | SubmitPanelResponse429
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: PanelIn,
+) -> Response[
+    PanelOut
+    | SubmitPanelResponse400
+    | SubmitPanelResponse401
+    | SubmitPanelResponse403
+    | SubmitPanelResponse404
+    | SubmitPanelResponse422
+    | SubmitPanelResponse429
+]:
+    """Submit a mineral panel for a patient
+
+     Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
+
+    Args:
+        body (PanelIn): A hair-tissue mineral panel: every mineral in mg% (mg per 100 g of hair).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse422 | SubmitPanelResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: PanelIn,
+) -> (
+    PanelOut
+    | SubmitPanelResponse400
+    | SubmitPanelResponse401
+    | SubmitPanelResponse403
+    | SubmitPanelResponse404
+    | SubmitPanelResponse422
+    | SubmitPanelResponse429
+    | None
+):
+    """Submit a mineral panel for a patient
+
+     Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
+
+    Args:
+        body (PanelIn): A hair-tissue mineral panel: every mineral in mg% (mg per 100 g of hair).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse422 | SubmitPanelResponse429
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: PanelIn,
+) -> Response[
+    PanelOut
+    | SubmitPanelResponse400
+    | SubmitPanelResponse401
+    | SubmitPanelResponse403
+    | SubmitPanelResponse404
+    | SubmitPanelResponse422
+    | SubmitPanelResponse429
+]:
+    """Submit a mineral panel for a patient
+
+     Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
+
+    Args:
+        body (PanelIn): A hair-tissue mineral panel: every mineral in mg% (mg per 100 g of hair).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse422 | SubmitPanelResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: PanelIn,
+) -> (
+    PanelOut
+    | SubmitPanelResponse400
+    | SubmitPanelResponse401
+    | SubmitPanelResponse403
+    | SubmitPanelResponse404
+    | SubmitPanelResponse422
+    | SubmitPanelResponse429
+    | None
+):
+    """Submit a mineral panel for a patient
+
+     Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
+
+    Args:
+        body (PanelIn): A hair-tissue mineral panel: every mineral in mg% (mg per 100 g of hair).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse422 | SubmitPanelResponse429
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,267 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.add_user_response_400 import AddUserResponse400
+from ...models.add_user_response_401 import AddUserResponse401
+from ...models.add_user_response_403 import AddUserResponse403
+from ...models.add_user_response_404 import AddUserResponse404
+from ...models.add_user_response_409 import AddUserResponse409
+from ...models.add_user_response_422 import AddUserResponse422
+from ...models.add_user_response_429 import AddUserResponse429
+from ...models.user_in import UserIn
+from ...models.user_out import UserOut
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: UserIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/users",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    AddUserResponse400
+    | AddUserResponse401
+    | AddUserResponse403
+    | AddUserResponse404
+    | AddUserResponse409
+    | AddUserResponse422
+    | AddUserResponse429
+    | UserOut
+    | None
+):
+    if response.status_code == 201:
+        response_201 = UserOut.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = AddUserResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = AddUserResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = AddUserResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = AddUserResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = AddUserResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = AddUserResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = AddUserResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    AddUserResponse400
+    | AddUserResponse401
+    | AddUserResponse403
+    | AddUserResponse404
+    | AddUserResponse409
+    | AddUserResponse422
+    | AddUserResponse429
+    | UserOut
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: UserIn,
+) -> Response[
+    AddUserResponse400
+    | AddUserResponse401
+    | AddUserResponse403
+    | AddUserResponse404
+    | AddUserResponse409
+    | AddUserResponse422
+    | AddUserResponse429
+    | UserOut
+]:
+    """Add a user to the caller's clinic
+
+     Lab admins add practitioners, patients and other admins to their clinic.
+
+    Args:
+        body (UserIn): A new user of the caller's clinic (lab admins only).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse422 | AddUserResponse429 | UserOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: UserIn,
+) -> (
+    AddUserResponse400
+    | AddUserResponse401
+    | AddUserResponse403
+    | AddUserResponse404
+    | AddUserResponse409
+    | AddUserResponse422
+    | AddUserResponse429
+    | UserOut
+    | None
+):
+    """Add a user to the caller's clinic
+
+     Lab admins add practitioners, patients and other admins to their clinic.
+
+    Args:
+        body (UserIn): A new user of the caller's clinic (lab admins only).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse422 | AddUserResponse429 | UserOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: UserIn,
+) -> Response[
+    AddUserResponse400
+    | AddUserResponse401
+    | AddUserResponse403
+    | AddUserResponse404
+    | AddUserResponse409
+    | AddUserResponse422
+    | AddUserResponse429
+    | UserOut
+]:
+    """Add a user to the caller's clinic
+
+     Lab admins add practitioners, patients and other admins to their clinic.
+
+    Args:
+        body (UserIn): A new user of the caller's clinic (lab admins only).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse422 | AddUserResponse429 | UserOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: UserIn,
+) -> (
+    AddUserResponse400
+    | AddUserResponse401
+    | AddUserResponse403
+    | AddUserResponse404
+    | AddUserResponse409
+    | AddUserResponse422
+    | AddUserResponse429
+    | UserOut
+    | None
+):
+    """Add a user to the caller's clinic
+
+     Lab admins add practitioners, patients and other admins to their clinic.
+
+    Args:
+        body (UserIn): A new user of the caller's clinic (lab admins only).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse422 | AddUserResponse429 | UserOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,243 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.create_endpoint_response_400 import CreateEndpointResponse400
+from ...models.create_endpoint_response_401 import CreateEndpointResponse401
+from ...models.create_endpoint_response_403 import CreateEndpointResponse403
+from ...models.create_endpoint_response_404 import CreateEndpointResponse404
+from ...models.create_endpoint_response_422 import CreateEndpointResponse422
+from ...models.endpoint_create import EndpointCreate
+from ...models.endpoint_with_secret import EndpointWithSecret
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: EndpointCreate,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/webhooks/endpoints",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    CreateEndpointResponse400
+    | CreateEndpointResponse401
+    | CreateEndpointResponse403
+    | CreateEndpointResponse404
+    | CreateEndpointResponse422
+    | EndpointWithSecret
+    | None
+):
+    if response.status_code == 201:
+        response_201 = EndpointWithSecret.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = CreateEndpointResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = CreateEndpointResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = CreateEndpointResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = CreateEndpointResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = CreateEndpointResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    CreateEndpointResponse400
+    | CreateEndpointResponse401
+    | CreateEndpointResponse403
+    | CreateEndpointResponse404
+    | CreateEndpointResponse422
+    | EndpointWithSecret
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: EndpointCreate,
+) -> Response[
+    CreateEndpointResponse400
+    | CreateEndpointResponse401
+    | CreateEndpointResponse403
+    | CreateEndpointResponse404
+    | CreateEndpointResponse422
+    | EndpointWithSecret
+]:
+    """Create Endpoint
+
+     Register an endpoint; the answer shows its signing secret once.
+
+    Args:
+        body (EndpointCreate): Body of ``POST /endpoints``.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse422 | EndpointWithSecret]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: EndpointCreate,
+) -> (
+    CreateEndpointResponse400
+    | CreateEndpointResponse401
+    | CreateEndpointResponse403
+    | CreateEndpointResponse404
+    | CreateEndpointResponse422
+    | EndpointWithSecret
+    | None
+):
+    """Create Endpoint
+
+     Register an endpoint; the answer shows its signing secret once.
+
+    Args:
+        body (EndpointCreate): Body of ``POST /endpoints``.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse422 | EndpointWithSecret
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: EndpointCreate,
+) -> Response[
+    CreateEndpointResponse400
+    | CreateEndpointResponse401
+    | CreateEndpointResponse403
+    | CreateEndpointResponse404
+    | CreateEndpointResponse422
+    | EndpointWithSecret
+]:
+    """Create Endpoint
+
+     Register an endpoint; the answer shows its signing secret once.
+
+    Args:
+        body (EndpointCreate): Body of ``POST /endpoints``.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse422 | EndpointWithSecret]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: EndpointCreate,
+) -> (
+    CreateEndpointResponse400
+    | CreateEndpointResponse401
+    | CreateEndpointResponse403
+    | CreateEndpointResponse404
+    | CreateEndpointResponse422
+    | EndpointWithSecret
+    | None
+):
+    """Create Endpoint
+
+     Register an endpoint; the answer shows its signing secret once.
+
+    Args:
+        body (EndpointCreate): Body of ``POST /endpoints``.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse422 | EndpointWithSecret
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

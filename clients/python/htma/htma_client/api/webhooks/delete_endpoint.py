@@ -1,0 +1,212 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.delete_endpoint_response_401 import DeleteEndpointResponse401
+from ...models.delete_endpoint_response_403 import DeleteEndpointResponse403
+from ...models.delete_endpoint_response_404 import DeleteEndpointResponse404
+from ...models.delete_endpoint_response_422 import DeleteEndpointResponse422
+from ...types import Response
+
+
+def _get_kwargs(
+    endpoint_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "delete",
+        "url": "/v1/webhooks/endpoints/{endpoint_id}".format(
+            endpoint_id=quote(str(endpoint_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    Any
+    | DeleteEndpointResponse401
+    | DeleteEndpointResponse403
+    | DeleteEndpointResponse404
+    | DeleteEndpointResponse422
+    | None
+):
+    if response.status_code == 204:
+        response_204 = cast(Any, None)
+        return response_204
+
+    if response.status_code == 401:
+        response_401 = DeleteEndpointResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = DeleteEndpointResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = DeleteEndpointResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = DeleteEndpointResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[
+    Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
+]:
+    """Delete Endpoint
+
+     Remove an endpoint; pending deliveries to it are dropped.
+
+    Args:
+        endpoint_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> (
+    Any
+    | DeleteEndpointResponse401
+    | DeleteEndpointResponse403
+    | DeleteEndpointResponse404
+    | DeleteEndpointResponse422
+    | None
+):
+    """Delete Endpoint
+
+     Remove an endpoint; pending deliveries to it are dropped.
+
+    Args:
+        endpoint_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
+    """
+
+    return sync_detailed(
+        endpoint_id=endpoint_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[
+    Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
+]:
+    """Delete Endpoint
+
+     Remove an endpoint; pending deliveries to it are dropped.
+
+    Args:
+        endpoint_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> (
+    Any
+    | DeleteEndpointResponse401
+    | DeleteEndpointResponse403
+    | DeleteEndpointResponse404
+    | DeleteEndpointResponse422
+    | None
+):
+    """Delete Endpoint
+
+     Remove an endpoint; pending deliveries to it are dropped.
+
+    Args:
+        endpoint_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
+    """
+
+    return (
+        await asyncio_detailed(
+            endpoint_id=endpoint_id,
+            client=client,
+        )
+    ).parsed

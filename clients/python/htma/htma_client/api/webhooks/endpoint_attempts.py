@@ -1,0 +1,252 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.attempt import Attempt
+from ...models.endpoint_attempts_response_401 import EndpointAttemptsResponse401
+from ...models.endpoint_attempts_response_403 import EndpointAttemptsResponse403
+from ...models.endpoint_attempts_response_404 import EndpointAttemptsResponse404
+from ...models.endpoint_attempts_response_422 import EndpointAttemptsResponse422
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    endpoint_id: str,
+    *,
+    limit: int | Unset = 100,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/webhooks/endpoints/{endpoint_id}/attempts".format(
+            endpoint_id=quote(str(endpoint_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    EndpointAttemptsResponse401
+    | EndpointAttemptsResponse403
+    | EndpointAttemptsResponse404
+    | EndpointAttemptsResponse422
+    | list[Attempt]
+    | None
+):
+    if response.status_code == 200:
+        response_200 = []
+        _response_200 = response.json()
+        for response_200_item_data in _response_200:
+            response_200_item = Attempt.from_dict(response_200_item_data)
+
+            response_200.append(response_200_item)
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = EndpointAttemptsResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = EndpointAttemptsResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = EndpointAttemptsResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = EndpointAttemptsResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    EndpointAttemptsResponse401
+    | EndpointAttemptsResponse403
+    | EndpointAttemptsResponse404
+    | EndpointAttemptsResponse422
+    | list[Attempt]
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+) -> Response[
+    EndpointAttemptsResponse401
+    | EndpointAttemptsResponse403
+    | EndpointAttemptsResponse404
+    | EndpointAttemptsResponse422
+    | list[Attempt]
+]:
+    """Endpoint Attempts
+
+     The endpoint's recent delivery attempts.
+
+    Args:
+        endpoint_id (str):
+        limit (int | Unset):  Default: 100.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EndpointAttemptsResponse401 | EndpointAttemptsResponse403 | EndpointAttemptsResponse404 | EndpointAttemptsResponse422 | list[Attempt]]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+        limit=limit,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+) -> (
+    EndpointAttemptsResponse401
+    | EndpointAttemptsResponse403
+    | EndpointAttemptsResponse404
+    | EndpointAttemptsResponse422
+    | list[Attempt]
+    | None
+):
+    """Endpoint Attempts
+
+     The endpoint's recent delivery attempts.
+
+    Args:
+        endpoint_id (str):
+        limit (int | Unset):  Default: 100.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EndpointAttemptsResponse401 | EndpointAttemptsResponse403 | EndpointAttemptsResponse404 | EndpointAttemptsResponse422 | list[Attempt]
+    """
+
+    return sync_detailed(
+        endpoint_id=endpoint_id,
+        client=client,
+        limit=limit,
+    ).parsed
+
+
+async def asyncio_detailed(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+) -> Response[
+    EndpointAttemptsResponse401
+    | EndpointAttemptsResponse403
+    | EndpointAttemptsResponse404
+    | EndpointAttemptsResponse422
+    | list[Attempt]
+]:
+    """Endpoint Attempts
+
+     The endpoint's recent delivery attempts.
+
+    Args:
+        endpoint_id (str):
+        limit (int | Unset):  Default: 100.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EndpointAttemptsResponse401 | EndpointAttemptsResponse403 | EndpointAttemptsResponse404 | EndpointAttemptsResponse422 | list[Attempt]]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+        limit=limit,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+) -> (
+    EndpointAttemptsResponse401
+    | EndpointAttemptsResponse403
+    | EndpointAttemptsResponse404
+    | EndpointAttemptsResponse422
+    | list[Attempt]
+    | None
+):
+    """Endpoint Attempts
+
+     The endpoint's recent delivery attempts.
+
+    Args:
+        endpoint_id (str):
+        limit (int | Unset):  Default: 100.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EndpointAttemptsResponse401 | EndpointAttemptsResponse403 | EndpointAttemptsResponse404 | EndpointAttemptsResponse422 | list[Attempt]
+    """
+
+    return (
+        await asyncio_detailed(
+            endpoint_id=endpoint_id,
+            client=client,
+            limit=limit,
+        )
+    ).parsed

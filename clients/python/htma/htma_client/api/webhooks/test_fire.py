@@ -1,0 +1,187 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.fire_result import FireResult
+from ...models.test_fire_response_401 import TestFireResponse401
+from ...models.test_fire_response_403 import TestFireResponse403
+from ...models.test_fire_response_404 import TestFireResponse404
+from ...models.test_fire_response_422 import TestFireResponse422
+from ...types import Response
+
+
+def _get_kwargs(
+    endpoint_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/webhooks/endpoints/{endpoint_id}/test".format(
+            endpoint_id=quote(str(endpoint_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422 | None:
+    if response.status_code == 200:
+        response_200 = FireResult.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = TestFireResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = TestFireResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = TestFireResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = TestFireResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]:
+    """Test Fire
+
+     Send a test event to the endpoint now and report the attempt.
+
+    Args:
+        endpoint_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422 | None:
+    """Test Fire
+
+     Send a test event to the endpoint now and report the attempt.
+
+    Args:
+        endpoint_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422
+    """
+
+    return sync_detailed(
+        endpoint_id=endpoint_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]:
+    """Test Fire
+
+     Send a test event to the endpoint now and report the attempt.
+
+    Args:
+        endpoint_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422 | None:
+    """Test Fire
+
+     Send a test event to the endpoint now and report the attempt.
+
+    Args:
+        endpoint_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422
+    """
+
+    return (
+        await asyncio_detailed(
+            endpoint_id=endpoint_id,
+            client=client,
+        )
+    ).parsed

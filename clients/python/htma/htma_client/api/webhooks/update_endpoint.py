@@ -1,0 +1,259 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.endpoint import Endpoint
+from ...models.endpoint_update import EndpointUpdate
+from ...models.update_endpoint_response_400 import UpdateEndpointResponse400
+from ...models.update_endpoint_response_401 import UpdateEndpointResponse401
+from ...models.update_endpoint_response_403 import UpdateEndpointResponse403
+from ...models.update_endpoint_response_404 import UpdateEndpointResponse404
+from ...models.update_endpoint_response_422 import UpdateEndpointResponse422
+from ...types import Response
+
+
+def _get_kwargs(
+    endpoint_id: str,
+    *,
+    body: EndpointUpdate,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/webhooks/endpoints/{endpoint_id}".format(
+            endpoint_id=quote(str(endpoint_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    Endpoint
+    | UpdateEndpointResponse400
+    | UpdateEndpointResponse401
+    | UpdateEndpointResponse403
+    | UpdateEndpointResponse404
+    | UpdateEndpointResponse422
+    | None
+):
+    if response.status_code == 200:
+        response_200 = Endpoint.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = UpdateEndpointResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = UpdateEndpointResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = UpdateEndpointResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = UpdateEndpointResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = UpdateEndpointResponse422.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    Endpoint
+    | UpdateEndpointResponse400
+    | UpdateEndpointResponse401
+    | UpdateEndpointResponse403
+    | UpdateEndpointResponse404
+    | UpdateEndpointResponse422
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: EndpointUpdate,
+) -> Response[
+    Endpoint
+    | UpdateEndpointResponse400
+    | UpdateEndpointResponse401
+    | UpdateEndpointResponse403
+    | UpdateEndpointResponse404
+    | UpdateEndpointResponse422
+]:
+    """Update Endpoint
+
+     Change an endpoint's URL, event types, description or state.
+
+    Args:
+        endpoint_id (str):
+        body (EndpointUpdate): Body of ``PATCH /endpoints/{id}``; omitted fields are unchanged.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Endpoint | UpdateEndpointResponse400 | UpdateEndpointResponse401 | UpdateEndpointResponse403 | UpdateEndpointResponse404 | UpdateEndpointResponse422]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: EndpointUpdate,
+) -> (
+    Endpoint
+    | UpdateEndpointResponse400
+    | UpdateEndpointResponse401
+    | UpdateEndpointResponse403
+    | UpdateEndpointResponse404
+    | UpdateEndpointResponse422
+    | None
+):
+    """Update Endpoint
+
+     Change an endpoint's URL, event types, description or state.
+
+    Args:
+        endpoint_id (str):
+        body (EndpointUpdate): Body of ``PATCH /endpoints/{id}``; omitted fields are unchanged.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Endpoint | UpdateEndpointResponse400 | UpdateEndpointResponse401 | UpdateEndpointResponse403 | UpdateEndpointResponse404 | UpdateEndpointResponse422
+    """
+
+    return sync_detailed(
+        endpoint_id=endpoint_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: EndpointUpdate,
+) -> Response[
+    Endpoint
+    | UpdateEndpointResponse400
+    | UpdateEndpointResponse401
+    | UpdateEndpointResponse403
+    | UpdateEndpointResponse404
+    | UpdateEndpointResponse422
+]:
+    """Update Endpoint
+
+     Change an endpoint's URL, event types, description or state.
+
+    Args:
+        endpoint_id (str):
+        body (EndpointUpdate): Body of ``PATCH /endpoints/{id}``; omitted fields are unchanged.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Endpoint | UpdateEndpointResponse400 | UpdateEndpointResponse401 | UpdateEndpointResponse403 | UpdateEndpointResponse404 | UpdateEndpointResponse422]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    endpoint_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: EndpointUpdate,
+) -> (
+    Endpoint
+    | UpdateEndpointResponse400
+    | UpdateEndpointResponse401
+    | UpdateEndpointResponse403
+    | UpdateEndpointResponse404
+    | UpdateEndpointResponse422
+    | None
+):
+    """Update Endpoint
+
+     Change an endpoint's URL, event types, description or state.
+
+    Args:
+        endpoint_id (str):
+        body (EndpointUpdate): Body of ``PATCH /endpoints/{id}``; omitted fields are unchanged.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Endpoint | UpdateEndpointResponse400 | UpdateEndpointResponse401 | UpdateEndpointResponse403 | UpdateEndpointResponse404 | UpdateEndpointResponse422
+    """
+
+    return (
+        await asyncio_detailed(
+            endpoint_id=endpoint_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class UserOutRole(StrEnum):
+    LAB_ADMIN = "lab_admin"
+    PATIENT = "patient"
+    PRACTITIONER = "practitioner"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,264 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.richest_list import RichestList
+from ...models.richest_response_400 import RichestResponse400
+from ...models.richest_response_401 import RichestResponse401
+from ...models.richest_response_404 import RichestResponse404
+from ...models.richest_response_422 import RichestResponse422
+from ...models.richest_response_429 import RichestResponse429
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    mineral: str,
+    *,
+    limit: int | Unset = 10,
+    food_group: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    json_food_group: None | str | Unset
+    if isinstance(food_group, Unset):
+        json_food_group = UNSET
+    else:
+        json_food_group = food_group
+    params["food_group"] = json_food_group
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/minerals/{mineral}/richest".format(
+            mineral=quote(str(mineral), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    RichestList
+    | RichestResponse400
+    | RichestResponse401
+    | RichestResponse404
+    | RichestResponse422
+    | RichestResponse429
+    | None
+):
+    if response.status_code == 200:
+        response_200 = RichestList.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = RichestResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = RichestResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = RichestResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = RichestResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = RichestResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    mineral: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 10,
+    food_group: None | str | Unset = UNSET,
+) -> Response[
+    RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
+]:
+    """Foods richest in a mineral
+
+     Ingredients with the highest content per 100 g, richest first.
+
+    Args:
+        mineral (str): symbol or English name
+        limit (int | Unset):  Default: 10.
+        food_group (None | str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        mineral=mineral,
+        limit=limit,
+        food_group=food_group,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    mineral: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 10,
+    food_group: None | str | Unset = UNSET,
+) -> (
+    RichestList
+    | RichestResponse400
+    | RichestResponse401
+    | RichestResponse404
+    | RichestResponse422
+    | RichestResponse429
+    | None
+):
+    """Foods richest in a mineral
+
+     Ingredients with the highest content per 100 g, richest first.
+
+    Args:
+        mineral (str): symbol or English name
+        limit (int | Unset):  Default: 10.
+        food_group (None | str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
+    """
+
+    return sync_detailed(
+        mineral=mineral,
+        client=client,
+        limit=limit,
+        food_group=food_group,
+    ).parsed
+
+
+async def asyncio_detailed(
+    mineral: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 10,
+    food_group: None | str | Unset = UNSET,
+) -> Response[
+    RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
+]:
+    """Foods richest in a mineral
+
+     Ingredients with the highest content per 100 g, richest first.
+
+    Args:
+        mineral (str): symbol or English name
+        limit (int | Unset):  Default: 10.
+        food_group (None | str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429]
+    """
+
+    kwargs = _get_kwargs(
+        mineral=mineral,
+        limit=limit,
+        food_group=food_group,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    mineral: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 10,
+    food_group: None | str | Unset = UNSET,
+) -> (
+    RichestList
+    | RichestResponse400
+    | RichestResponse401
+    | RichestResponse404
+    | RichestResponse422
+    | RichestResponse429
+    | None
+):
+    """Foods richest in a mineral
+
+     Ingredients with the highest content per 100 g, richest first.
+
+    Args:
+        mineral (str): symbol or English name
+        limit (int | Unset):  Default: 10.
+        food_group (None | str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
+    """
+
+    return (
+        await asyncio_detailed(
+            mineral=mineral,
+            client=client,
+            limit=limit,
+            food_group=food_group,
+        )
+    ).parsed
