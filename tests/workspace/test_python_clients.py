@@ -58,7 +58,7 @@ from ingredient_client.models import (  # noqa: E402
 )
 from sdk_package import SERVICES, service_version  # noqa: E402
 
-PASSWORD = "Correct-Horse-Battery-9"
+PASSWORD = "Correct-Horse-Battery-9"  # pragma: allowlist secret
 
 
 def _tool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -242,7 +242,8 @@ def test_the_documented_example_runs(
     htma_url: str, ingredient: tuple[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     url, key = ingredient
-    names: dict[str, Any] = {"HTMA_URL": htma_url, "INGREDIENT_URL": url, "API_KEY": key}
+    names: dict[str, Any] = {"HTMA_URL": htma_url, "INGREDIENT_URL": url}
+    names.update(API_KEY=key, PASSWORD=PASSWORD)
     exec(compile(docs_example(), "docs/api.md", "exec"), names)  # noqa: S102
     printed = capsys.readouterr().out
     assert "lab_admin" in printed
