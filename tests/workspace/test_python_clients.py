@@ -1,7 +1,8 @@
 """The services' typed Python clients (``clients/python/<service>``, ``tools/python_clients.py``).
 
 * They are current: a fresh generation from ``api/<service>/openapi.json`` gives the
-  committed bytes, and a changed document names the files it changes.
+  committed bytes, and a changed document names the files it changes. They pass
+  ``mypy --strict`` on their own.
 * They work: each client calls its service served over real HTTP (uvicorn, SQLite), public
   and authenticated operations, and reads typed answers, problems included; the example of
   docs/api.md ("Python clients") runs as written.
@@ -122,6 +123,18 @@ def test_regenerating_writes_what_the_check_expects(tmp_path: Path) -> None:
     leftover.write_text("")
     stale = python_clients.write_or_check(["ingredient"], check=True, clients=clients)
     assert stale == [f"{clients.as_posix()}/ingredient/ingredient_client/models/removed_model.py"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_client_is_strictly_typed(service: str) -> None:
+    """mypy --strict on the generated package alone (no workspace configuration)."""
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file=", "--strict", "--no-incremental",
+         "--cache-dir=/dev/null", "-p", f"{service}_client"],
+        cwd=CLIENTS / service, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_the_committed_configuration_leaves_the_version_to_the_tool(tmp_path: Path) -> None:
