@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,8 +26,10 @@ from sdk_package import SERVICES, service_version
 ROOT = Path(__file__).resolve().parents[1]
 API = ROOT / "api"
 PYTHON = ROOT / "clients" / "python"
-# Left behind by running, testing or building a client, never generated.
-NOT_GENERATED = {"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache", "build", "dist"}
+# Left behind by running, testing or building a client, never generated: kept by a
+# regeneration, ignored by the check (caches at any depth, the others at the top).
+CACHES = {"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache"}
+TOP_LEVEL = {"build", "dist", ".venv"}
 
 
 class ClientError(Exception):
@@ -80,11 +81,12 @@ def contents(folder: Path) -> dict[str, bytes]:
     """Each generated file under ``folder`` (relative POSIX path) and its bytes."""
     if not folder.is_dir():
         return {}
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and not NOT_GENERATED & set(path.relative_to(folder).parts)
-    }
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if path.is_file() and not (CACHES & set(parts) or parts[0] in TOP_LEVEL):
+            found["/".join(parts)] = path.read_bytes()
+    return found
 
 
 def differences(fresh: Path, committed: Path) -> list[str]:
@@ -107,9 +109,23 @@ def write_or_check(
                 shown = committed.relative_to(ROOT) if committed.is_relative_to(ROOT) else committed
                 stale += [f"{shown.as_posix()}/{name}" for name in differences(fresh, committed)]
             else:
-                shutil.rmtree(committed, ignore_errors=True)
-                shutil.copytree(fresh, committed)
+                replace(committed, contents(fresh))
     return stale
+
+
+def replace(folder: Path, files: dict[str, bytes]) -> None:
+    """Make the generated files of ``folder`` exactly ``files``: write what differs, delete
+    what is no longer generated (and the folders it leaves empty), keep caches."""
+    old = contents(folder)
+    for name in old.keys() - files.keys():
+        (folder / name).unlink()
+    for name, data in files.items():
+        if old.get(name) != data:
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+    for path in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        if not any(path.iterdir()):
+            path.rmdir()
 
 
 def summary(stale: list[str], shown: int = 5) -> str:

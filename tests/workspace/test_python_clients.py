@@ -110,8 +110,9 @@ def test_a_changed_document_makes_the_check_name_the_changed_files(
 
 @pytest.mark.slow
 def test_regenerating_writes_what_the_check_expects(tmp_path: Path) -> None:
-    """Writing into a copy of ``clients/python`` (config and templates), twice: the second
-    generation finds nothing to change, and a file left over from an old API is named."""
+    """Writing into a copy of ``clients/python`` (config and templates): the committed bytes;
+    a module left over from an old API is named by the check and removed by a regeneration,
+    which keeps caches."""
     clients = tmp_path / "python"
     for folder in ("config", "templates"):
         shutil.copytree(CLIENTS / folder, clients / folder)
@@ -119,10 +120,18 @@ def test_regenerating_writes_what_the_check_expects(tmp_path: Path) -> None:
     assert python_clients.contents(clients / "ingredient") == python_clients.contents(
         CLIENTS / "ingredient"
     )
-    leftover = clients / "ingredient" / "ingredient_client" / "models" / "removed_model.py"
+    leftover = clients / "ingredient" / "ingredient_client" / "api" / "removed" / "route.py"
+    leftover.parent.mkdir()
     leftover.write_text("")
     stale = python_clients.write_or_check(["ingredient"], check=True, clients=clients)
-    assert stale == [f"{clients.as_posix()}/ingredient/ingredient_client/models/removed_model.py"]
+    assert stale == [f"{clients.as_posix()}/ingredient/ingredient_client/api/removed/route.py"]
+    cache = clients / "ingredient" / "ingredient_client" / "__pycache__" / "client.pyc"
+    cache.parent.mkdir()
+    cache.write_bytes(b"")
+    assert python_clients.write_or_check(["ingredient"], check=False, clients=clients) == []
+    assert not leftover.parent.exists()  # removed with its module
+    assert cache.exists()  # not generated: kept, and ignored by the check
+    assert python_clients.write_or_check(["ingredient"], check=True, clients=clients) == []
 
 
 @pytest.mark.slow
