@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -158,9 +159,12 @@ class TokenVerifier:
         # every change is made under the lock, so eviction never races another change.
         self._cache: dict[str, _Verified] = {}
         self._cache_lock = threading.Lock()
-        # Counted under their own lock: ``verify`` may run in several threads at once.
-        self._hits = 0
-        self._misses = 0
+        # ``verify`` may run in several threads at once: ``next()`` of an itertools.count
+        # is one atomic step, so the counters stay exact without a lock on every call.
+        # Each cache_info() read takes one value of each, subtracted again (``_reads``).
+        self._hits = itertools.count()
+        self._misses = itertools.count()
+        self._reads = 0
         self._stats_lock = threading.Lock()
 
     def _header(self, token: str) -> tuple[str, str]:
@@ -199,8 +203,7 @@ class TokenVerifier:
         if entry is not None:
             if entry.key is key:
                 now = self._clock()
-                with self._stats_lock:
-                    self._hits += 1
+                next(self._hits)
                 if entry.valid_from > now + self._leeway:
                     raise bad("token not yet valid")
                 if entry.expires <= now - self._leeway:
@@ -209,8 +212,7 @@ class TokenVerifier:
                 return entry.claims
             # The key that verified it was removed or replaced: verify in full again.
             self._forget(token)
-        with self._stats_lock:
-            self._misses += 1
+        next(self._misses)
         entry = self._decode(token, alg, key)
         if self._cache_size:
             self._remember(token, entry)
@@ -234,8 +236,10 @@ class TokenVerifier:
 
         .. versionadded:: 0.4.0
         """
-        with self._stats_lock:
-            hits, misses = self._hits, self._misses
+        with self._stats_lock:  # one reader at a time, so each read is subtracted once
+            hits = next(self._hits) - self._reads
+            misses = next(self._misses) - self._reads
+            self._reads += 1
         return TokenCacheInfo(hits, misses, self._cache_size, len(self._cache))
 
     def verify(self, token: str) -> TokenClaims:
