@@ -17,15 +17,14 @@ from typing import Annotated
 
 from fastapi import Depends
 from spaps_auth import PermissionDeniedError, Principal
-from spaps_auth.fastapi import CurrentPrincipal
+from spaps_auth.fastapi import CurrentPrincipal, get_optional_principal
 from spaps_ops.db import SessionDep
 from spaps_ratelimit import Limit, RouteLimit
+from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from ingredient.catalog.audit import is_catalog_editor
 
-#: Where spaps-auth's ``AuthenticationMiddleware`` leaves the caller in the request state.
-PRINCIPAL_STATE = "principal"
 PLAN_SCOPE = "plan:"
 TOKEN_PLAN = "token"  # noqa: S105 -- a plan name, not a secret
 DEFAULT_PLAN = "free"
@@ -45,11 +44,15 @@ def rate_key(principal: Principal) -> str:
     return f"{plan_of(principal)}:{caller}"
 
 
-def plan_key(scope: Scope) -> str | None:
+async def plan_key(scope: Scope) -> str | None:
     """Key function: the rate key of the principal the authentication middleware found
-    (``None`` without one: the route's dependency then answers 401 before any limit)."""
-    principal = scope.get("state", {}).get(PRINCIPAL_STATE)
-    return rate_key(principal) if isinstance(principal, Principal) else None
+    (``None`` without one: the route's dependency then answers 401 before any limit).
+
+    Read through spaps-auth's ``get_optional_principal``, which takes the middleware's
+    result for this request (``None`` included), never a principal an earlier request left
+    in a request state its server shares between requests (as asgi-lifespan's does)."""
+    principal = await get_optional_principal(HTTPConnection(scope))
+    return None if principal is None else rate_key(principal)
 
 
 async def reader(principal: CurrentPrincipal) -> Principal:
