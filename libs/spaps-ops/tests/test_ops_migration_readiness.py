@@ -1,6 +1,6 @@
 """The migrations readiness check during a release: a database a newer release migrated
-(ahead of this release's scripts) stays ready; behind or divergent does not. Real Alembic
-scripts, on both back ends."""
+(ahead of this release's scripts) stays ready; behind or divergent does not. And the
+revisions pending in each of those states. Real Alembic scripts, on both back ends."""
 
 from __future__ import annotations
 
@@ -183,3 +183,49 @@ async def test_a_never_migrated_database_is_behind(
     status = await migration_status(database.engine, old)
     assert (status.current, status.unknown, status.state) == ((), (), "behind")
     assert isinstance(await check_outcome(migration_check(database.engine, old)), Exception)
+
+
+async def test_pending_lists_what_an_upgrade_applies_oldest_first(
+    database: Database, releases: tuple[Path, Migrations]
+) -> None:
+    _, new = releases
+    never = await migration_status(database.engine, new.script_location)
+    assert never.pending == ("0001", "0002", "0003")
+    behind = await new.upgrade(database.url, "0001")
+    assert (behind.state, behind.pending) == ("behind", ("0002", "0003"))
+    # Oldest first: upgrading to the first pending revision applies just that one.
+    step = await new.upgrade(database.url, behind.pending[0])
+    assert (step.current, step.pending) == (("0002",), ("0003",))
+    done = await new.upgrade(database.url)
+    assert (done.state, done.pending) == ("current", ())
+    assert "pending" not in done.as_dict()  # /health's details stay as they were
+
+
+async def test_pending_of_a_database_ahead_or_divergent(
+    database: Database, releases: tuple[Path, Migrations], tmp_path: Path
+) -> None:
+    old, new = releases
+    await new.upgrade(database.url)
+    ahead = await migration_status(database.engine, old)
+    assert (ahead.state, ahead.pending) == ("ahead", ())
+    await new.downgrade(database.url)
+    other = Migrations(
+        write_scripts(tmp_path / "other", [("0001", None, None), ("x001", None, "other")])
+    )
+    await other.upgrade(database.url, "heads")
+    divergent = await migration_status(database.engine, old)
+    # What the scripts hold beyond the revision they know (0001); x001 is not theirs.
+    assert (divergent.state, divergent.pending) == ("divergent", ("0002",))
+
+
+async def test_pending_includes_a_branch_the_database_never_started(
+    database: Database, tmp_path: Path
+) -> None:
+    revisions = [("0001", None, None), ("0002", "0001", None)]
+    revisions += [("x001", None, "extra"), ("x002", "x001", None)]  # a second base
+    scripts = Migrations(write_scripts(tmp_path / "branched", revisions))
+    at_main_head = await scripts.upgrade(database.url, "0002")
+    assert (at_main_head.state, at_main_head.pending) == ("behind", ("x001", "x002"))
+    everything = await scripts.upgrade(database.url, "heads")
+    assert (everything.state, everything.pending) == ("current", ())
+    assert set(everything.current) == {"0002", "x002"}

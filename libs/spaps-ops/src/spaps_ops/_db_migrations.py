@@ -32,13 +32,26 @@ class MigrationStatus:
         heads: the head revisions of the scripts.
         unknown: the revisions of ``current`` the scripts do not hold (a newer release
             migrated the database).
+        pending: the revisions an upgrade to the heads would apply, oldest first: every
+            revision of the scripts that is not ``current`` nor below it (all of them
+            when the database was never migrated; none when it is current). Only the
+            revisions of ``current`` the scripts know count: a database at revisions
+            the scripts all lack (*ahead*: a newer release migrated it past all of
+            theirs) has none pending; a *divergent* one lists what the scripts hold
+            beyond its known revisions.
+
+    :meth:`as_dict` (the details ``/health`` shows) leaves ``pending`` out: the check
+    shows them for a database that passes (current, or ahead), and its error names the
+    revisions of one that does not.
 
     .. versionchanged:: 0.4.0 ``unknown`` and :attr:`state`.
+    .. versionchanged:: 0.6.0 ``pending``.
     """
 
     current: tuple[str, ...]
     heads: tuple[str, ...]
     unknown: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -72,6 +85,16 @@ def _current(connection: Connection) -> tuple[str, ...]:
     return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
+def _pending(
+    script: ScriptDirectory, newest_first: list[str], known: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The revisions of ``script`` neither in ``known`` nor below it, oldest first."""
+    # Everything below the known revisions, rather than the path from them up to the
+    # heads: a branch the database never started (another base) is pending too.
+    applied = {s.revision for s in script.iterate_revisions(known, "base")} if known else set()
+    return tuple(rev for rev in reversed(newest_first) if rev not in applied)
+
+
 async def migration_status(engine: AsyncEngine, script_location: str | Path) -> MigrationStatus:
     """Compare the database's revision with the head(s) of the migration scripts.
 
@@ -83,9 +106,13 @@ async def migration_status(engine: AsyncEngine, script_location: str | Path) -> 
     heads = tuple(script.get_heads())
     async with engine.connect() as conn:
         current = await conn.run_sync(_current)
-    known = {s.revision for s in script.walk_revisions()} if current else set()
-    unknown = tuple(rev for rev in current if rev not in known)
-    return MigrationStatus(current=current, heads=heads, unknown=unknown)
+    newest_first = [s.revision for s in script.walk_revisions()]  # topological order
+    unknown = tuple(rev for rev in current if rev not in newest_first)
+    known = tuple(rev for rev in current if rev in newest_first)
+    # Only unknown revisions: a newer release migrated the database past every one of
+    # ours (the "ahead" state), so none is pending.
+    pending = () if unknown and not known else _pending(script, newest_first, known)
+    return MigrationStatus(current=current, heads=heads, unknown=unknown, pending=pending)
 
 
 def migration_check(
