@@ -19,12 +19,14 @@ _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 @dataclass(frozen=True)
 class Package:
-    """One workspace member: a library under ``libs/`` or a service under ``services/``."""
+    """One workspace member: a library under ``libs/``, a service under ``services/``, or a
+    service's generated API client under ``clients/python/`` (its version is the service's,
+    set by ``tools/python_clients.py``; it is built from the working tree, never bumped)."""
 
     name: str
     path: Path
     version: str
-    kind: str  # "library" or "service"
+    kind: str  # "library", "service" or "client"
     requires: dict[str, str]  # sibling name -> the requirement string as written
 
     @property
@@ -42,7 +44,8 @@ def requirement_name(spec: str) -> str:
 def load(root: Path = ROOT) -> dict[str, Package]:
     """Every member with a ``pyproject.toml``, keyed by distribution name."""
     found: dict[str, tuple[Path, str, dict[str, object]]] = {}
-    for kind, folder in (("library", "libs"), ("service", "services")):
+    folders = (("library", "libs"), ("service", "services"), ("client", "clients/python"))
+    for kind, folder in folders:
         for pyproject in sorted((root / folder).glob("*/pyproject.toml")):
             project = tomllib.loads(pyproject.read_text())["project"]
             found[project["name"]] = (pyproject.parent, kind, project)

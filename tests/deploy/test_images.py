@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -80,6 +81,21 @@ def test_the_image_is_built_in_stages_and_runs_unprivileged(service: str) -> Non
     assert int(uid) >= 10000
     env = {i.argument for i in runtime if i.keyword == "ENV"}
     assert any("PATH=/opt/venv/bin:$PATH" in e for e in env)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_build_stage_copies_every_workspace_member(service: str) -> None:
+    # uv reads the lock only with every member the root pyproject lists present.
+    root = tomllib.loads((kit.ROOT / "pyproject.toml").read_text())
+    members = root["tool"]["uv"]["workspace"]["members"]
+    copied = [
+        i.argument.split()[0] for i in kit.dockerfile(service)
+        if i.keyword == "COPY" and not i.argument.startswith("--")
+    ]  # fmt: skip
+    for member in members:
+        assert any(member == c or member.startswith(f"{c}/") for c in copied), (
+            f"the build stage does not copy the workspace member {member}"
+        )
 
 
 @pytest.mark.parametrize("service", SERVICES)

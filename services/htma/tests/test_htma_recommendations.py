@@ -9,27 +9,43 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from htma.results.recommendations import IngredientUnavailableError, RecommendationClient
+from ingredient_client.models import MineralInfo, RichestList, RichestResponse404, RichSource
 from spaps_ops import BreakerState, CircuitBreaker
 
 
 class FakeIngredient:
-    """A tiny stand-in for ingredient's ``/richest`` route, recording what it was sent."""
+    """A tiny stand-in for ingredient's ``/richest`` route, recording what it was sent.
+
+    Its answers are built from ingredient's generated client models, so a change in
+    ingredient's API (regenerated into ``ingredient_client``) breaks this fake and the
+    client code together.
+    """
 
     def __init__(self) -> None:
         self.status = 200
+        self.body: Any = None
         self.calls: list[dict[str, str]] = []
         self.app = FastAPI()
 
         @self.app.get("/v1/minerals/{symbol}/richest")
         async def richest(symbol: str, request: Request, limit: int = 5) -> Any:
             self.calls.append(dict(request.headers))
+            if self.body is not None:
+                return JSONResponse(self.body, status_code=self.status)
+            if self.status == 404:
+                problem = RichestResponse404(
+                    type_="https://errors.spaps.dev/not-found", title="Not found",
+                    status=404, code="not_found", detail=f"no mineral {symbol}",
+                )  # fmt: skip
+                return JSONResponse(problem.to_dict(), status_code=404)
             if self.status != 200:
                 return JSONResponse({"detail": "boom"}, status_code=self.status)
-            item = {
-                "code": "A1", "name": f"rich in {symbol}", "amount": 100.0, "unit": "mg",
-                "per": "100 g", "food_group": "x", "scientific_name": None, "source": "t",
-            }  # fmt: skip
-            return {"mineral": {"symbol": symbol}, "items": [item] * limit}
+            item = RichSource(
+                code="A1", name=f"rich in {symbol}", amount=100.0, food_group="x",
+                scientific_name=None, source="t",
+            )  # fmt: skip
+            mineral = MineralInfo(symbol=symbol, name=symbol)
+            return RichestList(mineral=mineral, items=[item] * limit).to_dict()
 
 
 def _client(fake: FakeIngredient, breaker: CircuitBreaker | None = None) -> RecommendationClient:
@@ -51,6 +67,26 @@ async def test_foods_per_mineral_with_token_and_request_id() -> None:
     assert set(result["minerals"]) == {"Mg", "Zn"}
     assert {c["authorization"] for c in fake.calls} == {"Bearer service-token"}
     assert {c["x-request-id"] for c in fake.calls} == {"req-abcdef12"}
+
+
+async def test_foods_carry_the_fields_ingredient_declares() -> None:
+    result = await _client(FakeIngredient()).for_minerals(["Fe"])
+    assert result["minerals"]["Fe"][0] == {
+        "code": "A1", "name": "rich in Fe", "amount": 100.0, "unit": "mg", "per": "100 g"
+    }  # fmt: skip
+
+
+async def test_an_answer_off_contract_degrades() -> None:
+    fake = FakeIngredient()
+    fake.body = {"mineral": {"symbol": "Mg"}, "foods": []}  # "items" renamed: a breaking change
+    breaker = CircuitBreaker(
+        name="t", failure_threshold=1, failure_types=(IngredientUnavailableError,)
+    )
+    result = await _client(fake, breaker).for_minerals(["Mg"])
+    assert result == {
+        "status": "unavailable", "reason": "ingredient's answer does not match its API: KeyError"
+    }  # fmt: skip
+    assert breaker.state == BreakerState.OPEN
 
 
 async def test_nothing_deficient_needs_no_call() -> None:
