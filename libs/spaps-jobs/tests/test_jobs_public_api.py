@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import spaps_jobs
 import spaps_jobs.fastapi
+import spaps_jobs.retention
 import spaps_jobs.settings
 import spaps_jobs.testing
 
@@ -40,14 +41,19 @@ EXPECTED = [
     "MigrationOps",
     "Outbox",
     "OutboxMessage",
+    "PurgeReport",
     "REQUEST_ID_HEADER",
     "Redelivery",
     "RedisDedupeStore",
     "Relay",
     "RelayError",
     "RelayMetrics",
+    "Retention",
+    "RetentionTarget",
+    "RetentionTargetNotFoundError",
     "Schedule",
     "ScheduleError",
+    "ScheduleNotFoundError",
     "SpapsJobsError",
     "SqlDedupeStore",
     "SqlInbox",
@@ -59,8 +65,10 @@ EXPECTED = [
     "create_celery_app",
     "current_request_id",
     "downgrade_from_0_3",
+    "install_retention",
     "message_id_of",
     "parse_schedules",
+    "run_scheduled",
     "upgrade_to_0_3",
 ]
 
@@ -79,6 +87,15 @@ def test_integration_modules_surface() -> None:
     assert spaps_jobs.fastapi.__all__ == ["install_error_handlers", "require_idempotency_key"]
     assert spaps_jobs.testing.__all__ == ["WorkerProcess", "run_worker", "wait_for"]
     assert spaps_jobs.settings.__all__ == ["RedeliverySettings"]
+    assert spaps_jobs.retention.__all__ == [
+        "PurgeReport",
+        "Retention",
+        "RetentionTarget",
+        "RetentionTargetNotFoundError",
+        "install_retention",
+    ]
+    for name in spaps_jobs.retention.__all__:
+        assert getattr(spaps_jobs.retention, name) is getattr(spaps_jobs, name), name
 
 
 def test_errors_form_one_tree_with_http_attributes() -> None:

@@ -18,7 +18,9 @@ from ._errors import (
     IdempotencyKeyMissingError,
     MessageInProgressError,
     RelayError,
+    RetentionTargetNotFoundError,
     ScheduleError,
+    ScheduleNotFoundError,
     SpapsJobsError,
 )
 from ._idempotency import CallerFunc, IdempotencyMiddleware, authorization_caller
@@ -28,7 +30,8 @@ from ._metrics import InboxMetrics, RelayMetrics, TaskMetrics
 from ._outbox import Confirm, Outbox, OutboxMessage
 from ._redelivery import Redelivery
 from ._relay import Dispatch, Relay
-from ._schedules import Schedule, parse_schedules
+from ._retention import PurgeReport, Retention, RetentionTarget, install_retention
+from ._schedules import Schedule, parse_schedules, run_scheduled
 from ._schema_0_3 import BatchOps, MigrationOps, downgrade_from_0_3, upgrade_to_0_3
 from ._settings import JobsSettings
 from ._signals import REQUEST_ID_HEADER, current_request_id
@@ -67,14 +70,19 @@ __all__ = [
     "MigrationOps",
     "Outbox",
     "OutboxMessage",
+    "PurgeReport",
     "REQUEST_ID_HEADER",
     "Redelivery",
     "RedisDedupeStore",
     "Relay",
     "RelayError",
     "RelayMetrics",
+    "Retention",
+    "RetentionTarget",
+    "RetentionTargetNotFoundError",
     "Schedule",
     "ScheduleError",
+    "ScheduleNotFoundError",
     "SpapsJobsError",
     "SqlDedupeStore",
     "SqlInbox",
@@ -86,7 +94,9 @@ __all__ = [
     "create_celery_app",
     "current_request_id",
     "downgrade_from_0_3",
+    "install_retention",
     "message_id_of",
     "parse_schedules",
+    "run_scheduled",
     "upgrade_to_0_3",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +25,8 @@ from sqlalchemy.engine import Engine
 
 from ._ddl import create_table
 from ._errors import DeadLetterNotFoundError
+from ._retention import RetentionTarget
+from ._retention_targets import DEAD_LETTERS_KEEP, TableRetention, check_target_args
 
 __all__ = ["DeadLetter", "DeadLetterStore"]
 
@@ -118,6 +120,32 @@ class DeadLetterStore:
         """
         create_table(self.table, self.engine)
         self._created = True
+
+    def retention(
+        self, *, keep: timedelta | None = None, name: str = "jobs.dead_letters"
+    ) -> RetentionTarget:
+        """The retention target of old dead letters (for :class:`~spaps_jobs.Retention`).
+
+        A dead letter expires ``keep`` after it was recorded, requeued or not. The
+        :class:`~spaps_jobs.Retention` must run on this store's database; until the
+        first dead letter creates the table there is nothing to purge.
+
+        Args:
+            keep: How long dead letters are kept by default (default: 30 days).
+            name: The target's name.
+
+        .. versionadded:: 0.5.0
+        """
+        keep = check_target_args(name, keep, DEAD_LETTERS_KEEP)
+        t = self.table
+        return TableRetention(
+            name=name,
+            default_keep=keep,
+            table=t,
+            expired=lambda cutoff: [t.c.failed_at < cutoff],
+            order_by=[t.c.failed_at],
+            optional=True,
+        )
 
     def add(
         self,

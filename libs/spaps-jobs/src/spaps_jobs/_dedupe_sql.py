@@ -7,6 +7,7 @@ purging an expired one, in one short transaction; see ``_dedupe`` for the contra
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import MetaData, Table, delete, insert, select, update
@@ -18,6 +19,8 @@ from sqlalchemy.sql.dml import Insert
 
 from ._ddl import create_table, create_table_async
 from ._dedupe import DedupeRecord, check_key, dedupe_table
+from ._retention import RetentionTarget
+from ._retention_targets import IDEMPOTENCY_KEEP, TableRetention, check_target_args
 
 __all__ = ["AsyncSqlDedupeStore", "SqlDedupeStore"]
 
@@ -84,6 +87,35 @@ class _SqlBase:
         self.metadata = metadata if metadata is not None else MetaData()
         existing = self.metadata.tables.get(table_name)
         self.table = existing if existing is not None else dedupe_table(self.metadata, table_name)
+
+    def retention(
+        self, *, keep: timedelta | None = None, name: str = "jobs.idempotency"
+    ) -> RetentionTarget:
+        """The retention target of the expired records (for :class:`~spaps_jobs.Retention`).
+
+        A record expires ``keep`` after its own expiry: a stored result (an idempotent
+        response, an inbox record) once its TTL has run out, and is no longer replayed;
+        a claim whose owner never completed nor released it once its lease has run out.
+        A claim in progress (its lease still running) is never purged.
+
+        Args:
+            keep: How long past their expiry records are kept by default (default: 1 hour).
+            name: The target's name (e.g. ``"jobs.inbox"`` for a store behind an
+                :class:`~spaps_jobs.Inbox`).
+
+        .. versionadded:: 0.5.0
+        """
+        keep = check_target_args(name, keep, IDEMPOTENCY_KEEP)
+        t = self.table
+        return TableRetention(
+            name=name,
+            default_keep=keep,
+            table=t,
+            # ``expires_at`` is Unix time; the cutoff is always in the past, so a live
+            # claim or a result still replayed is never expired.
+            expired=lambda cutoff: [t.c.expires_at < cutoff.timestamp()],
+            order_by=[t.c.expires_at],
+        )
 
 
 class SqlDedupeStore(_SqlBase):

@@ -6,6 +6,8 @@ The tree::
     ├── BrokerUnavailableError        the broker refused a publish (relay keeps the rows)
     ├── RelayError                    a relay pass failed; its rows stay pending
     ├── ScheduleError (ValueError)    a beat schedule entry is invalid
+    ├── ScheduleNotFoundError (KeyError)        no beat schedule entry with that name
+    ├── RetentionTargetNotFoundError (KeyError) no retention target with that name
     ├── DeadLetterNotFoundError       no dead letter with that id
     ├── MessageInProgressError        another consumer holds the inbox claim right now
     └── IdempotencyError              HTTP errors of the Idempotency-Key protocol
@@ -64,6 +66,35 @@ class ScheduleError(SpapsJobsError, ValueError):
 
     code = "jobs.schedule_invalid"
     title = "Invalid schedule"
+
+
+class ScheduleNotFoundError(SpapsJobsError, KeyError):
+    """No entry of the app's beat schedule has the given name.
+
+    .. versionadded:: 0.5.0
+    """
+
+    status = 404
+    code = "jobs.schedule_not_found"
+    title = "Schedule not found"
+
+    def __str__(self) -> str:
+        # KeyError would quote the message as a repr; keep it one readable line.
+        return str(self.args[0]) if self.args else self.title
+
+
+class RetentionTargetNotFoundError(SpapsJobsError, KeyError):
+    """No retention target is registered under the given name.
+
+    .. versionadded:: 0.5.0
+    """
+
+    status = 404
+    code = "jobs.retention_target_not_found"
+    title = "Retention target not found"
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else self.title
 
 
 class DeadLetterNotFoundError(SpapsJobsError, LookupError):

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from ._metrics import InboxMetrics
 from ._outbox import Outbox
+from ._retention import RetentionTarget
+from ._retention_targets import INBOX_KEEP, TableRetention, check_target_args
 
 __all__ = ["SqlInbox"]
 
@@ -125,6 +127,30 @@ class SqlInbox:
         if self.outbox is not None:
             await session.execute(self.outbox.confirm_statement(message_id))
         return self._count(consumer, new)
+
+    def retention(
+        self, *, keep: timedelta | None = None, name: str = "jobs.inbox"
+    ) -> RetentionTarget:
+        """The retention target of the processed ids (for :class:`~spaps_jobs.Retention`).
+
+        An id expires ``keep`` after it was processed; keep ids longer than any
+        redelivery can take (outbox redelivery, broker redelivery, a backlog).
+
+        Args:
+            keep: How long processed ids are kept by default (default: 7 days).
+            name: The target's name.
+
+        .. versionadded:: 0.5.0
+        """
+        keep = check_target_args(name, keep, INBOX_KEEP)
+        t = self.table
+        return TableRetention(
+            name=name,
+            default_keep=keep,
+            table=t,
+            expired=lambda cutoff: [t.c.processed_at < cutoff],
+            order_by=[t.c.processed_at],
+        )
 
     def purge(self, engine: Engine, *, older_than: timedelta) -> int:
         """Forget ids processed before ``now - older_than``; return how many.

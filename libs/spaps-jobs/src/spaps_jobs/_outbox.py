@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -26,6 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, registry
+
+from ._retention import RetentionTarget
+from ._retention_targets import OUTBOX_KEEP, TableRetention, check_target_args
 
 __all__ = ["Confirm", "Outbox", "OutboxMessage"]
 
@@ -201,6 +204,37 @@ class Outbox:
             )
         )
         return message_id
+
+    def retention(
+        self, *, keep: timedelta | None = None, name: str = "jobs.outbox"
+    ) -> RetentionTarget:
+        """The retention target of this outbox's finished rows (for :class:`~spaps_jobs.Retention`).
+
+        A row is finished once sent; with ``confirmations=True``, once its consumer
+        confirmed it (or the relay dead-lettered it after its last publish), and it
+        expires that long after. Pending rows and rows still waiting for their
+        confirmation are never purged.
+
+        Args:
+            keep: How long finished rows are kept by default (default: 7 days).
+            name: The target's name (two outboxes in one service need two).
+
+        .. versionadded:: 0.5.0
+        """
+        keep = check_target_args(name, keep, OUTBOX_KEEP)
+        t = self.table
+
+        def expired(cutoff: datetime) -> list[Any]:
+            if not self.confirmations:
+                return [t.c.sent_at.is_not(None), t.c.sent_at < cutoff]
+            return [
+                t.c.sent_at.is_not(None),
+                (t.c.confirmed_at < cutoff) | (t.c.dead_lettered_at < cutoff),
+            ]
+
+        return TableRetention(
+            name=name, default_keep=keep, table=t, expired=expired, order_by=[t.c.seq]
+        )
 
     def confirm_statement(self, message_id: str, *, now: datetime | None = None) -> Update:
         """The ``UPDATE`` that marks ``message_id`` confirmed (no-op when it already is)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
-from ._errors import ScheduleError
+from ._errors import ScheduleError, ScheduleNotFoundError
 
 # Days in each month, with the longest February (leap years).
 _DAYS_IN_MONTH = {
@@ -27,7 +27,7 @@ _DAYS_IN_MONTH = {
     12: 31,
 }
 
-__all__ = ["Schedule", "parse_schedules"]
+__all__ = ["Schedule", "parse_schedules", "run_scheduled"]
 
 _KNOWN_KEYS = frozenset({"task", "cron", "every", "args", "kwargs", "queue"})
 
@@ -148,3 +148,36 @@ def parse_schedules(config: Mapping[str, Any]) -> tuple[Schedule, ...]:
             )
         )
     return tuple(entries)
+
+
+def run_scheduled(app: Any, name: str) -> object:
+    """Run one entry of ``app.conf.beat_schedule`` now, in this process, and return its
+    result (a ``run-scheduled NAME`` command, a catch-up after an outage).
+
+    The entry's task runs eagerly (``task.apply``) with the entry's ``args`` and
+    ``kwargs``; nothing goes through the broker.
+
+    Args:
+        app: The Celery app (its ``beat_schedule``, e.g. from ``JobsSettings.schedules``).
+        name: The entry's name.
+
+    Raises:
+        ScheduleNotFoundError: No entry has that name (the message lists the known ones).
+        ScheduleError: The entry's task is not registered in ``app``.
+        Exception: Whatever the task raised, re-raised.
+
+    .. versionadded:: 0.5.0
+    """
+    schedule = app.conf.beat_schedule or {}
+    entry = schedule.get(name)
+    if entry is None:
+        known = ", ".join(sorted(schedule)) or "none configured"
+        raise ScheduleNotFoundError(f"no schedule named {name!r} (known: {known})")
+    task = app.tasks.get(entry["task"])
+    if task is None:
+        raise ScheduleError(
+            f"schedule {name!r}: task {entry['task']!r} is not registered in this app"
+        )
+    result = task.apply(args=tuple(entry.get("args") or ()), kwargs=dict(entry.get("kwargs") or {}))
+    # ``get`` re-raises the task's exception (an eager result holds it).
+    return result.get(disable_sync_subtasks=False)
