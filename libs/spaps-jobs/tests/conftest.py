@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -11,7 +16,7 @@ import redis.asyncio
 import structlog
 from prometheus_client import CollectorRegistry
 from spaps_jobs import JobsCelery, JobsSettings, create_celery_app
-from spaps_jobs.testing import WorkerProcess
+from spaps_jobs.testing import WorkerProcess, wait_for
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -82,6 +87,58 @@ async def async_redis_client(
     await client.aclose()
 
 
+class BeatProcess:
+    """A ``celery -A <app> beat`` subprocess in its own process group, always killed.
+
+    Its schedule state and pid files live in the test's folder, so beats of parallel
+    tests never share them.
+    """
+
+    def __init__(self, app: str, *, cwd: Path, env: dict[str, str], folder: Path) -> None:
+        self.app = app
+        self.cwd = cwd
+        self.env = env
+        self.folder = folder
+        self.log_path = folder / "beat.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, ready_timeout: float = 40) -> BeatProcess:
+        cmd = [sys.executable, "-m", "celery", "-A", self.app, "beat", "--loglevel", "DEBUG"]
+        cmd += ["--schedule", str(self.folder / "beat-schedule")]
+        cmd += ["--pidfile", str(self.folder / "beat.pid"), "--max-interval", "1"]
+        env = {**os.environ, **self.env}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.cwd), env.get("PYTHONPATH")]))
+        with self.log_path.open("ab") as log:
+            process = subprocess.Popen(
+                cmd,
+                cwd=self.cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.process = process
+        wait_for(
+            lambda: "beat: Starting..." in self.log() or process.poll() is not None,
+            timeout=ready_timeout,
+            what="beat to start",
+        )
+        if process.poll() is not None:
+            raise RuntimeError(f"beat exited at start-up:\n{self.log()}")
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        if self.process is None:
+            return
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+
+
 class WorkerFactory:
     """Starts real ``celery -A spaps_jobs_worker_app worker`` processes for one test."""
 
@@ -96,6 +153,7 @@ class WorkerFactory:
         }
         self.queue = queue
         self.workers: list[WorkerProcess] = []
+        self.beats: list[BeatProcess] = []
 
     def client_app(self) -> JobsCelery:
         """An app configured like the worker's, for sending from the test process."""
@@ -123,7 +181,17 @@ class WorkerFactory:
         self.workers.append(worker)
         return worker.start(ready_timeout=40)
 
+    def start_beat(self, app: str, **env: str) -> BeatProcess:
+        """Start ``celery beat`` for ``app`` with the workers' environment."""
+        folder = self.tmp_path / f"beat-{len(self.beats)}"
+        folder.mkdir()
+        beat = BeatProcess(app, cwd=TESTS_DIR, env={**self.env, **env}, folder=folder)
+        self.beats.append(beat)
+        return beat.start()
+
     def close(self) -> None:
+        for beat in self.beats:
+            beat.kill()
         for worker in self.workers:
             worker.kill()
 

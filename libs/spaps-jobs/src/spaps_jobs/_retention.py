@@ -330,4 +330,5 @@ def install_retention(
         return asyncio.run(run(name)).as_dict()
 
     purge.__doc__ = "Purge the finished rows of one retention target (its name)."
-    return app.task(name=task_name)(purge)
+    # Not shared: every app gets the task of its own factory, never another app's.
+    return app.task(name=task_name, shared=False)(purge)
