@@ -3,7 +3,8 @@
 Passwords (argon2id), policy and breached-password checks, JWT access tokens with key
 rotation and JWKS, refresh-token rotation with reuse detection, sessions, RBAC/ABAC,
 API keys, lockout, TOTP, magic links, wallet sign-in, organisations and invitations,
-signed cookies and a hash-chained audit log. FastAPI glue lives in
+signed cookies, a hash-chained audit log, and retention targets that purge finished
+sessions and invitations and archive old audit entries. FastAPI glue lives in
 :mod:`spaps_auth.fastapi`.
 """
 
@@ -22,6 +23,7 @@ from ._access import (
 )
 from ._apikeys import ApiKey, ApiKeyManager, CreatedApiKey
 from ._audit import AuditEntry, AuditLog, AuditVerification
+from ._audit_retention import AuditRetention
 from ._authenticator import Authenticator, parse_bearer
 from ._cookies import CookieSigner
 from ._errors import (
@@ -56,7 +58,9 @@ from ._orgs import Invitation, Membership, Organisation, OrganisationManager, Te
 from ._passwords import PasswordHasher
 from ._policy import BreachedPasswordChecker, PasswordPolicy
 from ._redis_lockout import RedisLockoutStore
+from ._retention import InvitationRetention, SessionRetention
 from ._revocation import RevocationList
+from ._schema_audit import MigrationOps, downgrade_audit_archive, upgrade_audit_archive
 from ._sealing import SealingKey, SecretSealer
 from ._sessions import SessionInfo, SessionManager, TokenPair
 from ._siwe import SiweMessage
@@ -74,6 +78,7 @@ __all__ = [
     "ApiKeyManager",
     "AuditEntry",
     "AuditLog",
+    "AuditRetention",
     "AuditVerification",
     "AuthenticationError",
     "Authenticator",
@@ -90,6 +95,7 @@ __all__ = [
     "InvalidSignatureError",
     "InvalidTokenError",
     "Invitation",
+    "InvitationRetention",
     "JWKSClient",
     "JsonWebKey",
     "KeyResolver",
@@ -101,6 +107,7 @@ __all__ = [
     "MailMessage",
     "MailSender",
     "Membership",
+    "MigrationOps",
     "NotFoundError",
     "Organisation",
     "OrganisationManager",
@@ -123,6 +130,7 @@ __all__ = [
     "SecretSealer",
     "SessionInfo",
     "SessionManager",
+    "SessionRetention",
     "SiweMessage",
     "SpapsAuthError",
     "Team",
@@ -142,6 +150,7 @@ __all__ = [
     "any_of",
     "authorize",
     "create_tables",
+    "downgrade_audit_archive",
     "has_permission",
     "include_tables",
     "is_owner",
@@ -149,4 +158,5 @@ __all__ = [
     "parse_bearer",
     "same_organisation",
     "totp_secret_aad",
+    "upgrade_audit_archive",
 ]

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ._audit_chain import GENESIS_HASH, Chain, Problem, check_checkpoints
+from ._audit_chain import entry_digest as _digest
 from ._clock import Now, utcnow
-from ._tables import audit_log
+from ._tables import audit_archive, audit_checkpoints, audit_log
 
-__all__ = ["AuditEntry", "AuditLog", "AuditVerification", "GENESIS_HASH"]
-
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "AuditEntry", "AuditLog", "AuditVerification"]
 
 
 @dataclass(frozen=True)
@@ -42,9 +41,13 @@ class AuditVerification:
     Args:
         ok: Whether the whole chain is intact.
         checked: How many entries were read.
-        first_bad_seq: ``seq`` of the first entry that breaks the chain, if any.
+        first_bad_seq: ``seq`` of the first entry (or checkpoint) that breaks the chain.
         reason: Why that entry is bad.
         head_hash: Hash of the last entry (anchor it elsewhere to detect truncation).
+        checkpoint_seq: The last archived entry the live log continues from (0 when
+            nothing was archived, or when the archive was verified too).
+
+    .. versionchanged:: 0.5.0 ``checkpoint_seq``.
     """
 
     ok: bool
@@ -52,15 +55,21 @@ class AuditVerification:
     first_bad_seq: int | None = None
     reason: str | None = None
     head_hash: str = GENESIS_HASH
+    checkpoint_seq: int = 0
 
 
-def _digest(  # noqa: PLR0917 - one positional per hashed field, in hash order
-    seq: int, at: datetime, actor: str | None, action: str, target: str | None, data: str, prev: str
-) -> str:
-    canonical = json.dumps(
-        [seq, at.isoformat(), actor, action, target, data, prev], separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+async def chain_head(conn: AsyncConnection) -> tuple[int, str]:
+    """The last entry's ``seq`` and hash: the newest live entry, else the last archived
+    one (the latest checkpoint), else ``(0, GENESIS_HASH)``."""
+    for table in (audit_log, audit_checkpoints):
+        last = (
+            await conn.execute(
+                select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
+            )
+        ).first()
+        if last is not None:
+            return int(last.seq), str(last.hash)
+    return 0, GENESIS_HASH
 
 
 class AuditLog:
@@ -106,15 +115,10 @@ class AuditLog:
         for _ in range(self._retries):
             try:
                 async with self._engine.begin() as conn:
-                    last = (
-                        await conn.execute(
-                            select(audit_log.c.seq, audit_log.c.hash)
-                            .order_by(audit_log.c.seq.desc())
-                            .limit(1)
-                        )
-                    ).first()
-                    seq = 1 if last is None else last.seq + 1
-                    prev = GENESIS_HASH if last is None else last.hash
+                    # After retention archived every entry, the chain continues from
+                    # the latest checkpoint.
+                    last_seq, prev = await chain_head(conn)
+                    seq = last_seq + 1
                     at = self._clock()
                     digest = _digest(seq, at, actor, action, target, payload, prev)
                     await conn.execute(
@@ -159,48 +163,83 @@ class AuditLog:
                 (await conn.execute(select(func.count()).select_from(audit_log))).scalar_one()
             )
 
-    async def verify(self, *, batch: int = 1000) -> AuditVerification:
+    async def verify(
+        self, *, batch: int = 1000, include_archive: bool = False
+    ) -> AuditVerification:
         """Walk the chain and name the first entry that was changed, deleted around,
         inserted or reordered.
 
+        Entries archived by :class:`AuditRetention` are left out by default: the checkpoints
+        are checked (none changed or missing) and the live log must continue from the
+        latest one. With ``include_archive=True`` the archive and the live log are walked
+        as one chain from the first entry, and every checkpoint must match the archived
+        entry it names.
+
         Args:
             batch: Rows read per query.
+            include_archive: Verify the archived entries too.
+
+        .. versionchanged:: 0.5.0 Starts from the latest checkpoint; ``include_archive``.
         """
-        expected_seq, prev, checked = 1, GENESIS_HASH, 0
         async with self._engine.connect() as conn:
-            while True:
-                rows = (
-                    await conn.execute(
-                        select(audit_log)
-                        .where(audit_log.c.seq >= expected_seq)
-                        .order_by(audit_log.c.seq)
-                        .limit(batch)
+            checkpoints = (
+                await conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.seq))
+            ).all()
+            problem = check_checkpoints(checkpoints)
+            if problem is not None:
+                return AuditVerification(False, 0, problem.seq, problem.reason)
+            last_seq = checkpoints[-1].seq if checkpoints else 0
+            if include_archive:
+                chain = Chain()
+                marks = {row.seq: row.hash for row in checkpoints}
+                problem = await _walk(conn, audit_archive, chain, batch, marks)
+                if problem is None and chain.seq != last_seq:
+                    problem = Problem(
+                        last_seq,
+                        f"the archive ends at entry {chain.seq}, the latest checkpoint is "
+                        f"at entry {last_seq} (archived entries or a checkpoint are missing)",
                     )
-                ).all()
-                if not rows:
-                    return AuditVerification(True, checked, head_hash=prev)
-                for row in rows:
-                    checked += 1
-                    reason = None
-                    if row.seq != expected_seq:
-                        reason = f"entry {expected_seq} is missing before this entry"
-                    elif row.prev_hash != prev:
-                        reason = (
-                            "does not link to the previous entry (inserted, reordered or rewritten)"
-                        )
-                    elif (
-                        _digest(
-                            row.seq,
-                            row.at,
-                            row.actor,
-                            row.action,
-                            row.target,
-                            row.data,
-                            row.prev_hash,
-                        )
-                        != row.hash
-                    ):
-                        reason = "content does not match its hash (changed)"
-                    if reason is not None:
-                        return AuditVerification(False, checked, row.seq, reason, prev)
-                    prev, expected_seq = row.hash, expected_seq + 1
+                if problem is not None:
+                    return AuditVerification(
+                        False, chain.checked, problem.seq, problem.reason, chain.hash
+                    )
+                start = 0
+            else:
+                chain = Chain(
+                    seq=last_seq, hash=checkpoints[-1].hash if checkpoints else GENESIS_HASH
+                )
+                start = last_seq
+            problem = await _walk(conn, audit_log, chain, batch)
+        if problem is None:
+            return AuditVerification(
+                True, chain.checked, head_hash=chain.hash, checkpoint_seq=start
+            )
+        reason = problem.reason
+        if start and chain.seq == start:
+            reason = f"does not continue from the checkpoint at entry {start}: {reason}"
+        return AuditVerification(False, chain.checked, problem.seq, reason, chain.hash, start)
+
+
+async def _walk(
+    conn: AsyncConnection,
+    table: Table,
+    chain: Chain,
+    batch: int,
+    marks: Mapping[int, str] | None = None,
+) -> Problem | None:
+    """Check ``table``'s rows after ``chain.seq`` in order; ``marks`` maps checkpointed
+    entries to the hash their checkpoint recorded."""
+    while True:
+        rows = (
+            await conn.execute(
+                select(table).where(table.c.seq > chain.seq).order_by(table.c.seq).limit(batch)
+            )
+        ).all()
+        if not rows:
+            return None
+        for row in rows:
+            problem = chain.check(row)
+            if problem is None and marks and marks.get(row.seq, row.hash) != row.hash:
+                problem = Problem(row.seq, "the checkpoint of this entry records another hash")
+            if problem is not None:
+                return problem

@@ -208,19 +208,40 @@ invitations = Table(
     Index("ix_auth_invitations_target", "org_id", "team_id", "email"),
 )
 
-audit_log = Table(
-    "auth_audit_log",
+
+SEQ = BigInteger().with_variant(Integer, "sqlite")  # SQLite's INTEGER is 64-bit
+
+
+def _audit_columns() -> list[Column[Any]]:
+    """The columns of an audit entry: the live log and its archive hold the same rows."""
+    return [
+        Column("seq", SEQ, primary_key=True, autoincrement=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("actor", String(ID), nullable=True),
+        Column("action", String(100), nullable=False),
+        Column("target", String(200), nullable=True),
+        Column("data", Text, nullable=False),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+    ]
+
+
+audit_log = Table("auth_audit_log", metadata, *_audit_columns())
+
+# Entries moved out of the live log by retention (``AuditRetention``), unchanged.
+audit_archive = Table("auth_audit_archive", metadata, *_audit_columns())
+
+# One row per archiving batch: the last entry it moved (``seq``, ``hash``), how many it
+# moved, when, and ``digest`` over those and the previous checkpoint's digest, so the
+# checkpoints form a chain of their own and none can be changed or dropped unnoticed.
+audit_checkpoints = Table(
+    "auth_audit_checkpoints",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
-    ),
-    Column("at", UTCDateTime, nullable=False),
-    Column("actor", String(ID), nullable=True),
-    Column("action", String(100), nullable=False),
-    Column("target", String(200), nullable=True),
-    Column("data", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
+    Column("seq", SEQ, primary_key=True, autoincrement=False),
     Column("hash", String(64), nullable=False),
+    Column("archived", Integer, nullable=False),
+    Column("archived_at", UTCDateTime, nullable=False),
+    Column("digest", String(64), nullable=False),
 )
 
 
