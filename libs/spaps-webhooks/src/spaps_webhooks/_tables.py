@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +22,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
+
+from ._retention import (
+    DELIVERIES_KEEP,
+    MESSAGES_KEEP,
+    RECEIPTS_KEEP,
+    DeliveryRetention,
+    MessageRetention,
+    ReceiptRetention,
+    check_keep,
+)
+
+if TYPE_CHECKING:
+    # Only a type: the targets satisfy it structurally, so any spaps-jobs runs them.
+    from spaps_jobs import RetentionTarget
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -152,3 +166,60 @@ class WebhookTables:
             Column("error", Text),
             Column("succeeded", Boolean, nullable=False),
         )
+
+    def delivery_retention(
+        self, *, keep: timedelta | None = None, name: str = "webhooks.deliveries"
+    ) -> RetentionTarget:
+        """The retention target of the finished deliveries (for ``spaps_jobs.Retention``).
+
+        A delivery is finished once it succeeded, failed for good (its retries ran out,
+        or the endpoint answered 410) or was cancelled; it expires ``keep`` after it
+        completed, and its attempts go with it (first, in the same transaction). Pending
+        deliveries, those waiting for a retry and those in flight are never purged.
+
+        Args:
+            keep: How long finished deliveries are kept by default (default: 30 days).
+            name: The target's name (two sets of webhook tables need two).
+
+        .. versionadded:: 0.5.0
+        """
+        keep = check_keep(name, keep, DELIVERIES_KEEP)
+        return DeliveryRetention(self.deliveries, self.attempts, name=name, keep=keep)
+
+    def message_retention(
+        self, *, keep: timedelta | None = None, name: str = "webhooks.messages"
+    ) -> RetentionTarget:
+        """The retention target of the messages whose delivery log is gone.
+
+        A message expires ``keep`` after it was created once it was fanned out and has
+        no delivery left: run it after :meth:`delivery_retention` (a message with any
+        delivery, or still waiting for its fan-out, is never purged). Its row is what
+        makes a second fan-out of the same message a no-op, so keep it longer than the
+        outbox may publish a message again (``Outbox.retention`` keeps 7 days).
+
+        Args:
+            keep: How long messages are kept by default (default: 30 days).
+            name: The target's name.
+
+        .. versionadded:: 0.5.0
+        """
+        keep = check_keep(name, keep, MESSAGES_KEEP)
+        return MessageRetention(self.messages, self.deliveries, name=name, keep=keep)
+
+    def receipt_retention(
+        self, *, keep: timedelta | None = None, name: str = "webhooks.receipts"
+    ) -> RetentionTarget:
+        """The retention target of the receiver's receipts (``SqlReceiptLog``).
+
+        A receipt expires ``keep`` after it was recorded. Receipts are the log of what
+        a receiver answered; replay protection does not read them (a ``ReplayGuard``
+        does), so purging them never lets a replay through.
+
+        Args:
+            keep: How long receipts are kept by default (default: 30 days).
+            name: The target's name.
+
+        .. versionadded:: 0.5.0
+        """
+        keep = check_keep(name, keep, RECEIPTS_KEEP)
+        return ReceiptRetention(self.receipts, name=name, keep=keep)
