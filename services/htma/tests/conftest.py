@@ -1,11 +1,14 @@
-"""Fixtures of the htma service's tests: migrated databases and app clients (the empty
-databases on both back ends come from ``services/conftest.py``)."""
+"""Fixtures of the htma service's tests: migrated databases, app clients and ``htma``
+processes (the empty databases on both back ends come from ``services/conftest.py``)."""
 
 from __future__ import annotations
 
 import functools
 import io
-from collections.abc import AsyncIterator, Callable
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +24,7 @@ from htma.db import create_sessionmaker
 from htma.migrate import MIGRATIONS
 from spaps_auth import PasswordHasher, RecordingMailSender
 from spaps_ops.db import open_engine
+from spaps_ops.testing import DEADLINE
 from spaps_ratelimit import Store
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -204,3 +208,39 @@ async def client(database_url: str, make_client: ClientFactory) -> AsyncIterator
     await MIGRATIONS.upgrade(database_url)
     async with make_client(database_url=database_url) as c:
         yield c
+
+
+# --- htma processes (worker, beat) ---------------------------------------------------
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes], Path]]]:
+    """``start(*args, env=None)``: ``htma *args`` running in ``tmp_path`` on a SQLite
+    broker (plus the ``HTMA_*`` variables of ``env``), its output in a file; every
+    process is stopped (SIGTERM, then SIGKILL) at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HTMA_")}
+    base.update(
+        HTMA_BROKER_URL=f"sqla+sqlite:///{tmp_path / 'broker.db'}",
+        HTMA_BEAT_SCHEDULE_PATH=str(tmp_path / "beat" / "schedule"),
+    )
+
+    def run(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], Path]:
+        log = tmp_path / f"{'-'.join(args)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "htma.cli", *args],
+                cwd=tmp_path, env={**base, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        started.append(process)
+        return process, log
+
+    yield run
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(DEADLINE)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

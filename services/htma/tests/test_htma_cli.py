@@ -5,13 +5,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,38 +100,6 @@ def test_generate_message_key_output_is_accepted_by_the_settings(htma: Any) -> N
 
 
 # --- worker and beat as long-running processes ----------------------------------------
-
-
-@pytest.fixture
-def start(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes], Path]]]:
-    """``start(*args)``: ``htma *args`` running in ``tmp_path`` on a SQLite broker, its
-    output in a file; every process is stopped (SIGTERM, then SIGKILL) at the end."""
-    started: list[subprocess.Popen[bytes]] = []
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HTMA_")}
-    env.update(
-        HTMA_BROKER_URL=f"sqla+sqlite:///{tmp_path / 'broker.db'}",
-        HTMA_BEAT_SCHEDULE_PATH=str(tmp_path / "beat" / "schedule"),
-    )
-
-    def run(*args: str) -> tuple[subprocess.Popen[bytes], Path]:
-        log = tmp_path / f"{'-'.join(args)}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "htma.cli", *args],
-                cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        started.append(process)
-        return process, log
-
-    yield run
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(DEADLINE)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _schedule_files(tmp_path: Path) -> list[Path]:

@@ -44,3 +44,14 @@ async def test_outbox_confirmations_and_dead_letters_up_and_down(
     """0007 adds the outbox's confirmation columns, its redelivery index and the
     dead-letter table; its downgrade removes them and keeps the outbox's rows."""
     await confirmations_migration(MIGRATIONS, database_url, "0006")
+
+
+async def test_erasure_requests_up_and_down(database_url: str, table_names: Any) -> None:
+    """0008 adds the erasure requests; its downgrade removes them and nothing else."""
+    await MIGRATIONS.upgrade(database_url, "0007")
+    before = await table_names(database_url)
+    assert "erasure_requests" not in before
+    await MIGRATIONS.upgrade(database_url, "0008")
+    assert await table_names(database_url) == before | {"erasure_requests"}
+    await MIGRATIONS.downgrade(database_url, "0007")
+    assert await table_names(database_url) == before

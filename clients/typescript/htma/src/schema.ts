@@ -422,6 +422,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/clinics/{clinic}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase the caller's clinic and everything in it
+         * @description Queued; its users, panels, results, messages, webhooks and the clinic are erased
+         *     by a job. Asking again while it is pending answers the same request. Every session
+         *     of the clinic ends with it: poll the ``Location`` (no token needed).
+         */
+        post: operations["erase_clinic"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a user's personal data
+         * @description Users erase themselves; lab admins any user of their clinic. Queued: the user's
+         *     sessions, credentials, messages (written or received) and, for a patient, panels and
+         *     results are erased; the account stays as an anonymised tombstone. Asking again while
+         *     it is pending answers the same request.
+         */
+        post: operations["erase_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/erasures/{erasure_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The status of an erasure request
+         * @description Status and rows erased per table. No token: the request's id is the credential
+         *     (the erasure may have ended the requester's sessions).
+         */
+        get: operations["get_erasure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/event-types": {
         parameters: {
             query?: never;
@@ -859,6 +925,69 @@ export interface components {
             updated_at: string;
             /** Secret */
             secret: string;
+        };
+        /**
+         * ErasureIn
+         * @description Why the data is erased (kept with the request and in the audit log).
+         * @example {
+         *       "reason": "GDPR art. 17 request 2026-118"
+         *     }
+         */
+        ErasureIn: {
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * ErasureOut
+         * @description An erasure request: ``queued``, ``running``, ``done`` or ``failed`` (retried
+         *     until done; ``error`` says why it last failed), with the rows erased per table.
+         * @example {
+         *       "counts": {
+         *         "auth_sessions": 2,
+         *         "messages": 3,
+         *         "panels": 1,
+         *         "results": 1,
+         *         "users": 1
+         *       },
+         *       "created_at": "2026-12-06T10:00:00Z",
+         *       "finished_at": "2026-12-06T10:00:02Z",
+         *       "id": "e1d2c3b4a5f60718293a4b5c6d7e8f90",
+         *       "kind": "user",
+         *       "started_at": "2026-12-06T10:00:01Z",
+         *       "status": "done",
+         *       "subject": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
+         *     }
+         */
+        ErasureOut: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "tenant" | "user";
+            /** Subject */
+            subject: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
         };
         /**
          * EventTypeInfo
@@ -4487,6 +4616,483 @@ export interface operations {
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    erase_clinic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clinic: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "GDPR art. 17 request 2026-118"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErasureIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    /** @description The request's status */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "counts": {
+                     *         "auth_sessions": 2,
+                     *         "messages": 3,
+                     *         "panels": 1,
+                     *         "results": 1,
+                     *         "users": 1
+                     *       },
+                     *       "created_at": "2026-12-06T10:00:00Z",
+                     *       "finished_at": "2026-12-06T10:00:02Z",
+                     *       "id": "e1d2c3b4a5f60718293a4b5c6d7e8f90",
+                     *       "kind": "user",
+                     *       "started_at": "2026-12-06T10:00:01Z",
+                     *       "status": "done",
+                     *       "subject": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Only the clinic's own lab admins */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description No such resource (in the path or the body) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                            type?: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The clinic's plan allows no more requests for now */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    erase_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "GDPR art. 17 request 2026-118"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErasureIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    /** @description The request's status */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "counts": {
+                     *         "auth_sessions": 2,
+                     *         "messages": 3,
+                     *         "panels": 1,
+                     *         "results": 1,
+                     *         "users": 1
+                     *       },
+                     *       "created_at": "2026-12-06T10:00:00Z",
+                     *       "finished_at": "2026-12-06T10:00:02Z",
+                     *       "id": "e1d2c3b4a5f60718293a4b5c6d7e8f90",
+                     *       "kind": "user",
+                     *       "started_at": "2026-12-06T10:00:01Z",
+                     *       "status": "done",
+                     *       "subject": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description Malformed request body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Another user, and the caller is not a lab admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description No such user in the clinic */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The clinic's last lab admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                            type?: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The clinic's plan allows no more requests for now */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    get_erasure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                erasure_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "counts": {
+                     *         "auth_sessions": 2,
+                     *         "messages": 3,
+                     *         "panels": 1,
+                     *         "results": 1,
+                     *         "users": 1
+                     *       },
+                     *       "created_at": "2026-12-06T10:00:00Z",
+                     *       "finished_at": "2026-12-06T10:00:02Z",
+                     *       "id": "e1d2c3b4a5f60718293a4b5c6d7e8f90",
+                     *       "kind": "user",
+                     *       "started_at": "2026-12-06T10:00:01Z",
+                     *       "status": "done",
+                     *       "subject": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description No such request */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                            type?: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too many requests from this address */
             429: {
                 headers: {
                     [name: string]: unknown;

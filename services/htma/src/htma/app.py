@@ -31,11 +31,13 @@ from htma.catalog.router import catalog_router, ingredient_receiver
 from htma.clinics.invitations import router as invitations_router
 from htma.db import OUTBOX, create_sessionmaker
 from htma.deps import Services, no_hook, webhook_owner
+from htma.erasure.router import router as erasure_router
+from htma.erasure.router import status_router as erasure_status_router
 from htma.errors import ERROR_CODES
 from htma.identity.credentials_router import router as credentials_router
 from htma.identity.router import router as identity_router
 from htma.identity.stack import Clock, build_auth
-from htma.layers import PUBLIC_PATHS, request_layers
+from htma.layers import PUBLIC_OPERATIONS, request_layers
 from htma.limits import clinic_limit
 from htma.messaging.router import router as messages_router
 from htma.migrate import MIGRATIONS_DIR
@@ -69,6 +71,7 @@ TAGS = [
     {"name": "panels", "description": "Mineral panels and their computed results."},
     {"name": "messages", "description": "Messages between patients and practitioners."},
     {"name": "webhooks", "description": "The clinic's webhook endpoints and deliveries."},
+    {"name": "erasure", "description": "Erasing a clinic or a user: a queued job to poll."},
     {"name": "catalog", "description": "Ingredient catalog changes received from ingredient."},
 ]
 OPENAPI = {
@@ -255,6 +258,8 @@ def create_app(
     app.include_router(users_router, **per_clinic)
     app.include_router(panels_router, **per_clinic)
     app.include_router(messages_router, **per_clinic)
+    app.include_router(erasure_router, **per_clinic)
+    app.include_router(erasure_status_router)
     app.include_router(
         create_webhooks_router(runtime.webhooks, owner=webhook_owner), prefix="/v1/webhooks"
     )
@@ -267,7 +272,7 @@ def create_app(
         # spaps-ops only renders 4xx/5xx problems, so let spaps-webhooks answer its own.
         install_webhook_error_handlers(app)
     document_problems(
-        app, public=PUBLIC_PATHS, secured=SECURED_ERRORS, security_schemes=BEARER,
+        app, public=PUBLIC_OPERATIONS, secured=SECURED_ERRORS, security_schemes=BEARER,
         security=[{"bearerAuth": []}], descriptions=LIBRARY_DOCS, examples=LIBRARY_EXAMPLES,
     )  # fmt: skip
     return app

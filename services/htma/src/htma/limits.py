@@ -17,6 +17,8 @@ from starlette.types import Scope
 PLAN_CLAIM = "plan"
 #: Sign-up and login attempts per client IP (credential stuffing, sign-up spam).
 auth_limit = RouteLimit("20/minute", key=client_ip(), name="auth")
+#: Reads of an erasure's status per client IP (a public route: polling, not guessing).
+status_limit = RouteLimit("120/minute", key=client_ip(), name="erasure_status")
 
 
 def plan_clinic_key(scope: Scope) -> str | None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from htma.db import OUTBOX, WEBHOOK_TABLES
+from htma.errors import NotFoundError
 from htma.events import RESULT_READY, ResultReadyV1, event_registry
 from htma.identity.keystore import SigningKeyStore
 from htma.results.models import Result
@@ -100,7 +101,7 @@ async def process_panel(
     With the outbox ``message_id`` that asked for it, the message is then confirmed
     (first delivery or not), so the relay stops sending it again. A consumer dying
     between the result's commit and the confirmation is sent the message again, finds
-    the result and confirms.
+    the result and confirms. A message for a panel erased meanwhile is confirmed too.
     """
 
     async def recommend(symbols: Sequence[str]) -> dict[str, Any]:
@@ -120,9 +121,16 @@ async def process_panel(
 
     with tenant_context(clinic):
         async with sessions() as session:
-            _, created = await compute_result(
-                session, panel_id, recommend=recommend, on_created=publish
-            )
+            try:
+                _, created = await compute_result(
+                    session, panel_id, recommend=recommend, on_created=publish
+                )
+            except NotFoundError:
+                if message_id is None:
+                    raise
+                # Erased (the clinic, or the patient) before its result was computed:
+                # nothing is left to compute, and sending the message again cannot help.
+                created = False
             if message_id is not None:
                 await OUTBOX.confirm_async(session, message_id)
                 await session.commit()

@@ -1,11 +1,12 @@
-"""The Celery worker: computes results, relays the outbox, delivers webhooks.
+"""The Celery worker: computes results, erases, relays the outbox, delivers webhooks.
 
 Built from the settings by :func:`create_worker` (no app object at import time);
 ``htma worker`` runs it. Everything the API enqueues goes through the transactional
 outbox: the relay thread publishes committed rows to the broker, and publishes again
 those their consumer has not confirmed after ``outbox_redeliver_after`` (with backoff,
 up to ``outbox_max_publishes``, then the dead-letter store). Both consumers confirm:
-``compute_result`` after storing the result, the webhook fan-out once it has run.
+``compute_result`` after storing the result, ``erase`` once the erasure is done, the
+webhook fan-out once it has run.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from celery.signals import task_postrun
+from spaps_auth import AuditLog
 from spaps_jobs import (
     CeleryDispatcher,
     JobsCelery,
@@ -31,6 +33,7 @@ from spaps_webhooks import FAN_OUT_TOPIC, register_tasks
 from sqlalchemy.exc import OperationalError
 
 from htma.db import OUTBOX, create_sessionmaker
+from htma.erasure.service import ERASURE_REQUESTED, run_erasure
 from htma.runtime import PANEL_SUBMITTED, Runtime, build_runtime, process_panel
 from htma.settings import Settings
 
@@ -56,15 +59,19 @@ class Worker:
         return thread, stop
 
 
-async def _compute(
-    settings: Settings, runtime: Runtime, payload: dict[str, Any], message_id: str
-) -> bool:
-    database = Database(
+def _database(settings: Settings) -> Database:
+    return Database(
         settings.database_url,
         connect_timeout=settings.database_connect_timeout,
         statement_timeout=settings.database_statement_timeout,
         pool_timeout=settings.database_pool_timeout,
     )
+
+
+async def _compute(
+    settings: Settings, runtime: Runtime, payload: dict[str, Any], message_id: str
+) -> bool:
+    database = _database(settings)
     try:
         return await process_panel(
             runtime,
@@ -72,6 +79,19 @@ async def _compute(
             panel_id=str(payload["panel_id"]),
             clinic=str(payload["clinic"]),
             request_id=payload.get("request_id"),
+            message_id=message_id,
+        )
+    finally:
+        await database.aclose()
+
+
+async def _erase(settings: Settings, payload: dict[str, Any], message_id: str) -> str | None:
+    database = _database(settings)
+    try:
+        return await run_erasure(
+            database.engine,
+            str(payload["erasure_id"]),
+            audit=AuditLog(database.engine),
             message_id=message_id,
         )
     finally:
@@ -122,6 +142,17 @@ def create_worker(settings: Settings, *, clock: Clock = _utcnow, **jobs_options:
         """Compute a submitted panel's result (idempotent: redelivery is harmless)."""
         message_id = message_id_of(task.request)
         return asyncio.run(_compute(settings, runtime, payload, message_id))
+
+    @celery.job(
+        name=ERASURE_REQUESTED,
+        retry_on=(OperationalError,),
+        max_retries=5,
+        bind=True,
+        shared=False,
+    )  # type: ignore[untyped-decorator] # celery is untyped
+    def erase(task: Any, payload: dict[str, Any]) -> str | None:
+        """Run (or resume) a requested erasure (idempotent: redelivery is harmless)."""
+        return asyncio.run(_erase(settings, payload, message_id_of(task.request)))
 
     register_tasks(_Unshared(celery), runtime.webhooks)
     confirm = OUTBOX.confirmer(runtime.sync_engine)

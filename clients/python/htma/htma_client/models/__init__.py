@@ -73,6 +73,26 @@ from .endpoint_attempts_response_422_errors_item import EndpointAttemptsResponse
 from .endpoint_create import EndpointCreate
 from .endpoint_update import EndpointUpdate
 from .endpoint_with_secret import EndpointWithSecret
+from .erase_clinic_response_400 import EraseClinicResponse400
+from .erase_clinic_response_401 import EraseClinicResponse401
+from .erase_clinic_response_403 import EraseClinicResponse403
+from .erase_clinic_response_404 import EraseClinicResponse404
+from .erase_clinic_response_422 import EraseClinicResponse422
+from .erase_clinic_response_422_errors_item import EraseClinicResponse422ErrorsItem
+from .erase_clinic_response_429 import EraseClinicResponse429
+from .erase_user_response_400 import EraseUserResponse400
+from .erase_user_response_401 import EraseUserResponse401
+from .erase_user_response_403 import EraseUserResponse403
+from .erase_user_response_404 import EraseUserResponse404
+from .erase_user_response_409 import EraseUserResponse409
+from .erase_user_response_422 import EraseUserResponse422
+from .erase_user_response_422_errors_item import EraseUserResponse422ErrorsItem
+from .erase_user_response_429 import EraseUserResponse429
+from .erasure_in import ErasureIn
+from .erasure_out import ErasureOut
+from .erasure_out_counts import ErasureOutCounts
+from .erasure_out_kind import ErasureOutKind
+from .erasure_out_status import ErasureOutStatus
 from .event_type_info import EventTypeInfo
 from .event_type_info_schema import EventTypeInfoSchema
 from .fire_result import FireResult
@@ -81,6 +101,10 @@ from .get_endpoint_response_403 import GetEndpointResponse403
 from .get_endpoint_response_404 import GetEndpointResponse404
 from .get_endpoint_response_422 import GetEndpointResponse422
 from .get_endpoint_response_422_errors_item import GetEndpointResponse422ErrorsItem
+from .get_erasure_response_404 import GetErasureResponse404
+from .get_erasure_response_422 import GetErasureResponse422
+from .get_erasure_response_422_errors_item import GetErasureResponse422ErrorsItem
+from .get_erasure_response_429 import GetErasureResponse429
 from .get_panel_response_401 import GetPanelResponse401
 from .get_panel_response_403 import GetPanelResponse403
 from .get_panel_response_404 import GetPanelResponse404
@@ -318,6 +342,26 @@ __all__ = (
     "EndpointCreate",
     "EndpointUpdate",
     "EndpointWithSecret",
+    "EraseClinicResponse400",
+    "EraseClinicResponse401",
+    "EraseClinicResponse403",
+    "EraseClinicResponse404",
+    "EraseClinicResponse422",
+    "EraseClinicResponse422ErrorsItem",
+    "EraseClinicResponse429",
+    "EraseUserResponse400",
+    "EraseUserResponse401",
+    "EraseUserResponse403",
+    "EraseUserResponse404",
+    "EraseUserResponse409",
+    "EraseUserResponse422",
+    "EraseUserResponse422ErrorsItem",
+    "EraseUserResponse429",
+    "ErasureIn",
+    "ErasureOut",
+    "ErasureOutCounts",
+    "ErasureOutKind",
+    "ErasureOutStatus",
     "EventTypeInfo",
     "EventTypeInfoSchema",
     "FireResult",
@@ -326,6 +370,10 @@ __all__ = (
     "GetEndpointResponse404",
     "GetEndpointResponse422",
     "GetEndpointResponse422ErrorsItem",
+    "GetErasureResponse404",
+    "GetErasureResponse422",
+    "GetErasureResponse422ErrorsItem",
+    "GetErasureResponse429",
     "GetPanelResponse401",
     "GetPanelResponse403",
     "GetPanelResponse404",

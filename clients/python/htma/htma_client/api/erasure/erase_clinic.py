@@ -1,0 +1,279 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.erase_clinic_response_400 import EraseClinicResponse400
+from ...models.erase_clinic_response_401 import EraseClinicResponse401
+from ...models.erase_clinic_response_403 import EraseClinicResponse403
+from ...models.erase_clinic_response_404 import EraseClinicResponse404
+from ...models.erase_clinic_response_422 import EraseClinicResponse422
+from ...models.erase_clinic_response_429 import EraseClinicResponse429
+from ...models.erasure_in import ErasureIn
+from ...models.erasure_out import ErasureOut
+from ...types import Response
+
+
+def _get_kwargs(
+    clinic: str,
+    *,
+    body: ErasureIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/clinics/{clinic}/erasure".format(
+            clinic=quote(str(clinic), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    EraseClinicResponse400
+    | EraseClinicResponse401
+    | EraseClinicResponse403
+    | EraseClinicResponse404
+    | EraseClinicResponse422
+    | EraseClinicResponse429
+    | ErasureOut
+    | None
+):
+    if response.status_code == 202:
+        response_202 = ErasureOut.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = EraseClinicResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = EraseClinicResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = EraseClinicResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = EraseClinicResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = EraseClinicResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = EraseClinicResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    EraseClinicResponse400
+    | EraseClinicResponse401
+    | EraseClinicResponse403
+    | EraseClinicResponse404
+    | EraseClinicResponse422
+    | EraseClinicResponse429
+    | ErasureOut
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    clinic: str,
+    *,
+    client: AuthenticatedClient,
+    body: ErasureIn,
+) -> Response[
+    EraseClinicResponse400
+    | EraseClinicResponse401
+    | EraseClinicResponse403
+    | EraseClinicResponse404
+    | EraseClinicResponse422
+    | EraseClinicResponse429
+    | ErasureOut
+]:
+    """Erase the caller's clinic and everything in it
+
+     Queued; its users, panels, results, messages, webhooks and the clinic are erased
+    by a job. Asking again while it is pending answers the same request. Every session
+    of the clinic ends with it: poll the ``Location`` (no token needed).
+
+    Args:
+        clinic (str):
+        body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut]
+    """
+
+    kwargs = _get_kwargs(
+        clinic=clinic,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    clinic: str,
+    *,
+    client: AuthenticatedClient,
+    body: ErasureIn,
+) -> (
+    EraseClinicResponse400
+    | EraseClinicResponse401
+    | EraseClinicResponse403
+    | EraseClinicResponse404
+    | EraseClinicResponse422
+    | EraseClinicResponse429
+    | ErasureOut
+    | None
+):
+    """Erase the caller's clinic and everything in it
+
+     Queued; its users, panels, results, messages, webhooks and the clinic are erased
+    by a job. Asking again while it is pending answers the same request. Every session
+    of the clinic ends with it: poll the ``Location`` (no token needed).
+
+    Args:
+        clinic (str):
+        body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut
+    """
+
+    return sync_detailed(
+        clinic=clinic,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    clinic: str,
+    *,
+    client: AuthenticatedClient,
+    body: ErasureIn,
+) -> Response[
+    EraseClinicResponse400
+    | EraseClinicResponse401
+    | EraseClinicResponse403
+    | EraseClinicResponse404
+    | EraseClinicResponse422
+    | EraseClinicResponse429
+    | ErasureOut
+]:
+    """Erase the caller's clinic and everything in it
+
+     Queued; its users, panels, results, messages, webhooks and the clinic are erased
+    by a job. Asking again while it is pending answers the same request. Every session
+    of the clinic ends with it: poll the ``Location`` (no token needed).
+
+    Args:
+        clinic (str):
+        body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut]
+    """
+
+    kwargs = _get_kwargs(
+        clinic=clinic,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    clinic: str,
+    *,
+    client: AuthenticatedClient,
+    body: ErasureIn,
+) -> (
+    EraseClinicResponse400
+    | EraseClinicResponse401
+    | EraseClinicResponse403
+    | EraseClinicResponse404
+    | EraseClinicResponse422
+    | EraseClinicResponse429
+    | ErasureOut
+    | None
+):
+    """Erase the caller's clinic and everything in it
+
+     Queued; its users, panels, results, messages, webhooks and the clinic are erased
+    by a job. Asking again while it is pending answers the same request. Every session
+    of the clinic ends with it: poll the ``Location`` (no token needed).
+
+    Args:
+        clinic (str):
+        body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut
+    """
+
+    return (
+        await asyncio_detailed(
+            clinic=clinic,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,295 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.erase_user_response_400 import EraseUserResponse400
+from ...models.erase_user_response_401 import EraseUserResponse401
+from ...models.erase_user_response_403 import EraseUserResponse403
+from ...models.erase_user_response_404 import EraseUserResponse404
+from ...models.erase_user_response_409 import EraseUserResponse409
+from ...models.erase_user_response_422 import EraseUserResponse422
+from ...models.erase_user_response_429 import EraseUserResponse429
+from ...models.erasure_in import ErasureIn
+from ...models.erasure_out import ErasureOut
+from ...types import Response
+
+
+def _get_kwargs(
+    user_id: str,
+    *,
+    body: ErasureIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/users/{user_id}/erasure".format(
+            user_id=quote(str(user_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    EraseUserResponse400
+    | EraseUserResponse401
+    | EraseUserResponse403
+    | EraseUserResponse404
+    | EraseUserResponse409
+    | EraseUserResponse422
+    | EraseUserResponse429
+    | ErasureOut
+    | None
+):
+    if response.status_code == 202:
+        response_202 = ErasureOut.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = EraseUserResponse400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = EraseUserResponse401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = EraseUserResponse403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = EraseUserResponse404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = EraseUserResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = EraseUserResponse422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = EraseUserResponse429.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    EraseUserResponse400
+    | EraseUserResponse401
+    | EraseUserResponse403
+    | EraseUserResponse404
+    | EraseUserResponse409
+    | EraseUserResponse422
+    | EraseUserResponse429
+    | ErasureOut
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    user_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ErasureIn,
+) -> Response[
+    EraseUserResponse400
+    | EraseUserResponse401
+    | EraseUserResponse403
+    | EraseUserResponse404
+    | EraseUserResponse409
+    | EraseUserResponse422
+    | EraseUserResponse429
+    | ErasureOut
+]:
+    """Erase a user's personal data
+
+     Users erase themselves; lab admins any user of their clinic. Queued: the user's
+    sessions, credentials, messages (written or received) and, for a patient, panels and
+    results are erased; the account stays as an anonymised tombstone. Asking again while
+    it is pending answers the same request.
+
+    Args:
+        user_id (str):
+        body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut]
+    """
+
+    kwargs = _get_kwargs(
+        user_id=user_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    user_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ErasureIn,
+) -> (
+    EraseUserResponse400
+    | EraseUserResponse401
+    | EraseUserResponse403
+    | EraseUserResponse404
+    | EraseUserResponse409
+    | EraseUserResponse422
+    | EraseUserResponse429
+    | ErasureOut
+    | None
+):
+    """Erase a user's personal data
+
+     Users erase themselves; lab admins any user of their clinic. Queued: the user's
+    sessions, credentials, messages (written or received) and, for a patient, panels and
+    results are erased; the account stays as an anonymised tombstone. Asking again while
+    it is pending answers the same request.
+
+    Args:
+        user_id (str):
+        body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut
+    """
+
+    return sync_detailed(
+        user_id=user_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    user_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ErasureIn,
+) -> Response[
+    EraseUserResponse400
+    | EraseUserResponse401
+    | EraseUserResponse403
+    | EraseUserResponse404
+    | EraseUserResponse409
+    | EraseUserResponse422
+    | EraseUserResponse429
+    | ErasureOut
+]:
+    """Erase a user's personal data
+
+     Users erase themselves; lab admins any user of their clinic. Queued: the user's
+    sessions, credentials, messages (written or received) and, for a patient, panels and
+    results are erased; the account stays as an anonymised tombstone. Asking again while
+    it is pending answers the same request.
+
+    Args:
+        user_id (str):
+        body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut]
+    """
+
+    kwargs = _get_kwargs(
+        user_id=user_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    user_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: ErasureIn,
+) -> (
+    EraseUserResponse400
+    | EraseUserResponse401
+    | EraseUserResponse403
+    | EraseUserResponse404
+    | EraseUserResponse409
+    | EraseUserResponse422
+    | EraseUserResponse429
+    | ErasureOut
+    | None
+):
+    """Erase a user's personal data
+
+     Users erase themselves; lab admins any user of their clinic. Queued: the user's
+    sessions, credentials, messages (written or received) and, for a patient, panels and
+    results are erased; the account stays as an anonymised tombstone. Asking again while
+    it is pending answers the same request.
+
+    Args:
+        user_id (str):
+        body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut
+    """
+
+    return (
+        await asyncio_detailed(
+            user_id=user_id,
+            client=client,
+            body=body,
+        )
+    ).parsed
