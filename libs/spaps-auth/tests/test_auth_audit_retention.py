@@ -247,3 +247,24 @@ async def test_appends_racing_archive_batches_keep_one_chain_on_postgres(
     assert archived == 20
     whole = await log.verify(include_archive=True)
     assert (whole.ok, whole.checked) == (True, 20)
+
+
+@pytest.mark.postgres
+async def test_two_purges_at_once_archive_each_entry_once_on_postgres(
+    pg_engine: AsyncEngine,
+) -> None:
+    log = await filled(pg_engine, Clock(), list(range(12)))
+    target = AuditRetention()
+    cutoff = T0 + 100 * DAY
+
+    async def archive_all() -> int:
+        moved = 0
+        while count := await archive(pg_engine, target, cutoff, 2):
+            moved += count
+        return moved
+
+    assert sum(await asyncio.gather(archive_all(), archive_all())) == 12
+    checkpoints = await rows(pg_engine, audit_checkpoints)
+    assert sum(c[2] for c in checkpoints) == 12  # type: ignore[misc]
+    whole = await log.verify(include_archive=True)
+    assert (whole.ok, whole.checked) == (True, 12)

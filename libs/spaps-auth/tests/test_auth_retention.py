@@ -4,6 +4,7 @@ back ends; each target is driven the way a runner drives it, one transaction a b
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -228,3 +229,29 @@ async def test_batches_refuse_a_naive_cutoff_and_a_limit_below_one(db: AsyncEngi
                 await target.count_expired(connection, cutoff=datetime(2026, 1, 1))
             with pytest.raises(ValueError, match="limit"):
                 await target.purge_batch(connection, cutoff=T0, limit=0)
+
+
+@pytest.mark.postgres
+async def test_two_purges_at_once_share_the_sessions_on_postgres(
+    pg_engine: AsyncEngine, issuer: TokenIssuer
+) -> None:
+    clock = Clock()
+    manager = SessionManager(
+        pg_engine,
+        issuer=issuer,
+        clock=clock,
+        refresh_ttl=timedelta(days=1),
+        session_ttl=timedelta(days=1),
+    )
+    for i in range(10):
+        await manager.start(f"u{i}")
+    target, cutoff = SessionRetention(), T0 + timedelta(days=30)
+
+    async def purge_all() -> int:
+        purged = 0
+        while count := await purge(pg_engine, target, cutoff, 2):
+            purged += count
+        return purged
+
+    assert sum(await asyncio.gather(purge_all(), purge_all())) == 10
+    assert await ids(pg_engine, sessions.c.id) == set()

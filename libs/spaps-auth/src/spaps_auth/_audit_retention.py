@@ -89,11 +89,13 @@ class AuditRetention:
             RuntimeError: The entries to move do not verify; nothing was moved.
         """
         check_batch(cutoff, limit)
-        rows = (
-            await connection.execute(
-                select(audit_log).where(_archivable(cutoff)).order_by(audit_log.c.seq).limit(limit)
-            )
-        ).all()
+        query = select(audit_log).where(_archivable(cutoff)).order_by(audit_log.c.seq).limit(limit)
+        if connection.dialect.name == "postgresql":
+            # A second purge running at once waits here until the first commits, then
+            # reads the entries after the ones it moved (and its new checkpoint below):
+            # batches never overlap, and never see a half-moved chain as a broken one.
+            query = query.with_for_update()
+        rows = (await connection.execute(query)).all()
         if not rows:
             return 0
         last = (

@@ -10,12 +10,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ._tables import invitations, refresh_tokens, sessions
 
-__all__ = ["InvitationRetention", "SessionRetention", "check_batch", "check_keep"]
+__all__ = [
+    "InvitationRetention",
+    "SessionRetention",
+    "check_batch",
+    "check_keep",
+    "skip_locked",
+]
 
 
 def check_keep(keep: timedelta) -> timedelta:
@@ -31,6 +37,14 @@ def check_batch(cutoff: datetime, limit: int | None = None) -> None:
         raise ValueError("cutoff must be an aware UTC datetime")
     if limit is not None and limit < 1:
         raise ValueError("limit must be >= 1")
+
+
+def skip_locked(connection: AsyncConnection, query: Select[Any]) -> Select[Any]:
+    """``query`` locking its rows ``SKIP LOCKED`` on PostgreSQL, so two purges at once
+    share the rows instead of waiting for each other (SQLite has one writer anyway)."""
+    if connection.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
 
 
 def _earlier(first: ColumnElement[Any], then: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -102,16 +116,13 @@ class SessionRetention:
             limit: At most this many sessions.
         """
         check_batch(cutoff, limit)
-        ids = list(
-            (
-                await connection.execute(
-                    select(sessions.c.id)
-                    .where(self._expired(cutoff))
-                    .order_by(_session_ended, sessions.c.id)
-                    .limit(limit)
-                )
-            ).scalars()
+        query = (
+            select(sessions.c.id)
+            .where(self._expired(cutoff))
+            .order_by(_session_ended, sessions.c.id)
+            .limit(limit)
         )
+        ids = list((await connection.execute(skip_locked(connection, query))).scalars())
         if ids:
             await connection.execute(
                 delete(refresh_tokens).where(refresh_tokens.c.session_id.in_(ids))
@@ -177,16 +188,13 @@ class InvitationRetention:
             limit: At most this many invitations.
         """
         check_batch(cutoff, limit)
-        ids = list(
-            (
-                await connection.execute(
-                    select(invitations.c.id)
-                    .where(self._expired(cutoff))
-                    .order_by(_invitation_ended, invitations.c.id)
-                    .limit(limit)
-                )
-            ).scalars()
+        query = (
+            select(invitations.c.id)
+            .where(self._expired(cutoff))
+            .order_by(_invitation_ended, invitations.c.id)
+            .limit(limit)
         )
+        ids = list((await connection.execute(skip_locked(connection, query))).scalars())
         if ids:
             await connection.execute(delete(invitations).where(invitations.c.id.in_(ids)))
         return len(ids)
