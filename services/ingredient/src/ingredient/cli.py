@@ -1,4 +1,5 @@
-"""The ``ingredient`` command: migrations, seed import and a development server.
+"""The ``ingredient`` command: migrations, seed import, operator commands (reference
+data, derived data, scheduled jobs, catalog editors) and a development server.
 
 Every failure prints one line ``error: ...`` on stderr and exits non-zero:
 1 for a failed operation, 2 for bad usage (click's convention).
@@ -15,18 +16,21 @@ from typing import Any, TypeVar
 
 import click
 import uvicorn
+from click.core import ParameterSource
 from spaps_auth import ApiKeyManager
-from spaps_ops import server_options
+from spaps_jobs import SpapsJobsError, run_scheduled
+from spaps_ops import configure_logging, server_options
 from spaps_ops.db import CommandErrors, open_engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingredient.access import PLAN_SCOPE
 from ingredient.app import API_KEY_PREFIX, create_app
-from ingredient.catalog import audit
-from ingredient.catalog.seed import import_catalog, read_catalog, seed_path
+from ingredient.catalog import audit, search_index
+from ingredient.catalog.seed import import_catalog, read_catalog, seed_catalog, seed_path
 from ingredient.db import create_sessionmaker
 from ingredient.errors import IngredientError
 from ingredient.events import build_webhooks
+from ingredient.jobs import create_jobs
 from ingredient.migrate import MIGRATIONS
 from ingredient.settings import Settings
 
@@ -55,14 +59,48 @@ def main() -> None:
     """Ingredient catalog service."""
 
 
-@main.command("migrate")
+@main.group("migrate", invoke_without_command=True)
 @database_url_option
-@click.option("--revision", default="head", show_default=True, help="target revision")
-def migrate_command(database_url: str | None, revision: str) -> None:
-    """Upgrade the database schema."""
+@click.option("--revision", default=None, help="target revision  [default: head]")
+@click.pass_context
+def migrate_group(ctx: click.Context, database_url: str | None, revision: str | None) -> None:
+    """Upgrade the database schema (`migrate status`: where it stands)."""
+    if ctx.invoked_subcommand is not None:
+        if revision is not None:
+            raise click.UsageError("--revision is an option of the upgrade, not of a subcommand")
+        # `migrate --database-url X status` names the database for the subcommand.
+        if ctx.get_parameter_source("database_url") is ParameterSource.COMMANDLINE:
+            ctx.obj = database_url
+        return
     settings = _settings(database_url)
-    _run(MIGRATIONS.upgrade(settings.database_url, revision))
-    click.echo(f"database at revision {revision}")
+    target = revision or "head"
+    _run(MIGRATIONS.upgrade(settings.database_url, target))
+    click.echo(f"database at revision {target}")
+
+
+@migrate_group.command("status")
+@database_url_option
+@click.pass_context
+def migrate_status_command(ctx: click.Context, database_url: str | None) -> None:
+    """Current revision, head and pending revisions (oldest first).
+
+    States: current, behind (migrations pending), ahead (a newer release migrated the
+    database: revisions unknown here), divergent (both). Exits 0 whatever the state.
+    """
+    if ctx.get_parameter_source("database_url") is not ParameterSource.COMMANDLINE:
+        database_url = ctx.obj or database_url
+    settings = _settings(database_url)
+    status = _run(MIGRATIONS.status(settings.database_url))
+    click.echo(f"current: {_revisions(status.current)}")
+    click.echo(f"head: {_revisions(status.heads)}")
+    click.echo(f"pending: {_revisions(status.pending)}")
+    if status.unknown:
+        click.echo(f"unknown: {_revisions(status.unknown)}")
+    click.echo(f"state: {status.state}")
+
+
+def _revisions(revisions: tuple[str, ...]) -> str:
+    return ", ".join(revisions) or "none"
 
 
 @main.command("downgrade")
@@ -98,20 +136,10 @@ def import_catalog_command(
         rows = read_catalog(source)
 
     async def work() -> tuple[int, int]:
-        if run_migrations:
-            await MIGRATIONS.upgrade(settings.database_url)
-        elif not (await MIGRATIONS.status(settings.database_url)).up_to_date:
-            raise IngredientError(
-                "the database schema is not up to date: run `ingredient migrate` first"
-            )
+        await _schema_ready(settings.database_url, run_migrations=run_migrations)
         async with open_engine(settings.database_url) as engine:
             sessionmaker = create_sessionmaker(engine)
-            with click.progressbar(
-                length=len(rows),
-                label=f"importing {source.name}",
-                file=sys.stderr,
-                hidden=quiet,
-            ) as bar:
+            with _progress(len(rows), f"importing {source.name}", quiet=quiet) as bar:
                 return await import_catalog(sessionmaker, rows, progress=bar.update)
 
     created, updated = _run(work())
@@ -119,6 +147,113 @@ def import_catalog_command(
     click.echo(
         f"imported {len(rows)} ingredients: {created} new, {updated} updated, {unchanged} unchanged"
     )
+
+
+async def _schema_ready(database_url: str, *, run_migrations: bool = False) -> None:
+    """Upgrade the schema (``run_migrations``), or refuse a database not at the head."""
+    if run_migrations:
+        await MIGRATIONS.upgrade(database_url)
+    elif not (await MIGRATIONS.status(database_url)).up_to_date:
+        raise IngredientError(
+            "the database schema is not up to date: run `ingredient migrate` first"
+        )
+
+
+def _progress(length: int, label: str, *, quiet: bool) -> Any:
+    """A progress bar on stderr (stdout keeps the command's result)."""
+    return click.progressbar(length=length, label=label, file=sys.stderr, hidden=quiet)
+
+
+@main.command("seed")
+@database_url_option
+@click.option(
+    "--migrate/--no-migrate", "run_migrations", default=False, help="upgrade the schema first"
+)
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def seed_command(database_url: str | None, run_migrations: bool, quiet: bool) -> None:
+    """Create missing reference data; leave what exists alone.
+
+    The IFCT 2017 catalog shipped with the service: ingredients whose code is missing
+    are created, present ones are left as they are (editors' changes survive; use
+    `import-catalog` to overwrite). Safe to run on every deployment.
+    """
+    settings = _settings(database_url)
+    source = seed_path()
+    with CommandErrors(IngredientError):
+        rows = read_catalog(source)
+
+    async def work() -> tuple[int, int]:
+        await _schema_ready(settings.database_url, run_migrations=run_migrations)
+        async with open_engine(settings.database_url) as engine:
+            label = f"seeding {source.name}"
+            with _progress(len(rows), label, quiet=quiet) as bar:
+                return await seed_catalog(create_sessionmaker(engine), rows, progress=bar.update)
+
+    created, found = _run(work())
+    click.echo(f"catalog: {created} ingredients created, {found} found")
+
+
+@main.group("backfill")
+def backfill_group() -> None:
+    """Rebuild derived data from its source rows (idempotent)."""
+
+
+@backfill_group.command("search-index")
+@database_url_option
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=search_index.BATCH_SIZE,
+    show_default=True,
+    help="ingredients per batch",
+)
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def backfill_search_index_command(database_url: str | None, batch_size: int, quiet: bool) -> None:
+    """Rebuild the full-text search index of every ingredient.
+
+    SQLite: the FTS5 index is refilled in one transaction (searches see the old index
+    until it commits). PostgreSQL: the search vectors are recomputed, one transaction
+    per batch.
+    """
+    settings = _settings(database_url)
+
+    async def work() -> int:
+        await _schema_ready(settings.database_url)
+        async with open_engine(settings.database_url) as engine:
+            total = await search_index.count_ingredients(engine)
+            with _progress(total, "indexing ingredients", quiet=quiet) as bar:
+                return await search_index.rebuild_search_index(
+                    engine, batch_size=batch_size, progress=bar.update
+                )
+
+    click.echo(f"search index: {_run(work())} ingredients indexed")
+
+
+@main.command("run-scheduled")
+@database_url_option
+@click.argument("name")
+def run_scheduled_command(database_url: str | None, name: str) -> None:
+    """Run the scheduled job NAME now, in this process.
+
+    Prints its result; its log lines go to stderr.
+
+    `webhooks.deliver`: one pass of the webhook delivery loop the API runs in the
+    background (relay the outbox, attempt new and due deliveries); prints the attempts.
+    """
+    settings = _settings(database_url)
+    # The task's log lines (started, succeeded, duration) go with the errors, on stderr.
+    configure_logging(
+        level=settings.log_level, json=settings.log_json, stream=sys.stderr, batch_writes=False
+    )
+    jobs = create_jobs(settings)
+    try:
+        with CommandErrors(IngredientError, SpapsJobsError):
+            if name in jobs.celery.conf.beat_schedule:  # else run_scheduled names the known
+                asyncio.run(_schema_ready(settings.database_url))
+            result = run_scheduled(jobs.celery, name)
+    finally:
+        jobs.close()
+    click.echo(f"ran {name}: {result}")
 
 
 @main.command("create-api-key")

