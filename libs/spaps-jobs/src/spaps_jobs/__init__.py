@@ -30,7 +30,8 @@ from ._metrics import InboxMetrics, RelayMetrics, TaskMetrics
 from ._outbox import Confirm, Outbox, OutboxMessage
 from ._redelivery import Redelivery
 from ._relay import Dispatch, Relay
-from ._retention import PurgeReport, Retention, RetentionTarget, install_retention
+from ._retention import PurgeReport, Retention, RetentionTarget
+from ._retention_task import install_retention
 from ._schedules import Schedule, parse_schedules, run_scheduled
 from ._schema_0_3 import BatchOps, MigrationOps, downgrade_from_0_3, upgrade_to_0_3
 from ._settings import JobsSettings

@@ -3,14 +3,12 @@
 Libraries cooperate through :class:`RetentionTarget`, a protocol they satisfy
 structurally: a library declares its targets as plain objects and never imports
 spaps-jobs. :class:`Retention` holds the registry, runs a target batch after batch (one
-transaction each) and reports; :func:`install_retention` makes that a Celery task that
-beat runs from the ``schedules`` setting.
+transaction each) and reports; ``_retention_task.install_retention`` makes that a Celery
+task that beat runs from the ``schedules`` setting.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Callable, Mapping
@@ -18,20 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from celery import Celery, Task
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ._errors import RetentionTargetNotFoundError
 
-__all__ = ["PurgeReport", "Retention", "RetentionTarget", "install_retention"]
+__all__ = ["Progress", "PurgeReport", "Retention", "RetentionTarget"]
 
 _log = logging.getLogger("spaps.retention")
 
 Progress = Callable[[int], None]
 """Called with the number of rows of each committed batch (e.g. to advance a progress bar)."""
-
-RetentionFactory = Callable[[], contextlib.AbstractAsyncContextManager["Retention"]]
-"""Opens a :class:`Retention` (its engine and targets) and closes it afterwards."""
 
 
 @runtime_checkable
@@ -286,49 +280,3 @@ class Retention:
                 "dry_run": report.dry_run,
             },
         )
-
-
-def install_retention(
-    app: Celery, factory: RetentionFactory, *, task_name: str = "spaps.retention.purge"
-) -> Task:
-    """Register the Celery task that purges one retention target.
-
-    The task takes one argument, the target name; it opens ``factory()``, awaits
-    :meth:`Retention.purge` under ``asyncio.run`` and returns the report as a dict
-    (``name``, ``rows``, ``batches``, ``dry_run``, ``cutoff``). Beat runs it from the
-    ``schedules`` setting, e.g. ``{"purge-outbox": {"task": "spaps.retention.purge",
-    "every": 3600, "args": ["jobs.outbox"]}}``.
-
-    The factory is called in the task, once per run: each run has its own event loop,
-    so create the ``AsyncEngine`` inside it (and dispose of it on the way out).
-
-    Args:
-        app: The Celery app.
-        factory: Returns an async context manager that yields a ready
-            :class:`Retention`.
-        task_name: Name of the task.
-
-    Returns:
-        The registered task.
-
-    .. versionadded:: 0.5.0
-    """
-    if not isinstance(app, Celery):
-        raise TypeError("app must be a Celery app")
-    if not callable(factory):
-        raise TypeError("factory must be callable")
-    if not isinstance(task_name, str) or not task_name:
-        raise ValueError("task_name must be a non-empty string")
-
-    async def run(name: str) -> PurgeReport:
-        async with factory() as retention:
-            if not isinstance(retention, Retention):
-                raise TypeError(f"the retention factory yielded {retention!r}, not a Retention")
-            return await retention.purge(name)
-
-    def purge(name: str) -> dict[str, Any]:
-        return asyncio.run(run(name)).as_dict()
-
-    purge.__doc__ = "Purge the finished rows of one retention target (its name)."
-    # Not shared: every app gets the task of its own factory, never another app's.
-    return app.task(name=task_name, shared=False)(purge)

@@ -14,7 +14,8 @@ import it: a retention target is any object with the :class:`RetentionTarget` sh
 from __future__ import annotations
 
 from ._errors import RetentionTargetNotFoundError
-from ._retention import PurgeReport, Retention, RetentionTarget, install_retention
+from ._retention import PurgeReport, Retention, RetentionTarget
+from ._retention_task import install_retention
 
 __all__ = [
     "PurgeReport",
