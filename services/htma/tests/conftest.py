@@ -210,7 +210,13 @@ async def client(database_url: str, make_client: ClientFactory) -> AsyncIterator
         yield c
 
 
-# --- htma processes (worker, beat) ---------------------------------------------------
+# --- htma processes (commands, worker, beat) -------------------------------------------
+
+
+@pytest.fixture
+def htma(run_command: Callable[..., Any], tmp_path: Path) -> Callable[..., Any]:
+    """``htma(*args, env=None)``: the ``htma`` command run to completion in ``tmp_path``."""
+    return functools.partial(run_command, "htma.cli", cwd=tmp_path)
 
 
 @pytest.fixture

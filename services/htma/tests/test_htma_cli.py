@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import re
 import signal
@@ -24,12 +23,6 @@ from spaps_ops.testing import DEADLINE, poll
 STARTUP = 300.0
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def htma(run_command: Callable[..., Any], tmp_path: Path) -> Callable[..., Any]:
-    """``htma(*args, env=None)``: the ``htma`` command in a fresh directory."""
-    return functools.partial(run_command, "htma.cli", cwd=tmp_path)
 
 
 def test_migrate_create_admin_and_rotate_keys(htma: Any, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The ``htma`` command: migrations, admin accounts, key rotation, server.
+"""The ``htma`` command: migrations, admin accounts, key rotation, servers, and the
+operator commands (seed, backfill, erasure, scheduled jobs).
 
 Every failure prints one line ``error: ...`` on stderr and exits non-zero:
 1 for a failed operation, 2 for bad usage (click's convention).
@@ -6,22 +7,33 @@ Every failure prints one line ``error: ...`` on stderr and exits non-zero:
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from datetime import datetime
 
 import click
 import prometheus_client
 import uvicorn
-from spaps_auth import SpapsAuthError, TotpManager
+from spaps_auth import TotpManager
+from spaps_jobs import ScheduleNotFoundError, run_scheduled
 from spaps_ops.db import CommandErrors, open_engine
 from spaps_tenancy import bypass
 
 from htma.app import create_app
+from htma.cli_support import (
+    database_url_option,
+    quiet_option,
+    require_schema,
+    run,
+    settings_for,
+)
 from htma.clinics.models import Clinic
 from htma.clinics.roles import Role
 from htma.db import create_sessionmaker
+from htma.erasure.commands import (
+    erase_tenant_command,
+    erase_user_command,
+    erasure_status_command,
+)
 from htma.errors import CommandError, HtmaError
 from htma.identity.keystore import SigningKeyStore
 from htma.identity.service import check_clinic_id, create_user
@@ -29,27 +41,11 @@ from htma.identity.stack import build_auth
 from htma.messaging.cipher import generate_key
 from htma.messaging.service import rotate_messages
 from htma.migrate import MIGRATIONS
+from htma.results.backfill import backfill_results, panels_of
+from htma.runtime import build_runtime
+from htma.seed import Seeded, seed
 from htma.settings import Settings
 from htma.worker import create_worker
-
-T = TypeVar("T")
-
-
-def _settings(database_url: str | None = None) -> Settings:
-    with CommandErrors():
-        return Settings(database_url=database_url) if database_url else Settings()
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    with CommandErrors(HtmaError, SpapsAuthError, ValueError):
-        return asyncio.run(coroutine)
-
-
-database_url_option = click.option(
-    "--database-url",
-    envvar="HTMA_DATABASE_URL",
-    help="SQLAlchemy URL (default: HTMA_DATABASE_URL or a SQLite file under .data/)",
-)
 
 
 @click.group()
@@ -57,13 +53,36 @@ def main() -> None:
     """HTMA lab service."""
 
 
-@main.command("migrate")
+@main.group("migrate", invoke_without_command=True)
 @database_url_option
 @click.option("--revision", default="head", show_default=True)
-def migrate_command(database_url: str | None, revision: str) -> None:
-    """Upgrade the database schema."""
-    _run(MIGRATIONS.upgrade(_settings(database_url).database_url, revision))
+@click.pass_context
+def migrate_command(ctx: click.Context, database_url: str | None, revision: str) -> None:
+    """Upgrade the database schema (``htma migrate``), or show where it is
+    (``htma migrate status``)."""
+    ctx.obj = database_url
+    if ctx.invoked_subcommand is not None:
+        return
+    run(MIGRATIONS.upgrade(settings_for(database_url).database_url, revision))
     click.echo(f"database at revision {revision}")
+
+
+@migrate_command.command("status")
+@database_url_option
+@click.option("--check", is_flag=True, help="exit 1 when the schema is not at the head")
+@click.pass_context
+def migrate_status(ctx: click.Context, database_url: str | None, check: bool) -> None:
+    """Show the database's revision, the scripts' head and the pending revisions
+    (oldest first)."""
+    settings = settings_for(database_url or ctx.obj)
+    status = run(MIGRATIONS.status(settings.database_url))
+    click.echo(f"current: {' '.join(status.current) or 'none (never migrated)'}")
+    click.echo(f"head: {' '.join(status.heads)}")
+    click.echo(f"pending: {' '.join(status.pending) or 'none'}")
+    if status.unknown:
+        click.echo(f"unknown to these scripts: {' '.join(status.unknown)} ({status.state})")
+    if check and not status.up_to_date:
+        raise SystemExit(f"error: the database schema is {status.state}: run `htma migrate`")
 
 
 @main.command("downgrade")
@@ -71,7 +90,7 @@ def migrate_command(database_url: str | None, revision: str) -> None:
 @click.option("--revision", default="base", show_default=True)
 def downgrade_command(database_url: str | None, revision: str) -> None:
     """Downgrade the database schema (default: drop everything)."""
-    _run(MIGRATIONS.downgrade(_settings(database_url).database_url, revision))
+    run(MIGRATIONS.downgrade(settings_for(database_url).database_url, revision))
     click.echo(f"database at revision {revision}")
 
 
@@ -91,13 +110,12 @@ def create_admin(  # noqa: PLR0917 -- click passes one argument per option
     password: str,
 ) -> None:
     """Create a lab admin (and the clinic when it does not exist)."""
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     with CommandErrors(ValueError):
         check_clinic_id(clinic_id)
 
     async def work() -> str:
-        if not (await MIGRATIONS.status(settings.database_url)).up_to_date:
-            raise CommandError("the database schema is not up to date: run `htma migrate` first")
+        await require_schema(settings.database_url)
         async with open_engine(settings.database_url) as engine:
             auth = build_auth(settings, engine)
             async with create_sessionmaker(engine)() as session:
@@ -111,7 +129,7 @@ def create_admin(  # noqa: PLR0917 -- click passes one argument per option
                 await session.commit()
                 return user.id
 
-    user_id = _run(work())
+    user_id = run(work())
     click.echo(f"created lab admin {email} ({user_id}) in clinic {clinic_id}")
 
 
@@ -124,14 +142,14 @@ def create_admin(  # noqa: PLR0917 -- click passes one argument per option
     type=click.IntRange(0, 10),
     help="older token signing keys kept for verification",
 )
-@click.option("--quiet", is_flag=True, help="no progress bar")
+@quiet_option
 def rotate_keys(database_url: str | None, keep: int, quiet: bool) -> None:
     """Add a new token signing key, and re-seal messages under the primary message key.
 
     To rotate the message key, prepend a new key (``htma generate-message-key``) to
     HTMA_MESSAGE_KEYS, keep the old one listed, run this command, then drop the old key.
     """
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     with CommandErrors(ValueError):
         new = SigningKeyStore(settings.signing_keys_path).rotate(keep=keep)
     click.echo(f"token signing key {new.kid} is now primary (restart htma to use it)")
@@ -148,21 +166,21 @@ def rotate_keys(database_url: str | None, keep: int, quiet: bool) -> None:
                 async with sessions() as session:
                     return await rotate_messages(session, cipher, progress=bar.update)
 
-    count = _run(work())
+    count = run(work())
     click.echo(f"re-sealed {count} messages under message key {cipher.primary_key_id}")
 
 
 @main.command("rotate-totp-keys")
 @database_url_option
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--quiet", is_flag=True, help="no progress bar")
+@quiet_option
 def rotate_totp_keys(database_url: str | None, batch_size: int, quiet: bool) -> None:
     """Re-seal every TOTP secret under the primary TOTP key (and seal plaintext ones).
 
     To rotate, prepend a new key (``htma generate-message-key``) to HTMA_TOTP_KEYS, keep
     the old one listed, restart htma, run this command, then drop the old key.
     """
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
 
     async def work() -> int:
         async with open_engine(settings.database_url) as engine:
@@ -175,8 +193,94 @@ def rotate_totp_keys(database_url: str | None, batch_size: int, quiet: bool) -> 
             ) as bar:
                 return await totp.reseal(batch_size=batch_size, progress=bar.update)
 
-    count = _run(work())
+    count = run(work())
     click.echo(f"re-sealed {count} TOTP secrets under key {settings.totp_sealer().primary_key_id}")
+
+
+@main.command("seed")
+@database_url_option
+def seed_command(database_url: str | None) -> None:
+    """Create the reference data htma needs (the token signing keys, an organisation per
+    clinic for invitations); what exists is left as it is, so running it again changes
+    nothing."""
+    settings = settings_for(database_url)
+
+    async def work() -> list[Seeded]:
+        await require_schema(settings.database_url)
+        async with open_engine(settings.database_url) as engine:
+            return await seed(settings, engine)
+
+    done = run(work())
+    for item in done:
+        click.echo(f"{'created' if item.created else 'found':8}{item.what}")
+    created = sum(item.created for item in done)
+    click.echo(f"seed: {created} created, {len(done) - created} found")
+
+
+@main.group("backfill")
+def backfill_command() -> None:
+    """Recompute derived data of existing rows."""
+
+
+@backfill_command.command("ratios")
+@database_url_option
+@click.option("--clinic", required=True, help="the clinic id")
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    help="only panels sampled on or after this date (YYYY-MM-DD)",
+)  # fmt: skip
+@quiet_option
+def backfill_ratios(
+    database_url: str | None, clinic: str, since: datetime | None, quiet: bool
+) -> None:
+    """Compute the ratios (the result) of the clinic's panels that have none, through
+    the job's own code path (recommendations, result.ready webhook); results already
+    computed are kept."""
+    settings = settings_for(database_url)
+    with CommandErrors(ValueError):
+        check_clinic_id(clinic)
+
+    async def work() -> tuple[int, int]:
+        await require_schema(settings.database_url)
+        async with open_engine(settings.database_url) as engine:
+            sessions = create_sessionmaker(engine)
+            async with sessions() as session:
+                if await session.get(Clinic, clinic) is None:
+                    raise CommandError(f"no clinic {clinic!r}")
+            panels = await panels_of(sessions, clinic, since=since.date() if since else None)
+            runtime = build_runtime(settings)
+            try:
+                with click.progressbar(length=len(panels), label="computing results",
+                                       file=sys.stderr, hidden=quiet) as bar:  # fmt: skip
+                    computed = await backfill_results(
+                        runtime, sessions, clinic, panels, progress=bar.update
+                    )
+            finally:
+                runtime.close()
+            return computed, len(panels)
+
+    computed, total = run(work())
+    click.echo(f"computed {computed} results of {total} panels in clinic {clinic}"
+               f" ({total - computed} had one)")  # fmt: skip
+
+
+@main.command("run-scheduled")
+@click.argument("name")
+def run_scheduled_command(name: str) -> None:
+    """Run the beat schedule's entry NAME now, in this process (e.g. the webhook sweeper
+    after an outage): the same task beat would send, without the broker."""
+    settings = settings_for()
+    with CommandErrors(ValueError):
+        worker = create_worker(settings)
+    try:
+        with CommandErrors(HtmaError, ValueError):
+            try:
+                result = run_scheduled(worker.celery, name)
+            except ScheduleNotFoundError as exc:  # a KeyError: its message, unquoted
+                raise SystemExit(f"error: {exc.args[0] if exc.args else exc}") from None
+    finally:
+        worker.runtime.close()
+    click.echo(f"ran {name}: {result!r}")
 
 
 @main.command("generate-message-key")
@@ -205,7 +309,7 @@ def generate_message_key(key_id: str) -> None:
 )
 def worker_command(loglevel: str, beat: bool, metrics_port: int | None) -> None:
     """Run the Celery worker (results, webhook deliveries) and the outbox relay."""
-    settings = _settings()
+    settings = settings_for()
     with CommandErrors(ValueError):
         worker = create_worker(settings)
     port = metrics_port if metrics_port is not None else settings.worker_metrics_port
@@ -230,7 +334,7 @@ def worker_command(loglevel: str, beat: bool, metrics_port: int | None) -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 def beat_command(loglevel: str) -> None:
     """Run the beat scheduler alone (the webhook sweeper); exactly one per deployment."""
-    settings = _settings()
+    settings = settings_for()
     with CommandErrors(ValueError):
         worker = create_worker(settings)
     try:
@@ -256,8 +360,13 @@ def serve_command(host: str, port: int) -> None:
     """
     from spaps_ops import server_options  # noqa: PLC0415  # this command's own import
 
-    settings = _settings()
+    settings = settings_for()
     uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))
+
+
+main.add_command(erase_tenant_command)
+main.add_command(erase_user_command)
+main.add_command(erasure_status_command)
 
 
 if __name__ == "__main__":

@@ -113,9 +113,12 @@ async def request_erasure(
         ``(request, created)``; ``created`` is False when one was pending already.
 
     Raises:
+        ValueError: a blank reason.
         NotFoundError: no such subject.
         ConflictError: see :func:`subject_clinic`.
     """
+    if not reason.strip():
+        raise ValueError("an erasure needs a reason (e.g. the data subject's request reference)")
     clinic = await subject_clinic(session, kind, subject)
     existing = await _pending(session, kind, subject)
     if existing is not None:
@@ -154,7 +157,8 @@ def _locked(connection: Connection, erasure_id: str) -> Any:
     return connection.execute(query).first()
 
 
-def _steps(row: Any) -> list[Step]:
+def steps_of(row: Any) -> list[Step]:
+    """The steps of the erasure ``row`` (an :class:`ErasureRequest` or its table's row)."""
     if row.kind == "tenant":
         return tenant_steps(row.subject, reason=row.reason, actor=row.requested_by)
     return user_steps(row.subject, row.clinic_id)
@@ -204,7 +208,7 @@ async def run_erasure(
             .where(_TABLE.c.id == erasure_id)
             .values(status="running", error=None, started_at=row.started_at or now)
         )
-    steps = _steps(row)
+    steps = steps_of(row)
     counts: dict[str, int] = dict(row.counts or {})
     try:
         for number, step in enumerate(steps, start=1):
