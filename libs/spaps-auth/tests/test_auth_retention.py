@@ -108,6 +108,10 @@ async def test_only_sessions_that_ended_before_the_cutoff_go_with_their_refresh_
     kept = {active.session_id, revoked_late.session_id, expires_late.session_id}
     assert await ids(db, sessions.c.id) == kept
     assert await ids(db, refresh_tokens.c.session_id) == kept
+    # A purged session is unknown: its access tokens read as revoked.
+    fresh = SessionManager(db, issuer=issuer, clock=clock)
+    assert await fresh.is_revoked("jti", revoked.session_id)
+    assert not await fresh.is_revoked("jti", active.session_id)
     # A later cutoff takes the session that expired on day 10 and the one revoked on day 20.
     assert await count(db, target, T0 + timedelta(days=30)) == 2
 

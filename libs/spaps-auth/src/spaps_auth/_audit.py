@@ -77,9 +77,12 @@ class AuditLog:
 
     Appends take the next ``seq`` (primary key); two concurrent appends racing for the
     same ``seq`` make one fail on the key and retry, so the chain never forks.
+    :class:`AuditRetention` moves old entries to an archive table with a checkpoint;
+    the chain then continues, and verifies, from that checkpoint.
 
     Args:
-        engine: Async engine holding the ``auth_audit_log`` table.
+        engine: Async engine holding the ``auth_audit_log`` table (and, once retention
+            runs, ``auth_audit_archive`` and ``auth_audit_checkpoints``).
         clock: Returns the current aware UTC datetime.
         max_retries: Attempts for an append under contention.
 
@@ -139,7 +142,8 @@ class AuditLog:
         raise RuntimeError("audit append kept colliding; giving up")
 
     async def entries(self, *, after_seq: int = 0, limit: int = 100) -> list[AuditEntry]:
-        """Entries with ``seq > after_seq`` in order (at most ``limit``)."""
+        """Live entries with ``seq > after_seq`` in order (at most ``limit``); archived
+        entries are not listed."""
         async with self._engine.connect() as conn:
             rows = (
                 await conn.execute(
@@ -157,7 +161,7 @@ class AuditLog:
         ]
 
     async def count(self) -> int:
-        """Number of entries."""
+        """Number of live entries (archived ones are not counted)."""
         async with self._engine.connect() as conn:
             return int(
                 (await conn.execute(select(func.count()).select_from(audit_log))).scalar_one()
