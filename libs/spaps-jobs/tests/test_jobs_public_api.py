@@ -86,7 +86,7 @@ def test_every_exported_name_exists() -> None:
 def test_integration_modules_surface() -> None:
     assert spaps_jobs.fastapi.__all__ == ["install_error_handlers", "require_idempotency_key"]
     assert spaps_jobs.testing.__all__ == ["WorkerProcess", "run_worker", "wait_for"]
-    assert spaps_jobs.settings.__all__ == ["RedeliverySettings"]
+    assert spaps_jobs.settings.__all__ == ["RedeliverySettings", "RetentionSettings"]
     assert spaps_jobs.retention.__all__ == [
         "PurgeReport",
         "Retention",

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
-from spaps_jobs import Redelivery
-from spaps_jobs.settings import RedeliverySettings
+from spaps_jobs import Redelivery, parse_schedules
+from spaps_jobs.settings import RedeliverySettings, RetentionSettings
 
 
 class ServiceSettings(RedeliverySettings):
@@ -52,3 +52,59 @@ def test_fields_make_the_redelivery() -> None:
 def test_bad_values_are_refused_by_name(values: dict[str, float], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         ServiceSettings(**values)  # type: ignore[arg-type]
+
+
+class RetainingSettings(RetentionSettings):
+    """A service's own settings beside the retention mixin."""
+
+    database_url: str = "sqlite:///app.db"
+
+
+def test_retention_defaults_purge_hourly_at_each_targets_default_keep() -> None:
+    settings = RetainingSettings()
+    assert settings.retention_keep() == {}
+    assert settings.retention_batch_size == 1000
+    assert settings.retention_schedules(["jobs.outbox", "auth.audit"]) == {
+        "retention.jobs.outbox": {
+            "task": "spaps.retention.purge", "cron": "17 * * * *", "args": ["jobs.outbox"]
+        },
+        "retention.auth.audit": {
+            "task": "spaps.retention.purge", "cron": "17 * * * *", "args": ["auth.audit"]
+        },
+    }  # fmt: skip
+
+
+def test_retention_fields_make_the_keep_and_the_beat_entries() -> None:
+    # As a service's environment gives them (pydantic-settings parses the JSON mapping).
+    settings = RetainingSettings.model_validate_json(
+        '{"retention_keep_days": {"jobs.outbox": 3, "auth.audit": 0.5},'
+        ' "retention_cron": "0 3 * * *", "retention_batch_size": "250"}'
+    )
+    assert settings.retention_keep() == {
+        "jobs.outbox": timedelta(days=3), "auth.audit": timedelta(hours=12)
+    }  # fmt: skip
+    assert settings.retention_batch_size == 250
+    entries = settings.retention_schedules(["jobs.inbox"], task_name="svc.purge")
+    assert entries == {
+        "retention.jobs.inbox": {"task": "svc.purge", "cron": "0 3 * * *", "args": ["jobs.inbox"]}
+    }
+    # What beat gets is valid for spaps-jobs' own schedule parser.
+    assert [s.name for s in parse_schedules(entries)] == ["retention.jobs.inbox"]
+
+
+def test_an_empty_cron_schedules_nothing() -> None:
+    assert RetainingSettings(retention_cron="").retention_schedules(["jobs.outbox"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"retention_keep_days": {"jobs.outbox": 0}}, "retention_keep_days"),
+        ({"retention_keep_days": {"jobs.outbox": -1}}, "must be positive"),
+        ({"retention_cron": "every hour"}, "retention_cron"),
+        ({"retention_batch_size": 0}, "retention_batch_size"),
+    ],
+)
+def test_bad_retention_settings_are_refused(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        RetainingSettings(**values)

@@ -1,4 +1,4 @@
-"""Outbox redelivery settings for a service's pydantic settings class.
+"""Outbox redelivery and retention settings for a service's pydantic settings class.
 
 Needs the ``settings`` extra (``pip install 'spaps-jobs[settings]'``, which installs
 pydantic). :class:`RedeliverySettings` is a mixin: a service's settings class inherits it
@@ -10,19 +10,24 @@ relay's end-to-end acknowledgement with the same variables under its own prefix:
 
     relay = Relay(..., redelivery=Settings().redelivery())
 
+:class:`RetentionSettings` does the same for retention: how long each target keeps its
+finished rows, how often beat purges them and in what batches.
+
 .. versionadded:: 0.4.0
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Self
+from typing import Any, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ._redelivery import Redelivery
+from ._schedules import parse_schedules
 
-__all__ = ["RedeliverySettings"]
+__all__ = ["RedeliverySettings", "RetentionSettings"]
 
 
 class RedeliverySettings(BaseModel):
@@ -63,3 +68,53 @@ class RedeliverySettings(BaseModel):
             max_delay=timedelta(seconds=self.outbox_redeliver_max_delay),
             max_publishes=self.outbox_max_publishes,
         )
+
+
+class RetentionSettings(BaseModel):
+    """How long retention targets keep their finished rows, and when beat purges them.
+
+    Args:
+        retention_keep_days: per target name (``"jobs.outbox"``...), days to keep its
+            finished rows instead of the target's default; as an environment variable,
+            JSON: ``{"jobs.outbox": 3, "auth.audit": 730}``.
+        retention_cron: when beat purges each registered target (crontab, UTC, five
+            fields); empty: beat purges nothing (run ``purge`` by hand).
+        retention_batch_size: rows per batch, each batch its own transaction.
+
+    .. versionadded:: 0.5.0
+    """
+
+    retention_keep_days: dict[str, float] = Field(default_factory=dict)
+    retention_cron: str = "17 * * * *"
+    retention_batch_size: int = Field(default=1000, ge=1, le=100_000)
+
+    @field_validator("retention_keep_days")
+    @classmethod
+    def _positive_days(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, days in value.items():
+            if not days > 0:
+                raise ValueError(f"retention_keep_days[{name!r}] must be positive, got {days}")
+        return value
+
+    @field_validator("retention_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        if value.strip():
+            parse_schedules({"retention": {"task": "retention", "cron": value}})
+        return value.strip()
+
+    def retention_keep(self) -> dict[str, timedelta]:
+        """The ``keep`` mapping of :class:`~spaps_jobs.Retention`."""
+        return {name: timedelta(days=days) for name, days in self.retention_keep_days.items()}
+
+    def retention_schedules(
+        self, names: Iterable[str], *, task_name: str = "spaps.retention.purge"
+    ) -> dict[str, dict[str, Any]]:
+        """Beat entries (the ``schedules`` setting's format) that purge each of ``names``
+        at ``retention_cron``, named ``retention.<name>``; none when the cron is empty."""
+        if not self.retention_cron:
+            return {}
+        return {
+            f"retention.{name}": {"task": task_name, "cron": self.retention_cron, "args": [name]}
+            for name in names
+        }
