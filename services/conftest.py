@@ -34,6 +34,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pydantic import ValidationError
+from spaps_auth import AuditLog, AuditRetention
 from spaps_ops import InsecureSettingsError
 from spaps_ops.db import open_engine, sync_url
 from spaps_ops.testing import DEADLINE, poll
@@ -730,3 +731,43 @@ def confirmations_migration() -> Callable[[Any, str, str], Awaitable[None]]:
     ``publishes = 0``), its redelivery index and the dead-letter table; its downgrade
     removes them and keeps the outbox's rows."""
     return _confirmations_migration
+
+
+async def _audit_archive_migration(migrations: Any, database_url: str, previous: str) -> None:
+    await migrations.upgrade(database_url)
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    moments = iter([now - timedelta(days=400 - i) for i in range(3)] + [now, now])
+    async with open_engine(database_url) as engine:
+        log = AuditLog(engine, clock=lambda: next(moments))
+        for action in ("a", "b", "c", "d", "e"):
+            await log.append(action, actor="u1")
+        async with engine.begin() as connection:
+            archived = await AuditRetention(clock=lambda: now).purge_batch(
+                connection, cutoff=now - timedelta(days=365), limit=100
+            )
+        assert archived == 3
+        live = await log.verify()
+        assert live.ok, live.reason
+        assert (live.checked, live.checkpoint_seq) == (2, 3)  # from the checkpoint on
+        whole = await log.verify(include_archive=True)
+        assert whole.ok, whole.reason
+    await migrations.downgrade(database_url, previous)
+    async with open_engine(database_url) as engine, engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        seqs = (await connection.scalars(text("SELECT seq FROM auth_audit_log ORDER BY seq"))).all()
+    assert not tables & {"auth_audit_archive", "auth_audit_checkpoints"}
+    assert list(seqs) == [1, 2, 3, 4, 5]  # the archived entries came back, in order
+    await migrations.upgrade(database_url)
+    async with open_engine(database_url) as engine:
+        again = await AuditLog(engine).verify()
+    assert again.ok, again.reason
+    assert (again.checked, again.checkpoint_seq) == (5, 0)
+
+
+@pytest.fixture
+def audit_archive_migration() -> Callable[[Any, str, str], Awaitable[None]]:
+    """``await audit_archive_migration(MIGRATIONS, database_url, previous)``: the revision
+    after ``previous`` adds spaps-auth's audit archive and checkpoints, where retention
+    archives old entries with the chain still verifiable; its downgrade moves the archived
+    entries back into the live log, which verifies from the start again."""
+    return _audit_archive_migration

@@ -55,3 +55,11 @@ async def test_erasure_requests_up_and_down(database_url: str, table_names: Any)
     assert await table_names(database_url) == before | {"erasure_requests"}
     await MIGRATIONS.downgrade(database_url, "0007")
     assert await table_names(database_url) == before
+
+
+async def test_audit_archive_up_and_down(
+    database_url: str, audit_archive_migration: Callable[..., Awaitable[None]]
+) -> None:
+    """0009 adds the audit archive and its checkpoints; its downgrade moves archived
+    entries back into the live log."""
+    await audit_archive_migration(MIGRATIONS, database_url, "0008")

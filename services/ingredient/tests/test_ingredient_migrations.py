@@ -74,6 +74,7 @@ def test_migration_history_is_linear() -> None:
         "0004",
         "0005",
         "0006",
+        "0007",
     ]
 
 
@@ -83,3 +84,11 @@ async def test_outbox_confirmations_and_dead_letters_up_and_down(
     """0006 adds the outbox's confirmation columns, its redelivery index and the
     dead-letter table; its downgrade removes them and keeps the outbox's rows."""
     await confirmations_migration(MIGRATIONS, database_url, "0005")
+
+
+async def test_audit_archive_up_and_down(
+    database_url: str, audit_archive_migration: Callable[..., Awaitable[None]]
+) -> None:
+    """0007 adds the audit archive and its checkpoints; its downgrade moves archived
+    entries back into the live log."""
+    await audit_archive_migration(MIGRATIONS, database_url, "0006")
