@@ -12,6 +12,7 @@ import pytest
 from fastapi.routing import APIRoute
 from htma.accounts.router import router as users
 from htma.clinics.invitations import router as invitations
+from htma.erasure.router import router as erasure
 from htma.identity.credentials_router import router as credentials
 from htma.identity.router import router as identity
 from htma.messaging.router import router as messages
@@ -91,7 +92,7 @@ def _has_float(model: type[BaseModel]) -> bool:
 
 def test_every_request_model_with_floats_refuses_non_finite_numbers(make_app: Any) -> None:
     """Every htma router's request bodies; the spec's writing operations are all covered."""
-    routers = [identity, credentials, invitations, users, panels, messages]
+    routers = [identity, credentials, invitations, users, panels, messages, erasure]
     routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
     models = {
         model
