@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 from spaps_jobs import Redelivery, parse_schedules
 from spaps_jobs.settings import RedeliverySettings, RetentionSettings
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 
 class ServiceSettings(RedeliverySettings):
@@ -108,3 +109,33 @@ def test_an_empty_cron_schedules_nothing() -> None:
 def test_bad_retention_settings_are_refused(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         RetainingSettings(**values)
+
+
+class _Target:
+    """The smallest retention target: nothing ever expires."""
+
+    name = "t.rows"
+    default_keep = timedelta(days=7)
+
+    async def count_expired(self, connection: AsyncConnection, *, cutoff: datetime) -> int:
+        return 0
+
+    async def purge_batch(
+        self, connection: AsyncConnection, *, cutoff: datetime, limit: int
+    ) -> int:
+        return 0
+
+
+async def test_the_settings_build_the_runner() -> None:
+    engine = create_async_engine("sqlite+aiosqlite://")
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    settings = RetainingSettings(retention_keep_days={"t.rows": 2}, retention_batch_size=7)
+    retention = settings.retention(engine, _Target(), clock=lambda: now)
+    try:
+        assert retention.names == ("t.rows",)
+        assert retention.keep_for("t.rows") == timedelta(days=2)
+        assert retention.batch_size == 7
+        report = await retention.purge("t.rows", dry_run=True)
+        assert report.cutoff == now - timedelta(days=2)
+    finally:
+        await engine.dispose()

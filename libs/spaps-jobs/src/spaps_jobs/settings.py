@@ -18,13 +18,15 @@ finished rows, how often beat purges them and in what batches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ._redelivery import Redelivery
+from ._retention import Retention, RetentionTarget
 from ._schedules import parse_schedules
 
 __all__ = ["RedeliverySettings", "RetentionSettings"]
@@ -102,6 +104,23 @@ class RetentionSettings(BaseModel):
         if value.strip():
             parse_schedules({"retention": {"task": "retention", "cron": value}})
         return value.strip()
+
+    def retention(
+        self,
+        engine: AsyncEngine,
+        *targets: RetentionTarget,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Retention:
+        """A :class:`~spaps_jobs.Retention` on ``engine`` with these keeps and batch size,
+        ``targets`` registered (``clock``: the runner's, for tests)."""
+        retention = Retention(
+            engine,
+            keep=self.retention_keep(),
+            batch_size=self.retention_batch_size,
+            **({"clock": clock} if clock is not None else {}),
+        )
+        retention.register(*targets)
+        return retention
 
     def retention_keep(self) -> dict[str, timedelta]:
         """The ``keep`` mapping of :class:`~spaps_jobs.Retention`."""
