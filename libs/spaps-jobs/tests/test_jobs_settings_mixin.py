@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-from spaps_jobs import Redelivery, parse_schedules
+from spaps_jobs import PurgeReport, Redelivery, parse_schedules
 from spaps_jobs.settings import RedeliverySettings, RetentionSettings
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
@@ -139,3 +139,13 @@ async def test_the_settings_build_the_runner() -> None:
         assert report.cutoff == now - timedelta(days=2)
     finally:
         await engine.dispose()
+
+
+def test_a_report_reads_as_one_line() -> None:
+    cutoff = datetime(2026, 12, 1, tzinfo=UTC)
+    purged = PurgeReport(name="jobs.outbox", cutoff=cutoff, rows=1200, batches=2, dry_run=False)
+    assert purged.summary() == (
+        "jobs.outbox: purged 1200 rows in 2 batches (finished before 2026-12-01T00:00:00+00:00)"
+    )
+    dry = PurgeReport(name="auth.audit", cutoff=cutoff, rows=1, batches=1, dry_run=True)
+    assert dry.summary().startswith("auth.audit: would purge 1 row in 1 batch (")

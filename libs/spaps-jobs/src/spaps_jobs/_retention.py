@@ -76,6 +76,15 @@ class PurgeReport:
     batches: int
     dry_run: bool
 
+    def summary(self) -> str:
+        """One line for a person: ``jobs.outbox: purged 1200 rows in 2 batches (finished
+        before 2026-12-01T00:00:00+00:00)``; a dry run says ``would purge``."""
+        verb = "would purge" if self.dry_run else "purged"
+        batches = f"{self.batches} batch{'es' if self.batches != 1 else ''}"
+        rows = f"{self.rows} row{'s' if self.rows != 1 else ''}"
+        before = self.cutoff.isoformat()
+        return f"{self.name}: {verb} {rows} in {batches} (finished before {before})"
+
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON values (the Celery task's result)."""
         return {
