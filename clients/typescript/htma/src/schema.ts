@@ -978,16 +978,16 @@ export interface components {
                 [key: string]: number;
             };
             /** Error */
-            error: string | null;
+            error?: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
             /** Started At */
-            started_at: string | null;
+            started_at?: string | null;
             /** Finished At */
-            finished_at: string | null;
+            finished_at?: string | null;
         };
         /**
          * EventTypeInfo

@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 
 from ..models.erasure_out_kind import ErasureOutKind
 from ..models.erasure_out_status import ErasureOutStatus
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.erasure_out_counts import ErasureOutCounts
@@ -28,10 +29,10 @@ class ErasureOut:
             subject (str):
             status (ErasureOutStatus):
             counts (ErasureOutCounts):
-            error (None | str):
             created_at (datetime.datetime):
-            started_at (datetime.datetime | None):
-            finished_at (datetime.datetime | None):
+            error (None | str | Unset):
+            started_at (datetime.datetime | None | Unset):
+            finished_at (datetime.datetime | None | Unset):
     """
 
     id: str
@@ -39,10 +40,10 @@ class ErasureOut:
     subject: str
     status: ErasureOutStatus
     counts: ErasureOutCounts
-    error: None | str
     created_at: datetime.datetime
-    started_at: datetime.datetime | None
-    finished_at: datetime.datetime | None
+    error: None | str | Unset = UNSET
+    started_at: datetime.datetime | None | Unset = UNSET
+    finished_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,19 +57,26 @@ class ErasureOut:
 
         counts = self.counts.to_dict()
 
-        error: None | str
-        error = self.error
-
         created_at = self.created_at.isoformat()
 
-        started_at: None | str
-        if isinstance(self.started_at, datetime.datetime):
+        error: None | str | Unset
+        if isinstance(self.error, Unset):
+            error = UNSET
+        else:
+            error = self.error
+
+        started_at: None | str | Unset
+        if isinstance(self.started_at, Unset):
+            started_at = UNSET
+        elif isinstance(self.started_at, datetime.datetime):
             started_at = self.started_at.isoformat()
         else:
             started_at = self.started_at
 
-        finished_at: None | str
-        if isinstance(self.finished_at, datetime.datetime):
+        finished_at: None | str | Unset
+        if isinstance(self.finished_at, Unset):
+            finished_at = UNSET
+        elif isinstance(self.finished_at, datetime.datetime):
             finished_at = self.finished_at.isoformat()
         else:
             finished_at = self.finished_at
@@ -82,12 +90,15 @@ class ErasureOut:
                 "subject": subject,
                 "status": status,
                 "counts": counts,
-                "error": error,
                 "created_at": created_at,
-                "started_at": started_at,
-                "finished_at": finished_at,
             }
         )
+        if error is not UNSET:
+            field_dict["error"] = error
+        if started_at is not UNSET:
+            field_dict["started_at"] = started_at
+        if finished_at is not UNSET:
+            field_dict["finished_at"] = finished_at
 
         return field_dict
 
@@ -106,17 +117,21 @@ class ErasureOut:
 
         counts = ErasureOutCounts.from_dict(d.pop("counts"))
 
-        def _parse_error(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        error = _parse_error(d.pop("error"))
-
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        def _parse_started_at(data: object) -> datetime.datetime | None:
+        def _parse_error(data: object) -> None | str | Unset:
             if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        error = _parse_error(d.pop("error", UNSET))
+
+        def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -126,12 +141,14 @@ class ErasureOut:
                 return started_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None, data)
+            return cast(datetime.datetime | None | Unset, data)
 
-        started_at = _parse_started_at(d.pop("started_at"))
+        started_at = _parse_started_at(d.pop("started_at", UNSET))
 
-        def _parse_finished_at(data: object) -> datetime.datetime | None:
+        def _parse_finished_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
+                return data
+            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -141,9 +158,9 @@ class ErasureOut:
                 return finished_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None, data)
+            return cast(datetime.datetime | None | Unset, data)
 
-        finished_at = _parse_finished_at(d.pop("finished_at"))
+        finished_at = _parse_finished_at(d.pop("finished_at", UNSET))
 
         erasure_out = cls(
             id=id,
@@ -151,8 +168,8 @@ class ErasureOut:
             subject=subject,
             status=status,
             counts=counts,
-            error=error,
             created_at=created_at,
+            error=error,
             started_at=started_at,
             finished_at=finished_at,
         )

@@ -69,10 +69,10 @@ class ErasureOut(BaseModel):
     subject: str
     status: Literal["queued", "running", "done", "failed"]
     counts: dict[str, int]
-    error: str | None
+    error: str | None = None
     created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
     @classmethod
     def of(cls, erasure: ErasureRequest) -> ErasureOut:
