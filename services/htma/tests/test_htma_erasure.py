@@ -15,6 +15,7 @@ from htma.db import OUTBOX, create_sessionmaker
 from htma.erasure.service import ERASURE_REQUESTED, request_erasure, run_erasure
 from htma.erasure.steps import ERASED_NAME, erased_email
 from htma.migrate import MIGRATIONS
+from htma.runtime import PANEL_SUBMITTED
 from htma.worker import Worker, create_worker
 from spaps_auth import AuditLog
 from spaps_jobs import MESSAGE_ID_HEADER
@@ -420,3 +421,31 @@ async def test_a_worker_process_erases_the_clinic(
     assert (done["counts"]["panels"], done["counts"]["results"]) == (1, 1)
     assert held(database_url, ["alpha"], users) == {}
     assert _unconfirmed(database_url) == 0  # the erasure's message is confirmed
+
+
+async def test_a_panel_erased_before_its_result_confirms_its_message(
+    database_url: str, make_client: ClientFactory, worker: Worker
+) -> None:
+    """The patient is erased while their panel waits for the worker: the message finds
+    no panel, computes nothing and is confirmed (never sent again)."""
+    await MIGRATIONS.upgrade(database_url)
+    async with make_client(database_url=database_url, compute_mode="worker") as client:
+        clinic = await client.clinic("northside")
+        assert (await client.submit_panel(clinic)).status_code == 202
+        queued = await client.http.post(
+            f"/v1/users/{clinic.patient_id}/erasure", headers=clinic.admin, json=REASON
+        )
+        assert queued.status_code == 202
+    await asyncio.to_thread(run_queued, worker)
+    t = OUTBOX.table
+    with worker.runtime.sync_engine.connect() as conn:
+        [panel] = conn.execute(select(t).where(t.c.topic == PANEL_SUBMITTED)).all()
+    applied = await asyncio.to_thread(
+        worker.celery.tasks[PANEL_SUBMITTED].apply, args=[panel.payload],
+        headers={MESSAGE_ID_HEADER: panel.message_id},
+    )  # fmt: skip
+    assert applied.successful(), applied.traceback
+    assert applied.result is False  # nothing computed
+    with worker.runtime.sync_engine.connect() as conn:
+        [panel] = conn.execute(select(t).where(t.c.topic == PANEL_SUBMITTED)).all()
+    assert panel.confirmed_at is not None
