@@ -87,7 +87,8 @@ def test_run_scheduled_runs_a_beat_entry_now(htma: Any) -> None:
     assert swept.returncode == 0, swept.stderr
     assert "ran spaps_webhooks.sweep: 0" in swept.stdout  # nothing was due
     unknown = htma("run-scheduled", "nightly", env=SEALING)
-    one_line_error(unknown, "no schedule named 'nightly' (known: spaps_webhooks.sweep)")
+    one_line_error(unknown, "no schedule named 'nightly' (known: ")
+    assert "spaps_webhooks.sweep" in unknown.stderr  # the known names are listed
 
 
 def test_commands_have_help(htma: Any) -> None:
