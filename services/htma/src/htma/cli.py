@@ -19,6 +19,7 @@ from spaps_ops.db import CommandErrors, open_engine
 from spaps_tenancy import bypass
 
 from htma.app import create_app
+from htma.cli_retention import purge_command
 from htma.cli_support import (
     database_url_option,
     quiet_option,
@@ -367,6 +368,7 @@ def serve_command(host: str, port: int) -> None:
 main.add_command(erase_tenant_command)
 main.add_command(erase_user_command)
 main.add_command(erasure_status_command)
+main.add_command(purge_command)
 
 
 if __name__ == "__main__":

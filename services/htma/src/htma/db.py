@@ -56,11 +56,12 @@ OUTBOX = Outbox(Base.metadata, confirmations=True)
 WEBHOOK_TABLES = WebhookTables(Base.metadata)
 # spaps-jobs defines its idempotency/dedupe table through a store only; building one on
 # an engine that never connects puts the table on our metadata, so Alembic manages it.
-DEDUPE_TABLE = AsyncSqlDedupeStore(
-    create_async_engine("sqlite+aiosqlite://"), metadata=Base.metadata
-).table
+# Kept for their tables and their retention targets (htma.retention).
+DEDUPE = AsyncSqlDedupeStore(create_async_engine("sqlite+aiosqlite://"), metadata=Base.metadata)
+DEDUPE_TABLE = DEDUPE.table
 # Likewise the dead-letter table (migration 0007), so the worker's role needs no CREATE.
-DEAD_LETTERS_TABLE = DeadLetterStore(create_engine("sqlite://"), metadata=Base.metadata).table
+DEAD_LETTERS = DeadLetterStore(create_engine("sqlite://"), metadata=Base.metadata)
+DEAD_LETTERS_TABLE = DEAD_LETTERS.table
 
 
 class HtmaSession(TenantSession, OpsSession):

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 from spaps_auth import SealingKey, SecretSealer
-from spaps_jobs.settings import RedeliverySettings
+from spaps_jobs.settings import RedeliverySettings, RetentionSettings
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url, sync_url
 from spaps_webhooks import SealingKeys
@@ -24,7 +24,7 @@ from htma.messaging.cipher import MessageCipher, MessageKey, derive_development_
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.data/htma.db"
 
 
-class Settings(OpsSettings, RedeliverySettings):
+class Settings(OpsSettings, RedeliverySettings, RetentionSettings):
     """Configuration of the htma service (every spaps-ops setting, plus these).
 
     Args:

@@ -1,4 +1,4 @@
-"""The Celery worker: computes results, erases, relays the outbox, delivers webhooks.
+"""The Celery worker: computes results, erases, relays the outbox, delivers webhooks, purges.
 
 Built from the settings by :func:`create_worker` (no app object at import time);
 ``htma worker`` runs it. Everything the API enqueues goes through the transactional
@@ -26,6 +26,7 @@ from spaps_jobs import (
     JobsSettings,
     Relay,
     create_celery_app,
+    install_retention,
     message_id_of,
 )
 from spaps_ops.db import Database
@@ -34,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 
 from htma.db import OUTBOX, create_sessionmaker
 from htma.erasure.service import ERASURE_REQUESTED, run_erasure
+from htma.retention import open_retention, retention_targets
 from htma.runtime import PANEL_SUBMITTED, Runtime, build_runtime, process_panel
 from htma.settings import Settings
 
@@ -123,6 +125,9 @@ def create_worker(settings: Settings, *, clock: Clock = _utcnow, **jobs_options:
     """
     runtime = build_runtime(settings)
     jobs_options.setdefault("dead_letter_url", settings.dead_letters_url())
+    # Beat purges every retention target at HTMA_RETENTION_CRON (htma.retention).
+    targets = [target.name for target in retention_targets(settings)]
+    jobs_options.setdefault("schedules", settings.retention_schedules(targets))
     celery = create_celery_app(
         JobsSettings(
             name="htma",
@@ -155,6 +160,7 @@ def create_worker(settings: Settings, *, clock: Clock = _utcnow, **jobs_options:
         return asyncio.run(_erase(settings, payload, message_id_of(task.request)))
 
     register_tasks(_Unshared(celery), runtime.webhooks)
+    install_retention(celery, lambda: open_retention(settings))
     confirm = OUTBOX.confirmer(runtime.sync_engine)
 
     def fanned_out(*, task: Any = None, args: Any = (), state: str | None = None, **_: Any) -> None:
