@@ -13,6 +13,7 @@ EXPECTED = [
     "AsyncRedisDedupeStore",
     "AsyncSqlDedupeStore",
     "BatchOps",
+    "BatchProgress",
     "BrokerUnavailableError",
     "CallerFunc",
     "CeleryDispatcher",
@@ -68,6 +69,7 @@ EXPECTED = [
     "install_retention",
     "message_id_of",
     "parse_schedules",
+    "purge_targets",
     "run_scheduled",
     "upgrade_to_0_3",
 ]
@@ -88,11 +90,13 @@ def test_integration_modules_surface() -> None:
     assert spaps_jobs.testing.__all__ == ["WorkerProcess", "run_worker", "wait_for"]
     assert spaps_jobs.settings.__all__ == ["RedeliverySettings", "RetentionSettings"]
     assert spaps_jobs.retention.__all__ == [
+        "BatchProgress",
         "PurgeReport",
         "Retention",
         "RetentionTarget",
         "RetentionTargetNotFoundError",
         "install_retention",
+        "purge_targets",
     ]
     for name in spaps_jobs.retention.__all__:
         assert getattr(spaps_jobs.retention, name) is getattr(spaps_jobs, name), name

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-from spaps_jobs import PurgeReport, Redelivery, parse_schedules
+from spaps_jobs import (
+    PurgeReport,
+    Redelivery,
+    RetentionTargetNotFoundError,
+    parse_schedules,
+    purge_targets,
+)
 from spaps_jobs.settings import RedeliverySettings, RetentionSettings
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
@@ -149,3 +157,52 @@ def test_a_report_reads_as_one_line() -> None:
     )
     dry = PurgeReport(name="auth.audit", cutoff=cutoff, rows=1, batches=1, dry_run=True)
     assert dry.summary().startswith("auth.audit: would purge 1 row in 1 batch (")
+
+
+class _Rows:
+    """A target over a list: every row is expired; purge_batch takes ``limit`` of them."""
+
+    default_keep = timedelta(days=1)
+
+    def __init__(self, name: str, rows: int) -> None:
+        self.name = name
+        self.rows = rows
+
+    async def count_expired(self, connection: AsyncConnection, *, cutoff: datetime) -> int:
+        return self.rows
+
+    async def purge_batch(
+        self, connection: AsyncConnection, *, cutoff: datetime, limit: int
+    ) -> int:
+        taken = min(limit, self.rows)
+        self.rows -= taken
+        return taken
+
+
+async def test_purge_targets_shows_each_targets_progress() -> None:
+    engine = create_async_engine("sqlite+aiosqlite://")
+    first, second = _Rows("t.first", 5), _Rows("t.second", 0)
+    retention = RetainingSettings(retention_batch_size=2).retention(engine, first, second)
+    seen: list[tuple[str, int, list[int]]] = []
+
+    @contextlib.contextmanager
+    def bar(name: str, rows: int) -> Iterator[Callable[[int], None]]:
+        batches: list[int] = []
+        yield batches.append
+        seen.append((name, rows, batches))
+
+    try:
+        dry = await purge_targets(retention, dry_run=True, progress=bar)
+        assert [(r.name, r.rows, r.dry_run) for r in dry] == [
+            ("t.first", 5, True), ("t.second", 0, True)
+        ]  # fmt: skip
+        assert (seen, first.rows) == ([], 5)  # a dry run shows no bar and writes nothing
+        reports = await purge_targets(retention, progress=bar)
+        assert [(r.name, r.rows, r.batches) for r in reports] == [
+            ("t.first", 5, 3), ("t.second", 0, 0)
+        ]  # fmt: skip
+        assert seen == [("t.first", 5, [2, 2, 1]), ("t.second", 0, [])]
+        with pytest.raises(RetentionTargetNotFoundError, match=r"known: t\.first, t\.second"):
+            await purge_targets(retention, ["t.second", "t.third"])
+    finally:
+        await engine.dispose()

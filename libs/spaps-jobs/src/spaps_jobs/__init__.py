@@ -31,7 +31,7 @@ from ._outbox import Confirm, Outbox, OutboxMessage
 from ._redelivery import Redelivery
 from ._relay import Dispatch, Relay
 from ._retention import PurgeReport, Retention, RetentionTarget
-from ._retention_task import install_retention
+from ._retention_task import BatchProgress, install_retention, purge_targets
 from ._schedules import Schedule, parse_schedules, run_scheduled
 from ._schema_0_3 import BatchOps, MigrationOps, downgrade_from_0_3, upgrade_to_0_3
 from ._settings import JobsSettings
@@ -43,6 +43,7 @@ __all__ = [
     "AsyncRedisDedupeStore",
     "AsyncSqlDedupeStore",
     "BatchOps",
+    "BatchProgress",
     "BrokerUnavailableError",
     "CallerFunc",
     "CeleryDispatcher",
@@ -98,6 +99,7 @@ __all__ = [
     "install_retention",
     "message_id_of",
     "parse_schedules",
+    "purge_targets",
     "run_scheduled",
     "upgrade_to_0_3",
 ]

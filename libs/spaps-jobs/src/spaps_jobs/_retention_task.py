@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from celery import Celery, Task
 
 from ._retention import PurgeReport, Retention
 
-__all__ = ["RetentionFactory", "install_retention"]
+__all__ = ["BatchProgress", "RetentionFactory", "install_retention", "purge_targets"]
+
+BatchProgress = Callable[[str, int], contextlib.AbstractContextManager[Callable[[int], None]]]
+"""Called with a target's name and its expired rows before a purge; enters a context (a
+progress bar) that yields the callback each committed batch's row count goes to."""
 
 RetentionFactory = Callable[[], contextlib.AbstractAsyncContextManager[Retention]]
 """Opens a :class:`~spaps_jobs.Retention` (its engine and targets) and closes it afterwards."""
@@ -61,3 +65,39 @@ def install_retention(
     purge.__doc__ = "Purge the finished rows of one retention target (its name)."
     # Not shared: every app gets the task of its own factory, never another app's.
     return app.task(name=task_name, shared=False)(purge)
+
+
+async def purge_targets(
+    retention: Retention,
+    names: Iterable[str] = (),
+    *,
+    dry_run: bool = False,
+    progress: BatchProgress | None = None,
+) -> list[PurgeReport]:
+    """Purge ``names`` (default: every registered target, in registration order) one
+    after the other, as a command does: each live purge counts its expired rows first
+    (a dry run) so that ``progress`` can show how far it is.
+
+    Args:
+        retention: The runner.
+        names: Target names; unknown ones raise before anything is purged.
+        dry_run: Count only (``progress`` is not called).
+        progress: See :data:`BatchProgress`.
+
+    Returns:
+        One report per target, in order.
+
+    .. versionadded:: 0.5.0
+    """
+    chosen = list(names) or list(retention.names)
+    for name in chosen:
+        retention.keep_for(name)  # an unknown name fails here, before any purge
+    reports = []
+    for name in chosen:
+        expired = await retention.purge(name, dry_run=True)
+        if dry_run or progress is None:
+            reports.append(expired if dry_run else await retention.purge(name))
+            continue
+        with progress(name, expired.rows) as advance:
+            reports.append(await retention.purge(name, progress=advance))
+    return reports

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from ._errors import RetentionTargetNotFoundError
 from ._retention import PurgeReport, Retention, RetentionTarget
-from ._retention_task import install_retention
+from ._retention_task import BatchProgress, install_retention, purge_targets
 
 __all__ = [
+    "BatchProgress",
     "PurgeReport",
     "Retention",
     "RetentionTarget",
     "RetentionTargetNotFoundError",
     "install_retention",
+    "purge_targets",
 ]
