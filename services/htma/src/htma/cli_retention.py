@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import click
-from spaps_jobs import PurgeReport, SpapsJobsError
+from spaps_jobs import PurgeReport, SpapsJobsError, purge_targets
 from spaps_ops.db import CommandErrors
 
 from htma.cli_support import database_url_option, quiet_option, require_schema, run, settings_for
@@ -25,21 +27,16 @@ def purge_command(
     audit log is archived with a checkpoint, never deleted. One line per target."""
     settings = settings_for(database_url)
 
+    @contextmanager
+    def bar(name: str, rows: int) -> Iterator[Callable[[int], None]]:
+        hidden = quiet or not rows
+        with click.progressbar(length=rows, label=name, file=sys.stderr, hidden=hidden) as shown:
+            yield shown.update
+
     async def work() -> list[PurgeReport]:
         await require_schema(settings.database_url)
-        reports = []
         async with open_retention(settings) as retention:
-            for name in targets or retention.names:
-                expired = await retention.purge(name, dry_run=True)
-                if dry_run:
-                    reports.append(expired)
-                    continue
-                with click.progressbar(
-                    length=expired.rows, label=f"purging {name}", file=sys.stderr,
-                    hidden=quiet or not expired.rows,
-                ) as bar:  # fmt: skip
-                    reports.append(await retention.purge(name, progress=bar.update))
-        return reports
+            return await purge_targets(retention, targets, dry_run=dry_run, progress=bar)
 
     with CommandErrors(SpapsJobsError):
         reports = run(work())
