@@ -32,6 +32,7 @@ from ingredient.cli_common import (
     run,
     schema_ready,
 )
+from ingredient.cli_lifecycle import COMMANDS as LIFECYCLE
 from ingredient.cli_operator import COMMANDS
 from ingredient.db import create_sessionmaker
 from ingredient.errors import IngredientError
@@ -46,7 +47,7 @@ def main() -> None:
     """Ingredient catalog service."""
 
 
-for _command in COMMANDS:  # migrate, seed, backfill, run-scheduled
+for _command in (*COMMANDS, *LIFECYCLE):  # migrate, seed, backfill, run-scheduled, purge, worker
     main.add_command(_command)
 
 

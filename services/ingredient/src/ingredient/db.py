@@ -29,7 +29,8 @@ OUTBOX = Outbox(Base.metadata, confirmations=True)
 WEBHOOK_TABLES = WebhookTables(Base.metadata)
 # spaps-jobs defines the dead-letter table through a store only; one on an engine that
 # never connects puts the table on our metadata, so the migrations (0006) create it.
-DEAD_LETTERS_TABLE = DeadLetterStore(create_engine("sqlite://"), metadata=Base.metadata).table
+DEAD_LETTERS = DeadLetterStore(create_engine("sqlite://"), metadata=Base.metadata)
+DEAD_LETTERS_TABLE = DEAD_LETTERS.table
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,11 +1,15 @@
-"""ingredient's periodic jobs, named as a Celery beat schedule.
+"""ingredient's periodic jobs, named as a Celery beat schedule, and its worker's app.
 
-ingredient runs no Celery worker nor beat (see :mod:`ingredient.events`): the app's
-delivery thread makes one webhook delivery pass every ``interval`` seconds. This
-schedule names that pass so that an operator can run it now, in the command's own
-process (``ingredient run-scheduled webhooks.deliver``, through spaps-jobs'
-``run_scheduled``): to flush the outbox while the API is down, or to retry due
-deliveries at once after a subscriber came back. Nothing here talks to a broker.
+The webhook delivery pass runs in the API's own thread (see :mod:`ingredient.events`)
+every ``interval`` seconds; this schedule names it so that an operator can run it now, in
+the command's own process (``ingredient run-scheduled webhooks.deliver``, through
+spaps-jobs' ``run_scheduled``): to flush the outbox while the API is down, or to retry due
+deliveries at once after a subscriber came back.
+
+The retention purges (:mod:`ingredient.retention`) are scheduled here too, one entry per
+target at ``retention_cron``: ``ingredient worker`` runs them (a Celery worker with beat
+embedded, on ``broker_url``), and ``run-scheduled retention.<target>`` runs one now. The
+worker's beat leaves the delivery pass to the API (``with_delivery=False``).
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from spaps_jobs import JobsCelery, JobsSettings, create_celery_app
+from spaps_jobs import JobsCelery, JobsSettings, create_celery_app, install_retention
 
 from ingredient.events import WebhookRuntime, build_webhooks
+from ingredient.retention import open_retention, retention_targets
 from ingredient.settings import Settings
 
 #: One pass of the delivery loop: relay the outbox, attempt new and due deliveries.
@@ -43,28 +48,33 @@ class Jobs:
         self.runtime.close()
 
 
-def create_jobs(settings: Settings, *, clock: Clock = _utcnow) -> Jobs:
+def create_jobs(settings: Settings, *, clock: Clock = _utcnow, with_delivery: bool = True) -> Jobs:
     """The scheduled jobs for ``settings`` (tasks registered, nothing started).
 
     Args:
-        settings: the service settings (database, webhooks, outbox redelivery).
+        settings: the service settings (database, webhooks, outbox redelivery, retention).
         clock: the relay's current time.
+        with_delivery: schedule the delivery pass too (the worker's beat does not: the
+            API runs it).
     """
     runtime = build_webhooks(settings, clock=clock)
+    targets = [target.name for target in retention_targets(settings)]
+    schedules = settings.retention_schedules(targets)
+    if with_delivery:
+        schedules[DELIVER_WEBHOOKS] = {"task": DELIVER_WEBHOOKS_TASK, "every": runtime.interval}
     celery = create_celery_app(
         JobsSettings(
             name="ingredient",
-            broker_url="memory://",  # never used: the tasks only run in-process
+            broker_url=settings.broker_url,  # in-process runs never touch it
             result_backend=None,
             default_queue="ingredient",
-            # The delivery pass keeps no retries of its own (the next pass is the retry):
-            # nothing for a dead-letter store to hold.
+            # The delivery pass keeps no retries of its own (the next pass is the retry)
+            # and a purge is run again by the next tick: nothing for a dead-letter store.
             dead_letter_url=None,
-            schedules={
-                DELIVER_WEBHOOKS: {"task": DELIVER_WEBHOOKS_TASK, "every": runtime.interval}
-            },
+            schedules=schedules,
         )
     )
+    install_retention(celery, lambda: open_retention(settings))
 
     # shared=False: a shared task would join every Celery app created later in the process.
     @celery.task(name=DELIVER_WEBHOOKS_TASK, shared=False)  # type: ignore[untyped-decorator] # celery is untyped

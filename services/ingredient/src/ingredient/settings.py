@@ -7,11 +7,12 @@ point (the app factory, the CLI) and pass it on.
 from __future__ import annotations
 
 from importlib.metadata import version
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
-from spaps_jobs.settings import RedeliverySettings
+from spaps_jobs.settings import RedeliverySettings, RetentionSettings
 from spaps_ops import OpsSettings
 from spaps_ops.db import async_url, sync_url
 from spaps_ratelimit import Limit
@@ -21,7 +22,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.data/ingredient.db"
 _SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
-class Settings(OpsSettings, RedeliverySettings):
+class Settings(OpsSettings, RedeliverySettings, RetentionSettings):
     """Configuration of the ingredient service (every spaps-ops setting, plus these).
 
     Args:
@@ -44,6 +45,10 @@ class Settings(OpsSettings, RedeliverySettings):
         webhook_sealing_keys: keys that seal webhook endpoint secrets at rest,
             comma-separated ``"<kid>:<base64 key>"`` (16, 24 or 32 bytes), the sealing key
             first, retired keys after it until re-sealed. Required in production.
+        broker_url: Celery broker of ``ingredient worker``, which purges on the
+            retention schedule (default: an embedded SQLite broker under ``.data/``).
+        beat_schedule_path: file where the worker's embedded beat keeps its schedule
+            state; its folder must be writable.
     """
 
     # hide_input_in_errors: a rejected value (a sealing key, a secret) is not echoed.
@@ -73,6 +78,8 @@ class Settings(OpsSettings, RedeliverySettings):
     webhook_require_https: bool = True
     webhook_allow_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
     webhook_sealing_keys: Annotated[SealingKeys, NoDecode] = Field(default_factory=list)
+    broker_url: str = "sqla+sqlite:///.data/ingredient-broker.db"
+    beat_schedule_path: Path = Path(".data/ingredient-beat-schedule")
 
     @field_validator("api_key_failure_limit")
     @classmethod
