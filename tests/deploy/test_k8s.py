@@ -159,6 +159,16 @@ def test_htma_workers_scale_out_beside_one_beat_with_the_shared_signing_keys() -
         assert str(Path(keys_path).parent) in mounts
 
 
+def test_ingredient_runs_one_worker_whose_beat_purges() -> None:
+    worker = kit.manifest("ingredient", "Deployment", "ingredient-worker")
+    assert worker["spec"]["replicas"] == 1, "its embedded beat must never run twice"
+    assert worker["spec"]["strategy"]["type"] == "Recreate"
+    [container] = kit.containers(worker)
+    assert container["command"] == ["ingredient", "worker"]
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert "/app/.data" in mounts  # beat's schedule file: a writable folder
+
+
 @pytest.mark.parametrize("service", kit.SERVICES)
 def test_configuration_names_real_settings_and_keeps_secrets_out(service: str) -> None:
     names = kit.variables(service)
