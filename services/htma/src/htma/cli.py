@@ -11,14 +11,11 @@ import sys
 from datetime import datetime
 
 import click
-import prometheus_client
-import uvicorn
 from spaps_auth import TotpManager
-from spaps_jobs import ScheduleNotFoundError, run_scheduled
 from spaps_ops.db import CommandErrors, open_engine
 from spaps_tenancy import bypass
 
-from htma.app import create_app
+from htma.cli_processes import PROCESS_COMMANDS
 from htma.cli_retention import purge_command
 from htma.cli_support import (
     database_url_option,
@@ -35,7 +32,7 @@ from htma.erasure.commands import (
     erase_user_command,
     erasure_status_command,
 )
-from htma.errors import CommandError, HtmaError
+from htma.errors import CommandError
 from htma.identity.keystore import SigningKeyStore
 from htma.identity.service import check_clinic_id, create_user
 from htma.identity.stack import build_auth
@@ -45,8 +42,6 @@ from htma.migrate import MIGRATIONS
 from htma.results.backfill import backfill_results, panels_of
 from htma.runtime import build_runtime
 from htma.seed import Seeded, seed
-from htma.settings import Settings
-from htma.worker import create_worker
 
 
 @click.group()
@@ -265,25 +260,6 @@ def backfill_ratios(
                f" ({total - computed} had one)")  # fmt: skip
 
 
-@main.command("run-scheduled")
-@click.argument("name")
-def run_scheduled_command(name: str) -> None:
-    """Run the beat schedule's entry NAME now, in this process (e.g. the webhook sweeper
-    after an outage): the same task beat would send, without the broker."""
-    settings = settings_for()
-    with CommandErrors(ValueError):
-        worker = create_worker(settings)
-    try:
-        with CommandErrors(HtmaError, ValueError):
-            try:
-                result = run_scheduled(worker.celery, name)
-            except ScheduleNotFoundError as exc:  # a KeyError: its message, unquoted
-                raise SystemExit(f"error: {exc.args[0] if exc.args else exc}") from None
-    finally:
-        worker.runtime.close()
-    click.echo(f"ran {name}: {result!r}")
-
-
 @main.command("generate-message-key")
 @click.argument("key_id")
 def generate_message_key(key_id: str) -> None:
@@ -292,83 +268,12 @@ def generate_message_key(key_id: str) -> None:
         click.echo(generate_key(key_id))
 
 
-@main.command("worker")
-@click.option("--loglevel", default="INFO", show_default=True)
-@click.option(
-    "--beat/--no-beat",
-    default=True,
-    show_default=True,
-    help="also run the beat scheduler in this process (exactly one beat per deployment:"
-    " run scaled-out workers with --no-beat and one `htma beat`)",
-)
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(0, 65535),
-    default=None,
-    help="serve the worker's Prometheus metrics on this port (default: the setting"
-    " HTMA_WORKER_METRICS_PORT; 0: any free port)",
-)
-def worker_command(loglevel: str, beat: bool, metrics_port: int | None) -> None:
-    """Run the Celery worker (results, webhook deliveries) and the outbox relay."""
-    settings = settings_for()
-    with CommandErrors(ValueError):
-        worker = create_worker(settings)
-    port = metrics_port if metrics_port is not None else settings.worker_metrics_port
-    if port is not None:
-        # The global registry: where spaps-jobs counts tasks, relay publishes and lag.
-        server, _ = prometheus_client.start_http_server(port)
-        click.echo(f"worker metrics on port {server.server_port} at /metrics")
-        sys.stdout.flush()
-    options = [f"--loglevel={loglevel}", "--without-gossip", "--without-mingle", "--queues=htma"]
-    if beat:
-        options = ["--beat", f"--schedule={_schedule(settings)}", *options]
-    thread, stop = worker.start_relay()
-    try:
-        worker.celery.worker_main(["worker", "--pool=solo", *options])
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        worker.runtime.close()
-
-
-@main.command("beat")
-@click.option("--loglevel", default="INFO", show_default=True)
-def beat_command(loglevel: str) -> None:
-    """Run the beat scheduler alone (the webhook sweeper); exactly one per deployment."""
-    settings = settings_for()
-    with CommandErrors(ValueError):
-        worker = create_worker(settings)
-    try:
-        worker.celery.start(["beat", f"--schedule={_schedule(settings)}", f"--loglevel={loglevel}"])
-    finally:
-        worker.runtime.close()
-
-
-def _schedule(settings: Settings) -> str:
-    """Beat's schedule file (``HTMA_BEAT_SCHEDULE_PATH``), its folder created."""
-    path = settings.beat_schedule_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return str(path)
-
-
-@main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
-    """Run the API with uvicorn (one process; use a process manager in production).
-
-    Proxy headers (``X-Forwarded-For``) are believed only from ``HTMA_TRUSTED_PROXIES``.
-    """
-    from spaps_ops import server_options  # noqa: PLC0415  # this command's own import
-
-    settings = settings_for()
-    uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))
-
-
 main.add_command(erase_tenant_command)
 main.add_command(erase_user_command)
 main.add_command(erasure_status_command)
 main.add_command(purge_command)
+for _command in PROCESS_COMMANDS:  # run-scheduled, worker, beat, serve
+    main.add_command(_command)
 
 
 if __name__ == "__main__":
