@@ -203,7 +203,9 @@ NOT_MIGRATED = "error: the database schema is not up to date: run `ingredient mi
     ("args", "error"),
     [
         (("run-scheduled", "nightly"),
-         "error: no schedule named 'nightly' (known: webhooks.deliver)"),
+         "error: no schedule named 'nightly' (known: retention.jobs.dead_letters, "
+         "retention.jobs.outbox, retention.webhooks.deliveries, retention.webhooks.messages, "
+         "webhooks.deliver)"),
         (("run-scheduled", "webhooks.deliver"), NOT_MIGRATED),
         (("seed",), NOT_MIGRATED),
         (("backfill", "search-index"), NOT_MIGRATED),
