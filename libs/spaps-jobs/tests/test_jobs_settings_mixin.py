@@ -202,6 +202,10 @@ async def test_purge_targets_shows_each_targets_progress() -> None:
             ("t.first", 5, 3), ("t.second", 0, 0)
         ]  # fmt: skip
         assert seen == [("t.first", 5, [2, 2, 1]), ("t.second", 0, [])]
+        first.rows = 3  # without a progress callback: purged all the same
+        bare = await purge_targets(retention, ["t.first"])
+        assert [(r.name, r.rows, r.batches, r.dry_run) for r in bare] == [("t.first", 3, 2, False)]
+        assert first.rows == 0
         with pytest.raises(RetentionTargetNotFoundError, match=r"known: t\.first, t\.second"):
             await purge_targets(retention, ["t.second", "t.third"])
     finally:

@@ -75,8 +75,8 @@ async def purge_targets(
     progress: BatchProgress | None = None,
 ) -> list[PurgeReport]:
     """Purge ``names`` (default: every registered target, in registration order) one
-    after the other, as a command does: each live purge counts its expired rows first
-    (a dry run) so that ``progress`` can show how far it is.
+    after the other, as a command does: with ``progress``, each live purge counts its
+    expired rows first (a dry run) so that ``progress`` can show how far it is.
 
     Args:
         retention: The runner.
@@ -94,10 +94,11 @@ async def purge_targets(
         retention.keep_for(name)  # an unknown name fails here, before any purge
     reports = []
     for name in chosen:
-        expired = await retention.purge(name, dry_run=True)
         if dry_run or progress is None:
-            reports.append(expired if dry_run else await retention.purge(name))
+            reports.append(await retention.purge(name, dry_run=dry_run))
             continue
+        # The count sizes the progress bar; without one, nothing needs it.
+        expired = await retention.purge(name, dry_run=True)
         with progress(name, expired.rows) as advance:
             reports.append(await retention.purge(name, progress=advance))
     return reports
