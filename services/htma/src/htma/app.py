@@ -34,6 +34,7 @@ from htma.deps import Services, no_hook, webhook_owner
 from htma.erasure.router import router as erasure_router
 from htma.erasure.router import status_router as erasure_status_router
 from htma.errors import ERROR_CODES
+from htma.graphql import graphql_api
 from htma.identity.credentials_router import router as credentials_router
 from htma.identity.router import router as identity_router
 from htma.identity.stack import Clock, build_auth
@@ -260,6 +261,7 @@ def create_app(
     app.include_router(messages_router, **per_clinic)
     app.include_router(erasure_router, **per_clinic)
     app.include_router(erasure_status_router)
+    app.include_router(graphql_api(settings, limiter=limiter), prefix="/graphql", include_in_schema=False)
     app.include_router(
         create_webhooks_router(runtime.webhooks, owner=webhook_owner), prefix="/v1/webhooks"
     )
