@@ -101,6 +101,39 @@ OPS_ERROR_CODES: tuple[ErrorCode, ...] = (
         "Conflicting update",
         "Optimistic-lock conflict: reload the resource and retry.",
     ),
+    # GraphQL (spaps_ops.strawberry): the codes of operations refused before they ran.
+    ErrorCode(
+        "graphql.invalid",
+        400,
+        "Invalid GraphQL request",
+        "The operation does not parse or validate against the schema, or the request is "
+        "not one GraphQL operation in a JSON object (a batch, a missing query); the "
+        "message says what is wrong.",
+    ),
+    ErrorCode(
+        "graphql.too_deep",
+        400,
+        "GraphQL operation too deep",
+        "The operation nests fields deeper than the schema allows; ask for less at once.",
+    ),
+    ErrorCode(
+        "graphql.too_many_aliases",
+        400,
+        "Too many GraphQL aliases",
+        "The document aliases more fields than the schema allows; split the operation.",
+    ),
+    ErrorCode(
+        "graphql.too_many_tokens",
+        400,
+        "GraphQL document too large",
+        "The document holds more tokens than the schema allows; send a smaller one.",
+    ),
+    ErrorCode(
+        "graphql.introspection_disabled",
+        400,
+        "GraphQL introspection disabled",
+        "Introspection (`__schema`, `__type`) is off in production; use the published SDL.",
+    ),
 )
 
 
