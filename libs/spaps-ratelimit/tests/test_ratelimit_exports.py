@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import spaps_ratelimit
 import spaps_ratelimit.integration
 import spaps_ratelimit.testing
@@ -20,6 +21,7 @@ def test_public_api() -> None:
         "LimitState",
         "LimitsFunc",
         "MemoryStore",
+        "OperationCostExceeded",
         "Policy",
         "RateLimitExceeded",
         "RateLimitMiddleware",
@@ -54,17 +56,30 @@ def test_submodule_surfaces() -> None:
     assert spaps_ratelimit.testing.__all__ == ["ManualClock"]
 
 
+def test_strawberry_surface() -> None:
+    pytest.importorskip("strawberry", reason="the strawberry extra is not installed")
+    import spaps_ratelimit.strawberry  # noqa: PLC0415  # needs the optional extra
+
+    assert spaps_ratelimit.strawberry.__all__ == [
+        "CostLimit",
+        "OperationCost",
+        "operation_cost",
+    ]
+
+
 def test_errors_carry_the_problem_protocol() -> None:
     errors = [
         spaps_ratelimit.RateLimitExceeded,
         spaps_ratelimit.RequestBodyTooLarge,
         spaps_ratelimit.RateLimitStoreUnavailable,
+        spaps_ratelimit.OperationCostExceeded,
     ]
     codes = {e.code for e in errors}
     assert codes == {
         "ratelimit.rate_limited",
         "ratelimit.body_too_large",
         "ratelimit.store_unavailable",
+        "ratelimit.cost_exceeded",
     }
-    assert [e.status for e in errors] == [429, 413, 503]
+    assert [e.status for e in errors] == [429, 413, 503, 400]
     assert all(issubclass(e, spaps_ratelimit.SpapsRatelimitError) for e in errors)

@@ -11,6 +11,7 @@ from ._body_size import BodySizeLimitMiddleware
 from ._client_ip import client_ip
 from ._decision import Decision, LimitState
 from ._errors import (
+    OperationCostExceeded,
     RateLimitExceeded,
     RateLimitStoreUnavailable,
     RequestBodyTooLarge,
@@ -41,6 +42,7 @@ __all__ = [
     "LimitState",
     "LimitsFunc",
     "MemoryStore",
+    "OperationCostExceeded",
     "Policy",
     "RateLimitExceeded",
     "RateLimitMiddleware",

@@ -4,6 +4,7 @@ The hierarchy::
 
     SpapsRatelimitError                 root of every error this library raises
     ├── RateLimitExceeded               429: a limit rejected the request
+    ├── OperationCostExceeded           400: a GraphQL operation costs more than allowed
     ├── RequestBodyTooLarge             413: the request body passed the size limit
     └── RateLimitStoreUnavailable       503: the store failed and the policy fails closed
 
@@ -69,6 +70,33 @@ class RateLimitExceeded(SpapsRatelimitError):
             extensions={"retry_after": retry, "violated-policies": violated},
         )
         self.decision = decision
+
+
+class OperationCostExceeded(SpapsRatelimitError):
+    """An operation costs more than one request may; it ran nothing and was not charged.
+
+    Raised (as a GraphQL error) by :class:`spaps_ratelimit.strawberry.CostLimit` when
+    the static cost is above ``max_cost``, or above what the caller's limits can ever
+    admit at once (their burst): retrying the same operation cannot help.
+
+    Args:
+        cost: The operation's cost.
+        max_cost: The most it may cost.
+
+    .. versionadded:: 0.5.0
+    """
+
+    status = 400
+    code = "ratelimit.cost_exceeded"
+    title = "Operation Too Costly"
+
+    def __init__(self, cost: int, max_cost: int) -> None:
+        super().__init__(
+            f"The operation costs {cost}; at most {max_cost} is allowed.",
+            extensions={"cost": cost, "max_cost": max_cost},
+        )
+        self.cost = cost
+        self.max_cost = max_cost
 
 
 class RequestBodyTooLarge(SpapsRatelimitError):

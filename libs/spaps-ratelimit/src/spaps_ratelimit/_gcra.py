@@ -1,10 +1,14 @@
 """The GCRA core: pure functions over theoretical arrival times (TAT).
 
 Times are microseconds as floats. For a limit with emission interval ``T``
-(``period / count``) and tolerance ``tau = burst * T``, a request at ``now`` is admitted
-when ``max(tat, now) + T - tau <= now``; admitting it moves the TAT to
-``max(tat, now) + T``. Several limits are decided together and all-or-nothing: if one
-rejects, no TAT moves, so a rejected request consumes nothing from the others.
+(``period / count``) and tolerance ``tau = burst * T``, a request of ``cost`` units
+(1 by default) at ``now`` is admitted when ``max(tat, now) + cost * T - tau <= now``;
+admitting it moves the TAT to ``max(tat, now) + cost * T`` -- exactly where ``cost``
+single requests at ``now`` would move it when they all fit. A cost above a limit's
+burst makes ``cost * T - tau`` positive: that limit refuses it whatever the time, in
+one step (no loop, nothing written). Several limits are decided together and
+all-or-nothing: if one rejects, no TAT moves, so a rejected request consumes nothing
+from the others.
 
 ``spaps_ratelimit/_redis.py`` carries the same arithmetic as a Lua script; the tests
 run both against one reference model.
@@ -26,12 +30,15 @@ _EPSILON = 1e-6
 # request was rejected. With ``T - tau <= 0``, ``now + (T - tau)`` never exceeds ``now``.
 
 
-def decide_one(now: float, stored: float | None, limit: Limit) -> tuple[Decision, float | None]:
+def decide_one(
+    now: float, stored: float | None, limit: Limit, cost: int = 1
+) -> tuple[Decision, float | None]:
     """:func:`decide` for a single limit: the common case, kept cheap."""
     tat = now if stored is None or stored < now else stored
     interval = limit.interval_us
-    new_tat = tat + interval
-    allow_at = tat + (interval - limit.tolerance_us)  # see _ALLOW_AT
+    increment = interval if cost == 1 else cost * interval
+    new_tat = tat + increment
+    allow_at = tat + (increment - limit.tolerance_us)  # see _ALLOW_AT
     if now >= allow_at:
         remaining = floor((now - allow_at) / interval + _EPSILON)
         state = LimitState(limit, True, remaining, (new_tat - now) / 1e6, 0.0)
@@ -41,7 +48,7 @@ def decide_one(now: float, stored: float | None, limit: Limit) -> tuple[Decision
 
 
 def decide(
-    now: float, tats: Sequence[float | None], limits: Sequence[Limit]
+    now: float, tats: Sequence[float | None], limits: Sequence[Limit], cost: int = 1
 ) -> tuple[Decision, list[float] | None]:
     """Decide one request against ``limits`` whose stored TATs are ``tats``.
 
@@ -49,21 +56,23 @@ def decide(
         now: The current time, in microseconds.
         tats: The stored TAT of each limit (``None`` when absent or expired).
         limits: The limits, in the same order.
+        cost: The units the request takes from every limit (>= 1).
 
     Returns:
         The decision, and the new TATs to store (``None`` when the request is rejected
         and nothing must be written). A TAT may be dropped once ``now`` passes it.
     """
     if len(limits) == 1:
-        decision, new_tat = decide_one(now, tats[0], limits[0])
+        decision, new_tat = decide_one(now, tats[0], limits[0], cost)
         return decision, None if new_tat is None else [new_tat]
     admitted_all = True
     new_tats: list[float] = []
     raw: list[tuple[Limit, float, float, float]] = []
     for limit, stored in zip(limits, tats, strict=True):
         tat = now if stored is None or stored < now else stored
-        new_tat = tat + limit.interval_us
-        allow_at = tat + (limit.interval_us - limit.tolerance_us)  # see _ALLOW_AT
+        increment = cost * limit.interval_us
+        new_tat = tat + increment
+        allow_at = tat + (increment - limit.tolerance_us)  # see _ALLOW_AT
         admitted_all = admitted_all and now >= allow_at
         new_tats.append(new_tat)
         raw.append((limit, tat, new_tat, allow_at))
@@ -74,7 +83,7 @@ def decide(
             states.append(LimitState(limit, True, remaining, (new_tat - now) / 1e6, 0.0))
         elif now >= allow_at:
             # Admissible by itself, but another limit rejected: report it unconsumed.
-            remaining = floor((now - allow_at) / limit.interval_us + _EPSILON) + 1
+            remaining = floor((now - allow_at) / limit.interval_us + _EPSILON) + cost
             states.append(LimitState(limit, True, remaining, (tat - now) / 1e6, 0.0))
         else:
             retry = (allow_at - now) / 1e6

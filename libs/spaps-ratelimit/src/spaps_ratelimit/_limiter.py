@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Sequence
@@ -15,6 +16,17 @@ from .types import StoreErrorHook
 
 _LOGGER = logging.getLogger("spaps_ratelimit")
 _OPEN = Decision(True, (), degraded=True)
+
+
+def _takes_cost(store: Store) -> bool:
+    """Whether ``store.decide`` accepts ``cost=`` (a store written before 0.5 may not)."""
+    try:
+        parameters = inspect.signature(store.decide).parameters
+    except (TypeError, ValueError):  # no signature to read: let the call itself tell
+        return True
+    return "cost" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 class RateLimiter:
@@ -64,25 +76,41 @@ class RateLimiter:
         self._failures = 0
         self._last_log = -float("inf")
 
-    async def hit(self, key: str, limits: Sequence[Limit], *, namespace: str = "") -> Decision:
+    async def hit(
+        self, key: str, limits: Sequence[Limit], *, namespace: str = "", cost: int = 1
+    ) -> Decision:
         """Decide one request of ``key`` against ``limits`` (all-or-nothing).
 
         Args:
             key: Who is limited (an IP, user id, API key hash ...).
             limits: The limits to apply; each has its own state.
             namespace: Separates policies that limit the same key differently.
+            cost: Units the request takes from every limit, charged in one decision:
+                admitted exactly when ``cost`` single requests would all be, and then
+                leaving the same state. A cost above a limit's burst is always
+                refused (check it against ``Limit.burst`` first: its ``retry_after``
+                promises nothing).
 
         Raises:
             RateLimitStoreUnavailable: The store failed and ``fail_open`` is False.
+            TypeError: ``cost`` is not an int, or is above 1 for a store whose
+                ``decide`` takes no ``cost`` (see :class:`Store`).
+            ValueError: ``cost`` is below 1.
+
+        .. versionchanged:: 0.5.0 ``cost``.
         """
+        if cost != 1:
+            self._check_cost(cost)
         base = f"{namespace}:{key}:" if namespace else f"{key}:"
         keys = [base + limits[0].id] if len(limits) == 1 else [base + lim.id for lim in limits]
         store = self.store
         try:
             if store.__class__ is MemoryStore:  # skip a coroutine on the hot path
-                decision = store.decide_now(keys, limits)
-            else:
+                decision = store.decide_now(keys, limits, cost=cost)
+            elif cost == 1:  # as 0.4 called it: stores without ``cost`` keep working
                 decision = await store.decide(keys, limits)
+            else:
+                decision = await store.decide(keys, limits, cost=cost)
         except Exception as exc:  # any store failure is handled by the fail policy
             self._failed(exc)
             if self.fail_open:
@@ -95,6 +123,19 @@ class RateLimiter:
             self._failures = 0
             self._last_log = -float("inf")
         return decision
+
+    def _check_cost(self, cost: int) -> None:
+        # Before the store is called: a wrong cost is a bug to raise, never a store
+        # failure for the fail-open policy to admit.
+        if not isinstance(cost, int) or isinstance(cost, bool):
+            raise TypeError(f"cost must be an int, got {cost!r}")
+        if cost < 1:
+            raise ValueError(f"cost must be >= 1, got {cost}")
+        if not _takes_cost(self.store):
+            raise TypeError(
+                f"{type(self.store).__name__}.decide takes no cost; a cost above 1 needs "
+                "a store implementing Store.decide(keys, limits, *, cost=1) (0.5.0)"
+            )
 
     async def aclose(self) -> None:
         """Close the store."""

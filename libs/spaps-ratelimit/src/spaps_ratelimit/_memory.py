@@ -49,17 +49,27 @@ class MemoryStore:
     def __len__(self) -> int:
         return len(self._tats)
 
-    async def decide(self, keys: Sequence[str], limits: Sequence[Limit]) -> Decision:
-        """Decide one request; see :class:`spaps_ratelimit.Store`."""
-        return self.decide_now(keys, limits)
+    async def decide(
+        self, keys: Sequence[str], limits: Sequence[Limit], *, cost: int = 1
+    ) -> Decision:
+        """Decide one request; see :class:`spaps_ratelimit.Store`.
 
-    def decide_now(self, keys: Sequence[str], limits: Sequence[Limit]) -> Decision:
-        """Synchronous :meth:`decide`, for code that is not async."""
+        .. versionchanged:: 0.5.0 ``cost``.
+        """
+        return self.decide_now(keys, limits, cost=cost)
+
+    def decide_now(
+        self, keys: Sequence[str], limits: Sequence[Limit], *, cost: int = 1
+    ) -> Decision:
+        """Synchronous :meth:`decide`, for code that is not async.
+
+        .. versionchanged:: 0.5.0 ``cost``.
+        """
         now = self._clock() * 1e6
         tats = self._tats
         if len(keys) == 1:  # the common case, without the list juggling
             key = keys[0]
-            one, new_tat = decide_one(now, tats.get(key), limits[0])
+            one, new_tat = decide_one(now, tats.get(key), limits[0], cost)
             if new_tat is not None:
                 if key in tats:
                     tats.move_to_end(key)
@@ -68,7 +78,7 @@ class MemoryStore:
                 tats[key] = new_tat
             return one
         stored = [tats.get(key) for key in keys]
-        decision, new_tats = decide(now, stored, limits)
+        decision, new_tats = decide(now, stored, limits, cost)
         if new_tats is not None:
             for key, tat in zip(keys, new_tats, strict=True):
                 if key in tats:

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 # ARGV[1] is "now" in microseconds or "" for the server clock (redis.call('TIME'):
 # every client agrees, whatever its own clock says; Redis 7 replicates the script's
 # effects, so a non-deterministic TIME is safe). ARGV[2i], ARGV[2i+1] are the
-# interval and tolerance of limit i. Nothing is written unless every limit admits.
+# interval and tolerance of limit i; ARGV[2n+2], when present, is the request's cost in
+# units (absent: 1, so a cost-1 call sends what 0.4 sent). Nothing is written unless
+# every limit admits; a cost above a limit's burst is refused at once (no loop).
 # Returns {admitted_all, then per limit: admitted, remaining, reset_us, retry_us}.
 LUA = """
 local now
@@ -28,16 +30,17 @@ else
   now = tonumber(ARGV[1])
 end
 local n = #KEYS
+local cost = tonumber(ARGV[2 * n + 2] or '1')
 local tat, new_tat, allow_at = {}, {}, {}
 local all = 1
 for i = 1, n do
-  local interval = tonumber(ARGV[2 * i])
+  local increment = cost * tonumber(ARGV[2 * i])
   local stored = tonumber(redis.call('GET', KEYS[i]) or '')
   local t = now
   if stored ~= nil and stored > now then t = stored end
   tat[i] = t
-  new_tat[i] = t + interval
-  allow_at[i] = t + (interval - tonumber(ARGV[2 * i + 1]))  -- as _gcra.py: one rounding
+  new_tat[i] = t + increment
+  allow_at[i] = t + (increment - tonumber(ARGV[2 * i + 1]))  -- as _gcra.py: one rounding
   if now < allow_at[i] then all = 0 end
 end
 local out = {all}
@@ -50,7 +53,7 @@ for i = 1, n do
     local ttl = math.ceil(reset / 1000)
     redis.call('SET', KEYS[i], string.format('%.6f', new_tat[i]), 'PX', ttl)
   elseif now >= allow_at[i] then
-    remaining = math.floor((now - allow_at[i]) / interval + 1e-6) + 1
+    remaining = math.floor((now - allow_at[i]) / interval + 1e-6) + cost
     reset = tat[i] - now
   else
     admitted = 0
@@ -155,14 +158,21 @@ class RedisStore:
         """The key namespace."""
         return self._prefix
 
-    async def decide(self, keys: Sequence[str], limits: Sequence[Limit]) -> Decision:
-        """Decide one request in one round trip; see :class:`spaps_ratelimit.Store`."""
+    async def decide(
+        self, keys: Sequence[str], limits: Sequence[Limit], *, cost: int = 1
+    ) -> Decision:
+        """Decide one request in one round trip; see :class:`spaps_ratelimit.Store`.
+
+        .. versionchanged:: 0.5.0 ``cost``: charged inside the same script call.
+        """
         prefix = self._prefix
         now = "" if self._clock is None else repr(self._clock() * 1e6)
         args: list[str | float] = [now]
         for limit in limits:
             args.append(limit.interval_us)
             args.append(limit.tolerance_us)
+        if cost != 1:  # absent means 1: cost-1 commands stay as they were (and cached)
+            args.append(cost)
         raw = await self._call([prefix + key for key in keys], args)
         if len(limits) == 1:  # the common case, without the generator
             state = LimitState(limits[0], bool(raw[1]), raw[2], raw[3] / 1e6, raw[4] / 1e6)
