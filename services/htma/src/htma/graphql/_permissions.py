@@ -1,31 +1,54 @@
-"""Who may read what: the rules of the REST routes, as field permissions."""
+"""Who may read what: the rules of the REST routes, as Strawberry field permissions.
+
+REST decides in the routes (``htma.panels.router``): any member of the clinic reads one
+panel and its result (patients: their own; the loaders filter), staff need
+``panels:read`` to list the clinic's panels while patients list their own. The same
+rules here, with spaps-auth's permission classes: a refusal is a GraphQL error carrying
+REST's code (``auth.unauthenticated``, ``auth.forbidden``), and spaps-tenancy's
+``TenantRequired`` fails closed without a clinic (``tenancy.tenant_missing``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from spaps_auth import PermissionDeniedError
-from strawberry.permission import BasePermission, PermissionExtension
+from spaps_auth import Principal, all_of, any_of, has_permission, is_owner
+from spaps_auth.strawberry import Allows, IsAuthenticated
+from spaps_tenancy import get_tenant
+from spaps_tenancy.strawberry import TenantRequired
+from strawberry.permission import PermissionExtension
+
+from htma.clinics.roles import Role
 
 
-class _RestRule(BasePermission):
-    """Placeholder until spaps_auth.strawberry ships its permission classes."""
-
-    def __init__(self, *permissions: str, patient_ok: bool = False) -> None:
-        self.permissions = permissions
-        self.patient_ok = patient_ok
-
-    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        caller = info.context.require_caller()
-        if not self.permissions or (self.patient_ok and caller.role == "patient"):
-            return True
-        if any(caller.principal.has_permission(p) for p in self.permissions):
-            return True
-        raise PermissionDeniedError(f"the {caller.role.value} role lacks {self.permissions!r}")
+def _patient(principal: Principal, _resource: Any) -> bool:
+    return principal.has_role(Role.PATIENT.value)
 
 
-CAN_LIST_PANELS = PermissionExtension(permissions=[_RestRule("panels:read", patient_ok=True)])
-CAN_READ_RESULT = PermissionExtension(
-    permissions=[_RestRule("results:read", "results:read:own")]
+def _the_request_clinic(_principal: Principal, clinic: Any) -> bool:
+    # The source of Clinic.panels: a clinic is only ever read inside its own tenant.
+    tenant = get_tenant()
+    return tenant is not None and str(getattr(clinic, "id", "")) == tenant
+
+
+def _guard(*permissions: Any) -> PermissionExtension:
+    # No schema directives: the SDL describes the data, the errors describe the refusals.
+    return PermissionExtension(permissions=list(permissions), use_directives=False)
+
+
+#: Root fields: an authenticated caller inside a clinic (REST's ``CallerDep``).
+MEMBER = _guard(IsAuthenticated(), TenantRequired())
+#: ``Clinic.panels``: ``GET /v1/panels`` (staff with ``panels:read``, patients their own).
+CAN_LIST_PANELS = _guard(
+    TenantRequired(),
+    Allows(all_of(_the_request_clinic, any_of(_patient, has_permission("panels:read")))),
 )
-AUTHENTICATED = PermissionExtension(permissions=[_RestRule(patient_ok=True)])
+#: ``Panel.result``: ``results:read`` for staff, ``results:read:own`` on one's own panel.
+CAN_READ_RESULT = _guard(
+    Allows(
+        any_of(
+            has_permission("results:read"),
+            all_of(has_permission("results:read:own"), is_owner("patient_id")),
+        )
+    )
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from spaps_ratelimit import RateLimiter
-from strawberry.fastapi import GraphQLRouter
+from spaps_ops.strawberry import graphql_router
 
 from htma.graphql._context import graphql_context
 from htma.graphql._schema import build_schema
@@ -22,5 +22,6 @@ def graphql_api(settings: Settings, *, limiter: RateLimiter) -> APIRouter:
 
     .. versionadded:: 0.7.0
     """
-    schema = build_schema()
-    return GraphQLRouter(schema, context_getter=graphql_context, graphql_ide=None)
+    production = settings.is_production
+    schema = build_schema(production=production)
+    return graphql_router(schema, production=production, context_getter=graphql_context)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import strawberry
-from strawberry.extensions import SchemaExtension
+from spaps_ops.strawberry import ExtensionFactory, secure_extensions
+from spaps_tenancy.strawberry import TenantScope
 
-from htma.graphql._permissions import AUTHENTICATED
+from htma.graphql._permissions import MEMBER
 from htma.graphql._types import Clinic, Panel
 
 if TYPE_CHECKING:
@@ -19,12 +20,16 @@ if TYPE_CHECKING:
 else:
     Info = strawberry.Info
 
+#: The deepest selection an operation may make: clinics → panels → edges → node →
+#: result → ratios → name is 7; the back reference ``Panel.clinic`` could go on forever.
+MAX_DEPTH = 8
+
 
 @strawberry.type
 class Query:
     @strawberry.field(
         description="The clinics the caller belongs to: the one their token names.",
-        extensions=[AUTHENTICATED],
+        extensions=[MEMBER],
     )
     async def clinics(self, info: Info) -> list[Clinic]:
         caller = info.context.require_caller()
@@ -33,7 +38,7 @@ class Query:
 
     @strawberry.field(
         description="One clinic the caller belongs to; null for any other id.",
-        extensions=[AUTHENTICATED],
+        extensions=[MEMBER],
     )
     async def clinic(self, info: Info, id: strawberry.ID) -> Clinic | None:
         row = await info.context.loaders.clinics.load(str(id))
@@ -42,7 +47,7 @@ class Query:
     @strawberry.field(
         description="One panel of the caller's clinic (patients: their own); null when "
         "there is none, as `GET /v1/panels/{id}` answers 404.",
-        extensions=[AUTHENTICATED],
+        extensions=[MEMBER],
     )
     async def panel(self, info: Info, id: strawberry.ID) -> Panel | None:
         row = await info.context.loaders.panels.load(str(id))
@@ -50,13 +55,27 @@ class Query:
 
 
 def build_schema(
-    *, extensions: Sequence[SchemaExtension | type[SchemaExtension]] = ()
+    *, production: bool = False, extensions: Sequence[ExtensionFactory] = ()
 ) -> strawberry.Schema:
-    """The htma schema with ``extensions``.
+    """The htma schema, guarded: spaps-ops' ``secure_extensions`` (depth, aliases, tokens,
+    errors as problem codes; no introspection in production), spaps-tenancy's
+    ``TenantScope`` (no operation runs outside the request's clinic), then ``extensions``
+    (the app adds the cost limit).
+
+    Args:
+        production: refuse introspection (``settings.is_production``).
+        extensions: more schema extensions (classes or factories), run after these.
 
     .. versionadded:: 0.7.0
     """
-    return strawberry.Schema(query=Query, extensions=list(extensions))
+    return strawberry.Schema(
+        query=Query,
+        extensions=[
+            *secure_extensions(production=production, max_depth=MAX_DEPTH),
+            TenantScope,
+            *extensions,
+        ],
+    )
 
 
 def sdl() -> str:

@@ -156,7 +156,9 @@ class Clinic:
         "`GET /v1/panels` lists them; `first` is 1..100.",
         extensions=[CAN_LIST_PANELS],
     )
-    async def panels(self, info: Info, first: int = 20, after: str | None = None) -> PanelConnection:
+    async def panels(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> PanelConnection:
         key = PageKey(
             str(self.id), page_size(first), Position.decode(after) if after is not None else None
         )
@@ -166,4 +168,6 @@ class Clinic:
             for p in page.panels
         ]
         end = edges[-1].cursor if edges else None
-        return PanelConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end))
+        return PanelConnection(
+            edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end)
+        )
