@@ -32,6 +32,7 @@ from ingredient.catalog.router import editor_router, public_router
 from ingredient.catalog.router import router as catalog_router
 from ingredient.errors import ERROR_CODES
 from ingredient.events import build_webhooks
+from ingredient.graphql import mount_graphql
 from ingredient.migrate import MIGRATIONS_DIR
 from ingredient.settings import Settings
 
@@ -159,6 +160,7 @@ def create_app(
         responses={429: openapi_problem("The API key's plan allows no more requests for now")},
     )
     app.include_router(editor_router)
+    mount_graphql(app, settings, limiter)  # /graphql: the same callers and plan limits
     document_problems(
         app, public=PUBLIC_PATHS, secured=SECURED_ERRORS, security_schemes=SECURITY_SCHEMES,
         security=READERS, operation_security=EDITORS,
