@@ -6,6 +6,7 @@ import inspect
 
 import spaps_auth
 import spaps_auth.fastapi
+import spaps_auth.strawberry
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -43,6 +44,22 @@ def test_fastapi_exports_are_pinned() -> None:
         "set_signed_cookie",
         "setup_auth",
     ]
+
+
+def test_strawberry_exports_are_pinned() -> None:
+    assert spaps_auth.strawberry.__all__ == [
+        "Allows",
+        "HasPermissions",
+        "HasRoles",
+        "HasScopes",
+        "IsAuthenticated",
+        "authorize_resource",
+        "get_principal",
+        "require_principal",
+    ]
+    for name in spaps_auth.strawberry.__all__:
+        assert getattr(spaps_auth.strawberry, name).__doc__, name
+        assert ".. versionadded:: 0.6.0" in getattr(spaps_auth.strawberry, name).__doc__, name
 
 
 def test_errors_carry_problem_attributes_with_unique_codes() -> None:
