@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import spaps_ops
 import spaps_ops.db
 import spaps_ops.tracing
@@ -112,3 +113,20 @@ def test_package_root_imports_neither_db_nor_tracing_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_strawberry_exports_are_pinned() -> None:
+    pytest.importorskip(
+        "strawberry", reason="not applicable: the strawberry extra is not installed"
+    )
+    import spaps_ops.strawberry  # noqa: PLC0415  # needs the extra
+
+    assert spaps_ops.strawberry.__all__ == [
+        "ContextGetter",
+        "ExtensionFactory",
+        "ProblemErrors",
+        "graphql_router",
+        "secure_extensions",
+    ]
+    for name in spaps_ops.strawberry.__all__:
+        assert getattr(spaps_ops.strawberry, name) is not None

@@ -193,6 +193,10 @@ async def test_problem_errors_outside_create_app(make_client: MakeClient) -> Non
     assert error["extensions"]["code"] == "ops.internal_error"
 
 
+def test_the_endpoint_stays_out_of_openapi(graphql_app: Callable[..., FastAPI]) -> None:
+    assert not any(path.startswith("/graphql") for path in graphql_app().openapi()["paths"])
+
+
 def test_graphql_codes_are_registered() -> None:
     from spaps_ops import OPS_ERROR_CODES  # noqa: PLC0415
 

@@ -93,7 +93,8 @@ def graphql_router(
     over GET: nothing for a cross-site request to ride on), and websocket subscriptions
     are refused. Outside production a GET asking for HTML is the GraphiQL page; in
     production there is none (405 like any GET). Those refusals answer
-    ``{"errors": [{"message", "extensions": {"code", "status", "request_id"}}]}``.
+    ``{"errors": [{"message", "extensions": {"code", "status", "request_id"}}]}``. The
+    routes stay out of the app's OpenAPI document.
 
     Args:
         schema: the Strawberry schema (build it with :func:`secure_extensions`).
@@ -112,4 +113,7 @@ def graphql_router(
         context_getter=context_getter,
         subscription_protocols=(),
         multipart_uploads_enabled=False,
+        # GraphQL documents itself (introspection, the published SDL): an OpenAPI entry
+        # for the endpoint would describe nothing and add a method to generated clients.
+        include_in_schema=False,
     )
