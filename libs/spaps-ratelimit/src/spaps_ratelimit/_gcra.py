@@ -30,6 +30,15 @@ _EPSILON = 1e-6
 # request was rejected. With ``T - tau <= 0``, ``now + (T - tau)`` never exceeds ``now``.
 
 
+def _units_left(now: float, allow_at: float, interval: float, cost: int) -> int:
+    """Units a limit that refuses ``cost`` still has now (fewer than ``cost``).
+
+    A refused request of one unit leaves none, as before; one of several units may
+    leave some, and ``RateLimit`` reports them (``Retry-After`` is when all fit).
+    """
+    return max(0, min(cost - 1, floor((now - allow_at) / interval + _EPSILON) + cost))
+
+
 def decide_one(
     now: float, stored: float | None, limit: Limit, cost: int = 1
 ) -> tuple[Decision, float | None]:
@@ -43,7 +52,8 @@ def decide_one(
         remaining = floor((now - allow_at) / interval + _EPSILON)
         state = LimitState(limit, True, remaining, (new_tat - now) / 1e6, 0.0)
         return Decision(True, (state,)), new_tat
-    state = LimitState(limit, False, 0, (tat - now) / 1e6, (allow_at - now) / 1e6)
+    left = 0 if cost == 1 else _units_left(now, allow_at, interval, cost)
+    state = LimitState(limit, False, left, (tat - now) / 1e6, (allow_at - now) / 1e6)
     return Decision(False, (state,)), None
 
 
@@ -87,5 +97,6 @@ def decide(
             states.append(LimitState(limit, True, remaining, (tat - now) / 1e6, 0.0))
         else:
             retry = (allow_at - now) / 1e6
-            states.append(LimitState(limit, False, 0, (tat - now) / 1e6, retry))
+            left = 0 if cost == 1 else _units_left(now, allow_at, limit.interval_us, cost)
+            states.append(LimitState(limit, False, left, (tat - now) / 1e6, retry))
     return Decision(admitted_all, tuple(states)), (new_tats if admitted_all else None)

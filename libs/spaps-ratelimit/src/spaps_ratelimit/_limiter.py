@@ -99,7 +99,7 @@ class RateLimiter:
 
         .. versionchanged:: 0.5.0 ``cost``.
         """
-        if cost != 1:
+        if cost != 1 or cost.__class__ is not int:  # True == 1, yet no cost
             self._check_cost(cost)
         base = f"{namespace}:{key}:" if namespace else f"{key}:"
         keys = [base + limits[0].id] if len(limits) == 1 else [base + lim.id for lim in limits]

@@ -57,6 +57,10 @@ for i = 1, n do
     reset = tat[i] - now
   else
     admitted = 0
+    if cost > 1 then  -- as _gcra._units_left: the units left, fewer than the cost
+      remaining = math.floor((now - allow_at[i]) / interval + 1e-6) + cost
+      remaining = math.max(0, math.min(cost - 1, remaining))
+    end
     reset = tat[i] - now
     retry = allow_at[i] - now
   end

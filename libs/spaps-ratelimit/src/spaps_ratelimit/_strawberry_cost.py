@@ -1,13 +1,8 @@
 """The static cost of a GraphQL operation, from its parsed document (graphql-core only).
 
-Nothing here executes anything: the cost is read off the AST before any resolver runs.
-Each field costs ``field_costs["Type.field"]`` (else ``default_field_cost``); a field
-taking a size argument (``first``/``last``/``limit``: a list or a connection) costs its
-own price plus ``size`` times the cost of its selections, ``size`` being the argument's
-value -- a literal, a variable of the request, the variable's default -- or
-``default_list_size`` when none is given. Fragments are expanded where they are spread;
-each fragment's cost is computed once per parent type and reused, so a document
-spreading fragments in a fan (a "fragment bomb") costs a lot to run but little to price.
+Nothing runs: the cost is read off the AST before any resolver does. Fragments are
+expanded where spread, but each fragment is priced once per parent type and reused, so
+a "fragment bomb" (fragments spreading fragments in a fan) is cheap to price.
 """
 
 from __future__ import annotations
@@ -21,6 +16,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLObjectType,
@@ -189,13 +185,31 @@ class _Pricer:
                 sizes.append(int(value.value))
         if sizes:
             return max(0, *sizes)
-        takes_size = definition is not None and any(
-            arg in self.size_arguments for arg in definition.args
-        )
-        # Given without a usable value (null, a missing variable), or declared by the
-        # schema and left out: the documented default.
+        declared = {} if definition is None else definition.args
+        defaults = [
+            found
+            for name, arg in declared.items()
+            if name in self.size_arguments and (found := _declared_default(arg)) is not None
+        ]
+        if defaults:  # left out: the resolver gets the schema's default
+            return max(0, *defaults)
+        # Given without a usable value (null, a missing variable), or declared without a
+        # default and left out: the documented default.
         given = any(arg.name.value in self.size_arguments for arg in node.arguments or ())
+        takes_size = any(name in self.size_arguments for name in declared)
         return self.default_list_size if given or takes_size else None
+
+
+def _declared_default(argument: GraphQLArgument) -> int | None:
+    """The int default the schema gives ``argument``, if any."""
+    if argument.default_value.__class__ is int:  # graphql-core 3.2
+        return int(argument.default_value)
+    default = getattr(argument, "default", None)  # graphql-core 3.3: GraphQLDefaultInput
+    if default is None:
+        return None
+    if default.value.__class__ is int:
+        return int(default.value)
+    return int(default.literal.value) if isinstance(default.literal, IntValueNode) else None
 
 
 def _tokens(document: DocumentNode) -> int:
@@ -224,8 +238,8 @@ def operation_cost(
     ``default_field_cost``. A field with a size argument (one of
     ``list_size_arguments``) costs its own price plus ``size`` times the total of its
     selections; ``size`` is the argument's literal or variable value (the largest
-    when several are given, 0 when negative), else the variable's default, else
-    ``default_list_size`` (10).
+    when several are given, 0 when negative), else the variable's default, else the
+    argument's default in the schema, else ``default_list_size`` (10).
 
     Without ``schema``, only root fields and fields under a fragment's type condition
     know their parent type (roots are named ``Query``, ``Mutation``,
