@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,12 @@ def test_readme_has_examples() -> None:
 
 @pytest.mark.parametrize("source", EXAMPLES, ids=[f"example-{i}" for i in range(len(EXAMPLES))])
 def test_readme_example_runs(source: str) -> None:
-    namespace: dict[str, object] = {"__name__": "readme_example"}
-    exec(compile(source, str(README), "exec"), namespace)  # noqa: S102 - running the documented example is the test
-    assert "main" in namespace
+    # A registered module, as a script is: Strawberry resolves a type's annotations
+    # through ``sys.modules[cls.__module__]``.
+    module = types.ModuleType("readme_example")
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(source, str(README), "exec"), module.__dict__)  # noqa: S102 - running the documented example is the test
+    finally:
+        del sys.modules[module.__name__]
+    assert "main" in module.__dict__

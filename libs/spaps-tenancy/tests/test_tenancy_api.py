@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import spaps_tenancy
+import spaps_tenancy.strawberry
 from spaps_tenancy import (
     CrossTenantWriteError,
     RequestQuotaExceededError,
@@ -77,6 +78,14 @@ def test_public_api_is_pinned() -> None:
     assert sorted(spaps_tenancy.__all__) == spaps_tenancy.__all__
     for name in EXPECTED:
         assert getattr(spaps_tenancy, name) is not None
+
+
+def test_strawberry_exports_are_pinned() -> None:
+    assert spaps_tenancy.strawberry.__all__ == ["TenantRequired", "TenantScope"]
+    for name in spaps_tenancy.strawberry.__all__:
+        doc = getattr(spaps_tenancy.strawberry, name).__doc__
+        assert doc is not None
+        assert ".. versionadded:: 0.3.0" in doc, name
 
 
 def test_error_codes_are_unique_and_namespaced() -> None:
