@@ -26,6 +26,7 @@ from spaps_ratelimit import (  # noqa: E402
 )
 from spaps_ratelimit.strawberry import CostLimit  # noqa: E402
 from spaps_ratelimit.testing import ManualClock  # noqa: E402
+from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 from strawberry.fastapi import BaseContext, GraphQLRouter  # noqa: E402
 
 ITEMS = "{ items(first: 4) { id } }"  # 1 + 4 * 1 = 5
@@ -72,6 +73,19 @@ def make_app(*, object_context: bool = False, **options: Any) -> tuple[FastAPI, 
     router = GraphQLRouter(schema, context_getter=Ctx if object_context else None)
     app.include_router(router, prefix="/graphql")
     return app, schema
+
+
+class UserFromHeader:
+    """Stands in for authentication: the ``x-user`` header becomes the request's user."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for name, value in scope.get("headers", ()):
+            if name == b"x-user":
+                scope.setdefault("state", {})["user_id"] = value.decode()
+        await self.app(scope, receive, send)
 
 
 def rate_headers(response: Any) -> dict[str, str]:
@@ -205,12 +219,7 @@ async def test_no_key_or_no_limits_charges_nothing(make_client):
     limiter = RateLimiter(store)
     app, _ = make_app(limiter=limiter, key=state_key("user_id", prefix="user:"), limits=plans)
 
-    @app.middleware("http")
-    async def who(request, call_next):  # the user an authentication layer found
-        user = request.headers.get("x-user")
-        if user:
-            request.state.user_id = user
-        return await call_next(request)
+    app.add_middleware(UserFromHeader)
 
     async with make_client(app) as client:
         anonymous = await client.post("/graphql", json={"query": ITEMS})
