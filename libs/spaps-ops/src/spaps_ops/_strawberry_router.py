@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema import BaseSchema
-from strawberry.types.unset import UNSET
 
 from ._request_id import get_request_id
 from ._strawberry_errors import INVALID_CODE
 
 #: Builds the context of an operation; FastAPI resolves its dependencies.
-ContextGetter = Callable[..., Any | Awaitable[Any]]
+ContextGetter: TypeAlias = Callable[..., Any | Awaitable[Any]]
 
-# The codes of the transport refusals Strawberry raises as HTTP exceptions.
+# The codes of the transport refusals Strawberry raises as HTTP exceptions (it raises
+# 400, 404 and 405; any other status gets the catch-all ``ops.http_error``).
 _TRANSPORT_CODES = {400: INVALID_CODE, 404: "ops.not_found", 405: "ops.method_not_allowed"}
 
 
@@ -33,7 +34,7 @@ def transport_error(
         message: what is wrong.
         headers: extra response headers.
     """
-    code = _TRANSPORT_CODES.get(status, INVALID_CODE)
+    code = _TRANSPORT_CODES.get(status, "ops.http_error")
     extensions = {"code": code, "status": status, "request_id": get_request_id()}
     body = {"errors": [{"message": message, "extensions": extensions}]}
     return Response(
