@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from htma.migrate import MIGRATIONS
 
 PANEL_FIELDS = """
   id patientId practitionerId sampledOn status unit createdAt
@@ -126,8 +127,6 @@ async def test_graphql_and_rest_agree_for_every_role(client: Any) -> None:
 async def test_a_pending_panel_has_no_result_in_either_api(
     database_url: str, make_client: Any
 ) -> None:
-    from htma.migrate import MIGRATIONS
-
     await MIGRATIONS.upgrade(database_url)
     # worker mode with no worker running: the panel stays pending
     async with make_client(database_url=database_url, compute_mode="worker") as client:
@@ -188,8 +187,3 @@ async def test_get_is_not_served(client: Any) -> None:
         "/graphql", headers=a.practitioner, params={"query": "{ clinics { id } }"}
     )
     assert response.status_code in {404, 405}
-
-
-def cursor_of(panel: dict[str, Any]) -> str:
-    raw = f"{datetime.fromisoformat(panel['created_at']).isoformat()}|{panel['id']}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()

@@ -101,7 +101,8 @@ async def test_by_fragment(client: Any, clinics: Any) -> None:
     """
     response = await post(client, a.practitioner, query)
     data = response.json()["data"]
-    assert data["clinic"] is None and data["panel"] is None
+    assert data["clinic"] is None
+    assert data["panel"] is None
     assert {n["clinic"]["id"] for n in data["clinics"][0]["panels"]["nodes"]} == {"alpha"}
     assert_nothing_of(response, b, theirs)
 

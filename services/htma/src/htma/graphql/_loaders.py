@@ -66,7 +66,7 @@ class Loaders:
         self.panels: DataLoader[str, Panel | None] = DataLoader(load_fn=self._panels)
         self.results: DataLoader[str, Result | None] = DataLoader(load_fn=self._results)
 
-    def _own_panels(self, stmt: Select[tuple[Panel]]) -> Select[tuple[Panel]]:
+    def _own_panels(self, stmt: Select[Panel]) -> Select[Panel]:
         caller = self._caller
         if caller is not None and caller.role == Role.PATIENT:
             return stmt.where(Panel.patient_id == caller.user_id)

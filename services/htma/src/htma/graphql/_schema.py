@@ -25,12 +25,14 @@ else:
 MAX_DEPTH = 8
 
 
+# mypy strict: Strawberry types ``strawberry.field(...)`` used as a decorator as returning
+# Any, hence the ``untyped-decorator`` ignores on the resolvers below.
 @strawberry.type
 class Query:
     @strawberry.field(
         description="The clinics the caller belongs to: the one their token names.",
         extensions=[MEMBER],
-    )
+    )  # type: ignore[untyped-decorator]
     async def clinics(self, info: Info) -> list[Clinic]:
         caller = info.context.require_caller()
         row = await info.context.loaders.clinics.load(caller.clinic)
@@ -39,7 +41,7 @@ class Query:
     @strawberry.field(
         description="One clinic the caller belongs to; null for any other id.",
         extensions=[MEMBER],
-    )
+    )  # type: ignore[untyped-decorator]
     async def clinic(self, info: Info, id: strawberry.ID) -> Clinic | None:
         row = await info.context.loaders.clinics.load(str(id))
         return Clinic.of(row) if row is not None else None
@@ -48,7 +50,7 @@ class Query:
         description="One panel of the caller's clinic (patients: their own); null when "
         "there is none, as `GET /v1/panels/{id}` answers 404.",
         extensions=[MEMBER],
-    )
+    )  # type: ignore[untyped-decorator]
     async def panel(self, info: Info, id: strawberry.ID) -> Panel | None:
         row = await info.context.loaders.panels.load(str(id))
         return Panel.of(row) if row is not None else None

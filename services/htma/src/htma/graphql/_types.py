@@ -23,6 +23,8 @@ else:
     Info = strawberry.Info
 
 
+# mypy strict: Strawberry types ``strawberry.field(...)`` used as a decorator as returning
+# Any, hence the ``untyped-decorator`` ignores on the resolvers below.
 @strawberry.enum(description="A panel's state: `PENDING` until its result is computed.")
 class PanelStatus(Enum):
     PENDING = "pending"
@@ -107,12 +109,12 @@ class Panel:
     @strawberry.field(
         description="The computed ratios and flags; null while the panel is pending.",
         extensions=[CAN_READ_RESULT],
-    )
+    )  # type: ignore[untyped-decorator]
     async def result(self, info: Info) -> Result | None:
         row = await info.context.loaders.results.load(str(self.id))
         return Result.of(row) if row is not None else None
 
-    @strawberry.field(description="The clinic the panel belongs to.")
+    @strawberry.field(description="The clinic the panel belongs to.")  # type: ignore[untyped-decorator]
     async def clinic(self, info: Info) -> Clinic:
         row = await info.context.loaders.clinics.load(self.clinic_id)
         if row is None:  # the panel was read in this clinic: it exists
@@ -137,7 +139,7 @@ class PanelConnection:
     edges: list[PanelEdge]
     page_info: PageInfo
 
-    @strawberry.field(description="The panels of the page (the edges' nodes).")
+    @strawberry.field(description="The panels of the page (the edges' nodes).")  # type: ignore[untyped-decorator]
     def nodes(self) -> list[Panel]:
         return [edge.node for edge in self.edges]
 
@@ -155,7 +157,7 @@ class Clinic:
         description="The clinic's panels newest first (patients: their own), as "
         "`GET /v1/panels` lists them; `first` is 1..100.",
         extensions=[CAN_LIST_PANELS],
-    )
+    )  # type: ignore[untyped-decorator]
     async def panels(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> PanelConnection:
