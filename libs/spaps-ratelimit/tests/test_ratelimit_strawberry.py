@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+graphql = pytest.importorskip("graphql", reason="the strawberry extra (graphql-core) is absent")
 strawberry = pytest.importorskip("strawberry", reason="the strawberry extra is not installed")
 from fastapi import FastAPI  # noqa: E402
 from spaps_ratelimit import (  # noqa: E402
@@ -21,12 +22,14 @@ from spaps_ratelimit import (  # noqa: E402
     RateLimitExceeded,
     RateLimitMiddleware,
     RedisStore,
+    SpapsRatelimitError,
     client_ip,
     state_key,
 )
-from spaps_ratelimit.strawberry import CostLimit  # noqa: E402
+from spaps_ratelimit.strawberry import CostLimit, operation_cost  # noqa: E402
 from spaps_ratelimit.testing import ManualClock  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
+from strawberry.extensions import MaskErrors, MaxTokensLimiter  # noqa: E402
 from strawberry.fastapi import BaseContext, GraphQLRouter  # noqa: E402
 
 ITEMS = "{ items(first: 4) { id } }"  # 1 + 4 * 1 = 5
@@ -345,3 +348,40 @@ def test_the_library_imports_without_strawberry_or_graphql_core() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("needs the extra:")
+
+
+@pytest.mark.parametrize("query", ["{ ping }", "{ items(first: 2) { id } ping }", ITEMS])
+async def test_tokens_are_counted_as_strawberrys_token_limit_counts(query: str) -> None:
+    tokens = operation_cost(graphql.parse(query)).tokens
+    # Lexical tokens only: a comment is no token (MaxTokensLimiter may count it).
+    assert operation_cost(graphql.parse(query + " # a comment")).tokens == tokens
+    for limit, passes in ((tokens, True), (tokens - 1, False)):
+        schema = strawberry.Schema(
+            query=Query,
+            extensions=[lambda limit=limit: MaxTokensLimiter(max_token_count=limit)],
+        )
+        result = await schema.execute(query)
+        assert (result.errors is None) is passes, (limit, result.errors)
+
+
+async def test_masked_errors_can_keep_the_refusals(make_client):
+    # MaskErrors masks every error by default; keep the library's refusals visible.
+    def should_mask(error: graphql.GraphQLError) -> bool:
+        return not isinstance(error.original_error, SpapsRatelimitError)
+
+    cost_limit = CostLimit(
+        limiter=RateLimiter(), key=client_ip(), limits=[Limit.per_minute(10)], max_cost=4
+    )
+    schema = strawberry.Schema(
+        query=Query,
+        extensions=[lambda: MaskErrors(should_mask_error=should_mask), cost_limit],
+    )
+    result = await schema.execute(ITEMS)
+    assert result.errors is not None
+    assert result.errors[0].extensions == {
+        "code": "ratelimit.cost_exceeded",
+        "status": 400,
+        "cost": 5,
+        "max_cost": 4,
+    }
+    assert CALLS == []

@@ -52,8 +52,8 @@ class OperationCost:
         depth: The deepest field nesting (a root field is at depth 1).
         aliases: Fields with an alias.
         fields: Fields selected, fragments expanded where spread.
-        tokens: Lexical tokens of the whole document (comments excluded), as
-            strawberry's ``MaxTokensLimiter`` counts them.
+        tokens: Lexical tokens of the whole document, comments excluded (as
+            strawberry's ``MaxTokensLimiter`` counts a document without comments).
         total: The priced cost (see :func:`operation_cost`).
 
     .. versionadded:: 0.5.0
