@@ -187,3 +187,35 @@ async def test_arguments_are_checked_like_rests(seeded_url: str, serve: Any) -> 
             assert body["data"] is None
             assert body["errors"][0]["extensions"]["code"] == rest.json()["code"], variables
             assert app.statements == []
+
+
+async def _refused(app: Served, document: str) -> set[str]:
+    """The codes of an operation refused before it ran; no statement ran for it."""
+    app.statements.clear()
+    response = await app.graphql(document)
+    body = response.json()
+    assert response.status_code == 400, body
+    assert body.get("data") is None
+    assert app.statements == []
+    return {error["extensions"]["code"] for error in body["errors"]}
+
+
+async def test_bombs_are_refused_before_any_statement(seeded_url: str, serve: Any) -> None:
+    field = 'search(query: "rice", first: 100) { edges { node { nutrients { fatG } } } }'
+    async with serve(seeded_url) as app:
+        aliases = " ".join(f"a{i}: {field}" for i in range(16))
+        assert await _refused(app, "{ " + aliases + " }") == {"graphql.too_many_aliases"}
+        deep = '{ search(query: "rice") { edges { node { nutrients { ' + (
+            "a { " * 8 + "}" * 8 + " } } } } }"
+        )
+        assert "graphql.too_deep" in await _refused(app, deep)
+        tokens = "{ " + "__typename " * 2100 + "}"
+        assert await _refused(app, tokens) == {"graphql.too_many_tokens"}
+        # within the alias limit, 16 root fields cost 16 REST requests' worth: above 15
+        rest = ' search(query: "dal") { totalCount } ingredient(id: "A001") { name } }'
+        costly = "{ " + " ".join(f"a{i}: {field}" for i in range(14)) + rest
+        assert await _refused(app, costly) == {"ratelimit.cost_exceeded"}
+        # one root field fewer runs
+        cheaper = await app.graphql("{ " + " ".join(f"a{i}: {field}" for i in range(13)) + rest)
+        assert cheaper.status_code == 200, cheaper.text
+        assert cheaper.json()["extensions"]["cost"]["total"] == 15

@@ -27,6 +27,8 @@ from ingredient.graphql._types import (
 #: As REST's ``q``: longer queries are refused.
 MAX_QUERY_LENGTH = 200
 DEFAULT_PAGE_SIZE = 20
+#: As REST's ``{code}`` (and the column).
+MAX_CODE_LENGTH = 32
 
 
 async def _search(
@@ -58,7 +60,12 @@ async def _search(
 
 
 async def _ingredient(info: Info, id: strawberry.ID) -> Ingredient | None:
-    row = await info.context.ingredients.load(str(id))
+    code = str(id)
+    # No code is longer than REST's path allows, nor holds NUL (which PostgreSQL refuses
+    # in text): such an id names no ingredient, and is not sent to the database.
+    if len(code) > MAX_CODE_LENGTH or "\x00" in code:
+        return None
+    row = await info.context.ingredients.load(code)
     return None if row is None else Ingredient.of(row)
 
 
