@@ -38,8 +38,8 @@ from spaps_auth.strawberry import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.extensions import FieldExtension
+from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.permission import BasePermission, PermissionExtension
 
 OWNER_OR_ADMIN = any_of(is_owner(), has_permission("admin:all"))

@@ -19,19 +19,23 @@ EXAMPLES = (
     if GUIDE.is_file()
     else []
 )
-ABSENT = "not applicable: docs/graphql-auth.md is not part of this checkout"
 
 
 def test_guide_has_an_example() -> None:
     if not GUIDE.is_file():
-        pytest.skip(ABSENT)
+        pytest.skip("not applicable: docs/graphql-auth.md is not part of this checkout")
     assert EXAMPLES
     assert all("spaps_auth.strawberry" in example for example in EXAMPLES)
 
 
 @pytest.mark.parametrize(
     "source",
-    EXAMPLES or [pytest.param("", marks=pytest.mark.skip(reason=ABSENT))],
+    EXAMPLES
+    or [
+        pytest.param(
+            "", marks=pytest.mark.skip(reason="not applicable: docs/graphql-auth.md is absent")
+        )
+    ],
     ids=[f"example-{i}" for i in range(1, max(len(EXAMPLES), 1) + 1)],
 )
 def test_guide_example_runs(source: str) -> None:

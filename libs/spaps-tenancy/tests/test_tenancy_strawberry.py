@@ -262,7 +262,7 @@ class Suspend(SchemaExtension):
     Strawberry's ``execution_context`` assignment and execution."""
 
     async def on_validate(self) -> AsyncIterator[None]:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # sleep-ok: forces the interleaving under test, not a wait
         yield
 
 

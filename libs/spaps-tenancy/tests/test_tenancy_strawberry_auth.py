@@ -24,12 +24,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from strawberry.fastapi import GraphQLRouter
 
 spaps_auth = pytest.importorskip(
-    "spaps_auth", reason="spaps-auth is not installed (spaps-tenancy's wheel does not need it)"
+    "spaps_auth",
+    reason="not applicable: spaps-auth is not installed (spaps-tenancy does not depend on it)",
 )
 auth_strawberry = pytest.importorskip(
-    "spaps_auth.strawberry", reason="spaps-auth's strawberry extra is not installed"
+    "spaps_auth.strawberry", reason="not applicable: spaps-auth's strawberry extra is absent"
 )
-auth_fastapi = pytest.importorskip("spaps_auth.fastapi", reason="spaps-auth is not installed")
+auth_fastapi = pytest.importorskip(
+    "spaps_auth.fastapi", reason="not applicable: spaps-auth is not installed"
+)
 
 
 @strawberry.type

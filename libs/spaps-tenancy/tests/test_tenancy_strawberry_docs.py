@@ -19,19 +19,23 @@ BLOCKS = (
     if GUIDE.is_file()
     else []
 )
-ABSENT = "not applicable: docs/graphql-tenancy.md is not part of this checkout"
 
 
 def test_guide_has_an_example() -> None:
     if not GUIDE.is_file():
-        pytest.skip(ABSENT)
+        pytest.skip("not applicable: docs/graphql-tenancy.md is not part of this checkout")
     assert BLOCKS
     assert all("spaps_tenancy.strawberry" in block for block in BLOCKS)
 
 
 @pytest.mark.parametrize(
     "code",
-    BLOCKS or [pytest.param("", marks=pytest.mark.skip(reason=ABSENT))],
+    BLOCKS
+    or [
+        pytest.param(
+            "", marks=pytest.mark.skip(reason="not applicable: docs/graphql-tenancy.md is absent")
+        )
+    ],
     ids=[f"example-{n}" for n in range(1, max(len(BLOCKS), 1) + 1)],
 )
 def test_guide_example_runs(code: str, tmp_path: Path) -> None:
