@@ -3,6 +3,7 @@ anonymous and the plan budget they share (spent by GraphQL cost, answered 429)."
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -77,3 +78,35 @@ async def test_graphql_cost_spends_the_rest_plan_budget(
         # another plan's key has its own budget
         other = await client.post("/graphql", json={"query": TWO}, headers={"X-API-Key": pro})
         assert other.status_code == 200
+
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+PRODUCTION = {
+    "environment": "production",
+    "secret_key": "graphql-tests-" + "0123456789abcdefghijklmnopqrstuvwxyz",
+    "allowed_hosts": ["ingredient"],
+    "webhook_sealing_keys": "k1:" + base64.b64encode(bytes(range(32))).decode(),
+}
+
+
+async def test_production_has_no_introspection_nor_graphiql(
+    seeded_url: str, make_client: Any, issuer: Any
+) -> None:
+    token = {"Authorization": f"Bearer {issuer.token('practitioner')}"}
+    html = {"Accept": "text/html"}
+    async with make_client(database_url=seeded_url, headers=token) as client:
+        assert (await client.get("/graphql", headers=html)).status_code == 200  # GraphiQL
+        schema = await client.post("/graphql", json={"query": INTROSPECTION})
+        assert schema.json()["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+        # not in the REST API's document
+        assert not [
+            p for p in (await client.get("/openapi.json")).json()["paths"] if "graphql" in p
+        ]
+    async with make_client(database_url=seeded_url, headers=token, **PRODUCTION) as client:
+        assert (await client.get("/graphql", headers=html)).status_code == 405
+        refused = await client.post("/graphql", json={"query": INTROSPECTION})
+        assert refused.status_code == 400
+        codes = {e["extensions"]["code"] for e in refused.json()["errors"]}
+        assert codes == {"graphql.introspection_disabled"}
+        ok = await client.post("/graphql", json={"query": SEARCH})
+        assert ok.json()["data"]["search"]["edges"]
