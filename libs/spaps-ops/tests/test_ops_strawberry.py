@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, ClassVar
 
 import httpx
@@ -22,6 +22,7 @@ from spaps_ops.strawberry import (  # noqa: E402  # after the extra's skip
     graphql_router,
     secure_extensions,
 )
+from strawberry.extensions import SchemaExtension  # noqa: E402
 from strawberry.fastapi import BaseContext  # noqa: E402
 from strawberry.permission import BasePermission, PermissionExtension  # noqa: E402
 
@@ -191,6 +192,36 @@ async def test_problem_errors_outside_create_app(make_client: MakeClient) -> Non
     assert error["extensions"] == {"code": "shop.staff_only", "status": 400, "request_id": None}
     [error] = (await post(client, "{ boom }")).json()["errors"]
     assert error["extensions"]["code"] == "ops.internal_error"
+
+
+class BrokenStore(SchemaExtension):
+    """An extension whose dependency fails before execution (a store that is down)."""
+
+    def on_execute(self) -> Iterator[None]:
+        raise ConnectionError("redis at 10.0.0.7:6379 refused")
+        yield  # pragma: no cover  # a generator hook
+
+
+async def test_a_failure_before_execution_is_masked_and_answers_500(
+    make_app: Callable[..., FastAPI], make_client: MakeClient, logs: Any
+) -> None:
+    app = make_app()
+    schema = strawberry.Schema(
+        query=Query, extensions=[*secure_extensions(production=True), BrokenStore]
+    )
+    app.include_router(graphql_router(schema, production=True), prefix="/graphql")
+    client = await make_client(app)
+    answer = await post(client, "{ ok }")
+    assert answer.status_code == 500
+    assert "10.0.0.7" not in answer.text
+    [error] = answer.json()["errors"]
+    assert error["extensions"] == {
+        "code": "ops.internal_error",
+        "status": 500,
+        "request_id": answer.headers["x-request-id"],
+    }
+    [record] = logs.records("graphql_unhandled_exception")
+    assert "ConnectionError: redis at 10.0.0.7:6379 refused" in json.dumps(record)
 
 
 def test_the_endpoint_stays_out_of_openapi(graphql_app: Callable[..., FastAPI]) -> None:

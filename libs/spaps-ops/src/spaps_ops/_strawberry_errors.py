@@ -12,7 +12,9 @@ import structlog
 from graphql import GraphQLError
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from ._errors import OpsNotConfiguredError
 from ._problem import is_problem
@@ -34,7 +36,6 @@ _REFUSALS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"introspection has been disabled", re.I), "graphql.introspection_disabled"),
 )
 _OPS_CODES = ErrorRegistry(OPS_ERROR_CODES)
-_log = structlog.get_logger("spaps.errors")
 
 
 def _member(context: object, name: str) -> Any:
@@ -64,6 +65,77 @@ def refusal_code(message: str) -> str:
     return INVALID_CODE
 
 
+def _status_of(code: str, request: object) -> int:
+    """The registered status of ``code``: the app's registry, else spaps-ops', else 400."""
+    registry = _OPS_CODES
+    if isinstance(request, HTTPConnection):
+        with suppress(OpsNotConfiguredError):  # an app not built by create_app
+            registry = get_ops(request).errors
+    entry = registry.get(code)
+    return entry.status if entry is not None else 400
+
+
+def recode(error: GraphQLError, *, context: object, operation: str | None = None) -> GraphQLError:
+    """``error`` as the client sees it: with ``code``, ``status`` and ``request_id``, masked
+    (and logged) when unexpected; the rules of :class:`ProblemErrors`.
+
+    Args:
+        error: the error execution, validation or an extension produced.
+        context: the operation's context (its ``request`` finds the app's registry).
+        operation: the operation's name, for the log line.
+    """
+    request = _member(context, "request")
+    exc = _underlying(error)
+    extensions: dict[str, Any] = dict(error.extensions or {})
+    message, original = error.message, error.original_error
+    if exc is not None and is_problem(exc):
+        code, status = exc.code, exc.status  # type: ignore[attr-defined]  # is_problem
+        own = getattr(exc, "extensions", None)
+        extensions = {**own, **extensions} if isinstance(own, Mapping) else extensions
+    elif isinstance(extensions.get("code"), str):
+        code = extensions["code"]
+        given = extensions.get("status")
+        status = given if isinstance(given, int) else _status_of(code, request)
+    elif exc is None or isinstance(exc, GraphQLError):
+        code, status = refusal_code(message), 400
+    else:
+        path = ".".join(str(part) for part in error.path or ())
+        # A fresh proxy each time (errors are rare): a module-level one would keep the
+        # logging configuration of its first use (cache_logger_on_first_use).
+        log = structlog.get_logger("spaps.errors")
+        log.error("graphql_unhandled_exception", exc_info=exc, path=path, operation=operation)
+        code, status, message, original, extensions = INTERNAL_CODE, 500, INTERNAL_MESSAGE, None, {}
+    request_id = get_request_id()
+    if request_id is None and isinstance(request, HTTPConnection):
+        request_id = getattr(request.state, "request_id", None)
+    extensions.update(code=code, status=status, request_id=request_id)
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=extensions,
+    )
+
+
+def _answer_status(context: object, status: object) -> None:
+    """Set the HTTP status of a refused operation on the context's response.
+
+    FastAPI's sub-response starts with ``status_code`` None: only fill it in, so a status
+    another extension chose (a rate limiter's 429) stands.
+    """
+    response = _member(context, "response")
+    unset = getattr(response, "status_code", None) is None
+    if isinstance(response, Response) and unset and isinstance(status, int):
+        response.status_code = status
+
+
+# Raised by Strawberry inside the operation and turned into HTTP 400s by its view.
+_TRANSPORT_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
 class ProblemErrors(MaskErrors):
     """A schema extension giving every error ``extensions.code``, ``status`` and ``request_id``.
 
@@ -80,6 +152,9 @@ class ProblemErrors(MaskErrors):
       ``ops.internal_error``, status 500, nothing of the exception in the answer; it is
       logged with its traceback (event ``graphql_unhandled_exception``, logger
       ``spaps.errors``, the request id bound).
+
+    This covers the errors of resolvers, of parsing and validation, and the exceptions
+    other extensions' hooks raise while the operation runs (a store that is down).
 
     An operation refused before it ran (``data`` is null, no error has a ``path``) answers
     with the HTTP status of its first error (400 for the refusals above), unless something
@@ -98,74 +173,30 @@ class ProblemErrors(MaskErrors):
         Args:
             error: the error execution or validation produced.
         """
-        context = self.execution_context.context
-        exc = _underlying(error)
-        extensions: dict[str, Any] = dict(error.extensions or {})
-        message, original = error.message, error.original_error
-        if exc is not None and is_problem(exc):
-            code, status = exc.code, exc.status  # type: ignore[attr-defined]  # is_problem
-            own = getattr(exc, "extensions", None)
-            extensions = {**own, **extensions} if isinstance(own, Mapping) else extensions
-        elif isinstance(extensions.get("code"), str):
-            code = extensions["code"]
-            given = extensions.get("status")
-            status = given if isinstance(given, int) else self._status_of(code, context)
-        elif exc is None or isinstance(exc, GraphQLError):
-            code, status = refusal_code(message), 400
-        else:
-            _log.error(
-                "graphql_unhandled_exception",
-                exc_info=exc,
-                path=".".join(str(part) for part in error.path or ()),
-                operation=self.execution_context.operation_name,
-            )
-            code, status, message, original, extensions = (
-                INTERNAL_CODE,
-                500,
-                self.error_message,
-                None,
-                {},
-            )
-        request_id = get_request_id()
-        if request_id is None:
-            request = _member(context, "request")
-            if isinstance(request, HTTPConnection):
-                request_id = getattr(request.state, "request_id", None)
-        extensions.update(code=code, status=status, request_id=request_id)
-        return GraphQLError(
-            message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=original,
-            extensions=extensions,
-        )
-
-    @staticmethod
-    def _status_of(code: str, context: object) -> int:
-        """The registered status of ``code``: the app's registry, else spaps-ops', else 400."""
-        request = _member(context, "request")
-        registry = _OPS_CODES
-        if isinstance(request, HTTPConnection):
-            with suppress(OpsNotConfiguredError):  # an app not built by create_app
-                registry = get_ops(request).errors
-        entry = registry.get(code)
-        return entry.status if entry is not None else 400
+        context = self.execution_context
+        return recode(error, context=context.context, operation=context.operation_name)
 
     def on_operation(self) -> Iterator[None]:
         """Recode the errors (as :class:`MaskErrors` does), then choose the HTTP status."""
-        yield from super().on_operation()
-        result = self.execution_context.result
+        context = self.execution_context
+        try:
+            yield from super().on_operation()
+        except _TRANSPORT_ERRORS:
+            raise
+        except Exception as exc:
+            # Another extension's hook raised: Strawberry answers it with the exception's
+            # message, past MaskErrors. Hand it the recoded error instead (a GraphQLError
+            # it keeps as it is).
+            given = (
+                exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+            )
+            error = recode(given, context=context.context, operation=context.operation_name)
+            _answer_status(context.context, (error.extensions or {}).get("status"))
+            raise error from exc
+        result = context.result
         errors = getattr(result, "errors", None)
         if not errors or getattr(result, "data", None) is not None:
             return
         if any(error.path is not None for error in errors):
             return  # the operation ran: GraphQL over HTTP answers 200 with the errors
-        response = _member(self.execution_context.context, "response")
-        status = (errors[0].extensions or {}).get("status")
-        # FastAPI's sub-response starts with status_code None: only fill it in, so a status
-        # another extension chose (429 from a rate limiter) stands.
-        unset = getattr(response, "status_code", None) is None
-        if isinstance(response, Response) and unset and isinstance(status, int):
-            response.status_code = status
+        _answer_status(context.context, (errors[0].extensions or {}).get("status"))
