@@ -74,6 +74,13 @@ def test_negative_sizes_count_as_zero() -> None:
     assert cost("{ users(first: -5) { id } }").total == 1
 
 
+def test_a_list_of_scalars_counts_each_item_as_a_field() -> None:
+    document = graphql.parse("{ tags(first: 30) }")
+    assert operation_cost(document).total == 1 + 30
+    assert operation_cost(document, default_field_cost=2).total == 2 + 30 * 2
+    assert operation_cost(document, field_costs={"Query.tags": 5}).total == 5 + 30
+
+
 def test_fragments_and_inline_fragments_are_expanded_with_their_type() -> None:
     query = """
     { node(id: 1) { ...Named ... on Post { title } } me { ...Named } }

@@ -157,7 +157,10 @@ class _Pricer:
             own = self.field_costs.get(f"{parent}.{name}", own)
         inner = self.selections(node.selection_set, child_type)
         size = self.size(node, definition)
-        total = own + (inner.total if size is None else size * inner.total)
+        each = inner.total
+        if size is not None and node.selection_set is None:
+            each = self.default_field_cost  # a list of scalars: each item as one field
+        total = own + (each if size is None else size * each)
         alias = 1 if node.alias is not None else 0
         return _Tally(inner.depth + 1, inner.aliases + alias, inner.fields + 1, total)
 
@@ -237,9 +240,10 @@ def operation_cost(
     ``total`` sums every selected field's price: ``field_costs["Type.field"]`` or
     ``default_field_cost``. A field with a size argument (one of
     ``list_size_arguments``) costs its own price plus ``size`` times the total of its
-    selections; ``size`` is the argument's literal or variable value (the largest
-    when several are given, 0 when negative), else the variable's default, else the
-    argument's default in the schema, else ``default_list_size`` (10).
+    selections (for a list of scalars, ``size`` times ``default_field_cost``). ``size``
+    is the argument's literal or variable value (the largest when several are given, 0
+    when negative), else the variable's default, else the argument's default in the
+    schema, else ``default_list_size`` (10).
 
     Without ``schema``, only root fields and fields under a fragment's type condition
     know their parent type (roots are named ``Query``, ``Mutation``,
