@@ -224,6 +224,31 @@ async def test_a_failure_before_execution_is_masked_and_answers_500(
     assert "ConnectionError: redis at 10.0.0.7:6379 refused" in json.dumps(record)
 
 
+class BrokenOperation(SchemaExtension):
+    """An extension that fails as the operation starts, before ProblemErrors can see it."""
+
+    def on_operation(self) -> Iterator[None]:
+        raise ConnectionError("vault token s.3cr3t expired")
+        yield  # pragma: no cover  # a generator hook
+
+
+async def test_the_router_masks_what_no_extension_saw(make_client: MakeClient) -> None:
+    app = FastAPI()
+    for prefix, extensions in (("/bare", []), ("/broken", [BrokenOperation, ProblemErrors])):
+        schema = strawberry.Schema(query=Query, extensions=extensions)
+        app.include_router(graphql_router(schema, production=True), prefix=prefix)
+    client = await make_client(app)
+    for path in ("/bare", "/broken"):
+        answer = await client.post(path, json={"query": "{ boom }"})
+        assert "hunter2" not in answer.text
+        assert "s.3cr3t" not in answer.text
+        [error] = answer.json()["errors"]
+        assert error["message"] == "Internal server error"
+        assert error["extensions"]["code"] == "ops.internal_error"
+    [error] = (await client.post("/bare", json={"query": "{ gone }"})).json()["errors"]
+    assert error["extensions"]["code"] == "shop.gone"
+
+
 def test_the_endpoint_stays_out_of_openapi(graphql_app: Callable[..., FastAPI]) -> None:
     assert not any(path.startswith("/graphql") for path in graphql_app().openapi()["paths"])
 

@@ -11,10 +11,12 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry import UNSET
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
 
 from ._request_id import get_request_id
-from ._strawberry_errors import INVALID_CODE
+from ._strawberry_errors import INVALID_CODE, recode
 
 #: Builds the context of an operation; FastAPI resolves its dependencies.
 ContextGetter: TypeAlias = Callable[..., Any | Awaitable[Any]]
@@ -48,6 +50,17 @@ def transport_error(
 class _SecureGraphQLRouter(GraphQLRouter[Any, Any]):
     """A GraphQLRouter that answers GET (but the IDE page), batches and websockets with a
     refusal, and its transport errors as GraphQL errors carrying a code."""
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        # The last word before the answer: an error ProblemErrors did not see (the schema
+        # lacks it, or an extension failed entering on_operation) is recoded and masked
+        # here too. Recoding an error ProblemErrors already recoded changes nothing.
+        if result.errors:
+            context = {"request": request}
+            result.errors = [recode(error, context=context) for error in result.errors]
+        return await super().process_result(request, result)
 
     async def run(
         self,
