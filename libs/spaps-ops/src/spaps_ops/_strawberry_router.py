@@ -107,8 +107,10 @@ def graphql_router(
     over GET: nothing for a cross-site request to ride on), and websocket subscriptions
     are refused. Outside production a GET asking for HTML is the GraphiQL page; in
     production there is none (405 like any GET). Those refusals answer
-    ``{"errors": [{"message", "extensions": {"code", "status", "request_id"}}]}``. The
-    routes stay out of the app's OpenAPI document.
+    ``{"errors": [{"message", "extensions": {"code", "status", "request_id"}}]}``. Every
+    operation error passes :class:`ProblemErrors`' rules once more before the answer, so
+    an error no extension saw is masked too. The routes stay out of the app's OpenAPI
+    document.
 
     Args:
         schema: the Strawberry schema (build it with :func:`secure_extensions`).
