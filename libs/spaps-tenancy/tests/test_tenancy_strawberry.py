@@ -8,6 +8,8 @@ asserts the answer and which resolvers ran.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -317,3 +319,30 @@ def test_sync_execution_and_object_contexts(sync_schema: strawberry.Schema) -> N
         result = sync_schema.execute_sync("{ tenant }", context_value=empty)
         assert result.errors is not None
         assert result.errors[0].extensions == MISSING
+
+
+IMPORT_WITHOUT_STRAWBERRY = """
+import importlib, pkgutil, sys
+sys.modules["strawberry"] = None  # as if the extra were not installed
+package = importlib.import_module(sys.argv[1])
+names = [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+for name in names:
+    if "strawberry" not in name:
+        importlib.import_module(name)
+try:
+    importlib.import_module(package.__name__ + ".strawberry")
+except ImportError:
+    print("ok")
+"""
+
+
+def test_the_library_imports_without_strawberry() -> None:
+    # Only spaps_tenancy.strawberry and its private modules import Strawberry.
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_WITHOUT_STRAWBERRY, "spaps_tenancy"],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout) == (0, "ok\n"), result.stderr
