@@ -43,6 +43,7 @@ class Query:
         extensions=[MEMBER],
     )  # type: ignore[untyped-decorator]
     async def clinic(self, info: Info, id: strawberry.ID) -> Clinic | None:
+        info.context.require_caller()
         row = await info.context.loaders.clinics.load(str(id))
         return Clinic.of(row) if row is not None else None
 
@@ -52,6 +53,7 @@ class Query:
         extensions=[MEMBER],
     )  # type: ignore[untyped-decorator]
     async def panel(self, info: Info, id: strawberry.ID) -> Panel | None:
+        info.context.require_caller()
         row = await info.context.loaders.panels.load(str(id))
         return Panel.of(row) if row is not None else None
 
