@@ -13,6 +13,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from ingredient import graphql as ingredient_graphql
 from spaps_ops.db import get_database
 from sqlalchemy import event
 
@@ -219,3 +220,14 @@ async def test_bombs_are_refused_before_any_statement(seeded_url: str, serve: An
         cheaper = await app.graphql("{ " + " ".join(f"a{i}: {field}" for i in range(13)) + rest)
         assert cheaper.status_code == 200, cheaper.text
         assert cheaper.json()["extensions"]["cost"]["total"] == 15
+
+
+def test_public_surface_and_sdl() -> None:
+    assert ingredient_graphql.__all__ == ["build_schema", "mount_graphql", "sdl"]
+    printed = ingredient_graphql.sdl()
+    assert printed == ingredient_graphql.build_schema().as_str()
+    assert (
+        "search(query: String!, first: Int = 20, after: String = null): IngredientConnection!"
+        in (printed)
+    )
+    assert "ingredient(id: ID!): Ingredient\n" in printed
