@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import htma.graphql
+import pytest
 from htma import Settings
+from htma.clinics.roles import Role
+from htma.db import create_sessionmaker
+from htma.deps import Caller
 from htma.graphql import build_schema, graphql_api, sdl
+from htma.graphql._loaders import Loaders
+from spaps_auth import Principal
+from spaps_ops.db import DatabaseUnavailableError, open_engine
 from spaps_ratelimit import MemoryStore, RateLimiter
 from spaps_tenancy import tenant_context
 
@@ -56,3 +63,17 @@ async def test_the_ide_page_but_no_operation_over_get(client: Any) -> None:
     assert query.status_code == 405
     assert query.json()["errors"][0]["extensions"]["code"] == "ops.method_not_allowed"
     assert "/graphql" not in str(client.app.openapi()["paths"])
+
+
+async def test_a_database_outage_is_503_as_in_rest_not_a_masked_error() -> None:
+    """The loaders turn an unreachable database into spaps-ops' 503 problem, which
+    ProblemErrors keeps (REST's routes answer the same code)."""
+    principal = Principal("u1", roles=frozenset({"practitioner"}))
+    caller = Caller("u1", "alpha", Role.PRACTITIONER, principal)
+    async with (
+        open_engine("postgresql+asyncpg://htma@127.0.0.1:9/closed") as engine,
+        create_sessionmaker(engine)() as session,
+    ):
+        with tenant_context("alpha"), pytest.raises(DatabaseUnavailableError) as caught:
+            await Loaders(session, caller).panels.load("p1")
+    assert caught.value.code == "ops.database_unavailable"

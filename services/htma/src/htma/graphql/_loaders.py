@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from spaps_ops.db import DatabaseUnavailableError, is_database_outage
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
@@ -66,6 +68,17 @@ class Loaders:
         self.panels: DataLoader[str, Panel | None] = DataLoader(load_fn=self._panels)
         self.results: DataLoader[str, Result | None] = DataLoader(load_fn=self._results)
 
+    async def _rows(self, stmt: Select[Any]) -> list[Any]:
+        """The rows of ``stmt``, one statement at a time on the request's session; an
+        outage is 503 ``ops.database_unavailable``, as REST answers it (not masked)."""
+        async with self._lock:
+            try:
+                return list(await self._session.scalars(stmt))
+            except Exception as exc:
+                if is_database_outage(exc):
+                    raise DatabaseUnavailableError() from exc
+                raise
+
     def _own_panels(self, stmt: Select[Panel]) -> Select[Panel]:
         caller = self._caller
         if caller is not None and caller.role == Role.PATIENT:
@@ -77,9 +90,8 @@ class Loaders:
         wanted = [k for k in keys if caller is not None and k == caller.clinic]
         found: dict[str, Clinic] = {}
         if wanted:
-            async with self._lock:
-                rows = await self._session.scalars(select(Clinic).where(Clinic.id.in_(wanted)))
-                found = {c.id: c for c in rows}
+            rows = await self._rows(select(Clinic).where(Clinic.id.in_(wanted)))
+            found = {c.id: c for c in rows}
         return [found.get(k) for k in keys]
 
     async def _pages(self, keys: Sequence[PageKey]) -> list[PanelPage]:
@@ -97,19 +109,15 @@ class Loaders:
                     or_(Panel.created_at < at, and_(Panel.created_at == at, Panel.id > panel_id))
                 )
             stmt = stmt.order_by(Panel.created_at.desc(), Panel.id).limit(key.first + 1)
-            async with self._lock:
-                rows = list(await self._session.scalars(stmt))
+            rows = await self._rows(stmt)
             pages.append(PanelPage(tuple(rows[: key.first]), has_next=len(rows) > key.first))
         return pages
 
     async def _panels(self, keys: Sequence[str]) -> list[Panel | None]:
         if self._caller is None:
             return [None for _ in keys]
-        async with self._lock:
-            rows = await self._session.scalars(
-                self._own_panels(select(Panel).where(Panel.id.in_(keys)))
-            )
-            found = {p.id: p for p in rows}
+        rows = await self._rows(self._own_panels(select(Panel).where(Panel.id.in_(keys))))
+        found = {p.id: p for p in rows}
         return [found.get(k) for k in keys]
 
     async def _results(self, panel_ids: Sequence[str]) -> list[Result | None]:
@@ -119,6 +127,5 @@ class Loaders:
         stmt = select(Result).where(Result.panel_id.in_(panel_ids))
         if caller.role == Role.PATIENT:
             stmt = stmt.where(Result.patient_id == caller.user_id)
-        async with self._lock:
-            found = {r.panel_id: r for r in await self._session.scalars(stmt)}
+        found = {r.panel_id: r for r in await self._rows(stmt)}
         return [found.get(k) for k in panel_ids]
