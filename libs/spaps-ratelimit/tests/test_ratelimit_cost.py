@@ -7,7 +7,6 @@ tests), so both stores' floats are exact and every decision is compared one for 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -117,9 +116,8 @@ async def test_a_cost_above_the_burst_is_refused_at_once_and_writes_nothing(
     clock = ManualClock(0)
     limiter = RateLimiter(make_store(clock=clock))
     limit = Limit.per_second(10)
-    started = time.perf_counter()
+    # A trillion units: an implementation taking them one by one would never answer.
     refused = await limiter.hit("k", [limit], cost=10**12)
-    assert time.perf_counter() - started < 1  # one step, not one per unit
     assert not refused.allowed
     assert refused.states[0].reset_after == 0  # the TAT did not move
     whole = await limiter.hit("k", [limit], cost=10)  # the full burst is still there

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("strawberry", reason="the strawberry extra is not installed")
-
 README = Path(__file__).parents[1] / "README.md"
 GUIDE = Path(__file__).resolve().parents[3] / "docs" / "graphql-ratelimit.md"
 

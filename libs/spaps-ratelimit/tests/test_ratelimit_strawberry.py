@@ -8,12 +8,11 @@ import sys
 import textwrap
 from typing import Any
 
+import graphql
 import pytest
-
-graphql = pytest.importorskip("graphql", reason="the strawberry extra (graphql-core) is absent")
-strawberry = pytest.importorskip("strawberry", reason="the strawberry extra is not installed")
-from fastapi import FastAPI  # noqa: E402
-from spaps_ratelimit import (  # noqa: E402
+import strawberry
+from fastapi import FastAPI
+from spaps_ratelimit import (
     Limit,
     MemoryStore,
     OperationCostExceeded,
@@ -26,11 +25,11 @@ from spaps_ratelimit import (  # noqa: E402
     client_ip,
     state_key,
 )
-from spaps_ratelimit.strawberry import CostLimit, operation_cost  # noqa: E402
-from spaps_ratelimit.testing import ManualClock  # noqa: E402
-from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
-from strawberry.extensions import MaskErrors, MaxTokensLimiter  # noqa: E402
-from strawberry.fastapi import BaseContext, GraphQLRouter  # noqa: E402
+from spaps_ratelimit.strawberry import CostLimit, operation_cost
+from spaps_ratelimit.testing import ManualClock
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.extensions import MaskErrors, MaxTokensLimiter
+from strawberry.fastapi import BaseContext, GraphQLRouter
 
 ITEMS = "{ items(first: 4) { id } }"  # 1 + 4 * 1 = 5
 
