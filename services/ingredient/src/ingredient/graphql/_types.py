@@ -7,12 +7,11 @@ identifier REST puts in its paths.
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 
 from ingredient.catalog.minerals import MINERALS
 from ingredient.catalog.models import NUTRIENT_COLUMNS
+from ingredient.catalog.models import Ingredient as IngredientRow
 from ingredient.graphql._context import Context
 from ingredient.graphql._search import count_matches
 
@@ -82,9 +81,9 @@ class Ingredient:
     )
 
     @classmethod
-    def of(cls, row: Any) -> Ingredient:
-        """The GraphQL object of a catalog row (an ORM ``Ingredient``; its summary
-        columns suffice, the composition comes from the loader)."""
+    def of(cls, row: IngredientRow) -> Ingredient:
+        """The GraphQL object of a catalog row (its summary columns suffice: the
+        composition comes from the loader)."""
         return cls(
             id=strawberry.ID(row.code),
             code=row.code,
