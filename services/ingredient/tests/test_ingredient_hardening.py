@@ -43,6 +43,31 @@ async def test_a_fresh_tenant_lab_admin_cannot_edit_the_shared_catalog(
     assert after == before
 
 
+async def test_a_nul_character_in_a_code_or_a_food_group_finds_nothing(
+    seeded_url: str, make_client: Any, issuer: Any
+) -> None:
+    # PostgreSQL refuses NUL in a text parameter: sent on, it was a 500.
+    staff = {"Authorization": f"Bearer {issuer.token(subject='staff-1')}"}
+    async with make_client(database_url=seeded_url) as client:
+        assert (await client.get("/v1/ingredients/A001", headers=staff)).status_code == 200
+        missing = await client.get("/v1/ingredients/A0%001", headers=staff)
+        _assert_problem(missing, 404, "ingredient.not_found")
+        group = await client.get(
+            "/v1/ingredients", params={"food_group": "Cereals\x00"}, headers=staff
+        )
+        assert group.status_code == 200, group.text
+        assert group.json()["items"] == []
+        assert group.json()["total"] == 0
+        search = await client.get("/v1/ingredients", params={"q": "rice\x00"}, headers=staff)
+        assert search.status_code == 200, search.text
+        assert (
+            search.json()["items"]
+            == (await client.get("/v1/ingredients", params={"q": "rice"}, headers=staff)).json()[
+                "items"
+            ]
+        )
+
+
 def _cli(run_command: Run, url: str, *args: str) -> str:
     done = run_command("ingredient.cli", *args, "--database-url", url, cwd=Path.cwd())
     assert done.returncode == 0, done.stderr

@@ -37,7 +37,10 @@ async def get_ingredient(session: AsyncSession, code: str) -> Ingredient:
     Raises:
         NotFoundError: no such ingredient.
     """
-    ingredient = await session.scalar(select(Ingredient).where(Ingredient.code == code))
+    # No stored code holds NUL, and PostgreSQL refuses the character in a parameter.
+    ingredient = None
+    if "\x00" not in code:
+        ingredient = await session.scalar(select(Ingredient).where(Ingredient.code == code))
     if ingredient is None:
         raise NotFoundError(f"no ingredient has the code {code!r}")
     return ingredient
@@ -48,6 +51,8 @@ async def list_ingredients(
 ) -> Page:
     """Ingredients ordered by name (then code), optionally in one food group."""
     stmt = select(Ingredient)
+    if food_group is not None and "\x00" in food_group:
+        return Page([], 0, limit, offset)  # no group is named so; PostgreSQL refuses NUL
     if food_group is not None:
         stmt = stmt.where(Ingredient.food_group == food_group)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
