@@ -161,7 +161,7 @@ def test_problem_error_validates_status(status: Any) -> None:
 def test_ops_codes_are_unique_and_namespaced() -> None:
     codes = [c.code for c in OPS_ERROR_CODES]
     assert len(codes) == len(set(codes))
-    assert all(code.startswith("ops.") for code in codes)
+    assert all(code.startswith(("ops.", "graphql.")) for code in codes)
 
 
 def test_registry_refuses_duplicates() -> None:

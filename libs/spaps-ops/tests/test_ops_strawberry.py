@@ -270,16 +270,34 @@ def test_graphql_codes_are_registered() -> None:
 
 
 def test_secure_extensions_builds_fresh_extensions_per_operation() -> None:
-    from strawberry.extensions import DisableIntrospection, SchemaExtension  # noqa: PLC0415
+    from graphql.validation import NoSchemaIntrospectionCustomRule  # noqa: PLC0415
+    from strawberry.extensions import (  # noqa: PLC0415
+        AddValidationRules,
+        MaxTokensLimiter,
+        ParserCache,
+        SchemaExtension,
+        ValidationCache,
+    )
 
-    development = secure_extensions(production=False)
+    def rules_of(extensions: list[SchemaExtension]) -> list[object]:
+        found = [e for e in extensions if type(e) is AddValidationRules]
+        assert len(found) == 1
+        return list(found[0].validation_rules)
+
+    development = [factory() for factory in secure_extensions(production=False)]
     production = secure_extensions(production=True)
-    assert len(development) == 4
-    assert production[-1] is DisableIntrospection
     first = [factory() for factory in production]
     second = [factory() for factory in production]
     assert all(isinstance(ext, SchemaExtension) for ext in first)
     assert all(a is not b for a, b in zip(first, second, strict=True))
+    kinds = [type(ext) for ext in first]
+    assert kinds == [MaxTokensLimiter, ParserCache, AddValidationRules, ValidationCache,
+                     ProblemErrors]  # fmt: skip
+    # The same rule classes for every operation, so the validation cache finds its verdicts.
+    assert rules_of(first) == rules_of(second)
+    assert NoSchemaIntrospectionCustomRule in rules_of(first)
+    assert NoSchemaIntrospectionCustomRule not in rules_of(development)
+    assert len(rules_of(development)) == 2  # depth and aliases
     for bad in (0, -1, True, "10"):
         with pytest.raises(ValueError, match="max_depth"):
             secure_extensions(production=False, max_depth=bad)  # type: ignore[arg-type]
