@@ -81,12 +81,28 @@ def graphql_app(make_app: Callable[..., FastAPI]) -> Callable[..., FastAPI]:
     def factory(*, production: bool = False, **router: Any) -> FastAPI:
         app = make_app(error_codes=SHOP_CODES)
         schema = strawberry.Schema(query=Query, extensions=secure_extensions(production=production))
-        app.include_router(
-            graphql_router(schema, production=production, **router), prefix="/graphql"
-        )
+        app.include_router(graphql_router(schema, production=production, **router))
         return app
 
     return factory
+
+
+async def test_metrics_and_access_log_label_the_endpoint_by_its_path(
+    make_app: Callable[..., FastAPI], make_client: MakeClient, logs: Any
+) -> None:
+    from prometheus_client import CollectorRegistry  # noqa: PLC0415
+
+    registry = CollectorRegistry()
+    app = make_app(error_codes=SHOP_CODES, metrics_registry=registry)
+    schema = strawberry.Schema(query=Query, extensions=secure_extensions(production=False))
+    app.include_router(graphql_router(schema, production=False))
+    client = await make_client(app)
+    answer = await post(client, "{ gone }", **{"X-Request-ID": "graphql-route-0001"})
+    assert answer.status_code == 200
+    labels = {"method": "POST", "route": "/graphql", "status": "2xx"}
+    assert registry.get_sample_value("http_requests_total", labels) == 1.0
+    [line] = [r for r in logs.records("http_request") if r["request_id"] == "graphql-route-0001"]
+    assert line["route"] == "/graphql"
 
 
 async def post(client: httpx.AsyncClient, query: str, **headers: str) -> httpx.Response:
@@ -186,7 +202,7 @@ async def test_object_context_with_request_and_response(
 async def test_problem_errors_outside_create_app(make_client: MakeClient) -> None:
     app = FastAPI()  # no request-id middleware, no error registry
     schema = strawberry.Schema(query=Query, extensions=[ProblemErrors])
-    app.include_router(graphql_router(schema, production=True), prefix="/graphql")
+    app.include_router(graphql_router(schema, production=True))
     client = await make_client(app)
     [error] = (await post(client, "{ staff }")).json()["errors"]
     assert error["extensions"] == {"code": "shop.staff_only", "status": 400, "request_id": None}
@@ -209,7 +225,7 @@ async def test_a_failure_before_execution_is_masked_and_answers_500(
     schema = strawberry.Schema(
         query=Query, extensions=[*secure_extensions(production=True), BrokenStore]
     )
-    app.include_router(graphql_router(schema, production=True), prefix="/graphql")
+    app.include_router(graphql_router(schema, production=True))
     client = await make_client(app)
     answer = await post(client, "{ ok }")
     assert answer.status_code == 500
@@ -234,9 +250,9 @@ class BrokenOperation(SchemaExtension):
 
 async def test_the_router_masks_what_no_extension_saw(make_client: MakeClient) -> None:
     app = FastAPI()
-    for prefix, extensions in (("/bare", []), ("/broken", [BrokenOperation, ProblemErrors])):
+    for path, extensions in (("/bare", []), ("/broken", [BrokenOperation, ProblemErrors])):
         schema = strawberry.Schema(query=Query, extensions=extensions)
-        app.include_router(graphql_router(schema, production=True), prefix=prefix)
+        app.include_router(graphql_router(schema, production=True, path=path))
     client = await make_client(app)
     for path in ("/bare", "/broken"):
         answer = await client.post(path, json={"query": "{ boom }"})

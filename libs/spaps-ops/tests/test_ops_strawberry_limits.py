@@ -72,7 +72,7 @@ def graphql_app(make_app: Callable[..., FastAPI], calls: Calls) -> Callable[...,
         extensions = secure_extensions(production=production, **LIMITS)
         schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
         router = graphql_router(schema, production=production)
-        app.include_router(router, prefix="/graphql")
+        app.include_router(router)
         return app
 
     return factory

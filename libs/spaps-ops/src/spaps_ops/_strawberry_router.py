@@ -96,11 +96,14 @@ def graphql_router(
     *,
     production: bool,
     context_getter: ContextGetter | None = None,
-    path: str = "",
+    path: str = "/graphql",
 ) -> GraphQLRouter[Any, Any]:
     """Strawberry's FastAPI router for ``schema``, safe to expose.
 
-    Mount it with ``app.include_router(router, prefix="/graphql")``. Operations are
+    Mount it with ``app.include_router(router)``: the route is ``path`` itself, which is
+    the route template the access log and the metrics name (mounted below an
+    ``include_router`` prefix instead, Strawberry's route keeps its empty path and the
+    requests are labelled ``""``). Operations are
     accepted as one JSON object per POST: a batch (a JSON array) answers 400
     ``graphql.invalid`` (unless the schema's config enables batching), a GET answers 405
     ``ops.method_not_allowed`` with ``Allow: POST`` (no query, and above all no mutation,
@@ -117,7 +120,7 @@ def graphql_router(
         production: no GraphiQL page (decide it as ``settings.is_production``).
         context_getter: Strawberry's context getter (default: a dict with ``request``
             and ``response``).
-        path: the route path inside the router's prefix.
+        path: the endpoint's path.
 
     .. versionadded:: 0.7.0
     """

@@ -7,7 +7,7 @@ never imports this module, so spaps-ops works without Strawberry installed::
         query=Query, extensions=secure_extensions(production=settings.is_production)
     )
     app.include_router(
-        graphql_router(schema, production=settings.is_production), prefix="/graphql"
+        graphql_router(schema, production=settings.is_production)  # at /graphql
     )
 
 .. versionadded:: 0.7.0

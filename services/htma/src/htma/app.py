@@ -261,9 +261,7 @@ def create_app(
     app.include_router(messages_router, **per_clinic)
     app.include_router(erasure_router, **per_clinic)
     app.include_router(erasure_status_router)
-    app.include_router(
-        graphql_api(settings, limiter=limiter), prefix="/graphql", include_in_schema=False
-    )
+    app.include_router(graphql_api(settings, limiter=limiter), include_in_schema=False)
     app.include_router(
         create_webhooks_router(runtime.webhooks, owner=webhook_owner), prefix="/v1/webhooks"
     )

@@ -70,5 +70,6 @@ def mount_graphql(app: FastAPI, settings: Settings, limiter: RateLimiter) -> Non
     schema = build_schema(
         extensions=[*secure_extensions(production=production, max_depth=MAX_DEPTH), cost]
     )
-    router = graphql_router(schema, production=production, context_getter=get_context)
-    app.include_router(router, prefix=PATH, include_in_schema=False)
+    router = graphql_router(schema, production=production, context_getter=get_context, path=PATH)
+    # The route is PATH itself (not a prefix): the access log and metrics label it so.
+    app.include_router(router, include_in_schema=False)
