@@ -180,11 +180,14 @@ def write_or_check(steps: list[str], check: bool) -> list[str]:
     return stale
 
 
-def snapshots(service: str) -> list[tuple[tuple[int, ...], Path]]:
-    folder = API / service / "releases"
+def snapshots(
+    service: str, suffix: str = ".json", api: Path | None = None
+) -> list[tuple[tuple[int, ...], Path]]:
+    """The release snapshots ``api/<service>/releases/<version><suffix>``, oldest first."""
+    folder = (api or API) / service / "releases"
     found = [
         (tuple(int(p) for p in path.stem.split(".")), path)
-        for path in folder.glob("*.json")
+        for path in folder.glob(f"*{suffix}")
         if re.fullmatch(r"\d+\.\d+\.\d+", path.stem)
     ]
     return sorted(found)

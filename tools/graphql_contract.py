@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from api_contract import allows_breaking
+from api_contract import allows_breaking, snapshots
 from graphql import build_schema, find_breaking_changes, find_dangerous_changes
 from sdk_package import service_version
 
@@ -71,16 +70,6 @@ def write_or_check(check: bool) -> list[str]:
     return stale
 
 
-def snapshots(service: str) -> list[tuple[tuple[int, ...], Path]]:
-    folder = API / service / "releases"
-    found = [
-        (tuple(int(p) for p in path.stem.split(".")), path)
-        for path in folder.glob("*.graphql")
-        if re.fullmatch(r"\d+\.\d+\.\d+", path.stem)
-    ]
-    return sorted(found)
-
-
 def changes(before: str, after: str) -> tuple[list[str], list[str]]:
     """The breaking and the dangerous changes from SDL ``before`` to SDL ``after``."""
     old, new = build_schema(before), build_schema(after)
@@ -91,7 +80,7 @@ def changes(before: str, after: str) -> tuple[list[str], list[str]]:
 
 def diff(service: str) -> str:
     """Compare the newest snapshot with the committed SDL; a report ending in one verdict."""
-    found = snapshots(service)
+    found = snapshots(service, ".graphql", API)
     if not found:
         return f"{service}: no GraphQL release point yet: nothing to compare"
     previous, snapshot = found[-1]
