@@ -185,12 +185,8 @@ def snapshots(
 ) -> list[tuple[tuple[int, ...], Path]]:
     """The release snapshots ``api/<service>/releases/<version><suffix>``, oldest first."""
     folder = (api or API) / service / "releases"
-    found = [
-        (tuple(int(p) for p in path.stem.split(".")), path)
-        for path in folder.glob(f"*{suffix}")
-        if re.fullmatch(r"\d+\.\d+\.\d+", path.stem)
-    ]
-    return sorted(found)
+    stems = (p for p in folder.glob(f"*{suffix}") if re.fullmatch(r"\d+\.\d+\.\d+", p.stem))
+    return sorted((tuple(int(part) for part in p.stem.split(".")), p) for p in stems)
 
 
 def allows_breaking(previous: tuple[int, ...], current: tuple[int, ...]) -> bool:
