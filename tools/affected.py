@@ -48,6 +48,10 @@ EVERYTHING = (
 READS: dict[str, tuple[str, ...]] = {
     "services/conftest.py": ("htma", "ingredient"),
     "docs/spaps-ops.md": ("spaps-ops",),
+    "docs/graphql-auth.md": ("spaps-auth",),
+    "docs/graphql-ops.md": ("spaps-ops",),
+    "docs/graphql-ratelimit.md": ("spaps-ratelimit",),
+    "docs/graphql-tenancy.md": ("spaps-tenancy",),
     "examples/": ("spaps-ops",),
 }
 
