@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import random
@@ -200,6 +201,26 @@ def warm_up(
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+def prime(url: str, tokens: list[str], *, connections: int = 8) -> None:
+    """Present every distinct token once, as a service that has been running for a while
+    has seen each of its active users: per-user state (remembered sessions, a warm
+    database cache) is then in place, whatever the server's rate. The verified-token
+    cache keeps only the newest of them; the warm-up before each window sets it."""
+
+    async def send_all() -> None:
+        queue = iter(tokens)
+        async with httpx.AsyncClient(timeout=60) as client:
+
+            async def worker() -> None:
+                for token in queue:
+                    response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+                    response.raise_for_status()
+
+            await asyncio.gather(*(worker() for _ in range(connections)))
+
+    asyncio.run(send_all())
 
 
 def measure(

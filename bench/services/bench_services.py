@@ -72,6 +72,7 @@ from _load import (  # noqa: E402
     free_port,
     measure,
     mix_files,
+    prime,
     rate_text,
     stop,
     wait_ready,
@@ -168,6 +169,7 @@ def run_case(
     try:
         wait_ready(port, server)
         check_route(base, ROUTES[service], mixes[0].tokens[0], f"{service} {case}")
+        prime(base + ROUTES[service], mixes[0].tokens)  # the mixes share their tokens
         for mix in mixes:
             windows[mix.name] = measure(
                 base, ROUTES[service], server.pid, mix,
@@ -193,6 +195,7 @@ def layer_times(
     try:
         wait_ready(port, server)
         check_route(base, ROUTES[service], mix.tokens[0], f"{service} layers")
+        prime(base + ROUTES[service], mix.tokens)
         with mix_files(mix) as files:
             wrk(base + ROUTES[service], 2, 1, files, 0)  # warm-up
             before = httpx.get(base + LAYERS_PATH, timeout=10).json()

@@ -3,6 +3,7 @@ revocation checker, fed by the sessions table through a short, bounded cache."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,8 +19,10 @@ from spaps_auth import (
     TokenIssuer,
     TokenRevokedError,
     TokenVerifier,
+    metadata,
 )
 from spaps_auth.fastapi import CurrentPrincipal, auth_router
+from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 CACHE = timedelta(seconds=5)
@@ -185,3 +188,82 @@ async def test_logout_route_then_the_access_token_is_refused(
         after = await client.get("/me", headers=auth)
     assert after.status_code == 401
     assert after.json()["code"] == "auth.token_revoked"
+
+
+class Statements:
+    """Counts the statements sent on an engine, and the session ids in ``IN`` lists."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.texts: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+        self._engine = engine
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "auth_sessions" in statement:
+            self.texts.append(statement)
+
+    def close(self) -> None:
+        event.remove(self._engine.sync_engine, "before_cursor_execute", self._seen)
+
+
+async def test_a_known_session_costs_no_query_and_a_background_pass_sees_revocations(
+    db: AsyncEngine, issuer: TokenIssuer, keys: KeySet
+) -> None:
+    clock = Clock()
+    revoker, other = _pair(db, issuer, clock)
+    verifier = _verifier(keys, issuer, other)
+    alice, bob = await revoker.start("alice"), await revoker.start("bob")
+    statements = Statements(db)
+    try:
+        for token in (alice.access_token, bob.access_token):
+            await verifier.averify(token)
+        assert len(statements.texts) == 2  # each session read once
+        for _ in range(5):
+            assert (await verifier.averify(alice.access_token)).subject == "alice"
+        assert len(statements.texts) == 2  # answered from memory
+        await revoker.revoke("alice", alice.session_id)
+        statements.texts.clear()
+        clock.now += CACHE * 0.6  # older than half the window: a pass starts
+        assert (await verifier.averify(bob.access_token)).subject == "bob"
+        for _ in range(3000):  # poll until the pass has seen the revocation
+            try:
+                await verifier.averify(alice.access_token)
+            except TokenRevokedError:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the background pass never saw the revocation")
+        # Seen within the window (at 0.6 of it) through one pass over both sessions, and
+        # no request read its own session.
+        assert len(statements.texts) == 1, statements.texts
+        assert " IN " in statements.texts[0].upper()
+        assert (await verifier.averify(bob.access_token)).subject == "bob"
+        assert len(statements.texts) == 1
+    finally:
+        statements.close()
+
+
+async def test_a_pass_reads_many_sessions_in_chunks_and_sees_deleted_ones(
+    db: AsyncEngine, issuer: TokenIssuer, keys: KeySet
+) -> None:
+    clock = Clock()
+    revoker, other = _pair(db, issuer, clock)
+    verifier = _verifier(keys, issuer, other)
+    pairs = [await revoker.start(f"user{i}") for i in range(1200)]
+    for pair in pairs:
+        await verifier.averify(pair.access_token)
+    gone = pairs[700]
+    sessions, tokens = (metadata.tables[f"auth_{name}"] for name in ("sessions", "refresh_tokens"))
+    async with db.begin() as conn:  # what an erasure does: the session's rows are deleted
+        await conn.execute(delete(tokens).where(tokens.c.session_id == gone.session_id))
+        await conn.execute(delete(sessions).where(sessions.c.id == gone.session_id))
+    statements = Statements(db)
+    try:
+        assert await other.refresh_revocations() == 1200
+    finally:
+        statements.close()
+    assert len(statements.texts) == 3  # 500 sessions per statement
+    with pytest.raises(TokenRevokedError):
+        await verifier.averify(gone.access_token)
+    assert (await verifier.averify(pairs[701].access_token)).subject == "user701"
+    assert await other.refresh_revocations() == 1199  # the revoked one is final

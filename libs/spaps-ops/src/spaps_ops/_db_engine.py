@@ -27,6 +27,7 @@ from starlette.responses import Response
 from ._db_migrations import migration_check
 from ._db_models import OpsSession
 from ._db_outage import DatabaseUnavailableError, is_database_outage, outage_handler
+from ._db_ping import ping_when_idle
 from ._errors import OpsNotConfiguredError, StaleWriteError
 from ._problem import response_for_exception
 from ._state import get_ops
@@ -80,7 +81,9 @@ class Database:
 
     SQLite file databases get WAL, ``foreign_keys=ON`` and a busy timeout, and their
     parent directory is created; ``sqlite://`` is one shared in-memory database.
-    PostgreSQL uses asyncpg with pre-ping.
+    PostgreSQL uses asyncpg; a pooled connection is pinged when it is checked out after
+    sitting idle for ``ping_idle_after`` seconds (not at every checkout, which costs three
+    round trips a request on asyncpg).
 
     Args:
         url: database URL (sync scheme accepted, see :func:`async_url`).
@@ -91,12 +94,15 @@ class Database:
         statement_timeout: seconds a statement may run, checked by the client (a frozen
             server) and the server; ``None`` for no bound (PostgreSQL).
         pool_timeout: seconds a request waits for a pooled connection (PostgreSQL).
+        ping_idle_after: seconds a pooled connection may sit idle before its next checkout
+            pings it (PostgreSQL); ``0`` pings at every checkout.
 
     A database that is down, or frozen, thus costs a request at most about
     ``connect_timeout`` (or ``pool_timeout``) plus ``statement_timeout``; the request is
     then answered 503 ``ops.database_unavailable`` (see :func:`use_database`).
 
     .. versionchanged:: 0.3.0 ``connect_timeout``, ``statement_timeout``, ``pool_timeout``.
+    .. versionchanged:: 0.7.1 ``ping_idle_after`` (was a ping at every checkout).
     """
 
     def __init__(
@@ -108,6 +114,7 @@ class Database:
         connect_timeout: float = 10.0,
         statement_timeout: float | None = 30.0,
         pool_timeout: float = 10.0,
+        ping_idle_after: float = 1.0,
     ) -> None:
         self.url = async_url(url)
         parsed = make_url(self.url)
@@ -120,7 +127,7 @@ class Database:
             else:
                 Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
         else:
-            options["pool_pre_ping"] = True
+            options["pool_pre_ping"] = ping_idle_after <= 0
             options["pool_timeout"] = pool_timeout
             options["connect_args"] = _postgres_bounds(
                 parsed.drivername, connect_timeout, statement_timeout
@@ -134,6 +141,8 @@ class Database:
                 _sqlite_pragmas(dbapi_connection, record, wal=wal)
 
             event.listen(self.engine.sync_engine, "connect", on_connect)
+        elif ping_idle_after > 0:
+            ping_when_idle(self.engine, idle_after=ping_idle_after)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=OpsSession
         )
