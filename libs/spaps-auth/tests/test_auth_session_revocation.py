@@ -230,7 +230,7 @@ async def test_a_known_session_costs_no_query_and_a_background_pass_sees_revocat
                 await verifier.averify(alice.access_token)
             except TokenRevokedError:
                 break
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # sleep-ok: the poll interval while the pass runs
         else:
             pytest.fail("the background pass never saw the revocation")
         # Seen within the window (at 0.6 of it) through one pass over both sessions, and

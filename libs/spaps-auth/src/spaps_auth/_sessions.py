@@ -46,12 +46,7 @@ class SessionManager:
     returns the *same* successor; any other presentation of a used token means it was
     stolen or replayed: the whole session is revoked and the event audited.
 
-    The manager is also a revocation checker: ``TokenVerifier(revocation=manager)``
-    refuses access tokens whose session (``sid``) is revoked, expired or unknown, read
-    from the sessions table and trusted for ``revocation_cache_ttl``. Once an answer is
-    older than half of that, one background pass (:meth:`refresh_revocations`) re-reads
-    every remembered session in a few statements, so under traffic a request for a known
-    session costs no query at all.
+    It is also a revocation checker (``TokenVerifier(revocation=manager)``): :meth:`is_revoked`.
 
     Args:
         engine: Async engine holding the spaps-auth tables.
@@ -68,8 +63,7 @@ class SessionManager:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 ``refresh_reuse_grace``, ``revocation_cache_*``.
-    .. versionchanged:: 0.6.1 remembered sessions are re-read together in the background
-       (:meth:`refresh_revocations`), not one per request.
+    .. versionchanged:: 0.6.1 sessions re-read together (:meth:`refresh_revocations`).
     """
 
     def __init__(
@@ -235,19 +229,15 @@ class SessionManager:
     async def is_revoked(self, jti: str, session_id: str | None) -> bool:
         """Whether an access token is revoked: its session is revoked, expired or unknown
         (seen at most ``revocation_cache_ttl`` late), or its ``jti`` is on ``revocation``.
+        A known session costs no query (:meth:`refresh_revocations` runs in the background).
         """
         if session_id is not None and await self._status.is_revoked(session_id):
             return True
         return self._revocation is not None and await self._revocation.is_revoked(jti, None)
 
     async def refresh_revocations(self) -> int:
-        """Re-read every session :meth:`is_revoked` remembers as live, in a few statements
-        (500 sessions each); returns how many. It runs by itself in the background once a
-        remembered answer is older than half of ``revocation_cache_ttl``; call it to
-        refresh on a schedule instead.
-
-        .. versionadded:: 0.6.1
-        """
+        """Re-read every session :meth:`is_revoked` remembers as live, 500 per statement
+        (also on a schedule of yours); returns how many. *New in 0.6.1.*"""
         return await self._status.refresh()
 
     async def _revoke(self, session_id: str, *, reason: str) -> bool:
@@ -267,18 +257,17 @@ class SessionManager:
 
     async def list_sessions(self, user_id: str) -> list[SessionInfo]:
         """Active (not revoked, not expired) sessions of ``user_id``, newest first."""
+        query = (
+            select(sessions)
+            .where(
+                sessions.c.user_id == user_id,
+                sessions.c.revoked_at.is_(None),
+                sessions.c.expires_at > self._clock(),
+            )
+            .order_by(sessions.c.last_seen_at.desc())
+        )
         async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(sessions)
-                    .where(
-                        sessions.c.user_id == user_id,
-                        sessions.c.revoked_at.is_(None),
-                        sessions.c.expires_at > self._clock(),
-                    )
-                    .order_by(sessions.c.last_seen_at.desc())
-                )
-            ).all()
+            rows = (await conn.execute(query)).all()
         return [
             SessionInfo(r.id, r.user_id, r.created_at, r.last_seen_at, r.user_agent, r.ip)
             for r in rows
@@ -291,14 +280,11 @@ class SessionManager:
             NotFoundError: No such active session *of this user* (another user's session
                 is indistinguishable from a missing one).
         """
+        query = select(sessions.c.user_id).where(
+            sessions.c.id == session_id, sessions.c.revoked_at.is_(None)
+        )
         async with self._engine.connect() as conn:
-            owner = (
-                await conn.execute(
-                    select(sessions.c.user_id).where(
-                        sessions.c.id == session_id, sessions.c.revoked_at.is_(None)
-                    )
-                )
-            ).scalar_one_or_none()
+            owner = (await conn.execute(query)).scalar_one_or_none()
         if owner != user_id:
             raise NotFoundError("no such session")
         await self._revoke(session_id, reason=reason)
