@@ -221,3 +221,24 @@ async def test_malformed_entries_are_ignored(ed_key: JsonWebKey) -> None:
 def test_client_configuration_is_validated() -> None:
     with pytest.raises(ValueError, match="http"):
         JWKSClient(url="file:///etc/jwks.json")
+
+
+async def test_a_refresh_keeps_the_cached_tokens_of_unchanged_keys(
+    issuer_app: Issuer, make_jwks_client: Callable[..., JWKSClient]
+) -> None:
+    clock = FakeClock()
+    client = make_jwks_client(clock=clock, cache_ttl=300)
+    verifier = _verifier(client)
+    token = issuer_app.token()
+    first = await verifier.averify(token)
+    clock.now += 301  # the keys are stale: the next lookup refreshes them
+    assert await verifier.averify(token) is first  # still the verified-token cache's hit
+    assert issuer_app.hits == 2  # the JWKS was fetched again
+    assert verifier.cache_info().misses == 1
+    # A key published again with other material under the same kid is a new key: the
+    # token it signed is verified in full against it (and fails, being signed by the old).
+    issuer_app.keys = KeySet([JsonWebKey.generate("EdDSA", kid="ed-1")])
+    clock.now += 301
+    with pytest.raises(InvalidTokenError):
+        await verifier.averify(token)
+    assert verifier.cache_info().misses == 2

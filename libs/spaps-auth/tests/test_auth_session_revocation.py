@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from fastapi import FastAPI
@@ -59,22 +59,28 @@ def _verifier(keys: KeySet, issuer: TokenIssuer, checker: SessionManager) -> Tok
     )
 
 
-def _pair(
-    engine: AsyncEngine, issuer: TokenIssuer, clock: Clock, **kw: Any
-) -> tuple[SessionManager, SessionManager]:
-    """The manager that revokes, and another on the same database (another process)."""
-    return (
-        SessionManager(engine, issuer=issuer, clock=clock, **kw),
-        SessionManager(engine, issuer=issuer, clock=clock, revocation_cache_ttl=CACHE, **kw),
-    )
+class Processes(NamedTuple):
+    """The manager that revokes, and another on the same database (another process)
+    whose verifier checks tokens; one clock for both."""
+
+    clock: Clock
+    revoker: SessionManager
+    other: SessionManager
+    verifier: TokenVerifier
+
+
+@pytest.fixture
+def processes(db: AsyncEngine, issuer: TokenIssuer, keys: KeySet) -> Processes:
+    clock = Clock()
+    other = SessionManager(db, issuer=issuer, clock=clock, revocation_cache_ttl=CACHE)
+    revoker = SessionManager(db, issuer=issuer, clock=clock)
+    return Processes(clock, revoker, other, _verifier(keys, issuer, other))
 
 
 async def test_logout_refuses_the_access_token_once_the_cache_window_passed(
-    db: AsyncEngine, issuer: TokenIssuer, keys: KeySet
+    processes: Processes,
 ) -> None:
-    clock = Clock()
-    revoker, other = _pair(db, issuer, clock)
-    verifier = _verifier(keys, issuer, other)
+    clock, revoker, _other, verifier = processes
     pair = await revoker.start("alice")
     assert (await verifier.averify(pair.access_token)).session_id == pair.session_id
     await revoker.revoke("alice", pair.session_id)  # what /auth/logout does
@@ -99,12 +105,8 @@ async def test_the_revoking_manager_refuses_at_once(
         await verifier.averify(pair.access_token)
 
 
-async def test_reuse_revoked_family_refuses_all_its_access_tokens(
-    db: AsyncEngine, issuer: TokenIssuer, keys: KeySet
-) -> None:
-    clock = Clock()
-    revoker, other = _pair(db, issuer, clock)
-    verifier = _verifier(keys, issuer, other)
+async def test_reuse_revoked_family_refuses_all_its_access_tokens(processes: Processes) -> None:
+    clock, revoker, _other, verifier = processes
     pair = await revoker.start("alice")
     rotated = await revoker.refresh(pair.refresh_token)
     for token in (pair.access_token, rotated.access_token):
@@ -214,11 +216,9 @@ class Statements:
 
 
 async def test_a_known_session_costs_no_query_and_a_background_pass_sees_revocations(
-    db: AsyncEngine, issuer: TokenIssuer, keys: KeySet
+    db: AsyncEngine, processes: Processes
 ) -> None:
-    clock = Clock()
-    revoker, other = _pair(db, issuer, clock)
-    verifier = _verifier(keys, issuer, other)
+    clock, revoker, _other, verifier = processes
     alice, bob = await revoker.start("alice"), await revoker.start("bob")
     statements = Statements(db)
     try:
@@ -252,11 +252,9 @@ async def test_a_known_session_costs_no_query_and_a_background_pass_sees_revocat
 
 
 async def test_a_pass_reads_many_sessions_in_chunks_and_sees_deleted_ones(
-    db: AsyncEngine, issuer: TokenIssuer, keys: KeySet
+    db: AsyncEngine, processes: Processes
 ) -> None:
-    clock = Clock()
-    revoker, other = _pair(db, issuer, clock)
-    verifier = _verifier(keys, issuer, other)
+    _clock, revoker, other, verifier = processes
     pairs = [await revoker.start(f"user{i}") for i in range(1200)]
     for pair in pairs:
         await verifier.averify(pair.access_token)
@@ -275,3 +273,28 @@ async def test_a_pass_reads_many_sessions_in_chunks_and_sees_deleted_ones(
         await verifier.averify(gone.access_token)
     assert (await verifier.averify(pairs[701].access_token)).subject == "user701"
     assert await other.refresh_revocations() == 1199  # the revoked one is final
+
+
+async def test_a_pass_stranded_on_another_loop_does_not_hold_back_this_loops(
+    processes: Processes,
+) -> None:
+    clock, revoker, other, verifier = processes
+    alice = await revoker.start("alice")
+    await verifier.averify(alice.access_token)
+    await revoker.revoke("alice", alice.session_id)
+    # A pass that can never finish: its loop was closed without running or cancelling it
+    # (white-box: the manager's status remembers its running pass in ``_refreshing``).
+    abandoned = asyncio.new_event_loop()
+    stranded = abandoned.create_future()  # stands for the pass's task: pending for good
+    abandoned.close()
+    status = other._status
+    status._refreshing = stranded
+    try:
+        clock.now += CACHE * 0.6  # older than half the window: this loop starts its own
+        assert (await verifier.averify(alice.access_token)).subject == "alice"
+        assert status._refreshing is not stranded
+        await _passes_done()
+        with pytest.raises(TokenRevokedError):  # seen by this loop's pass, within the window
+            await verifier.averify(alice.access_token)
+    finally:
+        stranded.cancel()

@@ -25,6 +25,10 @@ class JWKSClient:
       per ``min_refresh_interval`` so garbage kids cannot make us hammer the issuer.
     * When the issuer answers 5xx, garbage, or is down, the cached keys keep verifying
       (stale beats unavailable); the failure is logged.
+    * A refresh keeps the very key object of every key the issuer still publishes
+      unchanged (same JWK), so a :class:`~spaps_auth.TokenVerifier`'s verified-token
+      cache, which serves a hit only for the key object that verified the token, keeps
+      its tokens across refreshes; a key whose JWK changed is a new object.
 
     Args:
         url: The issuer's JWKS URL.
@@ -36,6 +40,7 @@ class JWKSClient:
         clock: Monotonic clock (inject in tests).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.6.2 A refresh keeps the objects of unchanged keys.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class JWKSClient:
         self._min_interval = min_refresh_interval
         self._clock = clock
         self._keys: dict[str, JsonWebKey] = {}
+        self._published: dict[str, object] = {}  # kid -> the JWK entry its key came from
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
         self._lock = asyncio.Lock()
@@ -118,14 +124,20 @@ class JWKSClient:
             )
             return False
         keys: dict[str, JsonWebKey] = {}
+        published: dict[str, object] = {}
         for entry in entries:
             try:
                 key = JsonWebKey.from_jwk(entry)
             except (ValueError, TypeError, AttributeError) as exc:
                 logger.warning("ignoring JWK from %s: %s", self.url, exc)
                 continue
+            kept = self._keys.get(key.kid)
+            if kept is not None and self._published.get(key.kid) == entry:
+                key = kept  # unchanged: tokens it verified stay cached
             keys[key.kid] = key
+            published[key.kid] = entry
         self._keys = keys
+        self._published = published
         self._fetched_at = self._clock()
         return True
 

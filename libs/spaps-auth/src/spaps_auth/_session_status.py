@@ -99,11 +99,16 @@ class SessionStatus:
         return answer.revoked
 
     def _refresh_soon(self) -> None:
-        """Start :meth:`refresh` in the background unless one is running (on this loop)."""
+        """Start :meth:`refresh` in the background unless one is running on this loop.
+
+        A pass left unfinished on another event loop (one that was closed without
+        cancelling it, say) never completes, so it must not hold back this loop's.
+        """
+        loop = asyncio.get_running_loop()
         running = self._refreshing
-        if running is not None and not running.done():
+        if running is not None and not running.done() and running.get_loop() is loop:
             return
-        task = asyncio.get_running_loop().create_task(self.refresh())
+        task = loop.create_task(self.refresh())
         task.add_done_callback(_retrieve)
         self._refreshing = task
 
