@@ -30,6 +30,7 @@ from starlette.middleware import Middleware
 from ingredient.access import carries_api_key, plan_limit, reader
 from ingredient.catalog.router import editor_router, public_router
 from ingredient.catalog.router import router as catalog_router
+from ingredient.db import create_read_sessionmaker
 from ingredient.errors import ERROR_CODES
 from ingredient.events import build_webhooks
 from ingredient.graphql import mount_graphql
@@ -148,6 +149,7 @@ def create_app(
     if ops.metrics is not None:  # /metrics also serves spaps-jobs' (global) job metrics
         ops.metrics.expose(prometheus_client.REGISTRY)
     use_database(app, database)
+    app.state.read_sessions = create_read_sessionmaker(database.engine)  # the read routes'
     ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
     ops.add_resource(jwks)
     setup_auth(app, authenticator=authenticator)

@@ -25,7 +25,7 @@ from ingredient.catalog.schemas import (
     SearchHit,
 )
 from ingredient.catalog.seed import ATTRIBUTION, licence_text
-from ingredient.deps import SettingsDep, get_webhooks
+from ingredient.deps import ReadSessionDep, SettingsDep, get_webhooks
 from ingredient.errors import (
     InvalidQueryError,
     NotFoundError,
@@ -48,7 +48,7 @@ editor_router = APIRouter(prefix="/v1", tags=["editing"])
     responses=problem_responses(InvalidQueryError, descriptions={400: "Invalid query or page"}),
 )
 async def list_or_search(  # noqa: PLR0917 -- FastAPI route: one parameter per query field
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     q: Annotated[
         str | None,
@@ -87,7 +87,7 @@ async def list_or_search(  # noqa: PLR0917 -- FastAPI route: one parameter per q
     responses=problem_responses(NotFoundError, descriptions={404: "No such ingredient"}),
 )
 async def get_ingredient(
-    session: SessionDep,
+    session: ReadSessionDep,
     code: Annotated[str, Path(max_length=32, examples=["D063"])],
 ) -> IngredientDetail:
     """Nutrients and minerals per 100 g edible portion, units spelt out."""
@@ -111,7 +111,7 @@ async def list_minerals() -> list[MineralInfo]:
     ),
 )
 async def richest(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     mineral: Annotated[
         str, Path(max_length=20, description="symbol or English name", examples=["Zn"])

@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from spaps_ops.db import SessionDep
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
@@ -22,7 +21,7 @@ from strawberry.fastapi import BaseContext
 from ingredient.catalog.minerals import MINERALS
 from ingredient.catalog.models import NUTRIENT_COLUMNS
 from ingredient.catalog.models import Ingredient as IngredientRow
-from ingredient.deps import SettingsDep
+from ingredient.deps import ReadSessionDep, SettingsDep
 from ingredient.settings import Settings
 
 #: The composition columns a nested ``nutrients`` / ``minerals`` selection needs.
@@ -38,7 +37,7 @@ class Context(BaseContext):
     Attributes:
         request: the HTTP request (read by the authentication and cost extensions).
         response: the response being built (its status and headers).
-        session: the request's database session.
+        session: the request's database session (a read session).
         settings: the app's settings (page size maximum).
         compositions: row id -> nutrient and mineral columns, one statement per batch.
         ingredients: code -> catalog row (or ``None``), one statement per batch.
@@ -91,6 +90,7 @@ class Context(BaseContext):
         return [by_code.get(code) for code in codes]
 
 
-async def get_context(session: SessionDep, settings: SettingsDep) -> Context:
-    """The GraphQL router's ``context_getter``: a fresh :class:`Context` per request."""
+async def get_context(session: ReadSessionDep, settings: SettingsDep) -> Context:
+    """The GraphQL router's ``context_getter``: a fresh :class:`Context` per request, on a
+    read session (the schema has no mutations)."""
     return Context(session, settings)
