@@ -247,11 +247,17 @@ def measure(
         rps, total, non_2xx = wrk(url, seconds, connections, files, MEASURE_OFFSET)
         cpu = cpu_seconds(pid) - cpu_before
         after = cache_counts(base_url)
-    hit_rate = None
-    if before is not None and after is not None:
-        hits, misses = after[0] - before[0], after[1] - before[1]
-        hit_rate = hits / (hits + misses) if hits + misses else None
-    return Window(rps, total / cpu if cpu else float("nan"), hit_rate, non_2xx, total)
+    return Window(
+        rps, total / cpu if cpu else float("nan"), hit_rate(before, after), non_2xx, total
+    )
+
+
+def hit_rate(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The hit rate between two ``cache_counts`` readings (``None``: no cache)."""
+    if before is None or after is None:
+        return None
+    hits, misses = after[0] - before[0], after[1] - before[1]
+    return hits / (hits + misses) if hits + misses else None
 
 
 def rate_text(hit_rate: float | None) -> str:

@@ -12,7 +12,7 @@ Routes (the read each service exists to serve):
   (htma's token through its JWKS, the per-plan limit on Redis) is what is compared rather
   than a catalog-wide sort.
 
-Cases, each one uvicorn worker pinned to CPU 0, ``wrk`` pinned to CPU 1, one run:
+Cases, each one uvicorn worker pinned to CPU 0, ``wrk`` pinned to CPU 1:
 
 * ``layered``: the service as the workspace holds it (auth, tenancy and limits as pure-ASGI
   layers);
@@ -23,6 +23,16 @@ Cases, each one uvicorn worker pinned to CPU 0, ``wrk`` pinned to CPU 1, one run
   (``_apps.py``);
 * ``bare`` (reference): the route's query and response model alone.
 
+Methods (``--method``):
+
+* ``paired`` (the default): every case's server runs for the whole run and each window
+  loads all of them at the same moment (``_paired.py``), so a drift of the machine's
+  speed, tens of percent within minutes on a shared host, slows every case alike; the
+  ratio of their CPU µs per request within a window is the stacks' own;
+* ``sequential``: one case after another over interleaved rounds, each server with the
+  core to itself (its requests/s is then its own throughput, but a drift between two
+  cases' windows reads as a difference between them).
+
 Token mixes (``bench/backbone/_load.py``): 10,000 users' tokens drawn ``zipf`` (s=1.1,
 seeded) and ``uniform``; the verified-token cache's hit rate in each window is printed
 beside each figure (``-``: no such cache). Ratios, each the median over rounds of the
@@ -32,7 +42,7 @@ layered/v0.4.0 (target >= 1.5x), in requests/s and requests per server CPU-secon
 query reads as (case - bare).
 
 Usage: ``python bench/services/bench_services.py [--seconds 5] [--rounds 3] [--quick]
-[--only htma|ingredient]``.
+[--only htma|ingredient] [--method paired|sequential]``.
 """
 
 from __future__ import annotations
@@ -79,6 +89,7 @@ from _load import (  # noqa: E402
     wrk,
 )
 from _load import mixes as token_mixes  # noqa: E402
+from _paired import side_by_side  # noqa: E402
 
 #: htma 0.4.0 and ingredient 0.4.0 as released: the commit that recorded them in the
 #: compatibility matrix (their sources are those of the last change before it).
@@ -178,9 +189,6 @@ def run_case(
             )  # fmt: skip
     finally:
         stop(server)
-    for mix, window in windows.items():
-        if window.non_2xx:
-            print(f"  {service} {case} {mix}: {window.non_2xx} of {window.total} not 2xx!")
     return windows
 
 
@@ -330,13 +338,31 @@ def bench_service(
                 continue
             for mix, window in windows.items():
                 runs[case, mix].append(window)
-                print(
-                    f"  round {round_ + 1} {service} {case:>8} {mix:>7}: "
-                    f"{window.rps:7.0f} req/s  {window.per_cpu:7.0f} req/CPU-s  "
-                    f"hit {rate_text(window.hit_rate)}",
-                    flush=True,
-                )
+                print_window(round_ + 1, service, case, mix, window)
     report(service, runs)
+    report_layers(service, args, mixes, env, cwd)
+
+
+def print_window(round_: int, service: str, case: str, mix: str, window: Window) -> None:
+    """One measured window, as it is measured."""
+    bad = f"  {window.non_2xx} of {window.total} not 2xx!" if window.non_2xx else ""
+    print(
+        f"  round {round_} {service} {case:>8} {mix:>7}: "
+        f"{window.rps:7.0f} req/s  {window.per_cpu:7.0f} req/CPU-s  "
+        f"hit {rate_text(window.hit_rate)}{bad}",
+        flush=True,
+    )
+
+
+def report_layers(
+    service: str,
+    args: argparse.Namespace,
+    mixes: list[TokenMix],
+    env: dict[str, dict[str, str]],
+    cwd: Path,
+) -> None:
+    """The layer tables of the layered service and of its 0.4.0 wiring."""
+    errors = (RuntimeError, subprocess.SubprocessError, httpx.HTTPError)
     for case in ("layered", "v0.4.0"):
         try:
             requests, own = layer_times(
@@ -346,6 +372,43 @@ def bench_service(
             print(f"  {service} {case} layers: failed to run: {e}", flush=True)
             continue
         print_layers(service, case, requests, own)
+
+
+def bench_service_paired(
+    service: str,
+    args: argparse.Namespace,
+    mixes: list[TokenMix],
+    env: dict[str, dict[str, str]],
+    cwd: Path,
+) -> None:
+    """Every case's server at once, loaded side by side (``_paired.py``); the report, the
+    layer times."""
+    servers: list[tuple[str, subprocess.Popen[bytes], str]] = []
+    runs: dict[tuple[str, str], list[Window]] = {}
+    try:
+        for case in CASES:
+            factory = TARGETS[service, "service" if case in {"layered", "v0.4.0"} else case]
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            servers.append((case, start_server(factory, port, env[case], cwd), base))
+            wait_ready(port, servers[-1][1])
+            check_route(base, ROUTES[service], mixes[0].tokens[0], f"{service} {case}")
+            prime(base + ROUTES[service], mixes[0].tokens)
+        loaded = [(case, base, server.pid) for case, server, base in servers]
+        for mix in mixes:
+            windows = side_by_side(
+                loaded, ROUTES[service], mix, seconds=args.seconds,
+                connections=args.connections, rounds=args.rounds, warmup=int(args.warmup),
+            )  # fmt: skip
+            for case, measured in windows.items():
+                runs[case, mix.name] = measured
+                for round_, window in enumerate(measured, 1):
+                    print_window(round_, service, case, mix.name, window)
+    finally:
+        for _, server, _ in servers:
+            stop(server)
+    report(service, runs)
+    report_layers(service, args, mixes, env, cwd)
 
 
 def main() -> int:
@@ -361,6 +424,12 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--only", choices=sorted(ROUTES), action="append")
+    parser.add_argument(
+        "--method", choices=("paired", "sequential"), default="paired",
+        help="paired: every case's server loaded at the same moment, window by window "
+        "(a drift of the machine's speed slows all alike); sequential: one case after "
+        "another, each with the core to itself",
+    )  # fmt: skip
     parser.add_argument(
         "--quick", action="store_true", help="3 s windows, 5 s warm-ups at most, 1 round"
     )
@@ -401,15 +470,22 @@ def main() -> int:
                 s: [m for m in token_mixes(tokens[s].__getitem__) if m.name in MIXES]
                 for s in ROUTES
             }
+            layout = (
+                f"{len(CASES)} servers of one uvicorn worker each, all on CPU 0, loaded at "
+                f"once by wrk -c{args.connections // len(CASES)} each (CPU 1), "
+                f"{args.rounds} rounds"
+                if args.method == "paired"
+                else f"one uvicorn worker (CPU 0), wrk -c{args.connections} (CPU 1), "
+                f"{args.rounds} interleaved rounds"
+            )
             print(
-                f"seeded in {time.monotonic() - started:.0f} s; one uvicorn worker (CPU 0), "
-                f"wrk -c{args.connections} (CPU 1), {args.seconds} s windows, mixes "
-                f"{', '.join(MIXES)}, {args.rounds} interleaved rounds; 0.4.0 from "
-                f"{RELEASE_COMMIT[:12]}",
+                f"seeded in {time.monotonic() - started:.0f} s; {layout}; {args.seconds} s "
+                f"windows, mixes {', '.join(MIXES)}; 0.4.0 from {RELEASE_COMMIT[:12]}",
                 flush=True,
             )
+            run_service = bench_service_paired if args.method == "paired" else bench_service
             for service in services:
-                bench_service(service, args, mixes[service], env, tmp)
+                run_service(service, args, mixes[service], env, tmp)
         finally:
             jwks.shutdown()
             for service, url in urls.items():
