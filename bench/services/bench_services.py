@@ -25,13 +25,12 @@ Cases, each one uvicorn worker pinned to CPU 0, ``wrk`` pinned to CPU 1:
 
 Methods (``--method``):
 
-* ``paired`` (the default): every case's server runs for the whole run and each window
-  loads all of them at the same moment (``_paired.py``), so a drift of the machine's
-  speed, tens of percent within minutes on a shared host, slows every case alike; the
-  ratio of their CPU µs per request within a window is the stacks' own;
-* ``sequential``: one case after another over interleaved rounds, each server with the
-  core to itself (its requests/s is then its own throughput, but a drift between two
-  cases' windows reads as a difference between them).
+* ``interleaved`` (the default): every case's server runs for the whole run, primed
+  once, and each round gives every case one window in turn (``_interleaved.py``), so the
+  windows compared within a round lie seconds apart and a drift of the machine's speed,
+  tens of percent within minutes on a shared host, slows them nearly alike;
+* ``sequential``: each case's server is started, primed and measured in turn, so the
+  windows compared lie a minute or more apart.
 
 Token mixes (``bench/backbone/_load.py``): 10,000 users' tokens drawn ``zipf`` (s=1.1,
 seeded) and ``uniform``; the verified-token cache's hit rate in each window is printed
@@ -42,7 +41,7 @@ layered/v0.4.0 (target >= 1.5x), in requests/s and requests per server CPU-secon
 query reads as (case - bare).
 
 Usage: ``python bench/services/bench_services.py [--seconds 5] [--rounds 3] [--quick]
-[--only htma|ingredient] [--method paired|sequential]``.
+[--only htma|ingredient] [--method interleaved|sequential]``.
 """
 
 from __future__ import annotations
@@ -73,6 +72,7 @@ BACKBONE = HERE.parent / "backbone"
 ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(BACKBONE)]
 import _seed  # noqa: E402 -- the helper modules next to this script and the backbone's
+from _interleaved import interleaved  # noqa: E402
 from _layers import LAYERS_PATH  # noqa: E402
 from _load import (  # noqa: E402
     MEASURE_OFFSET,
@@ -89,7 +89,6 @@ from _load import (  # noqa: E402
     wrk,
 )
 from _load import mixes as token_mixes  # noqa: E402
-from _paired import side_by_side  # noqa: E402
 
 #: htma 0.4.0 and ingredient 0.4.0 as released: the commit that recorded them in the
 #: compatibility matrix (their sources are those of the last change before it).
@@ -374,15 +373,15 @@ def report_layers(
         print_layers(service, case, requests, own)
 
 
-def bench_service_paired(
+def bench_service_interleaved(
     service: str,
     args: argparse.Namespace,
     mixes: list[TokenMix],
     env: dict[str, dict[str, str]],
     cwd: Path,
 ) -> None:
-    """Every case's server at once, loaded side by side (``_paired.py``); the report, the
-    layer times."""
+    """Every case's server up at once, the cases taking turns (``_interleaved.py``); the report,
+    the layer times."""
     servers: list[tuple[str, subprocess.Popen[bytes], str]] = []
     runs: dict[tuple[str, str], list[Window]] = {}
     try:
@@ -396,7 +395,7 @@ def bench_service_paired(
             prime(base + ROUTES[service], mixes[0].tokens)
         loaded = [(case, base, server.pid) for case, server, base in servers]
         for mix in mixes:
-            windows = side_by_side(
+            windows = interleaved(
                 loaded, ROUTES[service], mix, seconds=args.seconds,
                 connections=args.connections, rounds=args.rounds, warmup=int(args.warmup),
             )  # fmt: skip
@@ -425,10 +424,10 @@ def main() -> int:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--only", choices=sorted(ROUTES), action="append")
     parser.add_argument(
-        "--method", choices=("paired", "sequential"), default="paired",
-        help="paired: every case's server loaded at the same moment, window by window "
-        "(a drift of the machine's speed slows all alike); sequential: one case after "
-        "another, each with the core to itself",
+        "--method", choices=("interleaved", "sequential"), default="interleaved",
+        help="interleaved: every case's server stays up and the cases take turns of one "
+        "window per round (windows compared lie seconds apart); sequential: each case's "
+        "server started, primed and measured in turn, rounds minutes apart",
     )  # fmt: skip
     parser.add_argument(
         "--quick", action="store_true", help="3 s windows, 5 s warm-ups at most, 1 round"
@@ -471,19 +470,20 @@ def main() -> int:
                 for s in ROUTES
             }
             layout = (
-                f"{len(CASES)} servers of one uvicorn worker each, all on CPU 0, loaded at "
-                f"once by wrk -c{args.connections // len(CASES)} each (CPU 1), "
-                f"{args.rounds} rounds"
-                if args.method == "paired"
+                f"{len(CASES)} servers of one uvicorn worker each (CPU 0) taking turns, "
+                f"wrk -c{args.connections} (CPU 1), {args.rounds} rounds"
+                if args.method == "interleaved"
                 else f"one uvicorn worker (CPU 0), wrk -c{args.connections} (CPU 1), "
-                f"{args.rounds} interleaved rounds"
+                f"{args.rounds} rounds of one server after another"
             )
             print(
                 f"seeded in {time.monotonic() - started:.0f} s; {layout}; {args.seconds} s "
                 f"windows, mixes {', '.join(MIXES)}; 0.4.0 from {RELEASE_COMMIT[:12]}",
                 flush=True,
             )
-            run_service = bench_service_paired if args.method == "paired" else bench_service
+            run_service = (
+                bench_service_interleaved if args.method == "interleaved" else bench_service
+            )
             for service in services:
                 run_service(service, args, mixes[service], env, tmp)
         finally:
