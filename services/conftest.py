@@ -1,6 +1,7 @@
 """Shared by both services' test suites (test modules cannot import each other):
 
 * databases: ``sqlite_url``, ``pg_url`` and ``database_url`` (each back end);
+  ``pool_from_environment`` (a service's pool sized by its settings);
 * migrations: ``table_names`` and ``models_match`` (Alembic's autogenerate comparison);
 * the webhook-secret sealing migration: ``sealed_secrets_migration``;
 * settings: ``webhook_sealing_settings`` (the ``webhook_sealing_keys`` setting);
@@ -22,6 +23,7 @@ import string
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +38,7 @@ from alembic.script import ScriptDirectory
 from pydantic import ValidationError
 from spaps_auth import AuditLog, AuditRetention
 from spaps_ops import InsecureSettingsError
-from spaps_ops.db import open_engine, sync_url
+from spaps_ops.db import get_database, open_engine, sync_url
 from spaps_ops.testing import DEADLINE, poll
 from spaps_webhooks import SealingKey, SecretSealer, SecretSealingError, WebhookSecret
 from sqlalchemy import Column, Connection, Integer, MetaData, create_engine, inspect, text
@@ -67,6 +69,33 @@ def database_url(request: pytest.FixtureRequest) -> str:
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     url: str = request.getfixturevalue(name)
     return url
+
+
+#: ``pool_from_environment(prefix, build)``: the (size, overflow) of the pool of the app
+#: ``build()`` makes, holding five connections with its pool settings at 2 and 3.
+PoolCheck = Callable[[str, Callable[[], Any]], Awaitable[tuple[int, int]]]
+
+
+@pytest.fixture
+def pool_from_environment(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> PoolCheck:
+    """With ``<prefix>DATABASE_POOL_SIZE=2`` and ``<prefix>DATABASE_MAX_OVERFLOW=3`` in the
+    environment, the app ``build()`` makes on PostgreSQL holds five connections at once;
+    its pool's size and overflow at that moment."""
+
+    async def check(prefix: str, build: Callable[[], Any]) -> tuple[int, int]:
+        monkeypatch.setenv(f"{prefix}DATABASE_URL", pg_url)
+        monkeypatch.setenv(f"{prefix}DATABASE_POOL_SIZE", "2")
+        monkeypatch.setenv(f"{prefix}DATABASE_MAX_OVERFLOW", "3")
+        engine = get_database(build()).engine
+        try:
+            async with AsyncExitStack() as stack:
+                for _ in range(5):
+                    await stack.enter_async_context(engine.connect())
+                return engine.pool.size(), engine.pool.overflow()  # type: ignore[attr-defined]  # QueuePool's counters
+        finally:
+            await engine.dispose()
+
+    return check
 
 
 # --- migrations -----------------------------------------------------------------------

@@ -243,7 +243,7 @@ async def test_a_known_session_costs_no_query_and_a_background_pass_sees_revocat
         # Seen within the window (at 0.6 of it) through one pass over both sessions, and
         # no request read its own session.
         assert len(statements.texts) == 1, statements.texts
-        assert " IN " in statements.texts[0].upper()
+        assert " IN " in statements.texts[0].upper() or "= ANY (" in statements.texts[0].upper()
         assert (await verifier.averify(bob.access_token)).subject == "bob"
         assert len(statements.texts) == 1
         await _passes_done()
@@ -251,7 +251,7 @@ async def test_a_known_session_costs_no_query_and_a_background_pass_sees_revocat
         statements.close()
 
 
-async def test_a_pass_reads_many_sessions_in_chunks_and_sees_deleted_ones(
+async def test_a_pass_reads_many_sessions_in_few_statements_and_sees_deleted_ones(
     db: AsyncEngine, processes: Processes
 ) -> None:
     _clock, revoker, other, verifier = processes
@@ -268,7 +268,8 @@ async def test_a_pass_reads_many_sessions_in_chunks_and_sees_deleted_ones(
         assert await other.refresh_revocations() == 1200
     finally:
         statements.close()
-    assert len(statements.texts) == 3  # 500 sessions per statement
+    # PostgreSQL: one statement, the ids as one array; elsewhere 500 bound ids a statement.
+    assert len(statements.texts) == (1 if db.dialect.name == "postgresql" else 3)
     with pytest.raises(TokenRevokedError):
         await verifier.averify(gone.access_token)
     assert (await verifier.averify(pairs[701].access_token)).subject == "user701"

@@ -1,4 +1,5 @@
-"""Pooled PostgreSQL connections are pinged only after sitting idle: a connection killed
+"""Pooled PostgreSQL connections: the pool keeps as many open as an async worker's
+concurrent requests use, and pings them only after sitting idle: a connection killed
 while idle is replaced before use, one in steady use is not pinged (its next statement
 finds the death and the pool recovers)."""
 
@@ -6,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
 from spaps_ops.db import Database
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 pytestmark = pytest.mark.postgres
 
@@ -31,6 +33,41 @@ async def _backend_pid(database: Database) -> int:
     """The server process of the connection the pool hands out next."""
     async with database.engine.connect() as conn:
         return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _backends_held_at_once(database: Database, count: int) -> set[int]:
+    """Check out ``count`` connections at the same time, then return them all; the
+    server processes they ran in."""
+    async with AsyncExitStack() as stack:
+        connections = [
+            await stack.enter_async_context(database.engine.connect()) for _ in range(count)
+        ]
+        return {
+            int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            for conn in connections
+        }
+
+
+async def test_the_default_pool_keeps_twenty_connections_open(postgres_url: str) -> None:
+    # SQLAlchemy's default pool (5, plus 10 overflow connections closed on return) would
+    # make the second round connect anew, or time out waiting for a 16th connection.
+    async with _database(postgres_url, pool_timeout=2) as database:
+        first = await _backends_held_at_once(database, 20)
+        again = await _backends_held_at_once(database, 20)
+    assert len(first) == 20
+    assert again == first
+
+
+async def test_overflow_connections_are_closed_when_returned_to_a_full_pool(
+    postgres_url: str,
+) -> None:
+    async with _database(postgres_url, pool_size=2, max_overflow=1, pool_timeout=1) as database:
+        first = await _backends_held_at_once(database, 3)
+        again = await _backends_held_at_once(database, 3)
+        assert len(first) == len(again) == 3
+        assert len(again & first) == 2  # the pool's two; the overflow one is new
+        with pytest.raises(PoolTimeoutError):  # no fourth connection: the request waits, then fails
+            await _backends_held_at_once(database, 4)
 
 
 async def _kill_pooled_backend(database: Database) -> int:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from htma import Settings, create_app
 from htma.messaging.cipher import generate_key
 from pydantic import SecretStr, ValidationError
@@ -88,3 +90,10 @@ def test_a_key_file_created_meanwhile_is_kept_not_overwritten(tmp_path: Path) ->
     assert SigningKeyStore(path).load().signing_key.kid == first
     assert json.loads(path.read_text())["keys"][0]["kid"] == first
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".keys-")]
+
+
+@pytest.mark.postgres
+async def test_the_database_pool_is_sized_from_the_environment(
+    pool_from_environment: Callable[[str, Callable[[], FastAPI]], Awaitable[tuple[int, int]]],
+) -> None:
+    assert await pool_from_environment("HTMA_", lambda: create_app(Settings())) == (2, 3)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from ingredient import Settings, create_app
 from ingredient.settings import DEFAULT_DATABASE_URL
 from pydantic import ValidationError
@@ -69,3 +71,10 @@ def test_production_refuses_the_default_secret() -> None:
 
 def test_webhook_sealing_keys_setting(webhook_sealing_settings: Any) -> None:
     webhook_sealing_settings(Settings, create_app, "INGREDIENT_WEBHOOK_SEALING_KEYS")
+
+
+@pytest.mark.postgres
+async def test_the_database_pool_is_sized_from_the_environment(
+    pool_from_environment: Callable[[str, Callable[[], FastAPI]], Awaitable[tuple[int, int]]],
+) -> None:
+    assert await pool_from_environment("INGREDIENT_", lambda: create_app(Settings())) == (2, 3)

@@ -83,7 +83,12 @@ class Database:
     parent directory is created; ``sqlite://`` is one shared in-memory database.
     PostgreSQL uses asyncpg; a pooled connection is pinged when it is checked out after
     sitting idle for ``ping_idle_after`` seconds (not at every checkout, which costs three
-    round trips a request on asyncpg).
+    round trips a request on asyncpg). Its pool keeps ``pool_size`` connections open and
+    opens up to ``max_overflow`` more under load, closing each of those when it is
+    returned to a full pool: an async worker serves many requests at once, and a pool
+    smaller than their number opens (connects, authenticates, prepares) a new connection
+    for a share of its requests. Size it to a worker's concurrent requests, keeping
+    workers x (``pool_size`` + ``max_overflow``) below the server's ``max_connections``.
 
     Args:
         url: database URL (sync scheme accepted, see :func:`async_url`).
@@ -96,6 +101,9 @@ class Database:
         pool_timeout: seconds a request waits for a pooled connection (PostgreSQL).
         ping_idle_after: seconds a pooled connection may sit idle before its next checkout
             pings it (PostgreSQL); ``0`` pings at every checkout.
+        pool_size: connections the pool keeps open (PostgreSQL).
+        max_overflow: connections it may open beyond ``pool_size`` under load, closed
+            again when returned to a full pool (PostgreSQL).
 
     A database that is down, or frozen, thus costs a request at most about
     ``connect_timeout`` (or ``pool_timeout``) plus ``statement_timeout``; the request is
@@ -103,6 +111,7 @@ class Database:
 
     .. versionchanged:: 0.3.0 ``connect_timeout``, ``statement_timeout``, ``pool_timeout``.
     .. versionchanged:: 0.7.1 ``ping_idle_after`` (was a ping at every checkout).
+    .. versionchanged:: 0.7.2 ``pool_size`` (was SQLAlchemy's 5) and ``max_overflow``.
     """
 
     def __init__(
@@ -115,6 +124,8 @@ class Database:
         statement_timeout: float | None = 30.0,
         pool_timeout: float = 10.0,
         ping_idle_after: float = 1.0,
+        pool_size: int = 20,
+        max_overflow: int = 10,
     ) -> None:
         self.url = async_url(url)
         parsed = make_url(self.url)
@@ -129,6 +140,8 @@ class Database:
         else:
             options["pool_pre_ping"] = ping_idle_after <= 0
             options["pool_timeout"] = pool_timeout
+            options["pool_size"] = pool_size
+            options["max_overflow"] = max_overflow
             options["connect_args"] = _postgres_bounds(
                 parsed.drivername, connect_timeout, statement_timeout
             )

@@ -186,6 +186,8 @@ def create_app(
         connect_timeout=settings.database_connect_timeout,
         statement_timeout=settings.database_statement_timeout,
         pool_timeout=settings.database_pool_timeout,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
     )
     auth = build_auth(settings, database.engine, hasher=hasher, mail=mail_sender, clock=clock)
     own_store = ratelimit_store is None

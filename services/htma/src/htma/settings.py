@@ -51,6 +51,10 @@ class Settings(OpsSettings, RedeliverySettings, RetentionSettings):
         database_pool_timeout: seconds a request waits for a pooled connection. A
             database that is down or frozen costs a request at most about the sum of the
             three, then it is answered 503 ``ops.database_unavailable``.
+        database_pool_size: connections each process keeps open (PostgreSQL); size it to
+            a worker's concurrent requests, so that few of them open a new connection.
+        database_max_overflow: connections opened beyond it under load, closed again when
+            returned; keep workers x (both) below the server's ``max_connections``.
         compute_mode: ``worker`` (results computed by the Celery worker, ``htma worker``)
             or ``inline`` (in the API process after the commit; tests, single process).
         ingredient_url: base URL of the ingredient service (recommendations).
@@ -111,6 +115,8 @@ class Settings(OpsSettings, RedeliverySettings, RetentionSettings):
     database_connect_timeout: float = Field(default=10.0, gt=0)
     database_statement_timeout: float = Field(default=30.0, gt=0)
     database_pool_timeout: float = Field(default=10.0, gt=0)
+    database_pool_size: int = Field(default=20, ge=1, le=1000)
+    database_max_overflow: int = Field(default=10, ge=0, le=1000)
     compute_mode: Literal["worker", "inline"] = "worker"
     ingredient_url: str = "http://127.0.0.1:8001"
     ingredient_retry_after: float = Field(default=30.0, gt=0)

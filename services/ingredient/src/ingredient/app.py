@@ -118,7 +118,11 @@ def create_app(
         redis_url = settings.redis_url
         ratelimit_store = RedisStore.from_url(redis_url) if redis_url else MemoryStore()
     limiter = RateLimiter(ratelimit_store)
-    database = Database(settings.database_url)
+    database = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     jwks = JWKSClient(url=settings.htma_jwks_url, client=jwks_client)
     verifier = TokenVerifier(
         keys=jwks,

@@ -28,6 +28,10 @@ class Settings(OpsSettings, RedeliverySettings, RetentionSettings):
     Args:
         database_url: database URL; ``postgresql://`` and ``sqlite://`` are rewritten to
             their async drivers. Default: a SQLite file under ``.data/``.
+        database_pool_size: connections each process keeps open (PostgreSQL); size it to
+            a worker's concurrent requests, so that few of them open a new connection.
+        database_max_overflow: connections opened beyond it under load, closed again when
+            returned; keep workers x (both) below the server's ``max_connections``.
         page_size_max: largest ``limit`` a list or search request may ask for.
         htma_jwks_url: where htma publishes its token keys (cached; htma may be down).
         token_issuer: required ``iss`` of bearer tokens.
@@ -64,6 +68,8 @@ class Settings(OpsSettings, RedeliverySettings, RetentionSettings):
     #: Empty: the installed package's version (what /openapi.json and /health report).
     service_version: str = ""
     database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = Field(default=20, ge=1, le=1000)
+    database_max_overflow: int = Field(default=10, ge=0, le=1000)
     page_size_max: int = Field(default=100, ge=1, le=1000)
     htma_jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     token_issuer: str = "htma"  # noqa: S105 -- an issuer name, not a secret
