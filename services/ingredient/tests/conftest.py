@@ -32,13 +32,24 @@ def seed_rows() -> list[dict[str, object]]:
     return read_catalog(seed_path())
 
 
+async def _seeded(url: str, rows: list[dict[str, object]]) -> str:
+    """``url``, migrated and holding the catalog ``rows``."""
+    await MIGRATIONS.upgrade(url)
+    async with open_engine(url) as engine:
+        await import_catalog(create_sessionmaker(engine), rows)
+    return url
+
+
 @pytest.fixture
 async def seeded_url(database_url: str, seed_rows: list[dict[str, object]]) -> str:
-    """A migrated database holding the whole seed catalog."""
-    await MIGRATIONS.upgrade(database_url)
-    async with open_engine(database_url) as engine:
-        await import_catalog(create_sessionmaker(engine), seed_rows)
-    return database_url
+    """A migrated database holding the whole seed catalog (each back end)."""
+    return await _seeded(database_url, seed_rows)
+
+
+@pytest.fixture
+async def seeded_pg_url(pg_url: str, seed_rows: list[dict[str, object]]) -> str:
+    """A migrated PostgreSQL database holding the whole seed catalog."""
+    return await _seeded(pg_url, seed_rows)
 
 
 @dataclass

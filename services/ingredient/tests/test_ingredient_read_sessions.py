@@ -12,24 +12,16 @@ from asgi_lifespan import LifespanManager
 from asyncpg.connection import LoggedQuery
 from fastapi import FastAPI
 from ingredient.catalog.models import Ingredient
-from ingredient.catalog.seed import import_catalog
 from ingredient.db import ReadOnlySessionError, create_read_sessionmaker, create_sessionmaker
-from ingredient.migrate import MIGRATIONS
 from spaps_ops.db import get_database, open_engine
 from sqlalchemy import event, select, text, update
 
 
 @pytest.mark.postgres
 async def test_a_read_route_sends_its_statement_alone(
-    pg_url: str,
-    seed_rows: list[dict[str, object]],
-    make_app: Callable[..., FastAPI],
-    issuer: Any,
+    seeded_pg_url: str, make_app: Callable[..., FastAPI], issuer: Any
 ) -> None:
-    await MIGRATIONS.upgrade(pg_url)
-    async with open_engine(pg_url) as engine:
-        await import_catalog(create_sessionmaker(engine), seed_rows)
-    app = make_app(database_url=pg_url)
+    app = make_app(database_url=seeded_pg_url)
     control: list[str] = []  # what asyncpg sends as plain queries: BEGIN, ROLLBACK, COMMIT
     statements: list[str] = []  # what SQLAlchemy executes
 
