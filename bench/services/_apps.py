@@ -98,9 +98,19 @@ async def _security_headers(request: Request, call_next: Any) -> Any:
     return response
 
 
-def _bare_shell(url: str) -> tuple[FastAPI, None, async_sessionmaker[AsyncSession]]:
+#: The bare reference's pool: the services' (spaps-ops' default), so that the floor it
+#: stands for opens no connection under load. The template keeps SQLAlchemy's default
+#: (5, plus 10 overflow connections closed when returned), as templates write it.
+BARE_POOL = {"pool_size": 20, "max_overflow": 10}
+
+
+def _bare_shell(
+    url: str, pool: dict[str, int] | None = None
+) -> tuple[FastAPI, None, async_sessionmaker[AsyncSession]]:
     """FastAPI and sessions on ``url`` (the engine is disposed at shutdown)."""
-    engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    engine = create_async_engine(
+        url.replace("postgresql://", "postgresql+asyncpg://", 1), **(pool or {})
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -212,7 +222,7 @@ def htma_bare() -> FastAPI:
     from htma.panels.models import Panel
     from htma.panels.schemas import PanelOut
 
-    app, _, sessions = _bare_shell(os.environ["HTMA_DATABASE_URL"])
+    app, _, sessions = _bare_shell(os.environ["HTMA_DATABASE_URL"], BARE_POOL)
     clinic = os.environ["BENCH_CLINIC"]
 
     @app.get("/v1/panels", response_model=list[PanelOut])
@@ -234,7 +244,7 @@ def ingredient_bare() -> FastAPI:
     from ingredient.catalog import service
     from ingredient.catalog.schemas import IngredientDetail
 
-    app, _, sessions = _bare_shell(os.environ["INGREDIENT_DATABASE_URL"])
+    app, _, sessions = _bare_shell(os.environ["INGREDIENT_DATABASE_URL"], BARE_POOL)
 
     @app.get("/v1/ingredients/{code}", response_model=IngredientDetail)
     async def get_ingredient(code: str) -> IngredientDetail:

@@ -62,6 +62,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import redis
@@ -108,6 +109,16 @@ TARGETS = {
     ("ingredient", "bare"): "_apps:ingredient_bare",
     ("ingredient", "layers"): "_apps:ingredient_layers",
 }
+
+
+class Setup(NamedTuple):
+    """What every case of one service runs with."""
+
+    service: str
+    args: argparse.Namespace
+    mixes: list[TokenMix]
+    env: dict[str, dict[str, str]]  # per case
+    cwd: Path
 
 
 def extract_release(dest: Path) -> dict[str, Path]:
@@ -315,14 +326,10 @@ def environments(
     }
 
 
-def bench_service(
-    service: str,
-    args: argparse.Namespace,
-    mixes: list[TokenMix],
-    env: dict[str, dict[str, str]],
-    cwd: Path,
-) -> None:
-    """Every case of ``service`` over interleaved rounds, the report, the layer times."""
+def bench_service(setup: Setup) -> None:
+    """Every case of the service over rounds of one case after another, the report, the
+    layer times."""
+    service, args, mixes, env, cwd = setup
     rng = random.Random(16)
     runs: dict[tuple[str, str], list[Window]] = {(c, m): [] for c in CASES for m in MIXES}
     errors = (RuntimeError, subprocess.SubprocessError, httpx.HTTPError)
@@ -339,7 +346,7 @@ def bench_service(
                 runs[case, mix].append(window)
                 print_window(round_ + 1, service, case, mix, window)
     report(service, runs)
-    report_layers(service, args, mixes, env, cwd)
+    report_layers(setup)
 
 
 def print_window(round_: int, service: str, case: str, mix: str, window: Window) -> None:
@@ -353,14 +360,9 @@ def print_window(round_: int, service: str, case: str, mix: str, window: Window)
     )
 
 
-def report_layers(
-    service: str,
-    args: argparse.Namespace,
-    mixes: list[TokenMix],
-    env: dict[str, dict[str, str]],
-    cwd: Path,
-) -> None:
+def report_layers(setup: Setup) -> None:
     """The layer tables of the layered service and of its 0.4.0 wiring."""
+    service, args, mixes, env, cwd = setup
     errors = (RuntimeError, subprocess.SubprocessError, httpx.HTTPError)
     for case in ("layered", "v0.4.0"):
         try:
@@ -373,15 +375,10 @@ def report_layers(
         print_layers(service, case, requests, own)
 
 
-def bench_service_interleaved(
-    service: str,
-    args: argparse.Namespace,
-    mixes: list[TokenMix],
-    env: dict[str, dict[str, str]],
-    cwd: Path,
-) -> None:
+def bench_service_interleaved(setup: Setup) -> None:
     """Every case's server up at once, the cases taking turns (``_interleaved.py``); the report,
     the layer times."""
+    service, args, mixes, env, cwd = setup
     servers: list[tuple[str, subprocess.Popen[bytes], str]] = []
     runs: dict[tuple[str, str], list[Window]] = {}
     try:
@@ -407,7 +404,7 @@ def bench_service_interleaved(
         for _, server, _ in servers:
             stop(server)
     report(service, runs)
-    report_layers(service, args, mixes, env, cwd)
+    report_layers(setup)
 
 
 def main() -> int:
@@ -485,7 +482,7 @@ def main() -> int:
                 bench_service_interleaved if args.method == "interleaved" else bench_service
             )
             for service in services:
-                run_service(service, args, mixes[service], env, tmp)
+                run_service(Setup(service, args, mixes[service], env, tmp))
         finally:
             jwks.shutdown()
             for service, url in urls.items():
