@@ -236,9 +236,8 @@ class SessionManager:
         return self._revocation is not None and await self._revocation.is_revoked(jti, None)
 
     async def refresh_revocations(self) -> int:
-        """Re-read every session :meth:`is_revoked` remembers as live (on PostgreSQL in one
-        statement, elsewhere 500 per statement; also on a schedule of yours); returns how
-        many. *New in 0.6.1.*"""
+        """Re-read every session :meth:`is_revoked` remembers as live (one statement on
+        PostgreSQL, else 500 a statement; also on a schedule); how many. *New in 0.6.1.*"""
         return await self._status.refresh()
 
     async def _revoke(self, session_id: str, *, reason: str) -> bool:
