@@ -109,9 +109,16 @@ class PostgresServer:
         return [pid, *(int(p) for p in children.read_text().split())]
 
     def kill(self) -> None:
-        """Crash-stop it (``SIGKILL`` to the postmaster) and wait until it is gone."""
-        self.process.send_signal(signal.SIGKILL)
+        """Crash-stop it (``SIGKILL`` to the postmaster and every backend, as a crash of
+        its machine would) and wait until all are gone: a backend outliving its postmaster
+        for a moment could still answer a query of the test's."""
+        pids = self.pids()
+        for pid in pids:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.process.wait()
+        for pid in pids[1:]:
+            poll(partial(_is_gone, pid), f"process {pid} to end")
 
     def freeze(self) -> None:
         """Stop every process of it (``SIGSTOP``): connections hang, nothing answers."""
@@ -157,6 +164,14 @@ def private_postgres() -> Iterator[PostgresServer]:
 def _state(pid: int) -> str:
     stat = Path(f"/proc/{pid}/stat").read_text()
     return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _is_gone(pid: int) -> bool:
+    """Ended: no such process, or a zombie that nothing reaped (its parent died)."""
+    try:
+        return _state(pid) in {"Z", "X"}
+    except FileNotFoundError:
+        return True
 
 
 def _is_stopped(pid: int) -> bool:
