@@ -16,6 +16,13 @@
   for ingredient htma's JWKS through ``PyJWKClient``) and, for htma, that the user still
   exists (the template's ``get_current_user``), then filters by the token's clinic.
 
+``htma_stack`` and ``ingredient_stack`` (references): the service's app with one more
+route in front of the measured one, at the same path, with the same route dependencies
+(the session, the caller, the plan limit) and no query: it answers an empty body. The
+request crosses the whole stack and FastAPI's dependency resolution; what the measured
+route costs beyond it is its query and response. The extra route matches first, so its
+routing is a little cheaper than the real route's.
+
 ``htma_layers`` and ``ingredient_layers``: the service with a timer between each of its
 layers (``_layers.py``), driven one request at a time.
 
@@ -45,7 +52,8 @@ import jwt
 from _layers import timed
 from _probe import CacheProbe
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_fastapi_instrumentator import Instrumentator
 from slowapi import Limiter as SlowLimiter
@@ -252,6 +260,57 @@ def ingredient_bare() -> FastAPI:
             return IngredientDetail.of(await service.get_ingredient(session, code))
 
     return app
+
+
+def _in_front(app: FastAPI, router: APIRouter) -> FastAPI:
+    """``app`` with ``router``'s routes ahead of its own (the first match wins)."""
+    app.router.routes[:0] = router.routes
+    return app
+
+
+def htma_stack() -> ASGIApp:
+    """htma's stack and ``GET /v1/panels``' dependencies in front of an endpoint without
+    its query (an empty page)."""
+    from htma import Settings, create_app
+    from htma.deps import CallerDep, SessionDep
+    from htma.limits import clinic_limit
+    from htma.panels.schemas import PanelOut
+
+    app = create_app(log_stream=_LOG_STREAM)
+    router = APIRouter(dependencies=[Depends(clinic_limit(Settings().plans))])
+
+    @router.get("/v1/panels", response_model=list[PanelOut])
+    async def panels_without_query(
+        caller: CallerDep,
+        session: SessionDep,
+        patient_id: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    ) -> list[PanelOut]:
+        if caller.role != "patient":
+            caller.require("panels:read")
+        return []
+
+    return _probed(_in_front(app, router))
+
+
+def ingredient_stack() -> ASGIApp:
+    """ingredient's stack and ``GET /v1/ingredients/{code}``'s dependencies in front of an
+    endpoint without its query (an empty body)."""
+    from ingredient import Settings, create_app
+    from ingredient.access import plan_limit, reader
+    from ingredient.deps import ReadSessionDep
+
+    app = create_app(log_stream=_LOG_STREAM)
+    router = APIRouter(dependencies=[Depends(reader), Depends(plan_limit(Settings().plans))])
+
+    @router.get("/v1/ingredients/{code}")
+    async def ingredient_without_query(
+        session: ReadSessionDep, code: Annotated[str, PathParam(max_length=32)]
+    ) -> dict[str, str]:
+        return {}
+
+    return _probed(_in_front(app, router))
 
 
 def htma_layers() -> ASGIApp:

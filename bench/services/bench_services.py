@@ -21,7 +21,10 @@ Cases, each one uvicorn worker pinned to CPU 0, ``wrk`` pinned to CPU 1:
   ``PYTHONPATH``, with the same libraries, database and Redis;
 * ``template``: the same route, query and response model on the template stack
   (``_apps.py``);
-* ``bare`` (reference): the route's query and response model alone.
+* ``bare`` (reference): the route's query and response model alone;
+* ``stack`` (reference): the layered service with an endpoint in front of the route, at
+  its path, with its dependencies and without its query (``_apps.py``): the stack's
+  share of a request, so (layered - stack) is what the route's query and response cost.
 
 Methods (``--method``):
 
@@ -94,7 +97,7 @@ from _load import mixes as token_mixes  # noqa: E402
 #: htma 0.4.0 and ingredient 0.4.0 as released: the commit that recorded them in the
 #: compatibility matrix (their sources are those of the last change before it).
 RELEASE_COMMIT = "ba2566751148193377008ba6017e6256f11296cc"  # pragma: allowlist secret
-CASES = ("layered", "v0.4.0", "template", "bare")
+CASES = ("layered", "v0.4.0", "template", "bare", "stack")
 ROUTES = {"htma": "/v1/panels", "ingredient": f"/v1/ingredients/{_seed.INGREDIENT_CODE}"}
 MIXES = ("zipf", "uniform")
 #: The ``_apps.py`` factory serving each service's cases (the released and the layered
@@ -103,10 +106,12 @@ TARGETS = {
     ("htma", "service"): "_apps:htma",
     ("htma", "template"): "_apps:htma_template",
     ("htma", "bare"): "_apps:htma_bare",
+    ("htma", "stack"): "_apps:htma_stack",
     ("htma", "layers"): "_apps:htma_layers",
     ("ingredient", "service"): "_apps:ingredient",
     ("ingredient", "template"): "_apps:ingredient_template",
     ("ingredient", "bare"): "_apps:ingredient_bare",
+    ("ingredient", "stack"): "_apps:ingredient_stack",
     ("ingredient", "layers"): "_apps:ingredient_layers",
 }
 
@@ -166,9 +171,10 @@ def start_server(target: str, port: int, env: dict[str, str], cwd: Path) -> subp
 
 
 def check_route(base: str, path: str, token: str, label: str) -> None:
-    """One request before measuring: the route answers 200 with data."""
+    """One request before measuring: the route answers 200 with data (the ``stack`` case:
+    with an empty body)."""
     response = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    if response.status_code != 200 or not response.json():
+    if response.status_code != 200 or bool(response.json()) == label.endswith(" stack"):
         raise RuntimeError(f"{label}: unexpected answer {response.status_code} {response.text}")
 
 
@@ -292,6 +298,19 @@ def report(service: str, runs: dict[tuple[str, str], list[Window]]) -> None:
                 figures.append(f"{ratio:5.2f}x {label}{verdict}")
             goal = f"target >= {target}x" if target is not None else "reference"
             print(f"  {case + '/' + anchor:<17} {'; '.join(figures)}  ({goal})")
+    print("split of the layered service's CPU per request: median over rounds")
+    for mix in MIXES:
+        pairs = list(zip(runs["layered", mix], runs["stack", mix], strict=False))
+        if not pairs or len(runs["layered", mix]) != len(runs["stack", mix]):
+            print(f"-- {mix} tokens: missing runs")
+            continue
+        stack_us = statistics.median(1e6 / b.per_cpu for _, b in pairs)
+        route_us = statistics.median(1e6 / a.per_cpu - 1e6 / b.per_cpu for a, b in pairs)
+        total_us = statistics.median(1e6 / a.per_cpu for a, _ in pairs)
+        print(
+            f"-- {mix} tokens: stack and dependencies {stack_us:5.0f} µs; the route's query "
+            f"and response (layered - stack) {route_us:5.0f} µs, {route_us / total_us:4.0%}"
+        )
 
 
 def environments(
