@@ -42,8 +42,9 @@ Configuration: ``BENCH_REDIS_URL``, ``BENCH_PREFIX`` (the template's slowapi nam
 # FastAPI must read the wrapped functions' annotations as objects, not strings.
 
 import atexit
+import inspect
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,8 +53,7 @@ import jwt
 from _layers import timed
 from _probe import CacheProbe
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from fastapi import Path as PathParam
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_fastapi_instrumentator import Instrumentator
 from slowapi import Limiter as SlowLimiter
@@ -268,29 +268,33 @@ def _in_front(app: FastAPI, router: APIRouter) -> FastAPI:
     return app
 
 
+def _without_query(route: Callable[..., Any], empty: object) -> Callable[..., Any]:
+    """An endpoint taking ``route``'s parameters, so that FastAPI resolves the same
+    dependencies and parameters for it, that answers ``empty`` without running anything."""
+
+    async def endpoint(**_: Any) -> object:
+        return empty
+
+    signature = inspect.signature(route, eval_str=True)
+    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]  # read by FastAPI
+        return_annotation=inspect.Signature.empty
+    )
+    return endpoint
+
+
 def htma_stack() -> ASGIApp:
     """htma's stack and ``GET /v1/panels``' dependencies in front of an endpoint without
     its query (an empty page)."""
     from htma import Settings, create_app
-    from htma.deps import CallerDep, SessionDep
     from htma.limits import clinic_limit
+    from htma.panels.router import list_panels
     from htma.panels.schemas import PanelOut
 
     app = create_app(log_stream=_LOG_STREAM)
     router = APIRouter(dependencies=[Depends(clinic_limit(Settings().plans))])
-
-    @router.get("/v1/panels", response_model=list[PanelOut])
-    async def panels_without_query(
-        caller: CallerDep,
-        session: SessionDep,
-        patient_id: Annotated[str | None, Query(max_length=64)] = None,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-    ) -> list[PanelOut]:
-        if caller.role != "patient":
-            caller.require("panels:read")
-        return []
-
+    router.add_api_route(
+        "/v1/panels", _without_query(list_panels, []), response_model=list[PanelOut]
+    )
     return _probed(_in_front(app, router))
 
 
@@ -299,17 +303,11 @@ def ingredient_stack() -> ASGIApp:
     endpoint without its query (an empty body)."""
     from ingredient import Settings, create_app
     from ingredient.access import plan_limit, reader
-    from ingredient.deps import ReadSessionDep
+    from ingredient.catalog.router import get_ingredient
 
     app = create_app(log_stream=_LOG_STREAM)
     router = APIRouter(dependencies=[Depends(reader), Depends(plan_limit(Settings().plans))])
-
-    @router.get("/v1/ingredients/{code}")
-    async def ingredient_without_query(
-        session: ReadSessionDep, code: Annotated[str, PathParam(max_length=32)]
-    ) -> dict[str, str]:
-        return {}
-
+    router.add_api_route("/v1/ingredients/{code}", _without_query(get_ingredient, {}))
     return _probed(_in_front(app, router))
 
 
