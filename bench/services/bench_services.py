@@ -170,11 +170,11 @@ def start_server(target: str, port: int, env: dict[str, str], cwd: Path) -> subp
     return subprocess.Popen(command, env=env, cwd=cwd)
 
 
-def check_route(base: str, path: str, token: str, label: str) -> None:
-    """One request before measuring: the route answers 200 with data (the ``stack`` case:
-    with an empty body)."""
+def check_route(base: str, path: str, token: str, label: str, *, empty: bool = False) -> None:
+    """One request before measuring: the route answers 200 with data (``empty``: with an
+    empty body, as the ``stack`` case does)."""
     response = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    if response.status_code != 200 or bool(response.json()) == label.endswith(" stack"):
+    if response.status_code != 200 or bool(response.json()) == empty:
         raise RuntimeError(f"{label}: unexpected answer {response.status_code} {response.text}")
 
 
@@ -195,7 +195,9 @@ def run_case(
     windows = {}
     try:
         wait_ready(port, server)
-        check_route(base, ROUTES[service], mixes[0].tokens[0], f"{service} {case}")
+        check_route(
+            base, ROUTES[service], mixes[0].tokens[0], f"{service} {case}", empty=case == "stack"
+        )
         prime(base + ROUTES[service], mixes[0].tokens)  # the mixes share their tokens
         for mix in mixes:
             windows[mix.name] = measure(
@@ -407,7 +409,13 @@ def bench_service_interleaved(setup: Setup) -> None:
             base = f"http://127.0.0.1:{port}"
             servers.append((case, start_server(factory, port, env[case], cwd), base))
             wait_ready(port, servers[-1][1])
-            check_route(base, ROUTES[service], mixes[0].tokens[0], f"{service} {case}")
+            check_route(
+                base,
+                ROUTES[service],
+                mixes[0].tokens[0],
+                f"{service} {case}",
+                empty=case == "stack",
+            )
             prime(base + ROUTES[service], mixes[0].tokens)
         loaded = [(case, base, server.pid) for case, server, base in servers]
         for mix in mixes:
