@@ -260,6 +260,16 @@ def print_layers(
     )
 
 
+def paired(
+    runs: dict[tuple[str, str], list[Window]], case: str, anchor: str, mix: str
+) -> list[tuple[Window, Window]]:
+    """The windows of ``case`` and ``anchor`` under ``mix``, round by round; empty unless
+    both ran in every round."""
+    if len(runs[case, mix]) != len(runs[anchor, mix]):
+        return []
+    return list(zip(runs[case, mix], runs[anchor, mix], strict=True))
+
+
 def report(service: str, runs: dict[tuple[str, str], list[Window]]) -> None:
     """Medians, µs of server CPU per request, hit rates and the ratios of one service."""
     print(f"\n{service} {ROUTES[service]}: medians over rounds")
@@ -286,8 +296,8 @@ def report(service: str, runs: dict[tuple[str, str], list[Window]]) -> None:
             ("v0.4.0", "template", None),
             ("layered", "bare", None),
         ):
-            pairs = list(zip(runs[case, mix], runs[anchor, mix], strict=False))
-            if not pairs or len(runs[case, mix]) != len(runs[anchor, mix]):
+            pairs = paired(runs, case, anchor, mix)
+            if not pairs:
                 print(f"  {case + '/' + anchor:<17} missing runs")
                 continue
             figures = []
@@ -302,8 +312,8 @@ def report(service: str, runs: dict[tuple[str, str], list[Window]]) -> None:
             print(f"  {case + '/' + anchor:<17} {'; '.join(figures)}  ({goal})")
     print("split of the layered service's CPU per request: median over rounds")
     for mix in MIXES:
-        pairs = list(zip(runs["layered", mix], runs["stack", mix], strict=False))
-        if not pairs or len(runs["layered", mix]) != len(runs["stack", mix]):
+        pairs = paired(runs, "layered", "stack", mix)
+        if not pairs:
             print(f"-- {mix} tokens: missing runs")
             continue
         stack_us = statistics.median(1e6 / b.per_cpu for _, b in pairs)
