@@ -43,6 +43,14 @@ class UnknownItemError(ShopError):
     title = "Unknown item"
 
 
+class CouponError(ShopError):
+    """A 400 of the shop's own (on its coupon route): not an answer of every body."""
+
+    status = 400
+    code = "shop.bad_coupon"
+    title = "Bad coupon"
+
+
 class NotAnHttpError(ShopError):
     """A CLI-only error without an HTTP status of its own is skipped."""
 
@@ -62,11 +70,12 @@ class Receipt(BaseModel):
 
 def test_error_codes_of_lists_each_declared_code_once() -> None:
     codes = error_codes_of(ShopError)
-    assert [(c.code, c.status, c.title) for c in codes] == [
+    assert [(c.code, c.status, c.title) for c in codes] == [  # by code
+        ("shop.bad_coupon", 400, "Bad coupon"),
         ("shop.out_of_stock", 409, "Out of stock"),
         ("shop.unknown_item", 404, "Unknown item"),
     ]
-    assert codes[0].description == "The item sold out; try another."
+    assert codes[1].description == "The item sold out; try another."
 
 
 def test_problem_responses_group_codes_by_status_with_example_bodies() -> None:
@@ -146,6 +155,10 @@ def test_operations_are_complete_for_clients(make_app: Callable[..., FastAPI]) -
     missing = buy["responses"]["404"]["content"][PROBLEM]["examples"]
     assert set(missing) == {"ops.not_found", "shop.unknown_item"}
     assert missing["shop.unknown_item"]["value"]["instance"] == "/items/{item_id}/buy"
+    # ...except the stack's 400, which names what it answers for an unreadable body only
+    # (not the registry's other 400s, which this route never gives).
+    malformed = buy["responses"]["400"]["content"][PROBLEM]["examples"]
+    assert list(malformed) == ["ops.bad_request"]
     invalid = buy["responses"]["422"]["content"][PROBLEM]
     assert "errors" in invalid["schema"]["properties"]
     assert list(invalid["examples"]) == ["ops.validation_failed"]

@@ -45,6 +45,9 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
 
 
 _VALIDATION = next(code for code in OPS_ERROR_CODES if code.code == "ops.validation_failed")
+#: What the stack answers for a body it cannot read (FastAPI's 400); a route that answers
+#: other 400s declares its own entry.
+_BAD_REQUEST = next(code for code in OPS_ERROR_CODES if code.code == "ops.bad_request")
 
 
 def operation_id(route: APIRoute) -> str:
@@ -75,7 +78,7 @@ def openapi_problem(description: str, *errors: ErrorLike) -> dict[str, Any]:
 def _complete(operation: dict[str, Any], *, path: str, secured: Mapping[int, str]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if "requestBody" in operation:
-        responses.setdefault("400", openapi_problem("Malformed request body"))
+        responses.setdefault("400", openapi_problem("Malformed request body", _BAD_REQUEST))
     for status, description in secured.items():
         responses.setdefault(str(status), openapi_problem(description))
     if "{" in path or (secured and "requestBody" in operation):
@@ -110,9 +113,10 @@ def document_problems(
     400 for a body that is not JSON, 422 as problem+json (not FastAPI's default
     ``application/json``), 404 for paths with parameters or secured bodies that name
     other resources, and ``secured`` (e.g. 401, 403, 429) on every path not in ``public``.
-    Every problem entry without examples gets one per registered code of its status
-    (the app's error registry, see ``create_app(error_codes=...)``). Call it after every
-    route is included.
+    The 400 entry names ``ops.bad_request`` only (what the stack answers for a body it
+    cannot read); every other problem entry without examples gets one per registered code
+    of its status (the app's error registry, see ``create_app(error_codes=...)``). Call it
+    after every route is included.
 
     Args:
         app: the application (built by :func:`spaps_ops.create_app`).
@@ -130,6 +134,8 @@ def document_problems(
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 ``security_schemes``, ``security``, ``operation_security``,
        ``descriptions``, ``examples``; problem entries get examples from the registry.
+    .. versionchanged:: 0.7.3 the stack's 400 entry names ``ops.bad_request`` only, not
+       every registered 400 code.
     """
     build = app.openapi
     secured = dict(secured or {})
