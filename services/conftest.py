@@ -22,7 +22,7 @@ import signal
 import string
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -590,6 +590,7 @@ def _schemathesis_fuzz(
     identities: Sequence[dict[str, str]],
     max_examples: int,
     exempt: Mapping[str, str],
+    single_use: Collection[str],
 ) -> int:
     # Imported here: only the two schemathesis tests pay for importing it.
     import schemathesis  # noqa: PLC0415
@@ -628,6 +629,8 @@ def _schemathesis_fuzz(
                     nonlocal count
                     headers = dict(identities[count % len(identities)])
                     count += 1
+                    if mode is GenerationMode.POSITIVE:  # noqa: B023 -- run() runs in this iteration
+                        _make_unique(case.headers, single_use, f"{count}.")
                     response = case.call(session=http, headers=headers)
                     label = case.operation.label
                     excluded = CHECKS.get_by_names(
@@ -650,6 +653,16 @@ def _schemathesis_fuzz(
     return count
 
 
+def _make_unique(headers: dict[str, Any] | None, names: Collection[str], prefix: str) -> None:
+    """Start each of ``headers``' single-use values (an ``Idempotency-Key``: the same key
+    with another request is refused, a rule no schema describes) with the case's own
+    ``prefix``, keeping its length where it is longer than the prefix."""
+    wanted = {name.lower() for name in names}
+    for name, value in (headers or {}).items():
+        if name.lower() in wanted and isinstance(value, str):
+            headers[name] = (prefix + value)[: max(len(value), len(prefix))]  # type: ignore[index]  # not None here
+
+
 @pytest.fixture
 def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
     """Shared state of one schemathesis run; its case count goes to the session summary."""
@@ -660,21 +673,26 @@ def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
 
 @pytest.fixture
 def schemathesis_fuzz(fuzz_tally: dict[str, object]) -> Callable[..., int]:
-    """``schemathesis_fuzz(app, identities, max_examples, exempt=None)``: positive and
-    negative cases of every operation of the app's OpenAPI document (derandomized), run
+    """``schemathesis_fuzz(app, identities, max_examples, exempt=None, single_use=())``:
+    positive and negative cases of every operation of the app's OpenAPI document (derandomized), run
     in-process over ASGI, each sent as the next of ``identities``, judged by every check
     schemathesis has (no 5xx; status, content type, headers and body conform; invalid
     data refused, valid data accepted; authentication enforced where declared...).
     ``exempt`` maps ``"METHOD /path check_name"`` to the reason that operation may fail
-    that check. Returns the number of cases (also in the session summary)."""
+    that check. ``single_use`` names request headers whose value a valid request may not
+    repeat with another request (``Idempotency-Key``): each positive case's value is made
+    its own. Returns the number of cases (also in the session summary)."""
 
     def run(
         app: Any,
         identities: Sequence[dict[str, str]],
         max_examples: int,
         exempt: Mapping[str, str] | None = None,
+        single_use: Collection[str] = (),
     ) -> int:
-        fuzz_tally["cases"] = _schemathesis_fuzz(app, identities, max_examples, exempt or {})
+        fuzz_tally["cases"] = _schemathesis_fuzz(
+            app, identities, max_examples, exempt or {}, single_use
+        )
         return int(str(fuzz_tally["cases"]))
 
     return run

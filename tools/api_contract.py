@@ -25,6 +25,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,15 +83,14 @@ def typescript_schema(document: str) -> str:
         return target.read_text()
 
 
-def _drop_saved_answers(node: object) -> None:
+def _objects(node: object) -> Iterator[dict[str, Any]]:
+    """Every JSON object in ``node``, ``node`` included."""
     if isinstance(node, dict):
-        if "request" in node and "response" in node:
-            node["response"] = []
-        for value in node.values():
-            _drop_saved_answers(value)
-    elif isinstance(node, list):
+        yield node
+        node = list(node.values())
+    if isinstance(node, list):
         for value in node:
-            _drop_saved_answers(value)
+            yield from _objects(value)
 
 
 def postman_collection(service: str, document: str) -> str:
@@ -102,8 +102,7 @@ def postman_collection(service: str, document: str) -> str:
             "folderStrategy=Tags,requestParametersResolution=Schema,"
             "exampleParametersResolution=Schema"
         )
-        converter = CLIENTS / "node_modules" / "openapi-to-postmanv2" / "bin"
-        converter /= "openapi2postmanv2.js"
+        converter = CLIENTS / "node_modules/openapi-to-postmanv2/bin/openapi2postmanv2.js"
         if not converter.exists():
             raise ContractError("openapi-to-postmanv2 is not installed: run `make clients`")
         seeded = CLIENTS / "scripts" / "seeded-random.cjs"
@@ -115,7 +114,13 @@ def postman_collection(service: str, document: str) -> str:
         collection = json.loads(target.read_text())
     # Stable output: the converter gives every item a fresh random id, and fakes saved
     # example answers with random numbers (the OpenAPI document has the real examples).
-    _drop_saved_answers(collection)
+    for item in _objects(collection):
+        if "request" in item and "response" in item:
+            item["response"] = []
+        # Postman's {{$guid}}: a new key at each send (the schema's placeholder, the same
+        # for every request, would be refused as a key reused with another request).
+        if str(item.get("key", "")).lower() == "idempotency-key" and "value" in item:
+            item["value"] = "{{$guid}}"
     text = json.dumps(collection, indent=2, ensure_ascii=False, sort_keys=True)
     text = re.sub(r'"(_postman_id|id)": "[0-9a-f-]{36}"', r'"\1": ""', text)
     collection = json.loads(text)
@@ -285,10 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if stale:
-        print(
-            f"error: stale: {', '.join(stale)}: run `python tools/api_contract.py {args.command}`",
-            file=sys.stderr,
-        )
+        hint = f"run `python tools/api_contract.py {args.command}`"
+        print(f"error: stale: {', '.join(stale)}: {hint}", file=sys.stderr)
         return 1
     return 0
 

@@ -52,4 +52,8 @@ def test_htma_openapi_fuzz(
 ) -> None:
     # a closed ingredient port (make_app's default): recommendations degrade, as when
     # ingredient is down
-    schemathesis_fuzz(make_app(database_url=sqlite_url), identities, MAX_EXAMPLES, EXEMPT)
+    # A key reused with another request is refused (422): each valid case gets its own.
+    schemathesis_fuzz(
+        make_app(database_url=sqlite_url), identities, MAX_EXAMPLES, EXEMPT,
+        single_use=("Idempotency-Key",),
+    )  # fmt: skip

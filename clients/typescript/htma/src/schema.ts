@@ -1611,7 +1611,13 @@ export interface operations {
     signup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1633,6 +1639,10 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1656,7 +1666,7 @@ export interface operations {
                     "application/json": components["schemas"]["SignUpOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1696,7 +1706,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Clinic id or e-mail taken */
+            /** @description Clinic id or e-mail taken; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1716,7 +1726,27 @@ export interface operations {
                     };
                 };
             };
-            /** @description Password policy or invalid body */
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Password policy or invalid body; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1766,7 +1796,13 @@ export interface operations {
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1785,6 +1821,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1799,7 +1839,7 @@ export interface operations {
                     "application/json": components["schemas"]["LogInOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1839,7 +1879,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1889,7 +1969,13 @@ export interface operations {
     begin_totp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1898,6 +1984,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1908,6 +1998,26 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["TotpEnrolmentOut"];
+                };
+            };
+            /** @description An empty or too long Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -1950,8 +2060,48 @@ export interface operations {
                     };
                 };
             };
-            /** @description Already enabled */
+            /** @description Already enabled; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The Idempotency-Key was first used with another request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1975,7 +2125,13 @@ export interface operations {
     confirm_totp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1993,6 +2149,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2006,7 +2166,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodesOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2086,7 +2246,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2116,7 +2316,13 @@ export interface operations {
     change: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2135,6 +2341,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2146,7 +2356,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionsRevokedOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2226,7 +2436,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description The new password breaks the policy */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The new password breaks the policy; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2276,7 +2526,13 @@ export interface operations {
     request_reset: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2294,6 +2550,10 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2305,7 +2565,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResetRequestedOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2325,7 +2585,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2375,7 +2675,13 @@ export interface operations {
     confirm_reset: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2395,6 +2701,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2406,7 +2716,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionsRevokedOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2446,7 +2756,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description The new password breaks the policy */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The new password breaks the policy; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2496,7 +2846,13 @@ export interface operations {
     disable: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2514,6 +2870,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2525,7 +2885,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionsRevokedOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2605,7 +2965,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2635,7 +3035,13 @@ export interface operations {
     invite: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2654,6 +3060,10 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2668,7 +3078,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvitationOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2748,7 +3158,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The e-mail already has an account */
+            /** @description The e-mail already has an account; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2768,7 +3178,27 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2798,7 +3228,13 @@ export interface operations {
     accept: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2819,6 +3255,10 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2842,7 +3282,7 @@ export interface operations {
                     "application/json": components["schemas"]["SignUpOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2862,7 +3302,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The e-mail already has an account */
+            /** @description The e-mail already has an account; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2902,7 +3342,27 @@ export interface operations {
                     };
                 };
             };
-            /** @description Password policy or invalid body */
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Password policy or invalid body; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2932,7 +3392,13 @@ export interface operations {
     refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2950,6 +3416,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2964,7 +3434,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3044,7 +3514,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3074,7 +3584,13 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3083,9 +3599,33 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description An empty or too long Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
             };
             /** @description Missing, invalid or expired credentials */
             401: {
@@ -3109,6 +3649,66 @@ export interface operations {
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The Idempotency-Key was first used with another request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3516,7 +4116,13 @@ export interface operations {
     add_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3537,6 +4143,10 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3552,7 +4162,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3632,7 +4242,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description E-mail taken */
+            /** @description E-mail taken; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3652,7 +4262,27 @@ export interface operations {
                     };
                 };
             };
-            /** @description Password policy or invalid body */
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Password policy or invalid body; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3834,7 +4464,13 @@ export interface operations {
     submit_panel: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3863,6 +4499,10 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3890,7 +4530,7 @@ export interface operations {
                     "application/json": components["schemas"]["PanelOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3970,7 +4610,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid panel */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid panel; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4476,7 +5156,13 @@ export interface operations {
     send_message: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4495,6 +5181,10 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4510,7 +5200,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4590,7 +5280,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description A blank or too long message, or an invalid body */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A blank or too long message, or an invalid body; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4640,7 +5370,13 @@ export interface operations {
     erase_clinic: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 clinic: string;
             };
@@ -4662,6 +5398,10 @@ export interface operations {
                 headers: {
                     /** @description The request's status */
                     Location?: string;
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4686,7 +5426,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErasureOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4766,7 +5506,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4816,7 +5596,13 @@ export interface operations {
     erase_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 user_id: string;
             };
@@ -4838,6 +5624,10 @@ export interface operations {
                 headers: {
                     /** @description The request's status */
                     Location?: string;
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4862,7 +5652,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErasureOut"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4942,7 +5732,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The clinic's last lab admin */
+            /** @description The clinic's last lab admin; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4962,7 +5752,27 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5227,7 +6037,13 @@ export interface operations {
     create_endpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5249,6 +6065,10 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5273,7 +6093,7 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointWithSecret"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5353,7 +6173,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5765,274 +6625,27 @@ export interface operations {
     disable_endpoint: {
         parameters: {
             query?: never;
-            header?: never;
-            path: {
-                endpoint_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "ep_01J9Z2",
-                     *       "owner": "clinic-a",
-                     *       "url": "https://example.org/hooks",
-                     *       "description": "Results feed",
-                     *       "event_types": [
-                     *         "result.ready.v1"
-                     *       ],
-                     *       "enabled": true,
-                     *       "disabled_reason": null,
-                     *       "failing_since": null,
-                     *       "rotating_until": null,
-                     *       "created_at": "2026-01-05T09:00:00Z",
-                     *       "updated_at": "2026-01-05T09:00:00Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Endpoint"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description The role lacks the permission, or the resource belongs to another clinic */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-    };
-    enable_endpoint: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                endpoint_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "ep_01J9Z2",
-                     *       "owner": "clinic-a",
-                     *       "url": "https://example.org/hooks",
-                     *       "description": "Results feed",
-                     *       "event_types": [
-                     *         "result.ready.v1"
-                     *       ],
-                     *       "enabled": true,
-                     *       "disabled_reason": null,
-                     *       "failing_since": null,
-                     *       "rotating_until": null,
-                     *       "created_at": "2026-01-05T09:00:00Z",
-                     *       "updated_at": "2026-01-05T09:00:00Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Endpoint"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description The role lacks the permission, or the resource belongs to another clinic */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-    };
-    rotate_secret: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                endpoint_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
+            header?: {
                 /**
-                 * @example {
-                 *       "overlap_seconds": 86400
-                 *     }
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
                  */
-                "application/json": components["schemas"]["RotateRequest"] | null;
+                "Idempotency-Key"?: string;
             };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
         };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6050,14 +6663,13 @@ export interface operations {
                      *       "failing_since": null,
                      *       "rotating_until": null,
                      *       "created_at": "2026-01-05T09:00:00Z",
-                     *       "updated_at": "2026-01-05T09:00:00Z",
-                     *       "secret": "whsec_..."
+                     *       "updated_at": "2026-01-05T09:00:00Z"
                      *     }
                      */
-                    "application/json": components["schemas"]["EndpointWithSecret"];
+                    "application/json": components["schemas"]["Endpoint"];
                 };
             };
-            /** @description Malformed request body */
+            /** @description An empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6137,7 +6749,47 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6164,10 +6816,16 @@ export interface operations {
             };
         };
     };
-    test_fire: {
+    enable_endpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 endpoint_id: string;
             };
@@ -6178,40 +6836,51 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "message_id": "msg_01J9Z4",
-                     *       "delivery": {
-                     *         "id": "dl_01J9Z3",
-                     *         "message_id": "msg_01J9Z4",
-                     *         "endpoint_id": "ep_01J9Z2",
-                     *         "status": "succeeded",
-                     *         "attempts": 1,
-                     *         "next_attempt_at": null,
-                     *         "last_status_code": 200,
-                     *         "last_error": null,
-                     *         "created_at": "2026-01-05T09:01:00Z",
-                     *         "completed_at": "2026-01-05T09:01:01Z"
-                     *       },
-                     *       "attempt": {
-                     *         "id": 1,
-                     *         "delivery_id": "dl_01J9Z3",
-                     *         "message_id": "msg_01J9Z4",
-                     *         "endpoint_id": "ep_01J9Z2",
-                     *         "number": 1,
-                     *         "started_at": "2026-01-05T09:01:00Z",
-                     *         "status_code": 200,
-                     *         "latency_ms": 84,
-                     *         "response_excerpt": "ok",
-                     *         "error": null,
-                     *         "succeeded": true
-                     *       }
+                     *       "id": "ep_01J9Z2",
+                     *       "owner": "clinic-a",
+                     *       "url": "https://example.org/hooks",
+                     *       "description": "Results feed",
+                     *       "event_types": [
+                     *         "result.ready.v1"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "failing_since": null,
+                     *       "rotating_until": null,
+                     *       "created_at": "2026-01-05T09:00:00Z",
+                     *       "updated_at": "2026-01-05T09:00:00Z"
                      *     }
                      */
-                    "application/json": components["schemas"]["FireResult"];
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description An empty or too long Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -6274,7 +6943,458 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                            type?: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlap_seconds": 86400
+                 *     }
+                 */
+                "application/json": components["schemas"]["RotateRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ep_01J9Z2",
+                     *       "owner": "clinic-a",
+                     *       "url": "https://example.org/hooks",
+                     *       "description": "Results feed",
+                     *       "event_types": [
+                     *         "result.ready.v1"
+                     *       ],
+                     *       "enabled": true,
+                     *       "disabled_reason": null,
+                     *       "failing_since": null,
+                     *       "rotating_until": null,
+                     *       "created_at": "2026-01-05T09:00:00Z",
+                     *       "updated_at": "2026-01-05T09:00:00Z",
+                     *       "secret": "whsec_..."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The role lacks the permission, or the resource belongs to another clinic */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description No such resource (in the path or the body) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                            type?: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    test_fire: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01J9Z4",
+                     *       "delivery": {
+                     *         "id": "dl_01J9Z3",
+                     *         "message_id": "msg_01J9Z4",
+                     *         "endpoint_id": "ep_01J9Z2",
+                     *         "status": "succeeded",
+                     *         "attempts": 1,
+                     *         "next_attempt_at": null,
+                     *         "last_status_code": 200,
+                     *         "last_error": null,
+                     *         "created_at": "2026-01-05T09:01:00Z",
+                     *         "completed_at": "2026-01-05T09:01:01Z"
+                     *       },
+                     *       "attempt": {
+                     *         "id": 1,
+                     *         "delivery_id": "dl_01J9Z3",
+                     *         "message_id": "msg_01J9Z4",
+                     *         "endpoint_id": "ep_01J9Z2",
+                     *         "number": 1,
+                     *         "started_at": "2026-01-05T09:01:00Z",
+                     *         "status_code": 200,
+                     *         "latency_ms": 84,
+                     *         "response_excerpt": "ok",
+                     *         "error": null,
+                     *         "succeeded": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FireResult"];
+                };
+            };
+            /** @description An empty or too long Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The role lacks the permission, or the resource belongs to another clinic */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description No such resource (in the path or the body) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6679,7 +7799,13 @@ export interface operations {
             query?: {
                 endpoint_id?: string | null;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 message_id: string;
             };
@@ -6690,6 +7816,10 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6705,132 +7835,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description The role lacks the permission, or the resource belongs to another clinic */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-    };
-    replay_since: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "since": "2026-01-05T00:00:00Z",
-                 *       "failed_only": true
-                 *     }
-                 */
-                "application/json": components["schemas"]["ReplayRequest"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "ep_01J9Z2": [
-                     *         "dl_01J9Z5",
-                     *         "dl_01J9Z6"
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        [key: string]: string[];
-                    };
-                };
-            };
-            /** @description Malformed request body */
+            /** @description An empty or too long Idempotency-Key */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6910,7 +7915,242 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                        errors?: {
+                            field?: string;
+                            message?: string;
+                            type?: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    replay_since: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (a 5xx included) is stored for 24 hours per key and caller, and a request repeating the key gets it again, with `Idempotent-Replayed: true`, instead of running twice. Answers meaning the request did not start (400, 401, 403, 422, 429) are not stored, so the corrected request may reuse the key.
+                 * @example 3f1c1a52-8d0e-4f55-9a8f-2b1d3c4e5f60
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-01-05T00:00:00Z",
+                 *       "failed_only": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReplayRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    /** @description When a keyed request: until when its answer is replayed (HTTP date). */
+                    "Idempotency-Expires"?: string;
+                    /** @description `true` when this answer is the stored answer of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ep_01J9Z2": [
+                     *         "dl_01J9Z5",
+                     *         "dl_01J9Z6"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        [key: string]: string[];
+                    };
+                };
+            };
+            /** @description Malformed request body; or an empty or too long Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The role lacks the permission, or the resource belongs to another clinic */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description No such resource (in the path or the body) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A keyed request's body is too large to fingerprint */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example urn:spaps:problem:ops.not_found */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string | null;
+                        instance?: string | null;
+                        code: string;
+                        request_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation failed; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;

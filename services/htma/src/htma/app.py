@@ -35,6 +35,7 @@ from htma.erasure.router import router as erasure_router
 from htma.erasure.router import status_router as erasure_status_router
 from htma.errors import ERROR_CODES
 from htma.graphql import graphql_api
+from htma.idempotency_docs import document_idempotency
 from htma.identity.credentials_router import router as credentials_router
 from htma.identity.router import router as identity_router
 from htma.identity.stack import Clock, build_auth
@@ -279,4 +280,5 @@ def create_app(
         app, public=PUBLIC_OPERATIONS, secured=SECURED_ERRORS, security_schemes=BEARER,
         security=[{"bearerAuth": []}], descriptions=LIBRARY_DOCS, examples=LIBRARY_EXAMPLES,
     )  # fmt: skip
+    document_idempotency(app)
     return app

@@ -53,6 +53,12 @@ UNAUTHENTICATED_PATHS = PUBLIC_PATHS | {
     "/v1/auth/refresh", "/.well-known/jwks.json", "/docs", "/redoc", "/openapi.json",
     "/health", "/metrics",
 }  # fmt: skip
+#: The methods whose requests honour ``Idempotency-Key`` (every POST: the creating ones,
+#: and the rest harmlessly), the header and its longest key; ``htma.idempotency_docs``
+#: documents them on the same operations.
+IDEMPOTENT_METHODS = ("POST",)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 255
 #: The token claim naming the caller's clinic (the tenant).
 CLINIC_CLAIM = "clinic"
 _CLINIC_OF_CLAIMS = claim_resolver(CLINIC_CLAIM)
@@ -120,7 +126,9 @@ def request_layers(
         Middleware(
             IdempotencyMiddleware,
             store=AsyncSqlDedupeStore(engine, metadata=Base.metadata),
-            methods=("POST",),
+            methods=IDEMPOTENT_METHODS,
+            header_name=IDEMPOTENCY_HEADER,
+            max_key_length=MAX_IDEMPOTENCY_KEY,
         ),
         Middleware(
             PublicPathsBypass,

@@ -4,6 +4,7 @@ from .accept_in import AcceptIn
 from .accept_response_400 import AcceptResponse400
 from .accept_response_409 import AcceptResponse409
 from .accept_response_410 import AcceptResponse410
+from .accept_response_413 import AcceptResponse413
 from .accept_response_422 import AcceptResponse422
 from .accept_response_422_errors_item import AcceptResponse422ErrorsItem
 from .add_user_response_400 import AddUserResponse400
@@ -11,22 +12,30 @@ from .add_user_response_401 import AddUserResponse401
 from .add_user_response_403 import AddUserResponse403
 from .add_user_response_404 import AddUserResponse404
 from .add_user_response_409 import AddUserResponse409
+from .add_user_response_413 import AddUserResponse413
 from .add_user_response_422 import AddUserResponse422
 from .add_user_response_422_errors_item import AddUserResponse422ErrorsItem
 from .add_user_response_429 import AddUserResponse429
 from .attempt import Attempt
+from .begin_totp_response_400 import BeginTotpResponse400
 from .begin_totp_response_401 import BeginTotpResponse401
 from .begin_totp_response_403 import BeginTotpResponse403
 from .begin_totp_response_409 import BeginTotpResponse409
+from .begin_totp_response_413 import BeginTotpResponse413
+from .begin_totp_response_422 import BeginTotpResponse422
 from .change_response_400 import ChangeResponse400
 from .change_response_401 import ChangeResponse401
 from .change_response_403 import ChangeResponse403
 from .change_response_404 import ChangeResponse404
+from .change_response_409 import ChangeResponse409
+from .change_response_413 import ChangeResponse413
 from .change_response_422 import ChangeResponse422
 from .change_response_422_errors_item import ChangeResponse422ErrorsItem
 from .change_response_429 import ChangeResponse429
 from .confirm_reset_response_400 import ConfirmResetResponse400
 from .confirm_reset_response_401 import ConfirmResetResponse401
+from .confirm_reset_response_409 import ConfirmResetResponse409
+from .confirm_reset_response_413 import ConfirmResetResponse413
 from .confirm_reset_response_422 import ConfirmResetResponse422
 from .confirm_reset_response_422_errors_item import ConfirmResetResponse422ErrorsItem
 from .confirm_reset_response_429 import ConfirmResetResponse429
@@ -34,12 +43,16 @@ from .confirm_totp_response_400 import ConfirmTotpResponse400
 from .confirm_totp_response_401 import ConfirmTotpResponse401
 from .confirm_totp_response_403 import ConfirmTotpResponse403
 from .confirm_totp_response_404 import ConfirmTotpResponse404
+from .confirm_totp_response_409 import ConfirmTotpResponse409
+from .confirm_totp_response_413 import ConfirmTotpResponse413
 from .confirm_totp_response_422 import ConfirmTotpResponse422
 from .confirm_totp_response_422_errors_item import ConfirmTotpResponse422ErrorsItem
 from .create_endpoint_response_400 import CreateEndpointResponse400
 from .create_endpoint_response_401 import CreateEndpointResponse401
 from .create_endpoint_response_403 import CreateEndpointResponse403
 from .create_endpoint_response_404 import CreateEndpointResponse404
+from .create_endpoint_response_409 import CreateEndpointResponse409
+from .create_endpoint_response_413 import CreateEndpointResponse413
 from .create_endpoint_response_422 import CreateEndpointResponse422
 from .create_endpoint_response_422_errors_item import CreateEndpointResponse422ErrorsItem
 from .delete_endpoint_response_401 import DeleteEndpointResponse401
@@ -48,20 +61,28 @@ from .delete_endpoint_response_404 import DeleteEndpointResponse404
 from .delete_endpoint_response_422 import DeleteEndpointResponse422
 from .delete_endpoint_response_422_errors_item import DeleteEndpointResponse422ErrorsItem
 from .delivery import Delivery
+from .disable_endpoint_response_400 import DisableEndpointResponse400
 from .disable_endpoint_response_401 import DisableEndpointResponse401
 from .disable_endpoint_response_403 import DisableEndpointResponse403
 from .disable_endpoint_response_404 import DisableEndpointResponse404
+from .disable_endpoint_response_409 import DisableEndpointResponse409
+from .disable_endpoint_response_413 import DisableEndpointResponse413
 from .disable_endpoint_response_422 import DisableEndpointResponse422
 from .disable_endpoint_response_422_errors_item import DisableEndpointResponse422ErrorsItem
 from .disable_response_400 import DisableResponse400
 from .disable_response_401 import DisableResponse401
 from .disable_response_403 import DisableResponse403
 from .disable_response_404 import DisableResponse404
+from .disable_response_409 import DisableResponse409
+from .disable_response_413 import DisableResponse413
 from .disable_response_422 import DisableResponse422
 from .disable_response_422_errors_item import DisableResponse422ErrorsItem
+from .enable_endpoint_response_400 import EnableEndpointResponse400
 from .enable_endpoint_response_401 import EnableEndpointResponse401
 from .enable_endpoint_response_403 import EnableEndpointResponse403
 from .enable_endpoint_response_404 import EnableEndpointResponse404
+from .enable_endpoint_response_409 import EnableEndpointResponse409
+from .enable_endpoint_response_413 import EnableEndpointResponse413
 from .enable_endpoint_response_422 import EnableEndpointResponse422
 from .enable_endpoint_response_422_errors_item import EnableEndpointResponse422ErrorsItem
 from .endpoint import Endpoint
@@ -77,6 +98,8 @@ from .erase_clinic_response_400 import EraseClinicResponse400
 from .erase_clinic_response_401 import EraseClinicResponse401
 from .erase_clinic_response_403 import EraseClinicResponse403
 from .erase_clinic_response_404 import EraseClinicResponse404
+from .erase_clinic_response_409 import EraseClinicResponse409
+from .erase_clinic_response_413 import EraseClinicResponse413
 from .erase_clinic_response_422 import EraseClinicResponse422
 from .erase_clinic_response_422_errors_item import EraseClinicResponse422ErrorsItem
 from .erase_clinic_response_429 import EraseClinicResponse429
@@ -85,6 +108,7 @@ from .erase_user_response_401 import EraseUserResponse401
 from .erase_user_response_403 import EraseUserResponse403
 from .erase_user_response_404 import EraseUserResponse404
 from .erase_user_response_409 import EraseUserResponse409
+from .erase_user_response_413 import EraseUserResponse413
 from .erase_user_response_422 import EraseUserResponse422
 from .erase_user_response_422_errors_item import EraseUserResponse422ErrorsItem
 from .erase_user_response_429 import EraseUserResponse429
@@ -132,6 +156,7 @@ from .invite_response_401 import InviteResponse401
 from .invite_response_403 import InviteResponse403
 from .invite_response_404 import InviteResponse404
 from .invite_response_409 import InviteResponse409
+from .invite_response_413 import InviteResponse413
 from .invite_response_422 import InviteResponse422
 from .invite_response_422_errors_item import InviteResponse422ErrorsItem
 from .list_endpoints_response_401 import ListEndpointsResponse401
@@ -153,11 +178,17 @@ from .log_in_in import LogInIn
 from .log_in_out import LogInOut
 from .login_response_400 import LoginResponse400
 from .login_response_401 import LoginResponse401
+from .login_response_409 import LoginResponse409
+from .login_response_413 import LoginResponse413
 from .login_response_422 import LoginResponse422
 from .login_response_422_errors_item import LoginResponse422ErrorsItem
 from .login_response_429 import LoginResponse429
+from .logout_response_400 import LogoutResponse400
 from .logout_response_401 import LogoutResponse401
 from .logout_response_403 import LogoutResponse403
+from .logout_response_409 import LogoutResponse409
+from .logout_response_413 import LogoutResponse413
+from .logout_response_422 import LogoutResponse422
 from .me_response_401 import MeResponse401
 from .me_response_403 import MeResponse403
 from .me_response_429 import MeResponse429
@@ -186,11 +217,16 @@ from .refresh_response_400 import RefreshResponse400
 from .refresh_response_401 import RefreshResponse401
 from .refresh_response_403 import RefreshResponse403
 from .refresh_response_404 import RefreshResponse404
+from .refresh_response_409 import RefreshResponse409
+from .refresh_response_413 import RefreshResponse413
 from .refresh_response_422 import RefreshResponse422
 from .refresh_response_422_errors_item import RefreshResponse422ErrorsItem
+from .replay_message_response_400 import ReplayMessageResponse400
 from .replay_message_response_401 import ReplayMessageResponse401
 from .replay_message_response_403 import ReplayMessageResponse403
 from .replay_message_response_404 import ReplayMessageResponse404
+from .replay_message_response_409 import ReplayMessageResponse409
+from .replay_message_response_413 import ReplayMessageResponse413
 from .replay_message_response_422 import ReplayMessageResponse422
 from .replay_message_response_422_errors_item import ReplayMessageResponse422ErrorsItem
 from .replay_message_response_replay_message import ReplayMessageResponseReplayMessage
@@ -199,10 +235,14 @@ from .replay_since_response_400 import ReplaySinceResponse400
 from .replay_since_response_401 import ReplaySinceResponse401
 from .replay_since_response_403 import ReplaySinceResponse403
 from .replay_since_response_404 import ReplaySinceResponse404
+from .replay_since_response_409 import ReplaySinceResponse409
+from .replay_since_response_413 import ReplaySinceResponse413
 from .replay_since_response_422 import ReplaySinceResponse422
 from .replay_since_response_422_errors_item import ReplaySinceResponse422ErrorsItem
 from .replay_since_response_replay_since import ReplaySinceResponseReplaySince
 from .request_reset_response_400 import RequestResetResponse400
+from .request_reset_response_409 import RequestResetResponse409
+from .request_reset_response_413 import RequestResetResponse413
 from .request_reset_response_422 import RequestResetResponse422
 from .request_reset_response_422_errors_item import RequestResetResponse422ErrorsItem
 from .request_reset_response_429 import RequestResetResponse429
@@ -222,12 +262,16 @@ from .rotate_secret_response_400 import RotateSecretResponse400
 from .rotate_secret_response_401 import RotateSecretResponse401
 from .rotate_secret_response_403 import RotateSecretResponse403
 from .rotate_secret_response_404 import RotateSecretResponse404
+from .rotate_secret_response_409 import RotateSecretResponse409
+from .rotate_secret_response_413 import RotateSecretResponse413
 from .rotate_secret_response_422 import RotateSecretResponse422
 from .rotate_secret_response_422_errors_item import RotateSecretResponse422ErrorsItem
 from .send_message_response_400 import SendMessageResponse400
 from .send_message_response_401 import SendMessageResponse401
 from .send_message_response_403 import SendMessageResponse403
 from .send_message_response_404 import SendMessageResponse404
+from .send_message_response_409 import SendMessageResponse409
+from .send_message_response_413 import SendMessageResponse413
 from .send_message_response_422 import SendMessageResponse422
 from .send_message_response_422_errors_item import SendMessageResponse422ErrorsItem
 from .send_message_response_429 import SendMessageResponse429
@@ -238,6 +282,7 @@ from .sign_up_out import SignUpOut
 from .signup_response_400 import SignupResponse400
 from .signup_response_403 import SignupResponse403
 from .signup_response_409 import SignupResponse409
+from .signup_response_413 import SignupResponse413
 from .signup_response_422 import SignupResponse422
 from .signup_response_422_errors_item import SignupResponse422ErrorsItem
 from .signup_response_429 import SignupResponse429
@@ -245,12 +290,17 @@ from .submit_panel_response_400 import SubmitPanelResponse400
 from .submit_panel_response_401 import SubmitPanelResponse401
 from .submit_panel_response_403 import SubmitPanelResponse403
 from .submit_panel_response_404 import SubmitPanelResponse404
+from .submit_panel_response_409 import SubmitPanelResponse409
+from .submit_panel_response_413 import SubmitPanelResponse413
 from .submit_panel_response_422 import SubmitPanelResponse422
 from .submit_panel_response_422_errors_item import SubmitPanelResponse422ErrorsItem
 from .submit_panel_response_429 import SubmitPanelResponse429
+from .test_fire_response_400 import TestFireResponse400
 from .test_fire_response_401 import TestFireResponse401
 from .test_fire_response_403 import TestFireResponse403
 from .test_fire_response_404 import TestFireResponse404
+from .test_fire_response_409 import TestFireResponse409
+from .test_fire_response_413 import TestFireResponse413
 from .test_fire_response_422 import TestFireResponse422
 from .test_fire_response_422_errors_item import TestFireResponse422ErrorsItem
 from .token_out import TokenOut
@@ -273,6 +323,7 @@ __all__ = (
     "AcceptResponse400",
     "AcceptResponse409",
     "AcceptResponse410",
+    "AcceptResponse413",
     "AcceptResponse422",
     "AcceptResponse422ErrorsItem",
     "AddUserResponse400",
@@ -280,22 +331,30 @@ __all__ = (
     "AddUserResponse403",
     "AddUserResponse404",
     "AddUserResponse409",
+    "AddUserResponse413",
     "AddUserResponse422",
     "AddUserResponse422ErrorsItem",
     "AddUserResponse429",
     "Attempt",
+    "BeginTotpResponse400",
     "BeginTotpResponse401",
     "BeginTotpResponse403",
     "BeginTotpResponse409",
+    "BeginTotpResponse413",
+    "BeginTotpResponse422",
     "ChangeResponse400",
     "ChangeResponse401",
     "ChangeResponse403",
     "ChangeResponse404",
+    "ChangeResponse409",
+    "ChangeResponse413",
     "ChangeResponse422",
     "ChangeResponse422ErrorsItem",
     "ChangeResponse429",
     "ConfirmResetResponse400",
     "ConfirmResetResponse401",
+    "ConfirmResetResponse409",
+    "ConfirmResetResponse413",
     "ConfirmResetResponse422",
     "ConfirmResetResponse422ErrorsItem",
     "ConfirmResetResponse429",
@@ -303,12 +362,16 @@ __all__ = (
     "ConfirmTotpResponse401",
     "ConfirmTotpResponse403",
     "ConfirmTotpResponse404",
+    "ConfirmTotpResponse409",
+    "ConfirmTotpResponse413",
     "ConfirmTotpResponse422",
     "ConfirmTotpResponse422ErrorsItem",
     "CreateEndpointResponse400",
     "CreateEndpointResponse401",
     "CreateEndpointResponse403",
     "CreateEndpointResponse404",
+    "CreateEndpointResponse409",
+    "CreateEndpointResponse413",
     "CreateEndpointResponse422",
     "CreateEndpointResponse422ErrorsItem",
     "DeleteEndpointResponse401",
@@ -317,20 +380,28 @@ __all__ = (
     "DeleteEndpointResponse422",
     "DeleteEndpointResponse422ErrorsItem",
     "Delivery",
+    "DisableEndpointResponse400",
     "DisableEndpointResponse401",
     "DisableEndpointResponse403",
     "DisableEndpointResponse404",
+    "DisableEndpointResponse409",
+    "DisableEndpointResponse413",
     "DisableEndpointResponse422",
     "DisableEndpointResponse422ErrorsItem",
     "DisableResponse400",
     "DisableResponse401",
     "DisableResponse403",
     "DisableResponse404",
+    "DisableResponse409",
+    "DisableResponse413",
     "DisableResponse422",
     "DisableResponse422ErrorsItem",
+    "EnableEndpointResponse400",
     "EnableEndpointResponse401",
     "EnableEndpointResponse403",
     "EnableEndpointResponse404",
+    "EnableEndpointResponse409",
+    "EnableEndpointResponse413",
     "EnableEndpointResponse422",
     "EnableEndpointResponse422ErrorsItem",
     "Endpoint",
@@ -346,6 +417,8 @@ __all__ = (
     "EraseClinicResponse401",
     "EraseClinicResponse403",
     "EraseClinicResponse404",
+    "EraseClinicResponse409",
+    "EraseClinicResponse413",
     "EraseClinicResponse422",
     "EraseClinicResponse422ErrorsItem",
     "EraseClinicResponse429",
@@ -354,6 +427,7 @@ __all__ = (
     "EraseUserResponse403",
     "EraseUserResponse404",
     "EraseUserResponse409",
+    "EraseUserResponse413",
     "EraseUserResponse422",
     "EraseUserResponse422ErrorsItem",
     "EraseUserResponse429",
@@ -401,6 +475,7 @@ __all__ = (
     "InviteResponse403",
     "InviteResponse404",
     "InviteResponse409",
+    "InviteResponse413",
     "InviteResponse422",
     "InviteResponse422ErrorsItem",
     "ListEndpointsResponse401",
@@ -422,11 +497,17 @@ __all__ = (
     "LogInOut",
     "LoginResponse400",
     "LoginResponse401",
+    "LoginResponse409",
+    "LoginResponse413",
     "LoginResponse422",
     "LoginResponse422ErrorsItem",
     "LoginResponse429",
+    "LogoutResponse400",
     "LogoutResponse401",
     "LogoutResponse403",
+    "LogoutResponse409",
+    "LogoutResponse413",
+    "LogoutResponse422",
     "MeResponse401",
     "MeResponse403",
     "MeResponse429",
@@ -455,11 +536,16 @@ __all__ = (
     "RefreshResponse401",
     "RefreshResponse403",
     "RefreshResponse404",
+    "RefreshResponse409",
+    "RefreshResponse413",
     "RefreshResponse422",
     "RefreshResponse422ErrorsItem",
+    "ReplayMessageResponse400",
     "ReplayMessageResponse401",
     "ReplayMessageResponse403",
     "ReplayMessageResponse404",
+    "ReplayMessageResponse409",
+    "ReplayMessageResponse413",
     "ReplayMessageResponse422",
     "ReplayMessageResponse422ErrorsItem",
     "ReplayMessageResponseReplayMessage",
@@ -468,10 +554,14 @@ __all__ = (
     "ReplaySinceResponse401",
     "ReplaySinceResponse403",
     "ReplaySinceResponse404",
+    "ReplaySinceResponse409",
+    "ReplaySinceResponse413",
     "ReplaySinceResponse422",
     "ReplaySinceResponse422ErrorsItem",
     "ReplaySinceResponseReplaySince",
     "RequestResetResponse400",
+    "RequestResetResponse409",
+    "RequestResetResponse413",
     "RequestResetResponse422",
     "RequestResetResponse422ErrorsItem",
     "RequestResetResponse429",
@@ -491,12 +581,16 @@ __all__ = (
     "RotateSecretResponse401",
     "RotateSecretResponse403",
     "RotateSecretResponse404",
+    "RotateSecretResponse409",
+    "RotateSecretResponse413",
     "RotateSecretResponse422",
     "RotateSecretResponse422ErrorsItem",
     "SendMessageResponse400",
     "SendMessageResponse401",
     "SendMessageResponse403",
     "SendMessageResponse404",
+    "SendMessageResponse409",
+    "SendMessageResponse413",
     "SendMessageResponse422",
     "SendMessageResponse422ErrorsItem",
     "SendMessageResponse429",
@@ -507,6 +601,7 @@ __all__ = (
     "SignupResponse400",
     "SignupResponse403",
     "SignupResponse409",
+    "SignupResponse413",
     "SignupResponse422",
     "SignupResponse422ErrorsItem",
     "SignupResponse429",
@@ -514,12 +609,17 @@ __all__ = (
     "SubmitPanelResponse401",
     "SubmitPanelResponse403",
     "SubmitPanelResponse404",
+    "SubmitPanelResponse409",
+    "SubmitPanelResponse413",
     "SubmitPanelResponse422",
     "SubmitPanelResponse422ErrorsItem",
     "SubmitPanelResponse429",
+    "TestFireResponse400",
     "TestFireResponse401",
     "TestFireResponse403",
     "TestFireResponse404",
+    "TestFireResponse409",
+    "TestFireResponse413",
     "TestFireResponse422",
     "TestFireResponse422ErrorsItem",
     "TokenOut",

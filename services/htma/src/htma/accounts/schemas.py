@@ -8,6 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from htma.accounts.models import User
 
+#: Every character that is white space to ECMAScript (the OpenAPI pattern's dialect, as
+#: clients and fuzzers read it), to Rust's ``regex`` (pydantic's) or to Python's ``re``,
+#: spelled out: ``\s`` means a different set to each (U+0085 is white space to Rust and
+#: Python only, U+FEFF to ECMAScript only), and the document must refuse what htma does.
+_SPACE = (
+    r"\t\n\v\f\r \u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+#: An e-mail address as htma takes it: one ``@``, no white space, something either side.
+EMAIL_PATTERN = rf"^[^@{_SPACE}]+@[^@{_SPACE}]+$"
+
 RoleName = Literal["patient", "practitioner", "lab_admin"]
 
 
@@ -47,7 +57,7 @@ class UserIn(BaseModel):
         }
     )  # fmt: skip
 
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN)
     password: str = Field(min_length=1, max_length=256)
     display_name: str = Field(min_length=1, max_length=200)
     role: RoleName

@@ -17,7 +17,7 @@ from spaps_ops import openapi_problem
 from sqlalchemy import select
 
 from htma.accounts.models import User, new_id
-from htma.accounts.schemas import UserOut
+from htma.accounts.schemas import EMAIL_PATTERN, UserOut
 from htma.clinics.models import Clinic
 from htma.clinics.roles import Role
 from htma.deps import CallerDep, PublicSessionDep, ServicesDep, SessionDep
@@ -35,7 +35,7 @@ class InvitationIn(BaseModel):
         json_schema_extra={"examples": [{"email": "pat@northside.example", "role": "patient"}]}
     )
 
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN)
     role: Literal["practitioner", "patient"]
 
 

@@ -15,7 +15,7 @@ from spaps_auth import (
 from spaps_ops import openapi_problem
 from spaps_ratelimit import RateLimitExceeded
 
-from htma.accounts.schemas import TokenOut, UserOut
+from htma.accounts.schemas import EMAIL_PATTERN, TokenOut, UserOut
 from htma.deps import CallerDep, PublicSessionDep, ServicesDep
 from htma.errors import ConflictError, MfaRequiredError, SignupClosedError
 from htma.identity.credentials import confirm_totp as enable_totp
@@ -40,7 +40,7 @@ class SignUpIn(BaseModel):
 
     clinic_id: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
     clinic_name: str = Field(min_length=1, max_length=200)
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN)
     password: str = Field(min_length=1, max_length=256)
     display_name: str = Field(min_length=1, max_length=200)
 

@@ -9,16 +9,20 @@ from ...models.accept_in import AcceptIn
 from ...models.accept_response_400 import AcceptResponse400
 from ...models.accept_response_409 import AcceptResponse409
 from ...models.accept_response_410 import AcceptResponse410
+from ...models.accept_response_413 import AcceptResponse413
 from ...models.accept_response_422 import AcceptResponse422
 from ...models.sign_up_out import SignUpOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: AcceptIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -35,7 +39,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut | None:
+) -> (
+    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut | None
+):
     if response.status_code == 201:
         response_201 = SignUpOut.from_dict(response.json())
 
@@ -56,6 +62,11 @@ def _parse_response(
 
         return response_410
 
+    if response.status_code == 413:
+        response_413 = AcceptResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = AcceptResponse422.from_dict(response.json())
 
@@ -69,7 +80,9 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]:
+) -> Response[
+    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -82,12 +95,16 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AcceptIn,
-) -> Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
+]:
     """Accept an invitation: create the account and sign in
 
      The account joins the inviting clinic with the invited role.
 
     Args:
+        idempotency_key (str | Unset):
         body (AcceptIn): The token from the invitation link, the invited address, and the new
             account.
 
@@ -96,11 +113,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]
+        Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -114,12 +132,16 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: AcceptIn,
-) -> AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut | None
+):
     """Accept an invitation: create the account and sign in
 
      The account joins the inviting clinic with the invited role.
 
     Args:
+        idempotency_key (str | Unset):
         body (AcceptIn): The token from the invitation link, the invited address, and the new
             account.
 
@@ -128,12 +150,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut
+        AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -141,12 +164,16 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AcceptIn,
-) -> Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
+]:
     """Accept an invitation: create the account and sign in
 
      The account joins the inviting clinic with the invited role.
 
     Args:
+        idempotency_key (str | Unset):
         body (AcceptIn): The token from the invitation link, the invited address, and the new
             account.
 
@@ -155,11 +182,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut]
+        Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -171,12 +199,16 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: AcceptIn,
-) -> AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut | None
+):
     """Accept an invitation: create the account and sign in
 
      The account joins the inviting clinic with the invited role.
 
     Args:
+        idempotency_key (str | Unset):
         body (AcceptIn): The token from the invitation link, the invited address, and the new
             account.
 
@@ -185,12 +217,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse422 | SignUpOut
+        AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

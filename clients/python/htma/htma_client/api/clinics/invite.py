@@ -12,15 +12,19 @@ from ...models.invite_response_401 import InviteResponse401
 from ...models.invite_response_403 import InviteResponse403
 from ...models.invite_response_404 import InviteResponse404
 from ...models.invite_response_409 import InviteResponse409
+from ...models.invite_response_413 import InviteResponse413
 from ...models.invite_response_422 import InviteResponse422
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: InvitationIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -44,6 +48,7 @@ def _parse_response(
     | InviteResponse403
     | InviteResponse404
     | InviteResponse409
+    | InviteResponse413
     | InviteResponse422
     | None
 ):
@@ -77,6 +82,11 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = InviteResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = InviteResponse422.from_dict(response.json())
 
@@ -97,6 +107,7 @@ def _build_response(
     | InviteResponse403
     | InviteResponse404
     | InviteResponse409
+    | InviteResponse413
     | InviteResponse422
 ]:
     return Response(
@@ -111,6 +122,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: InvitationIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     InvitationOut
     | InviteResponse400
@@ -118,6 +130,7 @@ def sync_detailed(
     | InviteResponse403
     | InviteResponse404
     | InviteResponse409
+    | InviteResponse413
     | InviteResponse422
 ]:
     """Invite a practitioner or patient to the caller's clinic
@@ -125,6 +138,7 @@ def sync_detailed(
      E-mails a single-use link valid seven days; inviting the address again replaces it.
 
     Args:
+        idempotency_key (str | Unset):
         body (InvitationIn): Who to invite, and as what.
 
     Raises:
@@ -132,11 +146,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse422]
+        Response[InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse413 | InviteResponse422]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -150,6 +165,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: InvitationIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     InvitationOut
     | InviteResponse400
@@ -157,6 +173,7 @@ def sync(
     | InviteResponse403
     | InviteResponse404
     | InviteResponse409
+    | InviteResponse413
     | InviteResponse422
     | None
 ):
@@ -165,6 +182,7 @@ def sync(
      E-mails a single-use link valid seven days; inviting the address again replaces it.
 
     Args:
+        idempotency_key (str | Unset):
         body (InvitationIn): Who to invite, and as what.
 
     Raises:
@@ -172,12 +190,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse422
+        InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse413 | InviteResponse422
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -185,6 +204,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: InvitationIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     InvitationOut
     | InviteResponse400
@@ -192,6 +212,7 @@ async def asyncio_detailed(
     | InviteResponse403
     | InviteResponse404
     | InviteResponse409
+    | InviteResponse413
     | InviteResponse422
 ]:
     """Invite a practitioner or patient to the caller's clinic
@@ -199,6 +220,7 @@ async def asyncio_detailed(
      E-mails a single-use link valid seven days; inviting the address again replaces it.
 
     Args:
+        idempotency_key (str | Unset):
         body (InvitationIn): Who to invite, and as what.
 
     Raises:
@@ -206,11 +228,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse422]
+        Response[InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse413 | InviteResponse422]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -222,6 +245,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: InvitationIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     InvitationOut
     | InviteResponse400
@@ -229,6 +253,7 @@ async def asyncio(
     | InviteResponse403
     | InviteResponse404
     | InviteResponse409
+    | InviteResponse413
     | InviteResponse422
     | None
 ):
@@ -237,6 +262,7 @@ async def asyncio(
      E-mails a single-use link valid seven days; inviting the address again replaces it.
 
     Args:
+        idempotency_key (str | Unset):
         body (InvitationIn): Who to invite, and as what.
 
     Raises:
@@ -244,12 +270,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse422
+        InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse413 | InviteResponse422
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

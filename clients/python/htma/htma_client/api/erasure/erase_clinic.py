@@ -10,19 +10,24 @@ from ...models.erase_clinic_response_400 import EraseClinicResponse400
 from ...models.erase_clinic_response_401 import EraseClinicResponse401
 from ...models.erase_clinic_response_403 import EraseClinicResponse403
 from ...models.erase_clinic_response_404 import EraseClinicResponse404
+from ...models.erase_clinic_response_409 import EraseClinicResponse409
+from ...models.erase_clinic_response_413 import EraseClinicResponse413
 from ...models.erase_clinic_response_422 import EraseClinicResponse422
 from ...models.erase_clinic_response_429 import EraseClinicResponse429
 from ...models.erasure_in import ErasureIn
 from ...models.erasure_out import ErasureOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     clinic: str,
     *,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -46,6 +51,8 @@ def _parse_response(
     | EraseClinicResponse401
     | EraseClinicResponse403
     | EraseClinicResponse404
+    | EraseClinicResponse409
+    | EraseClinicResponse413
     | EraseClinicResponse422
     | EraseClinicResponse429
     | ErasureOut
@@ -76,6 +83,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = EraseClinicResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = EraseClinicResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = EraseClinicResponse422.from_dict(response.json())
 
@@ -99,6 +116,8 @@ def _build_response(
     | EraseClinicResponse401
     | EraseClinicResponse403
     | EraseClinicResponse404
+    | EraseClinicResponse409
+    | EraseClinicResponse413
     | EraseClinicResponse422
     | EraseClinicResponse429
     | ErasureOut
@@ -116,11 +135,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     EraseClinicResponse400
     | EraseClinicResponse401
     | EraseClinicResponse403
     | EraseClinicResponse404
+    | EraseClinicResponse409
+    | EraseClinicResponse413
     | EraseClinicResponse422
     | EraseClinicResponse429
     | ErasureOut
@@ -133,6 +155,7 @@ def sync_detailed(
 
     Args:
         clinic (str):
+        idempotency_key (str | Unset):
         body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
 
     Raises:
@@ -140,12 +163,13 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut]
+        Response[EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse409 | EraseClinicResponse413 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut]
     """
 
     kwargs = _get_kwargs(
         clinic=clinic,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -160,11 +184,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     EraseClinicResponse400
     | EraseClinicResponse401
     | EraseClinicResponse403
     | EraseClinicResponse404
+    | EraseClinicResponse409
+    | EraseClinicResponse413
     | EraseClinicResponse422
     | EraseClinicResponse429
     | ErasureOut
@@ -178,6 +205,7 @@ def sync(
 
     Args:
         clinic (str):
+        idempotency_key (str | Unset):
         body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
 
     Raises:
@@ -185,13 +213,14 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut
+        EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse409 | EraseClinicResponse413 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut
     """
 
     return sync_detailed(
         clinic=clinic,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -200,11 +229,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     EraseClinicResponse400
     | EraseClinicResponse401
     | EraseClinicResponse403
     | EraseClinicResponse404
+    | EraseClinicResponse409
+    | EraseClinicResponse413
     | EraseClinicResponse422
     | EraseClinicResponse429
     | ErasureOut
@@ -217,6 +249,7 @@ async def asyncio_detailed(
 
     Args:
         clinic (str):
+        idempotency_key (str | Unset):
         body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
 
     Raises:
@@ -224,12 +257,13 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut]
+        Response[EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse409 | EraseClinicResponse413 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut]
     """
 
     kwargs = _get_kwargs(
         clinic=clinic,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -242,11 +276,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     EraseClinicResponse400
     | EraseClinicResponse401
     | EraseClinicResponse403
     | EraseClinicResponse404
+    | EraseClinicResponse409
+    | EraseClinicResponse413
     | EraseClinicResponse422
     | EraseClinicResponse429
     | ErasureOut
@@ -260,6 +297,7 @@ async def asyncio(
 
     Args:
         clinic (str):
+        idempotency_key (str | Unset):
         body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
 
     Raises:
@@ -267,7 +305,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut
+        EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse409 | EraseClinicResponse413 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut
     """
 
     return (
@@ -275,5 +313,6 @@ async def asyncio(
             clinic=clinic,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -11,19 +11,23 @@ from ...models.erase_user_response_401 import EraseUserResponse401
 from ...models.erase_user_response_403 import EraseUserResponse403
 from ...models.erase_user_response_404 import EraseUserResponse404
 from ...models.erase_user_response_409 import EraseUserResponse409
+from ...models.erase_user_response_413 import EraseUserResponse413
 from ...models.erase_user_response_422 import EraseUserResponse422
 from ...models.erase_user_response_429 import EraseUserResponse429
 from ...models.erasure_in import ErasureIn
 from ...models.erasure_out import ErasureOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     user_id: str,
     *,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -48,6 +52,7 @@ def _parse_response(
     | EraseUserResponse403
     | EraseUserResponse404
     | EraseUserResponse409
+    | EraseUserResponse413
     | EraseUserResponse422
     | EraseUserResponse429
     | ErasureOut
@@ -83,6 +88,11 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = EraseUserResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = EraseUserResponse422.from_dict(response.json())
 
@@ -107,6 +117,7 @@ def _build_response(
     | EraseUserResponse403
     | EraseUserResponse404
     | EraseUserResponse409
+    | EraseUserResponse413
     | EraseUserResponse422
     | EraseUserResponse429
     | ErasureOut
@@ -124,12 +135,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     EraseUserResponse400
     | EraseUserResponse401
     | EraseUserResponse403
     | EraseUserResponse404
     | EraseUserResponse409
+    | EraseUserResponse413
     | EraseUserResponse422
     | EraseUserResponse429
     | ErasureOut
@@ -143,6 +156,7 @@ def sync_detailed(
 
     Args:
         user_id (str):
+        idempotency_key (str | Unset):
         body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
 
     Raises:
@@ -150,12 +164,13 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut]
+        Response[EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse413 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut]
     """
 
     kwargs = _get_kwargs(
         user_id=user_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -170,12 +185,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     EraseUserResponse400
     | EraseUserResponse401
     | EraseUserResponse403
     | EraseUserResponse404
     | EraseUserResponse409
+    | EraseUserResponse413
     | EraseUserResponse422
     | EraseUserResponse429
     | ErasureOut
@@ -190,6 +207,7 @@ def sync(
 
     Args:
         user_id (str):
+        idempotency_key (str | Unset):
         body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
 
     Raises:
@@ -197,13 +215,14 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut
+        EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse413 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut
     """
 
     return sync_detailed(
         user_id=user_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -212,12 +231,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     EraseUserResponse400
     | EraseUserResponse401
     | EraseUserResponse403
     | EraseUserResponse404
     | EraseUserResponse409
+    | EraseUserResponse413
     | EraseUserResponse422
     | EraseUserResponse429
     | ErasureOut
@@ -231,6 +252,7 @@ async def asyncio_detailed(
 
     Args:
         user_id (str):
+        idempotency_key (str | Unset):
         body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
 
     Raises:
@@ -238,12 +260,13 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut]
+        Response[EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse413 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut]
     """
 
     kwargs = _get_kwargs(
         user_id=user_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -256,12 +279,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ErasureIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     EraseUserResponse400
     | EraseUserResponse401
     | EraseUserResponse403
     | EraseUserResponse404
     | EraseUserResponse409
+    | EraseUserResponse413
     | EraseUserResponse422
     | EraseUserResponse429
     | ErasureOut
@@ -276,6 +301,7 @@ async def asyncio(
 
     Args:
         user_id (str):
+        idempotency_key (str | Unset):
         body (ErasureIn): Why the data is erased (kept with the request and in the audit log).
 
     Raises:
@@ -283,7 +309,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut
+        EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse413 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut
     """
 
     return (
@@ -291,5 +317,6 @@ async def asyncio(
             user_id=user_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -5,30 +5,54 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.begin_totp_response_400 import BeginTotpResponse400
 from ...models.begin_totp_response_401 import BeginTotpResponse401
 from ...models.begin_totp_response_403 import BeginTotpResponse403
 from ...models.begin_totp_response_409 import BeginTotpResponse409
+from ...models.begin_totp_response_413 import BeginTotpResponse413
+from ...models.begin_totp_response_422 import BeginTotpResponse422
 from ...models.totp_enrolment_out import TotpEnrolmentOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs() -> dict[str, Any]:
+def _get_kwargs(
+    *,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/v1/auth/mfa/totp",
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut | None:
+) -> (
+    BeginTotpResponse400
+    | BeginTotpResponse401
+    | BeginTotpResponse403
+    | BeginTotpResponse409
+    | BeginTotpResponse413
+    | BeginTotpResponse422
+    | TotpEnrolmentOut
+    | None
+):
     if response.status_code == 200:
         response_200 = TotpEnrolmentOut.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = BeginTotpResponse400.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = BeginTotpResponse401.from_dict(response.json())
@@ -45,6 +69,16 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = BeginTotpResponse413.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = BeginTotpResponse422.from_dict(response.json())
+
+        return response_422
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -53,7 +87,15 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]:
+) -> Response[
+    BeginTotpResponse400
+    | BeginTotpResponse401
+    | BeginTotpResponse403
+    | BeginTotpResponse409
+    | BeginTotpResponse413
+    | BeginTotpResponse422
+    | TotpEnrolmentOut
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,20 +107,34 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    BeginTotpResponse400
+    | BeginTotpResponse401
+    | BeginTotpResponse403
+    | BeginTotpResponse409
+    | BeginTotpResponse413
+    | BeginTotpResponse422
+    | TotpEnrolmentOut
+]:
     """Start TOTP enrolment
 
      A new secret; MFA is enforced once confirmed.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]
+        Response[BeginTotpResponse400 | BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | BeginTotpResponse413 | BeginTotpResponse422 | TotpEnrolmentOut]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        idempotency_key=idempotency_key,
+    )
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -90,41 +146,69 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    BeginTotpResponse400
+    | BeginTotpResponse401
+    | BeginTotpResponse403
+    | BeginTotpResponse409
+    | BeginTotpResponse413
+    | BeginTotpResponse422
+    | TotpEnrolmentOut
+    | None
+):
     """Start TOTP enrolment
 
      A new secret; MFA is enforced once confirmed.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut
+        BeginTotpResponse400 | BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | BeginTotpResponse413 | BeginTotpResponse422 | TotpEnrolmentOut
     """
 
     return sync_detailed(
         client=client,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    BeginTotpResponse400
+    | BeginTotpResponse401
+    | BeginTotpResponse403
+    | BeginTotpResponse409
+    | BeginTotpResponse413
+    | BeginTotpResponse422
+    | TotpEnrolmentOut
+]:
     """Start TOTP enrolment
 
      A new secret; MFA is enforced once confirmed.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut]
+        Response[BeginTotpResponse400 | BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | BeginTotpResponse413 | BeginTotpResponse422 | TotpEnrolmentOut]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        idempotency_key=idempotency_key,
+    )
 
     response = await client.get_async_httpx_client().request(**kwargs)
 
@@ -134,21 +218,35 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    BeginTotpResponse400
+    | BeginTotpResponse401
+    | BeginTotpResponse403
+    | BeginTotpResponse409
+    | BeginTotpResponse413
+    | BeginTotpResponse422
+    | TotpEnrolmentOut
+    | None
+):
     """Start TOTP enrolment
 
      A new secret; MFA is enforced once confirmed.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | TotpEnrolmentOut
+        BeginTotpResponse400 | BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | BeginTotpResponse413 | BeginTotpResponse422 | TotpEnrolmentOut
     """
 
     return (
         await asyncio_detailed(
             client=client,
+            idempotency_key=idempotency_key,
         )
     ).parsed

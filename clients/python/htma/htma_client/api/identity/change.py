@@ -9,18 +9,23 @@ from ...models.change_response_400 import ChangeResponse400
 from ...models.change_response_401 import ChangeResponse401
 from ...models.change_response_403 import ChangeResponse403
 from ...models.change_response_404 import ChangeResponse404
+from ...models.change_response_409 import ChangeResponse409
+from ...models.change_response_413 import ChangeResponse413
 from ...models.change_response_422 import ChangeResponse422
 from ...models.change_response_429 import ChangeResponse429
 from ...models.password_change_in import PasswordChangeIn
 from ...models.sessions_revoked_out import SessionsRevokedOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: PasswordChangeIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -42,6 +47,8 @@ def _parse_response(
     | ChangeResponse401
     | ChangeResponse403
     | ChangeResponse404
+    | ChangeResponse409
+    | ChangeResponse413
     | ChangeResponse422
     | ChangeResponse429
     | SessionsRevokedOut
@@ -72,6 +79,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = ChangeResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ChangeResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = ChangeResponse422.from_dict(response.json())
 
@@ -95,6 +112,8 @@ def _build_response(
     | ChangeResponse401
     | ChangeResponse403
     | ChangeResponse404
+    | ChangeResponse409
+    | ChangeResponse413
     | ChangeResponse422
     | ChangeResponse429
     | SessionsRevokedOut
@@ -111,11 +130,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PasswordChangeIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     ChangeResponse400
     | ChangeResponse401
     | ChangeResponse403
     | ChangeResponse404
+    | ChangeResponse409
+    | ChangeResponse413
     | ChangeResponse422
     | ChangeResponse429
     | SessionsRevokedOut
@@ -126,6 +148,7 @@ def sync_detailed(
     are revoked; this one stays signed in.
 
     Args:
+        idempotency_key (str | Unset):
         body (PasswordChangeIn): The current password, and the new one.
 
     Raises:
@@ -133,11 +156,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut]
+        Response[ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse409 | ChangeResponse413 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -151,11 +175,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PasswordChangeIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     ChangeResponse400
     | ChangeResponse401
     | ChangeResponse403
     | ChangeResponse404
+    | ChangeResponse409
+    | ChangeResponse413
     | ChangeResponse422
     | ChangeResponse429
     | SessionsRevokedOut
@@ -167,6 +194,7 @@ def sync(
     are revoked; this one stays signed in.
 
     Args:
+        idempotency_key (str | Unset):
         body (PasswordChangeIn): The current password, and the new one.
 
     Raises:
@@ -174,12 +202,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut
+        ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse409 | ChangeResponse413 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -187,11 +216,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PasswordChangeIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     ChangeResponse400
     | ChangeResponse401
     | ChangeResponse403
     | ChangeResponse404
+    | ChangeResponse409
+    | ChangeResponse413
     | ChangeResponse422
     | ChangeResponse429
     | SessionsRevokedOut
@@ -202,6 +234,7 @@ async def asyncio_detailed(
     are revoked; this one stays signed in.
 
     Args:
+        idempotency_key (str | Unset):
         body (PasswordChangeIn): The current password, and the new one.
 
     Raises:
@@ -209,11 +242,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut]
+        Response[ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse409 | ChangeResponse413 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -225,11 +259,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PasswordChangeIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     ChangeResponse400
     | ChangeResponse401
     | ChangeResponse403
     | ChangeResponse404
+    | ChangeResponse409
+    | ChangeResponse413
     | ChangeResponse422
     | ChangeResponse429
     | SessionsRevokedOut
@@ -241,6 +278,7 @@ async def asyncio(
     are revoked; this one stays signed in.
 
     Args:
+        idempotency_key (str | Unset):
         body (PasswordChangeIn): The current password, and the new one.
 
     Raises:
@@ -248,12 +286,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut
+        ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse409 | ChangeResponse413 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

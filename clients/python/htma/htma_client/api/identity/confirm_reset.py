@@ -7,18 +7,23 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.confirm_reset_response_400 import ConfirmResetResponse400
 from ...models.confirm_reset_response_401 import ConfirmResetResponse401
+from ...models.confirm_reset_response_409 import ConfirmResetResponse409
+from ...models.confirm_reset_response_413 import ConfirmResetResponse413
 from ...models.confirm_reset_response_422 import ConfirmResetResponse422
 from ...models.confirm_reset_response_429 import ConfirmResetResponse429
 from ...models.reset_confirm_in import ResetConfirmIn
 from ...models.sessions_revoked_out import SessionsRevokedOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: ResetConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -38,6 +43,8 @@ def _parse_response(
 ) -> (
     ConfirmResetResponse400
     | ConfirmResetResponse401
+    | ConfirmResetResponse409
+    | ConfirmResetResponse413
     | ConfirmResetResponse422
     | ConfirmResetResponse429
     | SessionsRevokedOut
@@ -57,6 +64,16 @@ def _parse_response(
         response_401 = ConfirmResetResponse401.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 409:
+        response_409 = ConfirmResetResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ConfirmResetResponse413.from_dict(response.json())
+
+        return response_413
 
     if response.status_code == 422:
         response_422 = ConfirmResetResponse422.from_dict(response.json())
@@ -79,6 +96,8 @@ def _build_response(
 ) -> Response[
     ConfirmResetResponse400
     | ConfirmResetResponse401
+    | ConfirmResetResponse409
+    | ConfirmResetResponse413
     | ConfirmResetResponse422
     | ConfirmResetResponse429
     | SessionsRevokedOut
@@ -95,9 +114,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ResetConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     ConfirmResetResponse400
     | ConfirmResetResponse401
+    | ConfirmResetResponse409
+    | ConfirmResetResponse413
     | ConfirmResetResponse422
     | ConfirmResetResponse429
     | SessionsRevokedOut
@@ -107,6 +129,7 @@ def sync_detailed(
      Every session of the account is revoked, and its lockout lifted.
 
     Args:
+        idempotency_key (str | Unset):
         body (ResetConfirmIn): The token from the reset link, the address it was sent to, and the
             new password.
 
@@ -115,11 +138,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut]
+        Response[ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse409 | ConfirmResetResponse413 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -133,9 +157,12 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ResetConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     ConfirmResetResponse400
     | ConfirmResetResponse401
+    | ConfirmResetResponse409
+    | ConfirmResetResponse413
     | ConfirmResetResponse422
     | ConfirmResetResponse429
     | SessionsRevokedOut
@@ -146,6 +173,7 @@ def sync(
      Every session of the account is revoked, and its lockout lifted.
 
     Args:
+        idempotency_key (str | Unset):
         body (ResetConfirmIn): The token from the reset link, the address it was sent to, and the
             new password.
 
@@ -154,12 +182,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut
+        ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse409 | ConfirmResetResponse413 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -167,9 +196,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ResetConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     ConfirmResetResponse400
     | ConfirmResetResponse401
+    | ConfirmResetResponse409
+    | ConfirmResetResponse413
     | ConfirmResetResponse422
     | ConfirmResetResponse429
     | SessionsRevokedOut
@@ -179,6 +211,7 @@ async def asyncio_detailed(
      Every session of the account is revoked, and its lockout lifted.
 
     Args:
+        idempotency_key (str | Unset):
         body (ResetConfirmIn): The token from the reset link, the address it was sent to, and the
             new password.
 
@@ -187,11 +220,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut]
+        Response[ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse409 | ConfirmResetResponse413 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -203,9 +237,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ResetConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     ConfirmResetResponse400
     | ConfirmResetResponse401
+    | ConfirmResetResponse409
+    | ConfirmResetResponse413
     | ConfirmResetResponse422
     | ConfirmResetResponse429
     | SessionsRevokedOut
@@ -216,6 +253,7 @@ async def asyncio(
      Every session of the account is revoked, and its lockout lifted.
 
     Args:
+        idempotency_key (str | Unset):
         body (ResetConfirmIn): The token from the reset link, the address it was sent to, and the
             new password.
 
@@ -224,12 +262,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut
+        ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse409 | ConfirmResetResponse413 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

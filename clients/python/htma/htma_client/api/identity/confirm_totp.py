@@ -9,17 +9,22 @@ from ...models.confirm_totp_response_400 import ConfirmTotpResponse400
 from ...models.confirm_totp_response_401 import ConfirmTotpResponse401
 from ...models.confirm_totp_response_403 import ConfirmTotpResponse403
 from ...models.confirm_totp_response_404 import ConfirmTotpResponse404
+from ...models.confirm_totp_response_409 import ConfirmTotpResponse409
+from ...models.confirm_totp_response_413 import ConfirmTotpResponse413
 from ...models.confirm_totp_response_422 import ConfirmTotpResponse422
 from ...models.recovery_codes_out import RecoveryCodesOut
 from ...models.totp_confirm_in import TotpConfirmIn
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: TotpConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -41,6 +46,8 @@ def _parse_response(
     | ConfirmTotpResponse401
     | ConfirmTotpResponse403
     | ConfirmTotpResponse404
+    | ConfirmTotpResponse409
+    | ConfirmTotpResponse413
     | ConfirmTotpResponse422
     | RecoveryCodesOut
     | None
@@ -70,6 +77,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = ConfirmTotpResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ConfirmTotpResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = ConfirmTotpResponse422.from_dict(response.json())
 
@@ -88,6 +105,8 @@ def _build_response(
     | ConfirmTotpResponse401
     | ConfirmTotpResponse403
     | ConfirmTotpResponse404
+    | ConfirmTotpResponse409
+    | ConfirmTotpResponse413
     | ConfirmTotpResponse422
     | RecoveryCodesOut
 ]:
@@ -103,11 +122,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TotpConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     ConfirmTotpResponse400
     | ConfirmTotpResponse401
     | ConfirmTotpResponse403
     | ConfirmTotpResponse404
+    | ConfirmTotpResponse409
+    | ConfirmTotpResponse413
     | ConfirmTotpResponse422
     | RecoveryCodesOut
 ]:
@@ -117,6 +139,7 @@ def sync_detailed(
     sessions are revoked (they were opened without the second factor).
 
     Args:
+        idempotency_key (str | Unset):
         body (TotpConfirmIn): The first code from the authenticator app.
 
     Raises:
@@ -124,11 +147,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse422 | RecoveryCodesOut]
+        Response[ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse409 | ConfirmTotpResponse413 | ConfirmTotpResponse422 | RecoveryCodesOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -142,11 +166,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TotpConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     ConfirmTotpResponse400
     | ConfirmTotpResponse401
     | ConfirmTotpResponse403
     | ConfirmTotpResponse404
+    | ConfirmTotpResponse409
+    | ConfirmTotpResponse413
     | ConfirmTotpResponse422
     | RecoveryCodesOut
     | None
@@ -157,6 +184,7 @@ def sync(
     sessions are revoked (they were opened without the second factor).
 
     Args:
+        idempotency_key (str | Unset):
         body (TotpConfirmIn): The first code from the authenticator app.
 
     Raises:
@@ -164,12 +192,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse422 | RecoveryCodesOut
+        ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse409 | ConfirmTotpResponse413 | ConfirmTotpResponse422 | RecoveryCodesOut
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -177,11 +206,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TotpConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     ConfirmTotpResponse400
     | ConfirmTotpResponse401
     | ConfirmTotpResponse403
     | ConfirmTotpResponse404
+    | ConfirmTotpResponse409
+    | ConfirmTotpResponse413
     | ConfirmTotpResponse422
     | RecoveryCodesOut
 ]:
@@ -191,6 +223,7 @@ async def asyncio_detailed(
     sessions are revoked (they were opened without the second factor).
 
     Args:
+        idempotency_key (str | Unset):
         body (TotpConfirmIn): The first code from the authenticator app.
 
     Raises:
@@ -198,11 +231,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse422 | RecoveryCodesOut]
+        Response[ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse409 | ConfirmTotpResponse413 | ConfirmTotpResponse422 | RecoveryCodesOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -214,11 +248,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TotpConfirmIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     ConfirmTotpResponse400
     | ConfirmTotpResponse401
     | ConfirmTotpResponse403
     | ConfirmTotpResponse404
+    | ConfirmTotpResponse409
+    | ConfirmTotpResponse413
     | ConfirmTotpResponse422
     | RecoveryCodesOut
     | None
@@ -229,6 +266,7 @@ async def asyncio(
     sessions are revoked (they were opened without the second factor).
 
     Args:
+        idempotency_key (str | Unset):
         body (TotpConfirmIn): The first code from the authenticator app.
 
     Raises:
@@ -236,12 +274,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse422 | RecoveryCodesOut
+        ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse409 | ConfirmTotpResponse413 | ConfirmTotpResponse422 | RecoveryCodesOut
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -9,17 +9,22 @@ from ...models.disable_response_400 import DisableResponse400
 from ...models.disable_response_401 import DisableResponse401
 from ...models.disable_response_403 import DisableResponse403
 from ...models.disable_response_404 import DisableResponse404
+from ...models.disable_response_409 import DisableResponse409
+from ...models.disable_response_413 import DisableResponse413
 from ...models.disable_response_422 import DisableResponse422
 from ...models.mfa_disable_in import MfaDisableIn
 from ...models.sessions_revoked_out import SessionsRevokedOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: MfaDisableIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -41,6 +46,8 @@ def _parse_response(
     | DisableResponse401
     | DisableResponse403
     | DisableResponse404
+    | DisableResponse409
+    | DisableResponse413
     | DisableResponse422
     | SessionsRevokedOut
     | None
@@ -70,6 +77,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = DisableResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = DisableResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = DisableResponse422.from_dict(response.json())
 
@@ -88,6 +105,8 @@ def _build_response(
     | DisableResponse401
     | DisableResponse403
     | DisableResponse404
+    | DisableResponse409
+    | DisableResponse413
     | DisableResponse422
     | SessionsRevokedOut
 ]:
@@ -103,11 +122,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: MfaDisableIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     DisableResponse400
     | DisableResponse401
     | DisableResponse403
     | DisableResponse404
+    | DisableResponse409
+    | DisableResponse413
     | DisableResponse422
     | SessionsRevokedOut
 ]:
@@ -116,6 +138,7 @@ def sync_detailed(
      Needs a current code or a recovery code. The caller's other sessions are revoked.
 
     Args:
+        idempotency_key (str | Unset):
         body (MfaDisableIn): A current TOTP code or an unused recovery code.
 
     Raises:
@@ -123,11 +146,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse422 | SessionsRevokedOut]
+        Response[DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse409 | DisableResponse413 | DisableResponse422 | SessionsRevokedOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -141,11 +165,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: MfaDisableIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     DisableResponse400
     | DisableResponse401
     | DisableResponse403
     | DisableResponse404
+    | DisableResponse409
+    | DisableResponse413
     | DisableResponse422
     | SessionsRevokedOut
     | None
@@ -155,6 +182,7 @@ def sync(
      Needs a current code or a recovery code. The caller's other sessions are revoked.
 
     Args:
+        idempotency_key (str | Unset):
         body (MfaDisableIn): A current TOTP code or an unused recovery code.
 
     Raises:
@@ -162,12 +190,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse422 | SessionsRevokedOut
+        DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse409 | DisableResponse413 | DisableResponse422 | SessionsRevokedOut
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -175,11 +204,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: MfaDisableIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     DisableResponse400
     | DisableResponse401
     | DisableResponse403
     | DisableResponse404
+    | DisableResponse409
+    | DisableResponse413
     | DisableResponse422
     | SessionsRevokedOut
 ]:
@@ -188,6 +220,7 @@ async def asyncio_detailed(
      Needs a current code or a recovery code. The caller's other sessions are revoked.
 
     Args:
+        idempotency_key (str | Unset):
         body (MfaDisableIn): A current TOTP code or an unused recovery code.
 
     Raises:
@@ -195,11 +228,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse422 | SessionsRevokedOut]
+        Response[DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse409 | DisableResponse413 | DisableResponse422 | SessionsRevokedOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -211,11 +245,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: MfaDisableIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     DisableResponse400
     | DisableResponse401
     | DisableResponse403
     | DisableResponse404
+    | DisableResponse409
+    | DisableResponse413
     | DisableResponse422
     | SessionsRevokedOut
     | None
@@ -225,6 +262,7 @@ async def asyncio(
      Needs a current code or a recovery code. The caller's other sessions are revoked.
 
     Args:
+        idempotency_key (str | Unset):
         body (MfaDisableIn): A current TOTP code or an unused recovery code.
 
     Raises:
@@ -232,12 +270,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse422 | SessionsRevokedOut
+        DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse409 | DisableResponse413 | DisableResponse422 | SessionsRevokedOut
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

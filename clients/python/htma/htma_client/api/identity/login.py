@@ -9,16 +9,21 @@ from ...models.log_in_in import LogInIn
 from ...models.log_in_out import LogInOut
 from ...models.login_response_400 import LoginResponse400
 from ...models.login_response_401 import LoginResponse401
+from ...models.login_response_409 import LoginResponse409
+from ...models.login_response_413 import LoginResponse413
 from ...models.login_response_422 import LoginResponse422
 from ...models.login_response_429 import LoginResponse429
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: LogInIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -35,7 +40,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429 | None:
+) -> (
+    LogInOut
+    | LoginResponse400
+    | LoginResponse401
+    | LoginResponse409
+    | LoginResponse413
+    | LoginResponse422
+    | LoginResponse429
+    | None
+):
     if response.status_code == 200:
         response_200 = LogInOut.from_dict(response.json())
 
@@ -50,6 +64,16 @@ def _parse_response(
         response_401 = LoginResponse401.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 409:
+        response_409 = LoginResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = LoginResponse413.from_dict(response.json())
+
+        return response_413
 
     if response.status_code == 422:
         response_422 = LoginResponse422.from_dict(response.json())
@@ -69,7 +93,15 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]:
+) -> Response[
+    LogInOut
+    | LoginResponse400
+    | LoginResponse401
+    | LoginResponse409
+    | LoginResponse413
+    | LoginResponse422
+    | LoginResponse429
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -82,13 +114,23 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LogInIn,
-) -> Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    LogInOut
+    | LoginResponse400
+    | LoginResponse401
+    | LoginResponse409
+    | LoginResponse413
+    | LoginResponse422
+    | LoginResponse429
+]:
     """Log in (password, then TOTP when enabled)
 
      Repeated failures lock the account with an escalating cooldown (429, Retry-After);
     wrong one-time codes count exactly like wrong passwords, from any address.
 
     Args:
+        idempotency_key (str | Unset):
         body (LogInIn): E-mail and password, plus the TOTP code once MFA is enabled.
 
     Raises:
@@ -96,11 +138,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]
+        Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse409 | LoginResponse413 | LoginResponse422 | LoginResponse429]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -114,13 +157,24 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: LogInIn,
-) -> LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429 | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    LogInOut
+    | LoginResponse400
+    | LoginResponse401
+    | LoginResponse409
+    | LoginResponse413
+    | LoginResponse422
+    | LoginResponse429
+    | None
+):
     """Log in (password, then TOTP when enabled)
 
      Repeated failures lock the account with an escalating cooldown (429, Retry-After);
     wrong one-time codes count exactly like wrong passwords, from any address.
 
     Args:
+        idempotency_key (str | Unset):
         body (LogInIn): E-mail and password, plus the TOTP code once MFA is enabled.
 
     Raises:
@@ -128,12 +182,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429
+        LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse409 | LoginResponse413 | LoginResponse422 | LoginResponse429
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -141,13 +196,23 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LogInIn,
-) -> Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    LogInOut
+    | LoginResponse400
+    | LoginResponse401
+    | LoginResponse409
+    | LoginResponse413
+    | LoginResponse422
+    | LoginResponse429
+]:
     """Log in (password, then TOTP when enabled)
 
      Repeated failures lock the account with an escalating cooldown (429, Retry-After);
     wrong one-time codes count exactly like wrong passwords, from any address.
 
     Args:
+        idempotency_key (str | Unset):
         body (LogInIn): E-mail and password, plus the TOTP code once MFA is enabled.
 
     Raises:
@@ -155,11 +220,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429]
+        Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse409 | LoginResponse413 | LoginResponse422 | LoginResponse429]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -171,13 +237,24 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: LogInIn,
-) -> LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429 | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    LogInOut
+    | LoginResponse400
+    | LoginResponse401
+    | LoginResponse409
+    | LoginResponse413
+    | LoginResponse422
+    | LoginResponse429
+    | None
+):
     """Log in (password, then TOTP when enabled)
 
      Repeated failures lock the account with an escalating cooldown (429, Retry-After);
     wrong one-time codes count exactly like wrong passwords, from any address.
 
     Args:
+        idempotency_key (str | Unset):
         body (LogInIn): E-mail and password, plus the TOTP code once MFA is enabled.
 
     Raises:
@@ -185,12 +262,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse422 | LoginResponse429
+        LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse409 | LoginResponse413 | LoginResponse422 | LoginResponse429
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

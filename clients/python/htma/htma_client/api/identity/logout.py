@@ -5,27 +5,52 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.logout_response_400 import LogoutResponse400
 from ...models.logout_response_401 import LogoutResponse401
 from ...models.logout_response_403 import LogoutResponse403
-from ...types import Response
+from ...models.logout_response_409 import LogoutResponse409
+from ...models.logout_response_413 import LogoutResponse413
+from ...models.logout_response_422 import LogoutResponse422
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs() -> dict[str, Any]:
+def _get_kwargs(
+    *,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/v1/auth/logout",
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | LogoutResponse401 | LogoutResponse403 | None:
+) -> (
+    Any
+    | LogoutResponse400
+    | LogoutResponse401
+    | LogoutResponse403
+    | LogoutResponse409
+    | LogoutResponse413
+    | LogoutResponse422
+    | None
+):
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
+
+    if response.status_code == 400:
+        response_400 = LogoutResponse400.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = LogoutResponse401.from_dict(response.json())
@@ -37,6 +62,21 @@ def _parse_response(
 
         return response_403
 
+    if response.status_code == 409:
+        response_409 = LogoutResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = LogoutResponse413.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = LogoutResponse422.from_dict(response.json())
+
+        return response_422
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -45,7 +85,15 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | LogoutResponse401 | LogoutResponse403]:
+) -> Response[
+    Any
+    | LogoutResponse400
+    | LogoutResponse401
+    | LogoutResponse403
+    | LogoutResponse409
+    | LogoutResponse413
+    | LogoutResponse422
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -57,20 +105,34 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[Any | LogoutResponse401 | LogoutResponse403]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    Any
+    | LogoutResponse400
+    | LogoutResponse401
+    | LogoutResponse403
+    | LogoutResponse409
+    | LogoutResponse413
+    | LogoutResponse422
+]:
     """Logout
 
      End the caller's session: its refresh token stops working.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | LogoutResponse401 | LogoutResponse403]
+        Response[Any | LogoutResponse400 | LogoutResponse401 | LogoutResponse403 | LogoutResponse409 | LogoutResponse413 | LogoutResponse422]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        idempotency_key=idempotency_key,
+    )
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -82,41 +144,69 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> Any | LogoutResponse401 | LogoutResponse403 | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    Any
+    | LogoutResponse400
+    | LogoutResponse401
+    | LogoutResponse403
+    | LogoutResponse409
+    | LogoutResponse413
+    | LogoutResponse422
+    | None
+):
     """Logout
 
      End the caller's session: its refresh token stops working.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | LogoutResponse401 | LogoutResponse403
+        Any | LogoutResponse400 | LogoutResponse401 | LogoutResponse403 | LogoutResponse409 | LogoutResponse413 | LogoutResponse422
     """
 
     return sync_detailed(
         client=client,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[Any | LogoutResponse401 | LogoutResponse403]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    Any
+    | LogoutResponse400
+    | LogoutResponse401
+    | LogoutResponse403
+    | LogoutResponse409
+    | LogoutResponse413
+    | LogoutResponse422
+]:
     """Logout
 
      End the caller's session: its refresh token stops working.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | LogoutResponse401 | LogoutResponse403]
+        Response[Any | LogoutResponse400 | LogoutResponse401 | LogoutResponse403 | LogoutResponse409 | LogoutResponse413 | LogoutResponse422]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        idempotency_key=idempotency_key,
+    )
 
     response = await client.get_async_httpx_client().request(**kwargs)
 
@@ -126,21 +216,35 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> Any | LogoutResponse401 | LogoutResponse403 | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    Any
+    | LogoutResponse400
+    | LogoutResponse401
+    | LogoutResponse403
+    | LogoutResponse409
+    | LogoutResponse413
+    | LogoutResponse422
+    | None
+):
     """Logout
 
      End the caller's session: its refresh token stops working.
+
+    Args:
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | LogoutResponse401 | LogoutResponse403
+        Any | LogoutResponse400 | LogoutResponse401 | LogoutResponse403 | LogoutResponse409 | LogoutResponse413 | LogoutResponse422
     """
 
     return (
         await asyncio_detailed(
             client=client,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -10,16 +10,21 @@ from ...models.refresh_response_400 import RefreshResponse400
 from ...models.refresh_response_401 import RefreshResponse401
 from ...models.refresh_response_403 import RefreshResponse403
 from ...models.refresh_response_404 import RefreshResponse404
+from ...models.refresh_response_409 import RefreshResponse409
+from ...models.refresh_response_413 import RefreshResponse413
 from ...models.refresh_response_422 import RefreshResponse422
 from ...models.token_response import TokenResponse
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -41,6 +46,8 @@ def _parse_response(
     | RefreshResponse401
     | RefreshResponse403
     | RefreshResponse404
+    | RefreshResponse409
+    | RefreshResponse413
     | RefreshResponse422
     | TokenResponse
     | None
@@ -70,6 +77,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = RefreshResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = RefreshResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = RefreshResponse422.from_dict(response.json())
 
@@ -88,6 +105,8 @@ def _build_response(
     | RefreshResponse401
     | RefreshResponse403
     | RefreshResponse404
+    | RefreshResponse409
+    | RefreshResponse413
     | RefreshResponse422
     | TokenResponse
 ]:
@@ -103,11 +122,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     RefreshResponse400
     | RefreshResponse401
     | RefreshResponse403
     | RefreshResponse404
+    | RefreshResponse409
+    | RefreshResponse413
     | RefreshResponse422
     | TokenResponse
 ]:
@@ -116,6 +138,7 @@ def sync_detailed(
      Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest): Body of ``POST /auth/refresh``.
 
     Raises:
@@ -123,11 +146,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse422 | TokenResponse]
+        Response[RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse409 | RefreshResponse413 | RefreshResponse422 | TokenResponse]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -141,11 +165,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     RefreshResponse400
     | RefreshResponse401
     | RefreshResponse403
     | RefreshResponse404
+    | RefreshResponse409
+    | RefreshResponse413
     | RefreshResponse422
     | TokenResponse
     | None
@@ -155,6 +182,7 @@ def sync(
      Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest): Body of ``POST /auth/refresh``.
 
     Raises:
@@ -162,12 +190,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse422 | TokenResponse
+        RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse409 | RefreshResponse413 | RefreshResponse422 | TokenResponse
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -175,11 +204,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     RefreshResponse400
     | RefreshResponse401
     | RefreshResponse403
     | RefreshResponse404
+    | RefreshResponse409
+    | RefreshResponse413
     | RefreshResponse422
     | TokenResponse
 ]:
@@ -188,6 +220,7 @@ async def asyncio_detailed(
      Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest): Body of ``POST /auth/refresh``.
 
     Raises:
@@ -195,11 +228,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse422 | TokenResponse]
+        Response[RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse409 | RefreshResponse413 | RefreshResponse422 | TokenResponse]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -211,11 +245,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: RefreshRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     RefreshResponse400
     | RefreshResponse401
     | RefreshResponse403
     | RefreshResponse404
+    | RefreshResponse409
+    | RefreshResponse413
     | RefreshResponse422
     | TokenResponse
     | None
@@ -225,6 +262,7 @@ async def asyncio(
      Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
 
     Args:
+        idempotency_key (str | Unset):
         body (RefreshRequest): Body of ``POST /auth/refresh``.
 
     Raises:
@@ -232,12 +270,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse422 | TokenResponse
+        RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse409 | RefreshResponse413 | RefreshResponse422 | TokenResponse
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

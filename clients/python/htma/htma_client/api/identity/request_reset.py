@@ -6,18 +6,23 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.request_reset_response_400 import RequestResetResponse400
+from ...models.request_reset_response_409 import RequestResetResponse409
+from ...models.request_reset_response_413 import RequestResetResponse413
 from ...models.request_reset_response_422 import RequestResetResponse422
 from ...models.request_reset_response_429 import RequestResetResponse429
 from ...models.reset_request_in import ResetRequestIn
 from ...models.reset_requested_out import ResetRequestedOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: ResetRequestIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -34,7 +39,15 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut | None:
+) -> (
+    RequestResetResponse400
+    | RequestResetResponse409
+    | RequestResetResponse413
+    | RequestResetResponse422
+    | RequestResetResponse429
+    | ResetRequestedOut
+    | None
+):
     if response.status_code == 202:
         response_202 = ResetRequestedOut.from_dict(response.json())
 
@@ -44,6 +57,16 @@ def _parse_response(
         response_400 = RequestResetResponse400.from_dict(response.json())
 
         return response_400
+
+    if response.status_code == 409:
+        response_409 = RequestResetResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = RequestResetResponse413.from_dict(response.json())
+
+        return response_413
 
     if response.status_code == 422:
         response_422 = RequestResetResponse422.from_dict(response.json())
@@ -63,7 +86,14 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]:
+) -> Response[
+    RequestResetResponse400
+    | RequestResetResponse409
+    | RequestResetResponse413
+    | RequestResetResponse422
+    | RequestResetResponse429
+    | ResetRequestedOut
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -76,13 +106,22 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ResetRequestIn,
-) -> Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    RequestResetResponse400
+    | RequestResetResponse409
+    | RequestResetResponse413
+    | RequestResetResponse422
+    | RequestResetResponse429
+    | ResetRequestedOut
+]:
     """E-mail a password-reset link
 
      Always 202: whether the address belongs to an account is not revealed. The link
     is valid 30 minutes, once.
 
     Args:
+        idempotency_key (str | Unset):
         body (ResetRequestIn): The address to send a reset link to.
 
     Raises:
@@ -90,11 +129,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]
+        Response[RequestResetResponse400 | RequestResetResponse409 | RequestResetResponse413 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -108,13 +148,23 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ResetRequestIn,
-) -> RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    RequestResetResponse400
+    | RequestResetResponse409
+    | RequestResetResponse413
+    | RequestResetResponse422
+    | RequestResetResponse429
+    | ResetRequestedOut
+    | None
+):
     """E-mail a password-reset link
 
      Always 202: whether the address belongs to an account is not revealed. The link
     is valid 30 minutes, once.
 
     Args:
+        idempotency_key (str | Unset):
         body (ResetRequestIn): The address to send a reset link to.
 
     Raises:
@@ -122,12 +172,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut
+        RequestResetResponse400 | RequestResetResponse409 | RequestResetResponse413 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -135,13 +186,22 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ResetRequestIn,
-) -> Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    RequestResetResponse400
+    | RequestResetResponse409
+    | RequestResetResponse413
+    | RequestResetResponse422
+    | RequestResetResponse429
+    | ResetRequestedOut
+]:
     """E-mail a password-reset link
 
      Always 202: whether the address belongs to an account is not revealed. The link
     is valid 30 minutes, once.
 
     Args:
+        idempotency_key (str | Unset):
         body (ResetRequestIn): The address to send a reset link to.
 
     Raises:
@@ -149,11 +209,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]
+        Response[RequestResetResponse400 | RequestResetResponse409 | RequestResetResponse413 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -165,13 +226,23 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ResetRequestIn,
-) -> RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    RequestResetResponse400
+    | RequestResetResponse409
+    | RequestResetResponse413
+    | RequestResetResponse422
+    | RequestResetResponse429
+    | ResetRequestedOut
+    | None
+):
     """E-mail a password-reset link
 
      Always 202: whether the address belongs to an account is not revealed. The link
     is valid 30 minutes, once.
 
     Args:
+        idempotency_key (str | Unset):
         body (ResetRequestIn): The address to send a reset link to.
 
     Raises:
@@ -179,12 +250,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RequestResetResponse400 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut
+        RequestResetResponse400 | RequestResetResponse409 | RequestResetResponse413 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -10,16 +10,20 @@ from ...models.sign_up_out import SignUpOut
 from ...models.signup_response_400 import SignupResponse400
 from ...models.signup_response_403 import SignupResponse403
 from ...models.signup_response_409 import SignupResponse409
+from ...models.signup_response_413 import SignupResponse413
 from ...models.signup_response_422 import SignupResponse422
 from ...models.signup_response_429 import SignupResponse429
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: SignUpIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -37,7 +41,14 @@ def _get_kwargs(
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429 | None
+    SignUpOut
+    | SignupResponse400
+    | SignupResponse403
+    | SignupResponse409
+    | SignupResponse413
+    | SignupResponse422
+    | SignupResponse429
+    | None
 ):
     if response.status_code == 201:
         response_201 = SignUpOut.from_dict(response.json())
@@ -59,6 +70,11 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = SignupResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = SignupResponse422.from_dict(response.json())
 
@@ -78,7 +94,13 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+    SignUpOut
+    | SignupResponse400
+    | SignupResponse403
+    | SignupResponse409
+    | SignupResponse413
+    | SignupResponse422
+    | SignupResponse429
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -92,8 +114,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SignUpIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+    SignUpOut
+    | SignupResponse400
+    | SignupResponse403
+    | SignupResponse409
+    | SignupResponse413
+    | SignupResponse422
+    | SignupResponse429
 ]:
     """Create a clinic and its lab admin
 
@@ -102,6 +131,7 @@ def sync_detailed(
     Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production).
 
     Args:
+        idempotency_key (str | Unset):
         body (SignUpIn): A new clinic and its first lab admin.
 
     Raises:
@@ -109,11 +139,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429]
+        Response[SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse413 | SignupResponse422 | SignupResponse429]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -127,8 +158,16 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SignUpIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
-    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429 | None
+    SignUpOut
+    | SignupResponse400
+    | SignupResponse403
+    | SignupResponse409
+    | SignupResponse413
+    | SignupResponse422
+    | SignupResponse429
+    | None
 ):
     """Create a clinic and its lab admin
 
@@ -137,6 +176,7 @@ def sync(
     Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production).
 
     Args:
+        idempotency_key (str | Unset):
         body (SignUpIn): A new clinic and its first lab admin.
 
     Raises:
@@ -144,12 +184,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+        SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse413 | SignupResponse422 | SignupResponse429
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -157,8 +198,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SignUpIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+    SignUpOut
+    | SignupResponse400
+    | SignupResponse403
+    | SignupResponse409
+    | SignupResponse413
+    | SignupResponse422
+    | SignupResponse429
 ]:
     """Create a clinic and its lab admin
 
@@ -167,6 +215,7 @@ async def asyncio_detailed(
     Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production).
 
     Args:
+        idempotency_key (str | Unset):
         body (SignUpIn): A new clinic and its first lab admin.
 
     Raises:
@@ -174,11 +223,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429]
+        Response[SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse413 | SignupResponse422 | SignupResponse429]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -190,8 +240,16 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SignUpIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
-    SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429 | None
+    SignUpOut
+    | SignupResponse400
+    | SignupResponse403
+    | SignupResponse409
+    | SignupResponse413
+    | SignupResponse422
+    | SignupResponse429
+    | None
 ):
     """Create a clinic and its lab admin
 
@@ -200,6 +258,7 @@ async def asyncio(
     Only while open sign-up is on (``HTMA_OPEN_SIGNUP``; off in production).
 
     Args:
+        idempotency_key (str | Unset):
         body (SignUpIn): A new clinic and its first lab admin.
 
     Raises:
@@ -207,12 +266,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse422 | SignupResponse429
+        SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse413 | SignupResponse422 | SignupResponse429
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

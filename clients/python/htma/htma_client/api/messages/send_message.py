@@ -11,16 +11,21 @@ from ...models.send_message_response_400 import SendMessageResponse400
 from ...models.send_message_response_401 import SendMessageResponse401
 from ...models.send_message_response_403 import SendMessageResponse403
 from ...models.send_message_response_404 import SendMessageResponse404
+from ...models.send_message_response_409 import SendMessageResponse409
+from ...models.send_message_response_413 import SendMessageResponse413
 from ...models.send_message_response_422 import SendMessageResponse422
 from ...models.send_message_response_429 import SendMessageResponse429
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: MessageIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -43,6 +48,8 @@ def _parse_response(
     | SendMessageResponse401
     | SendMessageResponse403
     | SendMessageResponse404
+    | SendMessageResponse409
+    | SendMessageResponse413
     | SendMessageResponse422
     | SendMessageResponse429
     | None
@@ -72,6 +79,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = SendMessageResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = SendMessageResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = SendMessageResponse422.from_dict(response.json())
 
@@ -96,6 +113,8 @@ def _build_response(
     | SendMessageResponse401
     | SendMessageResponse403
     | SendMessageResponse404
+    | SendMessageResponse409
+    | SendMessageResponse413
     | SendMessageResponse422
     | SendMessageResponse429
 ]:
@@ -111,12 +130,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: MessageIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     MessageOut
     | SendMessageResponse400
     | SendMessageResponse401
     | SendMessageResponse403
     | SendMessageResponse404
+    | SendMessageResponse409
+    | SendMessageResponse413
     | SendMessageResponse422
     | SendMessageResponse429
 ]:
@@ -125,6 +147,7 @@ def sync_detailed(
      Stored encrypted (AES-256-GCM, bound to its row).
 
     Args:
+        idempotency_key (str | Unset):
         body (MessageIn): A message to a practitioner (from a patient) or to a patient (from a
             practitioner).
 
@@ -133,11 +156,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse422 | SendMessageResponse429]
+        Response[MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse409 | SendMessageResponse413 | SendMessageResponse422 | SendMessageResponse429]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -151,12 +175,15 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: MessageIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     MessageOut
     | SendMessageResponse400
     | SendMessageResponse401
     | SendMessageResponse403
     | SendMessageResponse404
+    | SendMessageResponse409
+    | SendMessageResponse413
     | SendMessageResponse422
     | SendMessageResponse429
     | None
@@ -166,6 +193,7 @@ def sync(
      Stored encrypted (AES-256-GCM, bound to its row).
 
     Args:
+        idempotency_key (str | Unset):
         body (MessageIn): A message to a practitioner (from a patient) or to a patient (from a
             practitioner).
 
@@ -174,12 +202,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse422 | SendMessageResponse429
+        MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse409 | SendMessageResponse413 | SendMessageResponse422 | SendMessageResponse429
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -187,12 +216,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: MessageIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     MessageOut
     | SendMessageResponse400
     | SendMessageResponse401
     | SendMessageResponse403
     | SendMessageResponse404
+    | SendMessageResponse409
+    | SendMessageResponse413
     | SendMessageResponse422
     | SendMessageResponse429
 ]:
@@ -201,6 +233,7 @@ async def asyncio_detailed(
      Stored encrypted (AES-256-GCM, bound to its row).
 
     Args:
+        idempotency_key (str | Unset):
         body (MessageIn): A message to a practitioner (from a patient) or to a patient (from a
             practitioner).
 
@@ -209,11 +242,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse422 | SendMessageResponse429]
+        Response[MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse409 | SendMessageResponse413 | SendMessageResponse422 | SendMessageResponse429]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -225,12 +259,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: MessageIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     MessageOut
     | SendMessageResponse400
     | SendMessageResponse401
     | SendMessageResponse403
     | SendMessageResponse404
+    | SendMessageResponse409
+    | SendMessageResponse413
     | SendMessageResponse422
     | SendMessageResponse429
     | None
@@ -240,6 +277,7 @@ async def asyncio(
      Stored encrypted (AES-256-GCM, bound to its row).
 
     Args:
+        idempotency_key (str | Unset):
         body (MessageIn): A message to a practitioner (from a patient) or to a patient (from a
             practitioner).
 
@@ -248,12 +286,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse422 | SendMessageResponse429
+        MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse409 | SendMessageResponse413 | SendMessageResponse422 | SendMessageResponse429
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -11,16 +11,21 @@ from ...models.submit_panel_response_400 import SubmitPanelResponse400
 from ...models.submit_panel_response_401 import SubmitPanelResponse401
 from ...models.submit_panel_response_403 import SubmitPanelResponse403
 from ...models.submit_panel_response_404 import SubmitPanelResponse404
+from ...models.submit_panel_response_409 import SubmitPanelResponse409
+from ...models.submit_panel_response_413 import SubmitPanelResponse413
 from ...models.submit_panel_response_422 import SubmitPanelResponse422
 from ...models.submit_panel_response_429 import SubmitPanelResponse429
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: PanelIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -43,6 +48,8 @@ def _parse_response(
     | SubmitPanelResponse401
     | SubmitPanelResponse403
     | SubmitPanelResponse404
+    | SubmitPanelResponse409
+    | SubmitPanelResponse413
     | SubmitPanelResponse422
     | SubmitPanelResponse429
     | None
@@ -72,6 +79,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = SubmitPanelResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = SubmitPanelResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = SubmitPanelResponse422.from_dict(response.json())
 
@@ -96,6 +113,8 @@ def _build_response(
     | SubmitPanelResponse401
     | SubmitPanelResponse403
     | SubmitPanelResponse404
+    | SubmitPanelResponse409
+    | SubmitPanelResponse413
     | SubmitPanelResponse422
     | SubmitPanelResponse429
 ]:
@@ -111,12 +130,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PanelIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     PanelOut
     | SubmitPanelResponse400
     | SubmitPanelResponse401
     | SubmitPanelResponse403
     | SubmitPanelResponse404
+    | SubmitPanelResponse409
+    | SubmitPanelResponse413
     | SubmitPanelResponse422
     | SubmitPanelResponse429
 ]:
@@ -125,6 +147,7 @@ def sync_detailed(
      Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
 
     Args:
+        idempotency_key (str | Unset):
         body (PanelIn): A hair-tissue mineral panel: every mineral in mg% (mg per 100 g of hair).
 
     Raises:
@@ -132,11 +155,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse422 | SubmitPanelResponse429]
+        Response[PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse409 | SubmitPanelResponse413 | SubmitPanelResponse422 | SubmitPanelResponse429]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -150,12 +174,15 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PanelIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     PanelOut
     | SubmitPanelResponse400
     | SubmitPanelResponse401
     | SubmitPanelResponse403
     | SubmitPanelResponse404
+    | SubmitPanelResponse409
+    | SubmitPanelResponse413
     | SubmitPanelResponse422
     | SubmitPanelResponse429
     | None
@@ -165,6 +192,7 @@ def sync(
      Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
 
     Args:
+        idempotency_key (str | Unset):
         body (PanelIn): A hair-tissue mineral panel: every mineral in mg% (mg per 100 g of hair).
 
     Raises:
@@ -172,12 +200,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse422 | SubmitPanelResponse429
+        PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse409 | SubmitPanelResponse413 | SubmitPanelResponse422 | SubmitPanelResponse429
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -185,12 +214,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PanelIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     PanelOut
     | SubmitPanelResponse400
     | SubmitPanelResponse401
     | SubmitPanelResponse403
     | SubmitPanelResponse404
+    | SubmitPanelResponse409
+    | SubmitPanelResponse413
     | SubmitPanelResponse422
     | SubmitPanelResponse429
 ]:
@@ -199,6 +231,7 @@ async def asyncio_detailed(
      Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
 
     Args:
+        idempotency_key (str | Unset):
         body (PanelIn): A hair-tissue mineral panel: every mineral in mg% (mg per 100 g of hair).
 
     Raises:
@@ -206,11 +239,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse422 | SubmitPanelResponse429]
+        Response[PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse409 | SubmitPanelResponse413 | SubmitPanelResponse422 | SubmitPanelResponse429]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -222,12 +256,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PanelIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     PanelOut
     | SubmitPanelResponse400
     | SubmitPanelResponse401
     | SubmitPanelResponse403
     | SubmitPanelResponse404
+    | SubmitPanelResponse409
+    | SubmitPanelResponse413
     | SubmitPanelResponse422
     | SubmitPanelResponse429
     | None
@@ -237,6 +274,7 @@ async def asyncio(
      Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
 
     Args:
+        idempotency_key (str | Unset):
         body (PanelIn): A hair-tissue mineral panel: every mineral in mg% (mg per 100 g of hair).
 
     Raises:
@@ -244,12 +282,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse422 | SubmitPanelResponse429
+        PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse409 | SubmitPanelResponse413 | SubmitPanelResponse422 | SubmitPanelResponse429
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

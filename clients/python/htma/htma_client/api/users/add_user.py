@@ -10,18 +10,22 @@ from ...models.add_user_response_401 import AddUserResponse401
 from ...models.add_user_response_403 import AddUserResponse403
 from ...models.add_user_response_404 import AddUserResponse404
 from ...models.add_user_response_409 import AddUserResponse409
+from ...models.add_user_response_413 import AddUserResponse413
 from ...models.add_user_response_422 import AddUserResponse422
 from ...models.add_user_response_429 import AddUserResponse429
 from ...models.user_in import UserIn
 from ...models.user_out import UserOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: UserIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -44,6 +48,7 @@ def _parse_response(
     | AddUserResponse403
     | AddUserResponse404
     | AddUserResponse409
+    | AddUserResponse413
     | AddUserResponse422
     | AddUserResponse429
     | UserOut
@@ -79,6 +84,11 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = AddUserResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = AddUserResponse422.from_dict(response.json())
 
@@ -103,6 +113,7 @@ def _build_response(
     | AddUserResponse403
     | AddUserResponse404
     | AddUserResponse409
+    | AddUserResponse413
     | AddUserResponse422
     | AddUserResponse429
     | UserOut
@@ -119,12 +130,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UserIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     AddUserResponse400
     | AddUserResponse401
     | AddUserResponse403
     | AddUserResponse404
     | AddUserResponse409
+    | AddUserResponse413
     | AddUserResponse422
     | AddUserResponse429
     | UserOut
@@ -134,6 +147,7 @@ def sync_detailed(
      Lab admins add practitioners, patients and other admins to their clinic.
 
     Args:
+        idempotency_key (str | Unset):
         body (UserIn): A new user of the caller's clinic (lab admins only).
 
     Raises:
@@ -141,11 +155,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse422 | AddUserResponse429 | UserOut]
+        Response[AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse413 | AddUserResponse422 | AddUserResponse429 | UserOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -159,12 +174,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UserIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     AddUserResponse400
     | AddUserResponse401
     | AddUserResponse403
     | AddUserResponse404
     | AddUserResponse409
+    | AddUserResponse413
     | AddUserResponse422
     | AddUserResponse429
     | UserOut
@@ -175,6 +192,7 @@ def sync(
      Lab admins add practitioners, patients and other admins to their clinic.
 
     Args:
+        idempotency_key (str | Unset):
         body (UserIn): A new user of the caller's clinic (lab admins only).
 
     Raises:
@@ -182,12 +200,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse422 | AddUserResponse429 | UserOut
+        AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse413 | AddUserResponse422 | AddUserResponse429 | UserOut
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -195,12 +214,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UserIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     AddUserResponse400
     | AddUserResponse401
     | AddUserResponse403
     | AddUserResponse404
     | AddUserResponse409
+    | AddUserResponse413
     | AddUserResponse422
     | AddUserResponse429
     | UserOut
@@ -210,6 +231,7 @@ async def asyncio_detailed(
      Lab admins add practitioners, patients and other admins to their clinic.
 
     Args:
+        idempotency_key (str | Unset):
         body (UserIn): A new user of the caller's clinic (lab admins only).
 
     Raises:
@@ -217,11 +239,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse422 | AddUserResponse429 | UserOut]
+        Response[AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse413 | AddUserResponse422 | AddUserResponse429 | UserOut]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -233,12 +256,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UserIn,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     AddUserResponse400
     | AddUserResponse401
     | AddUserResponse403
     | AddUserResponse404
     | AddUserResponse409
+    | AddUserResponse413
     | AddUserResponse422
     | AddUserResponse429
     | UserOut
@@ -249,6 +274,7 @@ async def asyncio(
      Lab admins add practitioners, patients and other admins to their clinic.
 
     Args:
+        idempotency_key (str | Unset):
         body (UserIn): A new user of the caller's clinic (lab admins only).
 
     Raises:
@@ -256,12 +282,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse422 | AddUserResponse429 | UserOut
+        AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse413 | AddUserResponse422 | AddUserResponse429 | UserOut
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

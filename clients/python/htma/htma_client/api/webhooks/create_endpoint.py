@@ -9,17 +9,22 @@ from ...models.create_endpoint_response_400 import CreateEndpointResponse400
 from ...models.create_endpoint_response_401 import CreateEndpointResponse401
 from ...models.create_endpoint_response_403 import CreateEndpointResponse403
 from ...models.create_endpoint_response_404 import CreateEndpointResponse404
+from ...models.create_endpoint_response_409 import CreateEndpointResponse409
+from ...models.create_endpoint_response_413 import CreateEndpointResponse413
 from ...models.create_endpoint_response_422 import CreateEndpointResponse422
 from ...models.endpoint_create import EndpointCreate
 from ...models.endpoint_with_secret import EndpointWithSecret
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: EndpointCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -41,6 +46,8 @@ def _parse_response(
     | CreateEndpointResponse401
     | CreateEndpointResponse403
     | CreateEndpointResponse404
+    | CreateEndpointResponse409
+    | CreateEndpointResponse413
     | CreateEndpointResponse422
     | EndpointWithSecret
     | None
@@ -70,6 +77,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = CreateEndpointResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = CreateEndpointResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = CreateEndpointResponse422.from_dict(response.json())
 
@@ -88,6 +105,8 @@ def _build_response(
     | CreateEndpointResponse401
     | CreateEndpointResponse403
     | CreateEndpointResponse404
+    | CreateEndpointResponse409
+    | CreateEndpointResponse413
     | CreateEndpointResponse422
     | EndpointWithSecret
 ]:
@@ -103,11 +122,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: EndpointCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     CreateEndpointResponse400
     | CreateEndpointResponse401
     | CreateEndpointResponse403
     | CreateEndpointResponse404
+    | CreateEndpointResponse409
+    | CreateEndpointResponse413
     | CreateEndpointResponse422
     | EndpointWithSecret
 ]:
@@ -116,6 +138,7 @@ def sync_detailed(
      Register an endpoint; the answer shows its signing secret once.
 
     Args:
+        idempotency_key (str | Unset):
         body (EndpointCreate): Body of ``POST /endpoints``.
 
     Raises:
@@ -123,11 +146,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse422 | EndpointWithSecret]
+        Response[CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse409 | CreateEndpointResponse413 | CreateEndpointResponse422 | EndpointWithSecret]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -141,11 +165,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: EndpointCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     CreateEndpointResponse400
     | CreateEndpointResponse401
     | CreateEndpointResponse403
     | CreateEndpointResponse404
+    | CreateEndpointResponse409
+    | CreateEndpointResponse413
     | CreateEndpointResponse422
     | EndpointWithSecret
     | None
@@ -155,6 +182,7 @@ def sync(
      Register an endpoint; the answer shows its signing secret once.
 
     Args:
+        idempotency_key (str | Unset):
         body (EndpointCreate): Body of ``POST /endpoints``.
 
     Raises:
@@ -162,12 +190,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse422 | EndpointWithSecret
+        CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse409 | CreateEndpointResponse413 | CreateEndpointResponse422 | EndpointWithSecret
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -175,11 +204,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: EndpointCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     CreateEndpointResponse400
     | CreateEndpointResponse401
     | CreateEndpointResponse403
     | CreateEndpointResponse404
+    | CreateEndpointResponse409
+    | CreateEndpointResponse413
     | CreateEndpointResponse422
     | EndpointWithSecret
 ]:
@@ -188,6 +220,7 @@ async def asyncio_detailed(
      Register an endpoint; the answer shows its signing secret once.
 
     Args:
+        idempotency_key (str | Unset):
         body (EndpointCreate): Body of ``POST /endpoints``.
 
     Raises:
@@ -195,11 +228,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse422 | EndpointWithSecret]
+        Response[CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse409 | CreateEndpointResponse413 | CreateEndpointResponse422 | EndpointWithSecret]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -211,11 +245,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: EndpointCreate,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     CreateEndpointResponse400
     | CreateEndpointResponse401
     | CreateEndpointResponse403
     | CreateEndpointResponse404
+    | CreateEndpointResponse409
+    | CreateEndpointResponse413
     | CreateEndpointResponse422
     | EndpointWithSecret
     | None
@@ -225,6 +262,7 @@ async def asyncio(
      Register an endpoint; the answer shows its signing secret once.
 
     Args:
+        idempotency_key (str | Unset):
         body (EndpointCreate): Body of ``POST /endpoints``.
 
     Raises:
@@ -232,12 +270,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse422 | EndpointWithSecret
+        CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse409 | CreateEndpointResponse413 | CreateEndpointResponse422 | EndpointWithSecret
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

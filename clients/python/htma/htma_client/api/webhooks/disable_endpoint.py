@@ -6,17 +6,25 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.disable_endpoint_response_400 import DisableEndpointResponse400
 from ...models.disable_endpoint_response_401 import DisableEndpointResponse401
 from ...models.disable_endpoint_response_403 import DisableEndpointResponse403
 from ...models.disable_endpoint_response_404 import DisableEndpointResponse404
+from ...models.disable_endpoint_response_409 import DisableEndpointResponse409
+from ...models.disable_endpoint_response_413 import DisableEndpointResponse413
 from ...models.disable_endpoint_response_422 import DisableEndpointResponse422
 from ...models.endpoint import Endpoint
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     endpoint_id: str,
+    *,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -25,15 +33,19 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    DisableEndpointResponse401
+    DisableEndpointResponse400
+    | DisableEndpointResponse401
     | DisableEndpointResponse403
     | DisableEndpointResponse404
+    | DisableEndpointResponse409
+    | DisableEndpointResponse413
     | DisableEndpointResponse422
     | Endpoint
     | None
@@ -42,6 +54,11 @@ def _parse_response(
         response_200 = Endpoint.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = DisableEndpointResponse400.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = DisableEndpointResponse401.from_dict(response.json())
@@ -58,6 +75,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = DisableEndpointResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = DisableEndpointResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = DisableEndpointResponse422.from_dict(response.json())
 
@@ -72,9 +99,12 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    DisableEndpointResponse401
+    DisableEndpointResponse400
+    | DisableEndpointResponse401
     | DisableEndpointResponse403
     | DisableEndpointResponse404
+    | DisableEndpointResponse409
+    | DisableEndpointResponse413
     | DisableEndpointResponse422
     | Endpoint
 ]:
@@ -90,10 +120,14 @@ def sync_detailed(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    DisableEndpointResponse401
+    DisableEndpointResponse400
+    | DisableEndpointResponse401
     | DisableEndpointResponse403
     | DisableEndpointResponse404
+    | DisableEndpointResponse409
+    | DisableEndpointResponse413
     | DisableEndpointResponse422
     | Endpoint
 ]:
@@ -103,17 +137,19 @@ def sync_detailed(
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse422 | Endpoint]
+        Response[DisableEndpointResponse400 | DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse409 | DisableEndpointResponse413 | DisableEndpointResponse422 | Endpoint]
     """
 
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -127,10 +163,14 @@ def sync(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
-    DisableEndpointResponse401
+    DisableEndpointResponse400
+    | DisableEndpointResponse401
     | DisableEndpointResponse403
     | DisableEndpointResponse404
+    | DisableEndpointResponse409
+    | DisableEndpointResponse413
     | DisableEndpointResponse422
     | Endpoint
     | None
@@ -141,18 +181,20 @@ def sync(
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse422 | Endpoint
+        DisableEndpointResponse400 | DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse409 | DisableEndpointResponse413 | DisableEndpointResponse422 | Endpoint
     """
 
     return sync_detailed(
         endpoint_id=endpoint_id,
         client=client,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -160,10 +202,14 @@ async def asyncio_detailed(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    DisableEndpointResponse401
+    DisableEndpointResponse400
+    | DisableEndpointResponse401
     | DisableEndpointResponse403
     | DisableEndpointResponse404
+    | DisableEndpointResponse409
+    | DisableEndpointResponse413
     | DisableEndpointResponse422
     | Endpoint
 ]:
@@ -173,17 +219,19 @@ async def asyncio_detailed(
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse422 | Endpoint]
+        Response[DisableEndpointResponse400 | DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse409 | DisableEndpointResponse413 | DisableEndpointResponse422 | Endpoint]
     """
 
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -195,10 +243,14 @@ async def asyncio(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
-    DisableEndpointResponse401
+    DisableEndpointResponse400
+    | DisableEndpointResponse401
     | DisableEndpointResponse403
     | DisableEndpointResponse404
+    | DisableEndpointResponse409
+    | DisableEndpointResponse413
     | DisableEndpointResponse422
     | Endpoint
     | None
@@ -209,18 +261,20 @@ async def asyncio(
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse422 | Endpoint
+        DisableEndpointResponse400 | DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse409 | DisableEndpointResponse413 | DisableEndpointResponse422 | Endpoint
     """
 
     return (
         await asyncio_detailed(
             endpoint_id=endpoint_id,
             client=client,
+            idempotency_key=idempotency_key,
         )
     ).parsed

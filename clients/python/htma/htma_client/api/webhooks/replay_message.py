@@ -6,9 +6,12 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.replay_message_response_400 import ReplayMessageResponse400
 from ...models.replay_message_response_401 import ReplayMessageResponse401
 from ...models.replay_message_response_403 import ReplayMessageResponse403
 from ...models.replay_message_response_404 import ReplayMessageResponse404
+from ...models.replay_message_response_409 import ReplayMessageResponse409
+from ...models.replay_message_response_413 import ReplayMessageResponse413
 from ...models.replay_message_response_422 import ReplayMessageResponse422
 from ...models.replay_message_response_replay_message import ReplayMessageResponseReplayMessage
 from ...types import UNSET, Response, Unset
@@ -18,7 +21,11 @@ def _get_kwargs(
     message_id: str,
     *,
     endpoint_id: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     params: dict[str, Any] = {}
 
@@ -39,15 +46,19 @@ def _get_kwargs(
         "params": params,
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
-    ReplayMessageResponse401
+    ReplayMessageResponse400
+    | ReplayMessageResponse401
     | ReplayMessageResponse403
     | ReplayMessageResponse404
+    | ReplayMessageResponse409
+    | ReplayMessageResponse413
     | ReplayMessageResponse422
     | ReplayMessageResponseReplayMessage
     | None
@@ -56,6 +67,11 @@ def _parse_response(
         response_202 = ReplayMessageResponseReplayMessage.from_dict(response.json())
 
         return response_202
+
+    if response.status_code == 400:
+        response_400 = ReplayMessageResponse400.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = ReplayMessageResponse401.from_dict(response.json())
@@ -72,6 +88,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = ReplayMessageResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ReplayMessageResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = ReplayMessageResponse422.from_dict(response.json())
 
@@ -86,9 +112,12 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    ReplayMessageResponse401
+    ReplayMessageResponse400
+    | ReplayMessageResponse401
     | ReplayMessageResponse403
     | ReplayMessageResponse404
+    | ReplayMessageResponse409
+    | ReplayMessageResponse413
     | ReplayMessageResponse422
     | ReplayMessageResponseReplayMessage
 ]:
@@ -105,10 +134,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     endpoint_id: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    ReplayMessageResponse401
+    ReplayMessageResponse400
+    | ReplayMessageResponse401
     | ReplayMessageResponse403
     | ReplayMessageResponse404
+    | ReplayMessageResponse409
+    | ReplayMessageResponse413
     | ReplayMessageResponse422
     | ReplayMessageResponseReplayMessage
 ]:
@@ -119,18 +152,20 @@ def sync_detailed(
     Args:
         message_id (str):
         endpoint_id (None | str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage]
+        Response[ReplayMessageResponse400 | ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse409 | ReplayMessageResponse413 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage]
     """
 
     kwargs = _get_kwargs(
         message_id=message_id,
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -145,10 +180,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     endpoint_id: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
-    ReplayMessageResponse401
+    ReplayMessageResponse400
+    | ReplayMessageResponse401
     | ReplayMessageResponse403
     | ReplayMessageResponse404
+    | ReplayMessageResponse409
+    | ReplayMessageResponse413
     | ReplayMessageResponse422
     | ReplayMessageResponseReplayMessage
     | None
@@ -160,19 +199,21 @@ def sync(
     Args:
         message_id (str):
         endpoint_id (None | str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage
+        ReplayMessageResponse400 | ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse409 | ReplayMessageResponse413 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage
     """
 
     return sync_detailed(
         message_id=message_id,
         client=client,
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -181,10 +222,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     endpoint_id: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
-    ReplayMessageResponse401
+    ReplayMessageResponse400
+    | ReplayMessageResponse401
     | ReplayMessageResponse403
     | ReplayMessageResponse404
+    | ReplayMessageResponse409
+    | ReplayMessageResponse413
     | ReplayMessageResponse422
     | ReplayMessageResponseReplayMessage
 ]:
@@ -195,18 +240,20 @@ async def asyncio_detailed(
     Args:
         message_id (str):
         endpoint_id (None | str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage]
+        Response[ReplayMessageResponse400 | ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse409 | ReplayMessageResponse413 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage]
     """
 
     kwargs = _get_kwargs(
         message_id=message_id,
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -219,10 +266,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     endpoint_id: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
-    ReplayMessageResponse401
+    ReplayMessageResponse400
+    | ReplayMessageResponse401
     | ReplayMessageResponse403
     | ReplayMessageResponse404
+    | ReplayMessageResponse409
+    | ReplayMessageResponse413
     | ReplayMessageResponse422
     | ReplayMessageResponseReplayMessage
     | None
@@ -234,13 +285,14 @@ async def asyncio(
     Args:
         message_id (str):
         endpoint_id (None | str | Unset):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage
+        ReplayMessageResponse400 | ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse409 | ReplayMessageResponse413 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage
     """
 
     return (
@@ -248,5 +300,6 @@ async def asyncio(
             message_id=message_id,
             client=client,
             endpoint_id=endpoint_id,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -10,16 +10,21 @@ from ...models.replay_since_response_400 import ReplaySinceResponse400
 from ...models.replay_since_response_401 import ReplaySinceResponse401
 from ...models.replay_since_response_403 import ReplaySinceResponse403
 from ...models.replay_since_response_404 import ReplaySinceResponse404
+from ...models.replay_since_response_409 import ReplaySinceResponse409
+from ...models.replay_since_response_413 import ReplaySinceResponse413
 from ...models.replay_since_response_422 import ReplaySinceResponse422
 from ...models.replay_since_response_replay_since import ReplaySinceResponseReplaySince
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: ReplayRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -41,6 +46,8 @@ def _parse_response(
     | ReplaySinceResponse401
     | ReplaySinceResponse403
     | ReplaySinceResponse404
+    | ReplaySinceResponse409
+    | ReplaySinceResponse413
     | ReplaySinceResponse422
     | ReplaySinceResponseReplaySince
     | None
@@ -70,6 +77,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = ReplaySinceResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ReplaySinceResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = ReplaySinceResponse422.from_dict(response.json())
 
@@ -88,6 +105,8 @@ def _build_response(
     | ReplaySinceResponse401
     | ReplaySinceResponse403
     | ReplaySinceResponse404
+    | ReplaySinceResponse409
+    | ReplaySinceResponse413
     | ReplaySinceResponse422
     | ReplaySinceResponseReplaySince
 ]:
@@ -103,11 +122,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ReplayRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     ReplaySinceResponse400
     | ReplaySinceResponse401
     | ReplaySinceResponse403
     | ReplaySinceResponse404
+    | ReplaySinceResponse409
+    | ReplaySinceResponse413
     | ReplaySinceResponse422
     | ReplaySinceResponseReplaySince
 ]:
@@ -116,6 +138,7 @@ def sync_detailed(
      Deliver again every message since a time (optionally failed ones only).
 
     Args:
+        idempotency_key (str | Unset):
         body (ReplayRequest): Body of ``POST /replay``.
 
     Raises:
@@ -123,11 +146,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince]
+        Response[ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse409 | ReplaySinceResponse413 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -141,11 +165,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ReplayRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     ReplaySinceResponse400
     | ReplaySinceResponse401
     | ReplaySinceResponse403
     | ReplaySinceResponse404
+    | ReplaySinceResponse409
+    | ReplaySinceResponse413
     | ReplaySinceResponse422
     | ReplaySinceResponseReplaySince
     | None
@@ -155,6 +182,7 @@ def sync(
      Deliver again every message since a time (optionally failed ones only).
 
     Args:
+        idempotency_key (str | Unset):
         body (ReplayRequest): Body of ``POST /replay``.
 
     Raises:
@@ -162,12 +190,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince
+        ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse409 | ReplaySinceResponse413 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -175,11 +204,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ReplayRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     ReplaySinceResponse400
     | ReplaySinceResponse401
     | ReplaySinceResponse403
     | ReplaySinceResponse404
+    | ReplaySinceResponse409
+    | ReplaySinceResponse413
     | ReplaySinceResponse422
     | ReplaySinceResponseReplaySince
 ]:
@@ -188,6 +220,7 @@ async def asyncio_detailed(
      Deliver again every message since a time (optionally failed ones only).
 
     Args:
+        idempotency_key (str | Unset):
         body (ReplayRequest): Body of ``POST /replay``.
 
     Raises:
@@ -195,11 +228,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince]
+        Response[ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse409 | ReplaySinceResponse413 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -211,11 +245,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ReplayRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     ReplaySinceResponse400
     | ReplaySinceResponse401
     | ReplaySinceResponse403
     | ReplaySinceResponse404
+    | ReplaySinceResponse409
+    | ReplaySinceResponse413
     | ReplaySinceResponse422
     | ReplaySinceResponseReplaySince
     | None
@@ -225,6 +262,7 @@ async def asyncio(
      Deliver again every message since a time (optionally failed ones only).
 
     Args:
+        idempotency_key (str | Unset):
         body (ReplayRequest): Body of ``POST /replay``.
 
     Raises:
@@ -232,12 +270,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince
+        ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse409 | ReplaySinceResponse413 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

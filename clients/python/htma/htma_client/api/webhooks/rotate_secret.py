@@ -12,6 +12,8 @@ from ...models.rotate_secret_response_400 import RotateSecretResponse400
 from ...models.rotate_secret_response_401 import RotateSecretResponse401
 from ...models.rotate_secret_response_403 import RotateSecretResponse403
 from ...models.rotate_secret_response_404 import RotateSecretResponse404
+from ...models.rotate_secret_response_409 import RotateSecretResponse409
+from ...models.rotate_secret_response_413 import RotateSecretResponse413
 from ...models.rotate_secret_response_422 import RotateSecretResponse422
 from ...types import UNSET, Response, Unset
 
@@ -20,8 +22,11 @@ def _get_kwargs(
     endpoint_id: str,
     *,
     body: None | RotateRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -49,6 +54,8 @@ def _parse_response(
     | RotateSecretResponse401
     | RotateSecretResponse403
     | RotateSecretResponse404
+    | RotateSecretResponse409
+    | RotateSecretResponse413
     | RotateSecretResponse422
     | None
 ):
@@ -77,6 +84,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = RotateSecretResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = RotateSecretResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = RotateSecretResponse422.from_dict(response.json())
 
@@ -96,6 +113,8 @@ def _build_response(
     | RotateSecretResponse401
     | RotateSecretResponse403
     | RotateSecretResponse404
+    | RotateSecretResponse409
+    | RotateSecretResponse413
     | RotateSecretResponse422
 ]:
     return Response(
@@ -111,12 +130,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: None | RotateRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     EndpointWithSecret
     | RotateSecretResponse400
     | RotateSecretResponse401
     | RotateSecretResponse403
     | RotateSecretResponse404
+    | RotateSecretResponse409
+    | RotateSecretResponse413
     | RotateSecretResponse422
 ]:
     """Rotate Secret
@@ -125,6 +147,7 @@ def sync_detailed(
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
         body (None | RotateRequest | Unset):
 
     Raises:
@@ -132,12 +155,13 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse422]
+        Response[EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse409 | RotateSecretResponse413 | RotateSecretResponse422]
     """
 
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -152,12 +176,15 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: None | RotateRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     EndpointWithSecret
     | RotateSecretResponse400
     | RotateSecretResponse401
     | RotateSecretResponse403
     | RotateSecretResponse404
+    | RotateSecretResponse409
+    | RotateSecretResponse413
     | RotateSecretResponse422
     | None
 ):
@@ -167,6 +194,7 @@ def sync(
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
         body (None | RotateRequest | Unset):
 
     Raises:
@@ -174,13 +202,14 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse422
+        EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse409 | RotateSecretResponse413 | RotateSecretResponse422
     """
 
     return sync_detailed(
         endpoint_id=endpoint_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -189,12 +218,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: None | RotateRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[
     EndpointWithSecret
     | RotateSecretResponse400
     | RotateSecretResponse401
     | RotateSecretResponse403
     | RotateSecretResponse404
+    | RotateSecretResponse409
+    | RotateSecretResponse413
     | RotateSecretResponse422
 ]:
     """Rotate Secret
@@ -203,6 +235,7 @@ async def asyncio_detailed(
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
         body (None | RotateRequest | Unset):
 
     Raises:
@@ -210,12 +243,13 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse422]
+        Response[EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse409 | RotateSecretResponse413 | RotateSecretResponse422]
     """
 
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -228,12 +262,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: None | RotateRequest | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> (
     EndpointWithSecret
     | RotateSecretResponse400
     | RotateSecretResponse401
     | RotateSecretResponse403
     | RotateSecretResponse404
+    | RotateSecretResponse409
+    | RotateSecretResponse413
     | RotateSecretResponse422
     | None
 ):
@@ -243,6 +280,7 @@ async def asyncio(
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
         body (None | RotateRequest | Unset):
 
     Raises:
@@ -250,7 +288,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse422
+        EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse409 | RotateSecretResponse413 | RotateSecretResponse422
     """
 
     return (
@@ -258,5 +296,6 @@ async def asyncio(
             endpoint_id=endpoint_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

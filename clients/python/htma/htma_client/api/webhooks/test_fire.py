@@ -7,16 +7,24 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.fire_result import FireResult
+from ...models.test_fire_response_400 import TestFireResponse400
 from ...models.test_fire_response_401 import TestFireResponse401
 from ...models.test_fire_response_403 import TestFireResponse403
 from ...models.test_fire_response_404 import TestFireResponse404
+from ...models.test_fire_response_409 import TestFireResponse409
+from ...models.test_fire_response_413 import TestFireResponse413
 from ...models.test_fire_response_422 import TestFireResponse422
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     endpoint_id: str,
+    *,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -25,16 +33,32 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422 | None:
+) -> (
+    FireResult
+    | TestFireResponse400
+    | TestFireResponse401
+    | TestFireResponse403
+    | TestFireResponse404
+    | TestFireResponse409
+    | TestFireResponse413
+    | TestFireResponse422
+    | None
+):
     if response.status_code == 200:
         response_200 = FireResult.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = TestFireResponse400.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = TestFireResponse401.from_dict(response.json())
@@ -51,6 +75,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = TestFireResponse409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = TestFireResponse413.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = TestFireResponse422.from_dict(response.json())
 
@@ -64,7 +98,16 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]:
+) -> Response[
+    FireResult
+    | TestFireResponse400
+    | TestFireResponse401
+    | TestFireResponse403
+    | TestFireResponse404
+    | TestFireResponse409
+    | TestFireResponse413
+    | TestFireResponse422
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -77,24 +120,36 @@ def sync_detailed(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    FireResult
+    | TestFireResponse400
+    | TestFireResponse401
+    | TestFireResponse403
+    | TestFireResponse404
+    | TestFireResponse409
+    | TestFireResponse413
+    | TestFireResponse422
+]:
     """Test Fire
 
      Send a test event to the endpoint now and report the attempt.
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]
+        Response[FireResult | TestFireResponse400 | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse409 | TestFireResponse413 | TestFireResponse422]
     """
 
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -108,25 +163,38 @@ def sync(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422 | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    FireResult
+    | TestFireResponse400
+    | TestFireResponse401
+    | TestFireResponse403
+    | TestFireResponse404
+    | TestFireResponse409
+    | TestFireResponse413
+    | TestFireResponse422
+    | None
+):
     """Test Fire
 
      Send a test event to the endpoint now and report the attempt.
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422
+        FireResult | TestFireResponse400 | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse409 | TestFireResponse413 | TestFireResponse422
     """
 
     return sync_detailed(
         endpoint_id=endpoint_id,
         client=client,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -134,24 +202,36 @@ async def asyncio_detailed(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    FireResult
+    | TestFireResponse400
+    | TestFireResponse401
+    | TestFireResponse403
+    | TestFireResponse404
+    | TestFireResponse409
+    | TestFireResponse413
+    | TestFireResponse422
+]:
     """Test Fire
 
      Send a test event to the endpoint now and report the attempt.
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422]
+        Response[FireResult | TestFireResponse400 | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse409 | TestFireResponse413 | TestFireResponse422]
     """
 
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -163,25 +243,38 @@ async def asyncio(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422 | None:
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    FireResult
+    | TestFireResponse400
+    | TestFireResponse401
+    | TestFireResponse403
+    | TestFireResponse404
+    | TestFireResponse409
+    | TestFireResponse413
+    | TestFireResponse422
+    | None
+):
     """Test Fire
 
      Send a test event to the endpoint now and report the attempt.
 
     Args:
         endpoint_id (str):
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        FireResult | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse422
+        FireResult | TestFireResponse400 | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse409 | TestFireResponse413 | TestFireResponse422
     """
 
     return (
         await asyncio_detailed(
             endpoint_id=endpoint_id,
             client=client,
+            idempotency_key=idempotency_key,
         )
     ).parsed
