@@ -657,10 +657,12 @@ def _make_unique(headers: dict[str, Any] | None, names: Collection[str], prefix:
     """Start each of ``headers``' single-use values (an ``Idempotency-Key``: the same key
     with another request is refused, a rule no schema describes) with the case's own
     ``prefix``, keeping its length where it is longer than the prefix."""
+    if headers is None:
+        return
     wanted = {name.lower() for name in names}
-    for name, value in (headers or {}).items():
+    for name, value in headers.items():
         if name.lower() in wanted and isinstance(value, str):
-            headers[name] = (prefix + value)[: max(len(value), len(prefix))]  # type: ignore[index]  # not None here
+            headers[name] = (prefix + value)[: max(len(value), len(prefix))]
 
 
 @pytest.fixture
