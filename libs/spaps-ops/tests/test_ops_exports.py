@@ -59,10 +59,12 @@ def test_root_exports_are_pinned() -> None:
         "get_request_id",
         "install_problem_handlers",
         "is_problem",
+        "merge_problem_entry",
         "openapi_problem",
         "problem_response",
         "problem_responses",
         "server_options",
+        "share_problem_schemas",
     ]
     assert sorted(spaps_ops.__all__) == spaps_ops.__all__
     for name in spaps_ops.__all__:

@@ -54,8 +54,16 @@ async def test_schema_declares_problem_answers(
     assert set(ping) == {"200"}  # public and parameterless: nothing to add
     for responses in (get_item, create):
         assert list(responses["422"]["content"]) == [PROBLEM]  # not FastAPI's application/json
-        assert "errors" in responses["422"]["content"][PROBLEM]["schema"]["properties"]
+        invalid_schema = responses["422"]["content"][PROBLEM]["schema"]
+        assert invalid_schema == {"$ref": "#/components/schemas/ValidationProblem"}
         assert list(responses["401"]["content"]) == [PROBLEM]
+        assert responses["401"]["content"][PROBLEM]["schema"] == {
+            "$ref": "#/components/schemas/Problem"
+        }
+    # one shared component each, instead of a copy in every entry
+    schemas = spec["components"]["schemas"]
+    assert "errors" in schemas["ValidationProblem"]["properties"]
+    assert schemas["Problem"]["required"] == ["type", "title", "status", "code"]
     assert get_item["409"]["description"] == "Edited meanwhile"
 
     # What the schema says is what the app answers.

@@ -28,7 +28,12 @@ from ._health import CheckResult, HealthCheck
 from ._logging import configure_logging
 from ._maintenance import MaintenanceMiddleware, MaintenanceSwitch
 from ._metrics import HttpMetrics, MetricsMiddleware
-from ._openapi import document_problems, openapi_problem
+from ._openapi import (
+    document_problems,
+    merge_problem_entry,
+    openapi_problem,
+    share_problem_schemas,
+)
 from ._problem import (
     ProblemLike,
     ProblemMiddleware,
@@ -92,8 +97,10 @@ __all__ = [
     "get_request_id",
     "install_problem_handlers",
     "is_problem",
+    "merge_problem_entry",
     "openapi_problem",
     "problem_response",
     "problem_responses",
     "server_options",
+    "share_problem_schemas",
 ]

@@ -6,19 +6,22 @@ Applied once to the document FastAPI builds (see :func:`spaps_ops.document_probl
   public paths (an explicit "no credentials", not an omission);
 * descriptions for operations whose endpoint has no docstring;
 * examples: a JSON body's ``example`` from its schema's first ``examples`` entry (an array
-  of a schema: a one-item list), a problem entry's from the registered codes of its status;
+  of a schema: a one-item list), a problem entry's from the registered codes of its
+  status, unless the service named the operation's errors;
+* problem schemas as the shared ``Problem`` and ``ValidationProblem`` components;
 * FastAPI's own validation-error schemas dropped once no 422 refers to them.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._problem import PROBLEM_CONTENT_TYPE
-from ._problem_docs import problem_example
-from ._registry import ErrorRegistry
+from ._problem_docs import EXAMPLE_INSTANCE, PROBLEM_COMPONENTS, problem_example
+from ._registry import ErrorCode, ErrorRegistry
 
 Requirement = dict[str, Any]
 _REF = "#/components/schemas/"
@@ -37,6 +40,7 @@ class Completion:
     operation_security: dict[str, Any] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
     examples: dict[str, Any] = field(default_factory=dict)
+    operation_errors: dict[str, list[ErrorCode]] = field(default_factory=dict)
 
     def apply(self, spec: dict[str, Any]) -> None:
         components: dict[str, Any] = spec.setdefault("components", {})
@@ -47,6 +51,7 @@ class Completion:
             for method, operation in operations.items():
                 if method in _METHODS:
                     self._operation(operation, path=path, schemas=schemas)
+        share_problem_schemas(spec)
         _drop_unused_validation_schemas(spec)
 
     def _operation(self, operation: dict[str, Any], *, path: str, schemas: dict[str, Any]) -> None:
@@ -62,15 +67,27 @@ class Completion:
         body = operation.get("requestBody", {}).get("content", {})
         for media in body.values():
             self._json_example(media, schemas, operation_name=None)
-        for status, response in operation.get("responses", {}).items():
+        responses: dict[str, Any] = operation.get("responses", {})
+        for status, shared in responses.items():
+            # FastAPI copies a route's entry shallowly: operations sharing one (a router's
+            # responses=) share its content, which is completed per operation below
+            response = responses[status] = copy.deepcopy(shared)
             for media_type, media in response.get("content", {}).items():
                 if media_type == PROBLEM_CONTENT_TYPE:
-                    self._problem_examples(media, status=status, path=path)
+                    self._problem_examples(media, status=status, path=path, name=name)
                 elif status.startswith("2"):
                     self._json_example(media, schemas, operation_name=name)
 
-    def _problem_examples(self, media: dict[str, Any], *, status: str, path: str) -> None:
+    def _problem_examples(
+        self, media: dict[str, Any], *, status: str, path: str, name: str
+    ) -> None:
+        for example in media.get("examples", {}).values():
+            value = example.get("value") if isinstance(example, dict) else None
+            if isinstance(value, dict) and value.get("instance") == EXAMPLE_INSTANCE:
+                value["instance"] = path  # built without the route: this is its path
         if "examples" in media or "example" in media or not status.isdigit():
+            return
+        if name in self.operation_errors:  # the service named them: no registry guesses
             return
         codes = [entry for entry in self.registry if entry.status == int(status)]
         if codes:
@@ -107,6 +124,34 @@ class Completion:
                 if found is not None:
                     return found
         return None
+
+
+def share_problem_schemas(spec: dict[str, Any]) -> None:
+    """Make a document's problem entries refer to the shared ``Problem`` and
+    ``ValidationProblem`` components instead of repeating the schema inline, so that a
+    client generated from it has one problem type, not one per operation and status.
+
+    :func:`spaps_ops.document_problems` does this; a layer that adds problem entries to
+    the document after it calls this again. A component of either name that is
+    something else is left as it is, and so are the entries' inline schemas.
+
+    Args:
+        spec: an OpenAPI document (edited in place).
+
+    .. versionadded:: 0.8.0
+    """
+    schemas: dict[str, Any] = spec.setdefault("components", {}).setdefault("schemas", {})
+    for operations in spec.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in _METHODS:
+                continue
+            for response in operation.get("responses", {}).values():
+                media = response.get("content", {}).get(PROBLEM_CONTENT_TYPE)
+                for name, schema in PROBLEM_COMPONENTS.items():
+                    if media is None or media.get("schema") != schema:
+                        continue
+                    if schemas.setdefault(name, schema) == schema:
+                        media["schema"] = {"$ref": f"{_REF}{name}"}
 
 
 def _drop_unused_validation_schemas(spec: dict[str, Any]) -> None:

@@ -32,8 +32,35 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 
+#: A 422 problem: request validation adds one entry per invalid field.
+VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
+    **PROBLEM_SCHEMA,
+    "properties": {
+        **PROBLEM_SCHEMA["properties"],
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+#: The components ``document_problems`` puts these schemas under, by name.
+PROBLEM_COMPONENTS: dict[str, dict[str, Any]] = {
+    "Problem": PROBLEM_SCHEMA,
+    "ValidationProblem": VALIDATION_PROBLEM_SCHEMA,
+}
+
 #: The request id every example body carries (the request-id middleware's format).
 EXAMPLE_REQUEST_ID = "3f0c2a9e6b7d4e1f8a5c0b2d4e6f8a1c"
+#: The ``instance`` of an example built without its route's path; ``document_problems``
+#: puts the operation's path in its place.
+EXAMPLE_INSTANCE = "/v1/example"
 
 
 def as_error_code(error: ErrorLike) -> ErrorCode:
@@ -54,7 +81,7 @@ def as_error_code(error: ErrorLike) -> ErrorCode:
     return ErrorCode(code, status, title, lines[0] if lines else "")
 
 
-def problem_example(error: ErrorLike, *, instance: str = "/v1/example") -> dict[str, Any]:
+def problem_example(error: ErrorLike, *, instance: str = EXAMPLE_INSTANCE) -> dict[str, Any]:
     """An OpenAPI example object: the body spaps-ops answers ``error`` with.
 
     Args:
