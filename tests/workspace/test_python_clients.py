@@ -42,7 +42,7 @@ from htma_client.api.users import me  # noqa: E402
 from htma_client.models import (  # noqa: E402
     LogInIn,
     LogInOut,
-    LoginResponse401,
+    Problem,
     SignUpIn,
     SignUpOut,
     UserOut,
@@ -55,8 +55,8 @@ from ingredient_client.models import (  # noqa: E402
     Attribution,
     IngredientDetail,
     IngredientPage,
-    ListOrSearchResponse401,
 )
+from ingredient_client.models import Problem as IngredientProblem  # noqa: E402
 from sdk_package import SERVICES, service_version  # noqa: E402
 
 PASSWORD = "Correct-Horse-Battery-9"  # pragma: allowlist secret
@@ -220,7 +220,7 @@ def test_htma_client_signs_up_logs_in_and_reads_the_user(htma_url: str) -> None:
         assert isinstance(logged_in, LogInOut), logged_in
         refused = login.sync_detailed(client=public, body=LogInIn("admin@py-client.example", "x"))
     assert refused.status_code == 401
-    assert isinstance(refused.parsed, LoginResponse401), refused.content
+    assert isinstance(refused.parsed, Problem), refused.content
     assert refused.parsed.code  # the problem's code, typed
     with AuthenticatedClient(base_url=htma_url, token=logged_in.access_token) as session:
         user = me.sync(client=session)
@@ -237,7 +237,7 @@ def test_ingredient_client_reads_the_catalog_with_an_api_key(ingredient: tuple[s
         anonymous = list_or_search.sync(client=public, q="spinach")  # type: ignore[arg-type]
     assert isinstance(source, Attribution), source
     assert "IFCT" in source.dataset + source.source
-    assert isinstance(anonymous, ListOrSearchResponse401), anonymous  # a typed problem
+    assert isinstance(anonymous, IngredientProblem), anonymous  # a typed problem
     keyed = IngredientClient(base_url=url, token=key, prefix="", auth_header_name="X-API-Key")
     with keyed:
         page = list_or_search.sync(client=keyed, q="spinach", limit=5)

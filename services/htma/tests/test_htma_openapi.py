@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from spaps_auth import TokenIssuer
 from spaps_ops import ProblemError, UnregisteredErrorCodeError, get_ops
 
 # Routes mounted from spaps-auth and spaps-webhooks document themselves.
 LIBRARY_ROUTES = ("/v1/webhooks", "/v1/auth/refresh", "/v1/auth/logout", "/v1/auth/sessions")
+PROBLEM = "application/problem+json"
+SHARED = ("#/components/schemas/Problem", "#/components/schemas/ValidationProblem")
 
 
 async def test_every_htma_route_has_examples(client: Any) -> None:
@@ -57,3 +61,71 @@ async def test_outside_production_an_unregistered_problem_code_fails(client: Any
 
     with pytest.raises(UnregisteredErrorCodeError, match="made_up"):
         await client.http.get("/v1/made-up", headers=clinic.patient)
+
+
+def _codes(spec: dict[str, Any], path: str, method: str, status: str) -> set[str]:
+    entry = spec["paths"][path][method]["responses"][status]
+    return set(entry["content"][PROBLEM]["examples"])
+
+
+async def test_a_bearer_routes_documented_401s_are_the_ones_it_answers(client: Any) -> None:
+    """No token, a malformed one, an expired one, one whose session ended: each answer's
+    code is documented on the route, and nothing else is (no webhook-signature or
+    magic-link codes on a bearer route)."""
+    spec = client.app.openapi()
+    clinic = await client.clinic("northside")
+    issuer = client.app.state.htma.auth.issuer
+    an_hour_ago = TokenIssuer(
+        keys=issuer.keys, issuer=issuer.issuer, audience=issuer.audience,
+        clock=lambda: time.time() - 3600,
+    )  # fmt: skip
+    expired = an_hour_ago.issue("u-1", roles=["practitioner"], extra={"clinic": clinic.id})
+    ended = await client.bearer(f"practitioner@{clinic.id}.example")
+    assert (await client.http.post("/v1/auth/logout", headers=ended)).status_code == 204
+    answered = set()
+    for headers in (
+        {},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": f"Bearer {expired}"},
+        ended,
+    ):
+        refused = await client.http.get("/v1/panels", headers=headers)
+        assert refused.status_code == 401, refused.text
+        answered.add(refused.json()["code"])
+    assert answered == _codes(spec, "/v1/panels", "get", "401") == {
+        "auth.unauthenticated", "auth.invalid_token", "auth.token_expired", "auth.token_revoked"
+    }  # fmt: skip
+    # a route's own 401 keeps its code beside the stack's
+    assert _codes(spec, "/v1/auth/password", "post", "401") == answered | {
+        "auth.invalid_credentials"
+    }
+
+
+async def test_library_routes_document_what_they_answer(client: Any) -> None:
+    spec = client.app.openapi()
+    clinic = await client.clinic("northside")
+    # spaps-webhooks' routes: the 404 a missing endpoint gets, not every 404 code
+    missing = await client.http.get("/v1/webhooks/endpoints/nope", headers=clinic.admin)
+    assert missing.status_code == 404
+    documented = _codes(spec, "/v1/webhooks/endpoints/{endpoint_id}", "get", "404")
+    assert documented == {missing.json()["code"]} == {"webhooks.endpoint_not_found"}
+    assert "404" not in spec["paths"]["/v1/webhooks/endpoints"]["get"]["responses"]
+    # the refresh exchange needs no bearer token: public, with the refresh token's 401s
+    refresh = spec["paths"]["/v1/auth/refresh"]["post"]
+    assert refresh["security"] == []
+    assert "403" not in refresh["responses"]
+    unknown = await client.http.post("/v1/auth/refresh", json={"refresh_token": "x" * 40})
+    assert unknown.status_code == 401
+    assert unknown.json()["code"] in _codes(spec, "/v1/auth/refresh", "post", "401") == {
+        "auth.invalid_token", "auth.token_expired", "auth.token_revoked",
+        "auth.refresh_token_reused",
+    }  # fmt: skip
+    # and every problem entry of every operation names the codes it may carry
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, entry in operation["responses"].items():
+                media = entry.get("content", {}).get(PROBLEM)
+                if media is not None:
+                    assert media.get("examples"), (method, path, status)
+                    # one shared problem schema: one type in a generated client
+                    assert media["schema"]["$ref"] in SHARED, (method, path, status)

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from htma.results.recommendations import IngredientUnavailableError, RecommendationClient
-from ingredient_client.models import MineralInfo, RichestList, RichestResponse404, RichSource
+from ingredient_client.models import MineralInfo, Problem, RichestList, RichSource
 from spaps_ops import BreakerState, CircuitBreaker
 
 
@@ -33,7 +33,7 @@ class FakeIngredient:
             if self.body is not None:
                 return JSONResponse(self.body, status_code=self.status)
             if self.status == 404:
-                problem = RichestResponse404(
+                problem = Problem(
                     type_="https://errors.spaps.dev/not-found", title="Not found",
                     status=404, code="not_found", detail=f"no mineral {symbol}",
                 )  # fmt: skip

@@ -4,6 +4,7 @@ refusals (no credentials, bad arguments, query bombs) before any statement runs.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -136,6 +137,28 @@ async def test_cursor_pages_walk_rests_order(seeded_url: str, serve: Any) -> Non
         assert empty["edges"] == []
         assert empty["pageInfo"]["endCursor"] is None
         assert empty["pageInfo"]["hasNextPage"] is False
+
+
+async def test_a_cursor_is_refused_with_another_query(seeded_url: str, serve: Any) -> None:
+    async with serve(seeded_url) as app:
+        after = (await app.data(SEARCH, query="seed", first=3))["search"]["pageInfo"]["endCursor"]
+        assert after is not None
+        follow = (await app.data(SEARCH, query="seed", first=3, after=after))["search"]
+        assert len(follow["edges"]) == 3
+        invalid = (await app.client.get("/v1/ingredients", params={"q": "!!!"})).json()["code"]
+        # the same position of another query, and a cursor of the encoding before it
+        old = base64.urlsafe_b64encode(b"search:v1:2").decode()
+        for query, cursor, message in (
+            ("oil", after, "another search query"),
+            ("seed", old, "not a cursor this API gave out"),
+        ):
+            app.statements.clear()
+            body = (await app.graphql(SEARCH, query=query, first=3, after=cursor)).json()
+            assert body["data"] is None
+            error = body["errors"][0]
+            assert error["extensions"]["code"] == invalid
+            assert message in error["message"]
+            assert app.statements == []
 
 
 async def test_ingredient_agrees_with_rest(seeded_url: str, serve: Any) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from spaps_auth import TokenIssuer
 from spaps_ops.db import open_engine
 from spaps_ratelimit import MemoryStore
 from spaps_ratelimit.testing import ManualClock
@@ -29,6 +31,34 @@ async def test_reading_needs_credentials(seeded_url: str, make_client: Any) -> N
         assert bad.status_code == 401
         # the data's attribution and licence stay public
         assert (await client.get("/v1/attribution")).status_code == 200
+
+
+async def test_the_documented_401s_are_the_ones_a_read_answers(
+    seeded_url: str, make_client: Any, issuer: Any
+) -> None:
+    """No credentials, an unknown API key, a malformed token, an expired one: each answer's
+    code is documented on the route, and no other 401 code is."""
+    an_hour_ago = TokenIssuer(
+        keys=issuer.keys, issuer="htma", audience="spaps", clock=lambda: time.time() - 3600
+    )
+    expired = an_hour_ago.issue("user-1", roles=["practitioner"])
+    answered = set()
+    async with make_client(database_url=seeded_url) as client:
+        spec = (await client.get("/openapi.json")).json()
+        for headers in (
+            {},
+            {"X-API-Key": "ik_nope_nope"},
+            {"Authorization": "Bearer not-a-token"},
+            {"Authorization": f"Bearer {expired}"},
+        ):
+            refused = await client.get("/v1/ingredients/A001", headers=headers)
+            assert refused.status_code == 401, refused.text
+            answered.add(refused.json()["code"])
+    entry = spec["paths"]["/v1/ingredients/{code}"]["get"]["responses"]["401"]
+    documented = set(entry["content"]["application/problem+json"]["examples"])
+    assert answered == documented == {
+        "auth.unauthenticated", "auth.invalid_api_key", "auth.invalid_token", "auth.token_expired"
+    }  # fmt: skip
 
 
 async def test_plans_limit_each_key(

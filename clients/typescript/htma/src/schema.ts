@@ -1599,6 +1599,35 @@ export interface components {
              */
             role: "patient" | "practitioner" | "lab_admin";
         };
+        Problem: {
+            /** @example urn:spaps:problem:ops.not_found */
+            type: string;
+            title: string;
+            status: number;
+            detail?: string | null;
+            instance?: string | null;
+            code: string;
+            request_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        ValidationProblem: {
+            /** @example urn:spaps:problem:ops.not_found */
+            type: string;
+            title: string;
+            status: number;
+            detail?: string | null;
+            instance?: string | null;
+            code: string;
+            request_id?: string | null;
+            errors?: {
+                field?: string;
+                message?: string;
+                type?: string;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
     };
     responses: never;
     parameters: never;
@@ -1672,18 +1701,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Open sign-up is off: clinics join by invitation */
@@ -1692,18 +1710,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Clinic id or e-mail taken; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -1712,18 +1719,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -1732,18 +1728,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Password policy or invalid body; or the Idempotency-Key was first used with another request */
@@ -1752,23 +1737,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Too many sign-ups and logins from this address */
@@ -1777,18 +1746,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1845,18 +1803,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Wrong credentials, or one-time code needed */
@@ -1865,18 +1812,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -1885,18 +1821,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -1905,18 +1830,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -1925,23 +1839,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Locked after failures, or too many tries from this address */
@@ -1950,18 +1848,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2006,18 +1893,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -2026,18 +1902,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -2046,18 +1911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Already enabled; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -2066,18 +1920,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -2086,18 +1929,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The Idempotency-Key was first used with another request */
@@ -2106,18 +1938,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2172,38 +1993,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Wrong code */
+            /** @description Wrong code; or missing, invalid or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -2212,38 +2011,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -2252,18 +2020,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -2272,18 +2029,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -2292,23 +2038,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -2362,38 +2092,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Wrong current password */
+            /** @description Wrong current password; or missing, invalid or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -2402,38 +2110,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -2442,18 +2119,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -2462,18 +2128,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The new password breaks the policy; or the Idempotency-Key was first used with another request */
@@ -2482,23 +2137,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Locked after failures */
@@ -2507,18 +2146,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2571,18 +2199,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -2591,18 +2208,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -2611,18 +2217,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -2631,23 +2226,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Too many requests from this address */
@@ -2656,18 +2235,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2722,18 +2290,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown, expired, used, or another address's link */
@@ -2742,18 +2299,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -2762,18 +2308,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -2782,18 +2317,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The new password breaks the policy; or the Idempotency-Key was first used with another request */
@@ -2802,23 +2326,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Too many requests from this address */
@@ -2827,18 +2335,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2891,38 +2388,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Wrong code, or MFA is not enabled */
+            /** @description Wrong code, or MFA is not enabled; or missing, invalid or expired credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -2931,38 +2406,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -2971,18 +2415,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -2991,18 +2424,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -3011,23 +2433,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -3084,18 +2490,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -3104,58 +2499,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Only lab admins */
+            /** @description Only lab admins; or the role lacks the permission, or the resource belongs to another clinic */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The e-mail already has an account; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -3164,18 +2517,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -3184,18 +2526,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -3204,23 +2535,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -3288,18 +2603,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The e-mail already has an account; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -3308,18 +2612,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown, expired, superseded or used invitation, or another address's */
@@ -3328,18 +2621,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -3348,18 +2630,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Password policy or invalid body; or the Idempotency-Key was first used with another request */
@@ -3368,23 +2639,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -3440,78 +2695,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description Unknown, expired or revoked refresh token, or one used twice (which revokes the session) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description The role lacks the permission, or the resource belongs to another clinic */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -3520,18 +2713,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -3540,18 +2722,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -3560,23 +2731,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -3613,18 +2768,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -3633,18 +2777,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -3653,18 +2786,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -3673,18 +2795,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -3693,18 +2804,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The Idempotency-Key was first used with another request */
@@ -3713,18 +2813,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3765,18 +2854,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -3785,18 +2863,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3825,18 +2892,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -3845,38 +2901,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -3885,23 +2919,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -3939,18 +2957,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -3959,18 +2966,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -3979,18 +2975,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4032,38 +3017,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role lacks patients:read */
+            /** @description Role lacks patients:read; or the role lacks the permission, or the resource belongs to another clinic */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -4072,23 +3035,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -4097,18 +3044,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4168,18 +3104,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -4188,58 +3113,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Only lab admins */
+            /** @description Only lab admins; or the role lacks the permission, or the resource belongs to another clinic */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description E-mail taken; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -4248,18 +3131,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -4268,18 +3140,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Password policy or invalid body; or the Idempotency-Key was first used with another request */
@@ -4288,23 +3149,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -4313,18 +3158,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4380,18 +3214,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -4400,18 +3223,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -4420,23 +3232,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -4445,18 +3241,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4536,18 +3321,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -4556,38 +3330,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Only practitioners */
+            /** @description Only practitioners; or the role lacks the permission, or the resource belongs to another clinic */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such patient in the clinic */
@@ -4596,18 +3348,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -4616,18 +3357,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -4636,18 +3366,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid panel; or the Idempotency-Key was first used with another request */
@@ -4656,23 +3375,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -4681,18 +3384,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4744,18 +3436,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -4764,18 +3445,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such panel */
@@ -4784,18 +3454,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -4804,23 +3463,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -4829,18 +3472,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4913,18 +3545,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -4933,18 +3554,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such panel */
@@ -4953,18 +3563,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Still being computed */
@@ -4973,18 +3572,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -4993,23 +3581,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -5018,18 +3590,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5072,18 +3633,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -5092,18 +3642,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -5112,23 +3651,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -5137,18 +3660,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5206,18 +3718,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -5226,38 +3727,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not a patient-practitioner pair */
+            /** @description Not a patient-practitioner pair; or the role lacks the permission, or the resource belongs to another clinic */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such recipient in the clinic */
@@ -5266,18 +3745,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -5286,18 +3754,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -5306,18 +3763,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A blank or too long message, or an invalid body; or the Idempotency-Key was first used with another request */
@@ -5326,23 +3772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -5351,18 +3781,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5432,18 +3851,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -5452,58 +3860,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Only the clinic's own lab admins */
+            /** @description Only the clinic's own lab admins; or the role lacks the permission, or the resource belongs to another clinic */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -5512,18 +3878,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -5532,18 +3887,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -5552,23 +3896,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -5577,18 +3905,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5658,18 +3975,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -5678,38 +3984,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Another user, and the caller is not a lab admin */
+            /** @description Another user, and the caller is not a lab admin; or the role lacks the permission, or the resource belongs to another clinic */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such user in the clinic */
@@ -5718,18 +4002,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The clinic's last lab admin; or a request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -5738,18 +4011,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -5758,18 +4020,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -5778,23 +4029,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description The clinic's plan allows no more requests for now */
@@ -5803,18 +4038,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5863,18 +4087,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -5883,23 +4096,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Too many requests from this address */
@@ -5908,18 +4105,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5998,18 +4184,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -6018,18 +4193,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -6099,18 +4263,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -6119,18 +4272,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -6139,38 +4281,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description No such resource (in the path or the body) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -6179,18 +4290,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -6199,43 +4299,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed; or the Idempotency-Key was first used with another request */
+            /** @description Validation Error; or endpoint URL not allowed; Unknown event type; or the Idempotency-Key was first used with another request */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -6283,18 +4356,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -6303,38 +4365,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -6343,23 +4383,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -6388,18 +4412,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -6408,38 +4421,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -6448,23 +4439,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -6521,18 +4496,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -6541,18 +4505,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -6561,63 +4514,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation Error; or endpoint URL not allowed; Unknown event type */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -6675,18 +4590,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -6695,18 +4599,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -6715,38 +4608,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -6755,18 +4626,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -6775,18 +4635,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -6795,23 +4644,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -6869,18 +4702,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -6889,18 +4711,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -6909,38 +4720,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -6949,18 +4738,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -6969,18 +4747,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -6989,23 +4756,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -7073,18 +4824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -7093,18 +4833,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -7113,38 +4842,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -7153,18 +4860,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -7173,18 +4869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -7193,23 +4878,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -7280,18 +4949,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -7300,18 +4958,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -7320,38 +4967,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -7360,18 +4985,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -7380,18 +4994,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -7400,23 +5003,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -7466,18 +5053,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -7486,38 +5062,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -7526,23 +5080,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -7589,18 +5127,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -7609,38 +5136,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook message not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -7649,23 +5154,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -7713,18 +5202,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -7733,38 +5211,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook message not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -7773,23 +5229,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -7841,18 +5281,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -7861,18 +5290,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -7881,38 +5299,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook message not found; Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -7921,18 +5317,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -7941,18 +5326,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -7961,23 +5335,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };
@@ -8036,18 +5394,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -8056,18 +5403,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The role lacks the permission, or the resource belongs to another clinic */
@@ -8076,38 +5412,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such resource (in the path or the body) */
+            /** @description Webhook endpoint not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A request with this Idempotency-Key is still running (retry after `Retry-After` seconds) */
@@ -8116,18 +5430,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A keyed request's body is too large to fingerprint */
@@ -8136,18 +5439,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed; or the Idempotency-Key was first used with another request */
@@ -8156,23 +5448,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
         };

@@ -455,6 +455,35 @@ export interface components {
             /** Score */
             score?: number | null;
         };
+        Problem: {
+            /** @example urn:spaps:problem:ops.not_found */
+            type: string;
+            title: string;
+            status: number;
+            detail?: string | null;
+            instance?: string | null;
+            code: string;
+            request_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        ValidationProblem: {
+            /** @example urn:spaps:problem:ops.not_found */
+            type: string;
+            title: string;
+            status: number;
+            detail?: string | null;
+            instance?: string | null;
+            code: string;
+            request_id?: string | null;
+            errors?: {
+                field?: string;
+                message?: string;
+                type?: string;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
     };
     responses: never;
     parameters: never;
@@ -542,18 +571,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials (API key or token) */
@@ -562,18 +580,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -582,43 +589,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The API key's plan allows no more requests for now */
+            /** @description The API key's plan allows no more requests for now; or too many failed API keys from this address; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -677,18 +657,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such ingredient */
@@ -697,18 +666,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -717,43 +675,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The API key's plan allows no more requests for now */
+            /** @description The API key's plan allows no more requests for now; or too many failed API keys from this address; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -828,18 +759,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials (API key or token) */
@@ -848,18 +768,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not a catalog editor (a platform permission) */
@@ -868,18 +777,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such ingredient or mineral */
@@ -888,18 +786,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description If-Match does not match the current version */
@@ -908,18 +795,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -928,23 +804,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
             /** @description Too many failed API keys from this address; retry after `Retry-After` seconds */
@@ -953,18 +813,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1003,38 +852,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key's plan allows no more requests for now */
+            /** @description The API key's plan allows no more requests for now; or too many failed API keys from this address; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1091,18 +918,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, invalid or expired credentials (API key or token) */
@@ -1111,18 +927,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unknown mineral */
@@ -1131,18 +936,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Validation failed */
@@ -1151,43 +945,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                        errors?: {
-                            field?: string;
-                            message?: string;
-                            type?: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The API key's plan allows no more requests for now */
+            /** @description The API key's plan allows no more requests for now; or too many failed API keys from this address; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @example urn:spaps:problem:ops.not_found */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string | null;
-                        instance?: string | null;
-                        code: string;
-                        request_id?: string | null;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -16,7 +16,6 @@ from spaps_ops import (
     error_codes_of,
     get_ops,
     get_request_id,
-    openapi_problem,
 )
 from spaps_ops import create_app as ops_create_app
 from spaps_ops.db import Database, migration_check, use_database
@@ -33,6 +32,12 @@ from htma.db import OUTBOX, create_sessionmaker
 from htma.deps import Services, no_hook, webhook_owner
 from htma.erasure.router import router as erasure_router
 from htma.erasure.router import status_router as erasure_status_router
+from htma.error_docs import (
+    OPERATION_ERRORS,
+    PLAN_LIMITED,
+    SECURED_ERRORS,
+    document_refresh,
+)
 from htma.errors import ERROR_CODES
 from htma.graphql import graphql_api
 from htma.idempotency_docs import document_idempotency
@@ -59,11 +64,6 @@ practitioners exchange messages encrypted at rest. Tokens are EdDSA JWTs; the ke
 are published at `/.well-known/jwks.json`. Errors are `application/problem+json`.
 """
 
-#: What the auth and tenancy stack answers on every other route.
-SECURED_ERRORS = {
-    401: "Missing, invalid or expired credentials",
-    403: "The role lacks the permission, or the resource belongs to another clinic",
-}
 #: The libraries whose problem codes htma can answer with (spaps-ops registers its own).
 LIBRARY_ERRORS = (SpapsAuthError, SpapsJobsError, SpapsRatelimitError, SpapsWebhooksError)
 TAGS = [
@@ -253,11 +253,12 @@ def create_app(
     identity_sessions.routes = [
         r for r in identity_sessions.routes if "/api-keys" not in getattr(r, "path", "")
     ]
+    document_refresh(identity_sessions)
     app.include_router(identity_sessions)
     app.include_router(jwks_router(auth.keys))
     per_clinic: dict[str, Any] = {
         "dependencies": [Depends(clinic_limit(settings.plans))],
-        "responses": {429: openapi_problem("The clinic's plan allows no more requests for now")},
+        "responses": PLAN_LIMITED,
     }
     app.include_router(users_router, **per_clinic)
     app.include_router(panels_router, **per_clinic)
@@ -279,6 +280,7 @@ def create_app(
     document_problems(
         app, public=PUBLIC_OPERATIONS, secured=SECURED_ERRORS, security_schemes=BEARER,
         security=[{"bearerAuth": []}], descriptions=LIBRARY_DOCS, examples=LIBRARY_EXAMPLES,
+        operation_errors=OPERATION_ERRORS,
     )  # fmt: skip
     document_idempotency(app)
     return app

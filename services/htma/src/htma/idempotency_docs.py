@@ -19,7 +19,7 @@ from spaps_jobs import (
     IdempotencyKeyInvalidError,
     IdempotencyKeyMismatchError,
 )
-from spaps_ops import openapi_problem
+from spaps_ops import merge_problem_entry, openapi_problem, share_problem_schemas
 
 from htma.layers import IDEMPOTENCY_HEADER, IDEMPOTENT_METHODS, MAX_IDEMPOTENCY_KEY
 
@@ -59,21 +59,6 @@ ANSWER_HEADERS: dict[str, Any] = {
 }
 
 
-def _merge(responses: dict[str, Any], status: str, entry: dict[str, Any]) -> None:
-    present = responses.get(status)
-    if present is None:
-        responses[status] = entry
-        return
-    added_description = entry["description"][0].lower() + entry["description"][1:]
-    present["description"] = f"{present['description']}; or {added_description}"
-    for media_type, added in entry["content"].items():
-        media = present.setdefault("content", {}).setdefault(media_type, {})
-        if "example" in media:  # one example beside named ones is not allowed: name it
-            media["examples"] = {"example": {"value": media.pop("example")}}
-        media.setdefault("schema", added["schema"])
-        media.setdefault("examples", {}).update(added["examples"])
-
-
 def _document(operation: dict[str, Any]) -> None:
     parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
     if any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
@@ -84,7 +69,7 @@ def _document(operation: dict[str, Any]) -> None:
         if status.startswith("2"):
             response.setdefault("headers", {}).update(ANSWER_HEADERS)
     for status, (description, error) in ANSWERS.items():
-        _merge(responses, status, openapi_problem(description, error))
+        merge_problem_entry(responses, status, openapi_problem(description, error))
 
 
 def document_idempotency(app: FastAPI) -> None:
@@ -99,6 +84,7 @@ def document_idempotency(app: FastAPI) -> None:
             for method, operation in operations.items():
                 if method in methods:
                     _document(operation)
+        share_problem_schemas(spec)  # the entries added here refer to `Problem` too
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign] # FastAPI's documented way to extend it

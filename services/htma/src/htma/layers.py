@@ -45,8 +45,9 @@ PUBLIC_PATHS = frozenset({
     "/v1/auth/password/reset", "/v1/auth/password/reset/confirm", "/v1/webhooks/event-types",
     "/v1/erasures",  # the status of an erasure: its random id is the credential
 })  # fmt: skip
-#: The public operations as the OpenAPI document names them (its path templates).
-PUBLIC_OPERATIONS = PUBLIC_PATHS | {"/v1/erasures/{erasure_id}"}
+#: The public operations as the OpenAPI document names them (its path templates), the
+#: refresh exchange among them.
+PUBLIC_OPERATIONS = PUBLIC_PATHS | {"/v1/erasures/{erasure_id}", "/v1/auth/refresh"}
 #: Also served without a token: the refresh exchange (its credential is the refresh token
 #: in the body), the signing keys, the API documents and the probes.
 UNAUTHENTICATED_PATHS = PUBLIC_PATHS | {

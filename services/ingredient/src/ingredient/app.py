@@ -8,7 +8,17 @@ from typing import Any
 import httpx
 import prometheus_client
 from fastapi import Depends, FastAPI
-from spaps_auth import ApiKeyManager, Authenticator, JWKSClient, SpapsAuthError, TokenVerifier
+from spaps_auth import (
+    ApiKeyManager,
+    AuthenticationError,
+    Authenticator,
+    InvalidApiKeyError,
+    InvalidTokenError,
+    JWKSClient,
+    SpapsAuthError,
+    TokenExpiredError,
+    TokenVerifier,
+)
 from spaps_auth.fastapi import AuthenticationMiddleware, setup_auth
 from spaps_ops import ErrorCode, document_problems, error_codes_of, get_ops, openapi_problem
 from spaps_ops import create_app as ops_create_app
@@ -19,6 +29,7 @@ from spaps_ratelimit import (
     Limit,
     MemoryStore,
     RateLimiter,
+    RateLimitExceeded,
     RateLimitMiddleware,
     RedisStore,
     SpapsRatelimitError,
@@ -79,10 +90,16 @@ SECURITY_SCHEMES = {
 #: Reading takes a token or an API key; editing only an htma token (with the editor grant).
 READERS: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKeyAuth": []}]
 EDITORS: dict[str, list[dict[str, list[str]]]] = {"update_ingredient": [{"bearerAuth": []}]}
-SECURED_ERRORS = {
-    401: "Missing, invalid or expired credentials (API key or token)",
-    429: "Too many failed API keys from this address; retry after `Retry-After` seconds",
-}
+SECURED_ERRORS: dict[int, Any] = {
+    401: openapi_problem(
+        "Missing, invalid or expired credentials (API key or token)",
+        AuthenticationError, InvalidApiKeyError, InvalidTokenError, TokenExpiredError,
+    ),
+    429: openapi_problem(
+        "Too many failed API keys from this address; retry after `Retry-After` seconds",
+        RateLimitExceeded,
+    ),
+}  # fmt: skip
 
 
 def create_app(
@@ -163,7 +180,11 @@ def create_app(
         # ``reader`` answers 401 to a caller without credentials; the plan limit is
         # decided by RateLimitMiddleware, which finds it on these routes.
         dependencies=[Depends(reader), Depends(plan_limit(settings.plans))],
-        responses={429: openapi_problem("The API key's plan allows no more requests for now")},
+        responses={
+            429: openapi_problem(
+                "The API key's plan allows no more requests for now", RateLimitExceeded
+            )
+        },
     )
     app.include_router(editor_router)
     mount_graphql(app, settings, limiter)  # /graphql: the same callers and plan limits

@@ -12,7 +12,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from spaps_auth import InvalidInvitationError
+from spaps_auth import InvalidInvitationError, PasswordPolicyError, PermissionDeniedError
 from spaps_ops import openapi_problem
 from sqlalchemy import select
 
@@ -73,8 +73,8 @@ class AcceptIn(BaseModel):
     response_model=InvitationOut,
     status_code=201,
     summary="Invite a practitioner or patient to the caller's clinic",
-    responses={403: openapi_problem("Only lab admins"),
-               409: openapi_problem("The e-mail already has an account")},
+    responses={403: openapi_problem("Only lab admins", PermissionDeniedError),
+               409: openapi_problem("The e-mail already has an account", ConflictError)},
 )  # fmt: skip
 async def invite(
     body: InvitationIn, caller: CallerDep, session: SessionDep, services: ServicesDep
@@ -103,10 +103,10 @@ async def invite(
     response_model=SignUpOut,
     status_code=201,
     summary="Accept an invitation: create the account and sign in",
-    responses={409: openapi_problem("The e-mail already has an account"),
+    responses={409: openapi_problem("The e-mail already has an account", ConflictError),
                410: openapi_problem("Unknown, expired, superseded or used invitation, "
-                                    "or another address's"),
-               422: openapi_problem("Password policy or invalid body")},
+                                    "or another address's", InvalidInvitationError),
+               422: openapi_problem("Password policy or invalid body", PasswordPolicyError)},
 )  # fmt: skip
 async def accept(
     body: AcceptIn, request: Request, session: PublicSessionDep, services: ServicesDep

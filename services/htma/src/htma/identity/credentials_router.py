@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
+from spaps_auth import (
+    AccountLockedError,
+    InvalidCredentialsError,
+    InvalidMagicLinkError,
+    InvalidOtpError,
+    PasswordPolicyError,
+)
 from spaps_ops import openapi_problem
+from spaps_ratelimit import RateLimitExceeded
 
 from htma.deps import CallerDep, PublicSessionDep, ServicesDep, SessionDep
 from htma.identity.credentials import (
@@ -83,9 +91,9 @@ class ResetRequestedOut(BaseModel):
     "/password",
     response_model=SessionsRevokedOut,
     summary="Change the caller's password",
-    responses={401: openapi_problem("Wrong current password"),
-               422: openapi_problem("The new password breaks the policy"),
-               429: openapi_problem("Locked after failures")},
+    responses={401: openapi_problem("Wrong current password", InvalidCredentialsError),
+               422: openapi_problem("The new password breaks the policy", PasswordPolicyError),
+               429: openapi_problem("Locked after failures", AccountLockedError)},
 )  # fmt: skip
 async def change(
     body: PasswordChangeIn,
@@ -110,7 +118,7 @@ async def change(
     status_code=202,
     summary="E-mail a password-reset link",
     dependencies=[Depends(auth_limit)],
-    responses={429: openapi_problem("Too many requests from this address")},
+    responses={429: openapi_problem("Too many requests from this address", RateLimitExceeded)},
 )
 async def request_reset(
     body: ResetRequestIn, session: PublicSessionDep, services: ServicesDep
@@ -128,9 +136,10 @@ async def request_reset(
     response_model=SessionsRevokedOut,
     summary="Set a new password with a reset link",
     dependencies=[Depends(auth_limit)],
-    responses={401: openapi_problem("Unknown, expired, used, or another address's link"),
-               422: openapi_problem("The new password breaks the policy"),
-               429: openapi_problem("Too many requests from this address")},
+    responses={401: openapi_problem("Unknown, expired, used, or another address's link",
+                                    InvalidMagicLinkError),
+               422: openapi_problem("The new password breaks the policy", PasswordPolicyError),
+               429: openapi_problem("Too many requests from this address", RateLimitExceeded)},
 )  # fmt: skip
 async def confirm_reset(
     body: ResetConfirmIn, session: PublicSessionDep, services: ServicesDep
@@ -146,7 +155,7 @@ async def confirm_reset(
     "/mfa/totp/disable",
     response_model=SessionsRevokedOut,
     summary="Disable TOTP",
-    responses={401: openapi_problem("Wrong code, or MFA is not enabled")},
+    responses={401: openapi_problem("Wrong code, or MFA is not enabled", InvalidOtpError)},
 )
 async def disable(
     body: MfaDisableIn, request: Request, caller: CallerDep, services: ServicesDep

@@ -41,13 +41,15 @@ async def _search(
         raise InvalidQueryError(f"first must be between 1 and {maximum}")
     if len(query) > MAX_QUERY_LENGTH:
         raise InvalidQueryError(f"query must be at most {MAX_QUERY_LENGTH} characters")
-    offset = 0 if after is None else decode_cursor(after) + 1
+    offset = 0 if after is None else decode_cursor(query, after) + 1
     # one row more than asked tells whether a next page exists, without counting
     rows = await info.context.run(
         lambda session: search_page(session, query, limit=size + 1, offset=offset)
     )
     edges = [
-        IngredientEdge(cursor=encode_cursor(offset + i), node=Ingredient.of(row), score=score)
+        IngredientEdge(
+            cursor=encode_cursor(query, offset + i), node=Ingredient.of(row), score=score
+        )
         for i, (row, score) in enumerate(rows[:size])
     ]
     page = PageInfo(
@@ -76,7 +78,8 @@ class Query:
         permission_classes=[IsAuthenticated],
         description="Full-text search, most relevant first; every word matches as a prefix "
         "(REST: GET /v1/ingredients?q=). Pages: `first` (at most the page size maximum, "
-        "100 unless configured), then `after` the previous page's `endCursor`.",
+        "100 unless configured), then `after` the previous page's `endCursor`, with the same "
+        "`query` (a cursor of another query is refused).",
     )
     ingredient: Ingredient | None = strawberry.field(
         resolver=_ingredient,

@@ -6,12 +6,9 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.accept_in import AcceptIn
-from ...models.accept_response_400 import AcceptResponse400
-from ...models.accept_response_409 import AcceptResponse409
-from ...models.accept_response_410 import AcceptResponse410
-from ...models.accept_response_413 import AcceptResponse413
-from ...models.accept_response_422 import AcceptResponse422
+from ...models.problem import Problem
 from ...models.sign_up_out import SignUpOut
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -39,36 +36,34 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut | None
-):
+) -> Problem | SignUpOut | ValidationProblem | None:
     if response.status_code == 201:
         response_201 = SignUpOut.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = AcceptResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 409:
-        response_409 = AcceptResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 410:
-        response_410 = AcceptResponse410.from_dict(response.json())
+        response_410 = Problem.from_dict(response.json())
 
         return response_410
 
     if response.status_code == 413:
-        response_413 = AcceptResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = AcceptResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -80,9 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
-]:
+) -> Response[Problem | SignUpOut | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -96,9 +89,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: AcceptIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
-]:
+) -> Response[Problem | SignUpOut | ValidationProblem]:
     """Accept an invitation: create the account and sign in
 
      The account joins the inviting clinic with the invited role.
@@ -113,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut]
+        Response[Problem | SignUpOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -133,9 +124,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: AcceptIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut | None
-):
+) -> Problem | SignUpOut | ValidationProblem | None:
     """Accept an invitation: create the account and sign in
 
      The account joins the inviting clinic with the invited role.
@@ -150,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
+        Problem | SignUpOut | ValidationProblem
     """
 
     return sync_detailed(
@@ -165,9 +154,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: AcceptIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
-]:
+) -> Response[Problem | SignUpOut | ValidationProblem]:
     """Accept an invitation: create the account and sign in
 
      The account joins the inviting clinic with the invited role.
@@ -182,7 +169,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut]
+        Response[Problem | SignUpOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -200,9 +187,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: AcceptIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut | None
-):
+) -> Problem | SignUpOut | ValidationProblem | None:
     """Accept an invitation: create the account and sign in
 
      The account joins the inviting clinic with the invited role.
@@ -217,7 +202,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AcceptResponse400 | AcceptResponse409 | AcceptResponse410 | AcceptResponse413 | AcceptResponse422 | SignUpOut
+        Problem | SignUpOut | ValidationProblem
     """
 
     return (

@@ -7,13 +7,8 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.invitation_in import InvitationIn
 from ...models.invitation_out import InvitationOut
-from ...models.invite_response_400 import InviteResponse400
-from ...models.invite_response_401 import InviteResponse401
-from ...models.invite_response_403 import InviteResponse403
-from ...models.invite_response_404 import InviteResponse404
-from ...models.invite_response_409 import InviteResponse409
-from ...models.invite_response_413 import InviteResponse413
-from ...models.invite_response_422 import InviteResponse422
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -41,54 +36,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    InvitationOut
-    | InviteResponse400
-    | InviteResponse401
-    | InviteResponse403
-    | InviteResponse404
-    | InviteResponse409
-    | InviteResponse413
-    | InviteResponse422
-    | None
-):
+) -> InvitationOut | Problem | ValidationProblem | None:
     if response.status_code == 201:
         response_201 = InvitationOut.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = InviteResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = InviteResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = InviteResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
-    if response.status_code == 404:
-        response_404 = InviteResponse404.from_dict(response.json())
-
-        return response_404
-
     if response.status_code == 409:
-        response_409 = InviteResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = InviteResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = InviteResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -100,16 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    InvitationOut
-    | InviteResponse400
-    | InviteResponse401
-    | InviteResponse403
-    | InviteResponse404
-    | InviteResponse409
-    | InviteResponse413
-    | InviteResponse422
-]:
+) -> Response[InvitationOut | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -123,16 +94,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: InvitationIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    InvitationOut
-    | InviteResponse400
-    | InviteResponse401
-    | InviteResponse403
-    | InviteResponse404
-    | InviteResponse409
-    | InviteResponse413
-    | InviteResponse422
-]:
+) -> Response[InvitationOut | Problem | ValidationProblem]:
     """Invite a practitioner or patient to the caller's clinic
 
      E-mails a single-use link valid seven days; inviting the address again replaces it.
@@ -146,7 +108,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse413 | InviteResponse422]
+        Response[InvitationOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -166,17 +128,7 @@ def sync(
     client: AuthenticatedClient,
     body: InvitationIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    InvitationOut
-    | InviteResponse400
-    | InviteResponse401
-    | InviteResponse403
-    | InviteResponse404
-    | InviteResponse409
-    | InviteResponse413
-    | InviteResponse422
-    | None
-):
+) -> InvitationOut | Problem | ValidationProblem | None:
     """Invite a practitioner or patient to the caller's clinic
 
      E-mails a single-use link valid seven days; inviting the address again replaces it.
@@ -190,7 +142,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse413 | InviteResponse422
+        InvitationOut | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -205,16 +157,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: InvitationIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    InvitationOut
-    | InviteResponse400
-    | InviteResponse401
-    | InviteResponse403
-    | InviteResponse404
-    | InviteResponse409
-    | InviteResponse413
-    | InviteResponse422
-]:
+) -> Response[InvitationOut | Problem | ValidationProblem]:
     """Invite a practitioner or patient to the caller's clinic
 
      E-mails a single-use link valid seven days; inviting the address again replaces it.
@@ -228,7 +171,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse413 | InviteResponse422]
+        Response[InvitationOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -246,17 +189,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: InvitationIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    InvitationOut
-    | InviteResponse400
-    | InviteResponse401
-    | InviteResponse403
-    | InviteResponse404
-    | InviteResponse409
-    | InviteResponse413
-    | InviteResponse422
-    | None
-):
+) -> InvitationOut | Problem | ValidationProblem | None:
     """Invite a practitioner or patient to the caller's clinic
 
      E-mails a single-use link valid seven days; inviting the address again replaces it.
@@ -270,7 +203,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InvitationOut | InviteResponse400 | InviteResponse401 | InviteResponse403 | InviteResponse404 | InviteResponse409 | InviteResponse413 | InviteResponse422
+        InvitationOut | Problem | ValidationProblem
     """
 
     return (

@@ -6,16 +6,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.erase_clinic_response_400 import EraseClinicResponse400
-from ...models.erase_clinic_response_401 import EraseClinicResponse401
-from ...models.erase_clinic_response_403 import EraseClinicResponse403
-from ...models.erase_clinic_response_404 import EraseClinicResponse404
-from ...models.erase_clinic_response_409 import EraseClinicResponse409
-from ...models.erase_clinic_response_413 import EraseClinicResponse413
-from ...models.erase_clinic_response_422 import EraseClinicResponse422
-from ...models.erase_clinic_response_429 import EraseClinicResponse429
 from ...models.erasure_in import ErasureIn
 from ...models.erasure_out import ErasureOut
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -46,60 +40,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    EraseClinicResponse400
-    | EraseClinicResponse401
-    | EraseClinicResponse403
-    | EraseClinicResponse404
-    | EraseClinicResponse409
-    | EraseClinicResponse413
-    | EraseClinicResponse422
-    | EraseClinicResponse429
-    | ErasureOut
-    | None
-):
+) -> ErasureOut | Problem | ValidationProblem | None:
     if response.status_code == 202:
         response_202 = ErasureOut.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = EraseClinicResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = EraseClinicResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = EraseClinicResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
-    if response.status_code == 404:
-        response_404 = EraseClinicResponse404.from_dict(response.json())
-
-        return response_404
-
     if response.status_code == 409:
-        response_409 = EraseClinicResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = EraseClinicResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = EraseClinicResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = EraseClinicResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -111,17 +89,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    EraseClinicResponse400
-    | EraseClinicResponse401
-    | EraseClinicResponse403
-    | EraseClinicResponse404
-    | EraseClinicResponse409
-    | EraseClinicResponse413
-    | EraseClinicResponse422
-    | EraseClinicResponse429
-    | ErasureOut
-]:
+) -> Response[ErasureOut | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -136,17 +104,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ErasureIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    EraseClinicResponse400
-    | EraseClinicResponse401
-    | EraseClinicResponse403
-    | EraseClinicResponse404
-    | EraseClinicResponse409
-    | EraseClinicResponse413
-    | EraseClinicResponse422
-    | EraseClinicResponse429
-    | ErasureOut
-]:
+) -> Response[ErasureOut | Problem | ValidationProblem]:
     """Erase the caller's clinic and everything in it
 
      Queued; its users, panels, results, messages, webhooks and the clinic are erased
@@ -163,7 +121,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse409 | EraseClinicResponse413 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut]
+        Response[ErasureOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -185,18 +143,7 @@ def sync(
     client: AuthenticatedClient,
     body: ErasureIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    EraseClinicResponse400
-    | EraseClinicResponse401
-    | EraseClinicResponse403
-    | EraseClinicResponse404
-    | EraseClinicResponse409
-    | EraseClinicResponse413
-    | EraseClinicResponse422
-    | EraseClinicResponse429
-    | ErasureOut
-    | None
-):
+) -> ErasureOut | Problem | ValidationProblem | None:
     """Erase the caller's clinic and everything in it
 
      Queued; its users, panels, results, messages, webhooks and the clinic are erased
@@ -213,7 +160,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse409 | EraseClinicResponse413 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut
+        ErasureOut | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -230,17 +177,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ErasureIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    EraseClinicResponse400
-    | EraseClinicResponse401
-    | EraseClinicResponse403
-    | EraseClinicResponse404
-    | EraseClinicResponse409
-    | EraseClinicResponse413
-    | EraseClinicResponse422
-    | EraseClinicResponse429
-    | ErasureOut
-]:
+) -> Response[ErasureOut | Problem | ValidationProblem]:
     """Erase the caller's clinic and everything in it
 
      Queued; its users, panels, results, messages, webhooks and the clinic are erased
@@ -257,7 +194,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse409 | EraseClinicResponse413 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut]
+        Response[ErasureOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -277,18 +214,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ErasureIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    EraseClinicResponse400
-    | EraseClinicResponse401
-    | EraseClinicResponse403
-    | EraseClinicResponse404
-    | EraseClinicResponse409
-    | EraseClinicResponse413
-    | EraseClinicResponse422
-    | EraseClinicResponse429
-    | ErasureOut
-    | None
-):
+) -> ErasureOut | Problem | ValidationProblem | None:
     """Erase the caller's clinic and everything in it
 
      Queued; its users, panels, results, messages, webhooks and the clinic are erased
@@ -305,7 +231,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EraseClinicResponse400 | EraseClinicResponse401 | EraseClinicResponse403 | EraseClinicResponse404 | EraseClinicResponse409 | EraseClinicResponse413 | EraseClinicResponse422 | EraseClinicResponse429 | ErasureOut
+        ErasureOut | Problem | ValidationProblem
     """
 
     return (

@@ -6,16 +6,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.erase_user_response_400 import EraseUserResponse400
-from ...models.erase_user_response_401 import EraseUserResponse401
-from ...models.erase_user_response_403 import EraseUserResponse403
-from ...models.erase_user_response_404 import EraseUserResponse404
-from ...models.erase_user_response_409 import EraseUserResponse409
-from ...models.erase_user_response_413 import EraseUserResponse413
-from ...models.erase_user_response_422 import EraseUserResponse422
-from ...models.erase_user_response_429 import EraseUserResponse429
 from ...models.erasure_in import ErasureIn
 from ...models.erasure_out import ErasureOut
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -46,60 +40,49 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    EraseUserResponse400
-    | EraseUserResponse401
-    | EraseUserResponse403
-    | EraseUserResponse404
-    | EraseUserResponse409
-    | EraseUserResponse413
-    | EraseUserResponse422
-    | EraseUserResponse429
-    | ErasureOut
-    | None
-):
+) -> ErasureOut | Problem | ValidationProblem | None:
     if response.status_code == 202:
         response_202 = ErasureOut.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = EraseUserResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = EraseUserResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = EraseUserResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = EraseUserResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = EraseUserResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = EraseUserResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = EraseUserResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = EraseUserResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -111,17 +94,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    EraseUserResponse400
-    | EraseUserResponse401
-    | EraseUserResponse403
-    | EraseUserResponse404
-    | EraseUserResponse409
-    | EraseUserResponse413
-    | EraseUserResponse422
-    | EraseUserResponse429
-    | ErasureOut
-]:
+) -> Response[ErasureOut | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -136,17 +109,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ErasureIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    EraseUserResponse400
-    | EraseUserResponse401
-    | EraseUserResponse403
-    | EraseUserResponse404
-    | EraseUserResponse409
-    | EraseUserResponse413
-    | EraseUserResponse422
-    | EraseUserResponse429
-    | ErasureOut
-]:
+) -> Response[ErasureOut | Problem | ValidationProblem]:
     """Erase a user's personal data
 
      Users erase themselves; lab admins any user of their clinic. Queued: the user's
@@ -164,7 +127,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse413 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut]
+        Response[ErasureOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -186,18 +149,7 @@ def sync(
     client: AuthenticatedClient,
     body: ErasureIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    EraseUserResponse400
-    | EraseUserResponse401
-    | EraseUserResponse403
-    | EraseUserResponse404
-    | EraseUserResponse409
-    | EraseUserResponse413
-    | EraseUserResponse422
-    | EraseUserResponse429
-    | ErasureOut
-    | None
-):
+) -> ErasureOut | Problem | ValidationProblem | None:
     """Erase a user's personal data
 
      Users erase themselves; lab admins any user of their clinic. Queued: the user's
@@ -215,7 +167,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse413 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut
+        ErasureOut | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -232,17 +184,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ErasureIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    EraseUserResponse400
-    | EraseUserResponse401
-    | EraseUserResponse403
-    | EraseUserResponse404
-    | EraseUserResponse409
-    | EraseUserResponse413
-    | EraseUserResponse422
-    | EraseUserResponse429
-    | ErasureOut
-]:
+) -> Response[ErasureOut | Problem | ValidationProblem]:
     """Erase a user's personal data
 
      Users erase themselves; lab admins any user of their clinic. Queued: the user's
@@ -260,7 +202,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse413 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut]
+        Response[ErasureOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -280,18 +222,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ErasureIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    EraseUserResponse400
-    | EraseUserResponse401
-    | EraseUserResponse403
-    | EraseUserResponse404
-    | EraseUserResponse409
-    | EraseUserResponse413
-    | EraseUserResponse422
-    | EraseUserResponse429
-    | ErasureOut
-    | None
-):
+) -> ErasureOut | Problem | ValidationProblem | None:
     """Erase a user's personal data
 
      Users erase themselves; lab admins any user of their clinic. Queued: the user's
@@ -309,7 +240,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EraseUserResponse400 | EraseUserResponse401 | EraseUserResponse403 | EraseUserResponse404 | EraseUserResponse409 | EraseUserResponse413 | EraseUserResponse422 | EraseUserResponse429 | ErasureOut
+        ErasureOut | Problem | ValidationProblem
     """
 
     return (

@@ -7,9 +7,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.erasure_out import ErasureOut
-from ...models.get_erasure_response_404 import GetErasureResponse404
-from ...models.get_erasure_response_422 import GetErasureResponse422
-from ...models.get_erasure_response_429 import GetErasureResponse429
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -29,24 +28,24 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429 | None:
+) -> ErasureOut | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = ErasureOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 404:
-        response_404 = GetErasureResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = GetErasureResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = GetErasureResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -58,7 +57,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429]:
+) -> Response[ErasureOut | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -71,7 +70,7 @@ def sync_detailed(
     erasure_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429]:
+) -> Response[ErasureOut | Problem | ValidationProblem]:
     """The status of an erasure request
 
      Status and rows erased per table. No token: the request's id is the credential
@@ -85,7 +84,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429]
+        Response[ErasureOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -103,7 +102,7 @@ def sync(
     erasure_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429 | None:
+) -> ErasureOut | Problem | ValidationProblem | None:
     """The status of an erasure request
 
      Status and rows erased per table. No token: the request's id is the credential
@@ -117,7 +116,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429
+        ErasureOut | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -130,7 +129,7 @@ async def asyncio_detailed(
     erasure_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429]:
+) -> Response[ErasureOut | Problem | ValidationProblem]:
     """The status of an erasure request
 
      Status and rows erased per table. No token: the request's id is the credential
@@ -144,7 +143,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429]
+        Response[ErasureOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -160,7 +159,7 @@ async def asyncio(
     erasure_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429 | None:
+) -> ErasureOut | Problem | ValidationProblem | None:
     """The status of an erasure request
 
      Status and rows erased per table. No token: the request's id is the credential
@@ -174,7 +173,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErasureOut | GetErasureResponse404 | GetErasureResponse422 | GetErasureResponse429
+        ErasureOut | Problem | ValidationProblem
     """
 
     return (

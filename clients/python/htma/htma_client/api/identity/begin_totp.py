@@ -5,12 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.begin_totp_response_400 import BeginTotpResponse400
-from ...models.begin_totp_response_401 import BeginTotpResponse401
-from ...models.begin_totp_response_403 import BeginTotpResponse403
-from ...models.begin_totp_response_409 import BeginTotpResponse409
-from ...models.begin_totp_response_413 import BeginTotpResponse413
-from ...models.begin_totp_response_422 import BeginTotpResponse422
+from ...models.problem import Problem
 from ...models.totp_enrolment_out import TotpEnrolmentOut
 from ...types import UNSET, Response, Unset
 
@@ -34,48 +29,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    BeginTotpResponse400
-    | BeginTotpResponse401
-    | BeginTotpResponse403
-    | BeginTotpResponse409
-    | BeginTotpResponse413
-    | BeginTotpResponse422
-    | TotpEnrolmentOut
-    | None
-):
+) -> Problem | TotpEnrolmentOut | None:
     if response.status_code == 200:
         response_200 = TotpEnrolmentOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = BeginTotpResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = BeginTotpResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = BeginTotpResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 409:
-        response_409 = BeginTotpResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = BeginTotpResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = BeginTotpResponse422.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
@@ -87,15 +73,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    BeginTotpResponse400
-    | BeginTotpResponse401
-    | BeginTotpResponse403
-    | BeginTotpResponse409
-    | BeginTotpResponse413
-    | BeginTotpResponse422
-    | TotpEnrolmentOut
-]:
+) -> Response[Problem | TotpEnrolmentOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -108,15 +86,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    BeginTotpResponse400
-    | BeginTotpResponse401
-    | BeginTotpResponse403
-    | BeginTotpResponse409
-    | BeginTotpResponse413
-    | BeginTotpResponse422
-    | TotpEnrolmentOut
-]:
+) -> Response[Problem | TotpEnrolmentOut]:
     """Start TOTP enrolment
 
      A new secret; MFA is enforced once confirmed.
@@ -129,7 +99,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BeginTotpResponse400 | BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | BeginTotpResponse413 | BeginTotpResponse422 | TotpEnrolmentOut]
+        Response[Problem | TotpEnrolmentOut]
     """
 
     kwargs = _get_kwargs(
@@ -147,16 +117,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    BeginTotpResponse400
-    | BeginTotpResponse401
-    | BeginTotpResponse403
-    | BeginTotpResponse409
-    | BeginTotpResponse413
-    | BeginTotpResponse422
-    | TotpEnrolmentOut
-    | None
-):
+) -> Problem | TotpEnrolmentOut | None:
     """Start TOTP enrolment
 
      A new secret; MFA is enforced once confirmed.
@@ -169,7 +130,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BeginTotpResponse400 | BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | BeginTotpResponse413 | BeginTotpResponse422 | TotpEnrolmentOut
+        Problem | TotpEnrolmentOut
     """
 
     return sync_detailed(
@@ -182,15 +143,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    BeginTotpResponse400
-    | BeginTotpResponse401
-    | BeginTotpResponse403
-    | BeginTotpResponse409
-    | BeginTotpResponse413
-    | BeginTotpResponse422
-    | TotpEnrolmentOut
-]:
+) -> Response[Problem | TotpEnrolmentOut]:
     """Start TOTP enrolment
 
      A new secret; MFA is enforced once confirmed.
@@ -203,7 +156,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BeginTotpResponse400 | BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | BeginTotpResponse413 | BeginTotpResponse422 | TotpEnrolmentOut]
+        Response[Problem | TotpEnrolmentOut]
     """
 
     kwargs = _get_kwargs(
@@ -219,16 +172,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    BeginTotpResponse400
-    | BeginTotpResponse401
-    | BeginTotpResponse403
-    | BeginTotpResponse409
-    | BeginTotpResponse413
-    | BeginTotpResponse422
-    | TotpEnrolmentOut
-    | None
-):
+) -> Problem | TotpEnrolmentOut | None:
     """Start TOTP enrolment
 
      A new secret; MFA is enforced once confirmed.
@@ -241,7 +185,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BeginTotpResponse400 | BeginTotpResponse401 | BeginTotpResponse403 | BeginTotpResponse409 | BeginTotpResponse413 | BeginTotpResponse422 | TotpEnrolmentOut
+        Problem | TotpEnrolmentOut
     """
 
     return (

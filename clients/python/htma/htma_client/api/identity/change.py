@@ -5,16 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.change_response_400 import ChangeResponse400
-from ...models.change_response_401 import ChangeResponse401
-from ...models.change_response_403 import ChangeResponse403
-from ...models.change_response_404 import ChangeResponse404
-from ...models.change_response_409 import ChangeResponse409
-from ...models.change_response_413 import ChangeResponse413
-from ...models.change_response_422 import ChangeResponse422
-from ...models.change_response_429 import ChangeResponse429
 from ...models.password_change_in import PasswordChangeIn
+from ...models.problem import Problem
 from ...models.sessions_revoked_out import SessionsRevokedOut
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -42,60 +36,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    ChangeResponse400
-    | ChangeResponse401
-    | ChangeResponse403
-    | ChangeResponse404
-    | ChangeResponse409
-    | ChangeResponse413
-    | ChangeResponse422
-    | ChangeResponse429
-    | SessionsRevokedOut
-    | None
-):
+) -> Problem | SessionsRevokedOut | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = SessionsRevokedOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ChangeResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ChangeResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ChangeResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
-    if response.status_code == 404:
-        response_404 = ChangeResponse404.from_dict(response.json())
-
-        return response_404
-
     if response.status_code == 409:
-        response_409 = ChangeResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ChangeResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = ChangeResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = ChangeResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -107,17 +85,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    ChangeResponse400
-    | ChangeResponse401
-    | ChangeResponse403
-    | ChangeResponse404
-    | ChangeResponse409
-    | ChangeResponse413
-    | ChangeResponse422
-    | ChangeResponse429
-    | SessionsRevokedOut
-]:
+) -> Response[Problem | SessionsRevokedOut | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -131,17 +99,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: PasswordChangeIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ChangeResponse400
-    | ChangeResponse401
-    | ChangeResponse403
-    | ChangeResponse404
-    | ChangeResponse409
-    | ChangeResponse413
-    | ChangeResponse422
-    | ChangeResponse429
-    | SessionsRevokedOut
-]:
+) -> Response[Problem | SessionsRevokedOut | ValidationProblem]:
     """Change the caller's password
 
      A wrong current password counts toward the lockout. The caller's other sessions
@@ -156,7 +114,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse409 | ChangeResponse413 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut]
+        Response[Problem | SessionsRevokedOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -176,18 +134,7 @@ def sync(
     client: AuthenticatedClient,
     body: PasswordChangeIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ChangeResponse400
-    | ChangeResponse401
-    | ChangeResponse403
-    | ChangeResponse404
-    | ChangeResponse409
-    | ChangeResponse413
-    | ChangeResponse422
-    | ChangeResponse429
-    | SessionsRevokedOut
-    | None
-):
+) -> Problem | SessionsRevokedOut | ValidationProblem | None:
     """Change the caller's password
 
      A wrong current password counts toward the lockout. The caller's other sessions
@@ -202,7 +149,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse409 | ChangeResponse413 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut
+        Problem | SessionsRevokedOut | ValidationProblem
     """
 
     return sync_detailed(
@@ -217,17 +164,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: PasswordChangeIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ChangeResponse400
-    | ChangeResponse401
-    | ChangeResponse403
-    | ChangeResponse404
-    | ChangeResponse409
-    | ChangeResponse413
-    | ChangeResponse422
-    | ChangeResponse429
-    | SessionsRevokedOut
-]:
+) -> Response[Problem | SessionsRevokedOut | ValidationProblem]:
     """Change the caller's password
 
      A wrong current password counts toward the lockout. The caller's other sessions
@@ -242,7 +179,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse409 | ChangeResponse413 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut]
+        Response[Problem | SessionsRevokedOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -260,18 +197,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: PasswordChangeIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ChangeResponse400
-    | ChangeResponse401
-    | ChangeResponse403
-    | ChangeResponse404
-    | ChangeResponse409
-    | ChangeResponse413
-    | ChangeResponse422
-    | ChangeResponse429
-    | SessionsRevokedOut
-    | None
-):
+) -> Problem | SessionsRevokedOut | ValidationProblem | None:
     """Change the caller's password
 
      A wrong current password counts toward the lockout. The caller's other sessions
@@ -286,7 +212,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ChangeResponse400 | ChangeResponse401 | ChangeResponse403 | ChangeResponse404 | ChangeResponse409 | ChangeResponse413 | ChangeResponse422 | ChangeResponse429 | SessionsRevokedOut
+        Problem | SessionsRevokedOut | ValidationProblem
     """
 
     return (

@@ -5,14 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.confirm_reset_response_400 import ConfirmResetResponse400
-from ...models.confirm_reset_response_401 import ConfirmResetResponse401
-from ...models.confirm_reset_response_409 import ConfirmResetResponse409
-from ...models.confirm_reset_response_413 import ConfirmResetResponse413
-from ...models.confirm_reset_response_422 import ConfirmResetResponse422
-from ...models.confirm_reset_response_429 import ConfirmResetResponse429
+from ...models.problem import Problem
 from ...models.reset_confirm_in import ResetConfirmIn
 from ...models.sessions_revoked_out import SessionsRevokedOut
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -40,48 +36,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    ConfirmResetResponse400
-    | ConfirmResetResponse401
-    | ConfirmResetResponse409
-    | ConfirmResetResponse413
-    | ConfirmResetResponse422
-    | ConfirmResetResponse429
-    | SessionsRevokedOut
-    | None
-):
+) -> Problem | SessionsRevokedOut | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = SessionsRevokedOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ConfirmResetResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ConfirmResetResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 409:
-        response_409 = ConfirmResetResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ConfirmResetResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = ConfirmResetResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = ConfirmResetResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -93,15 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    ConfirmResetResponse400
-    | ConfirmResetResponse401
-    | ConfirmResetResponse409
-    | ConfirmResetResponse413
-    | ConfirmResetResponse422
-    | ConfirmResetResponse429
-    | SessionsRevokedOut
-]:
+) -> Response[Problem | SessionsRevokedOut | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -115,15 +94,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: ResetConfirmIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ConfirmResetResponse400
-    | ConfirmResetResponse401
-    | ConfirmResetResponse409
-    | ConfirmResetResponse413
-    | ConfirmResetResponse422
-    | ConfirmResetResponse429
-    | SessionsRevokedOut
-]:
+) -> Response[Problem | SessionsRevokedOut | ValidationProblem]:
     """Set a new password with a reset link
 
      Every session of the account is revoked, and its lockout lifted.
@@ -138,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse409 | ConfirmResetResponse413 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut]
+        Response[Problem | SessionsRevokedOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -158,16 +129,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: ResetConfirmIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ConfirmResetResponse400
-    | ConfirmResetResponse401
-    | ConfirmResetResponse409
-    | ConfirmResetResponse413
-    | ConfirmResetResponse422
-    | ConfirmResetResponse429
-    | SessionsRevokedOut
-    | None
-):
+) -> Problem | SessionsRevokedOut | ValidationProblem | None:
     """Set a new password with a reset link
 
      Every session of the account is revoked, and its lockout lifted.
@@ -182,7 +144,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse409 | ConfirmResetResponse413 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut
+        Problem | SessionsRevokedOut | ValidationProblem
     """
 
     return sync_detailed(
@@ -197,15 +159,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: ResetConfirmIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ConfirmResetResponse400
-    | ConfirmResetResponse401
-    | ConfirmResetResponse409
-    | ConfirmResetResponse413
-    | ConfirmResetResponse422
-    | ConfirmResetResponse429
-    | SessionsRevokedOut
-]:
+) -> Response[Problem | SessionsRevokedOut | ValidationProblem]:
     """Set a new password with a reset link
 
      Every session of the account is revoked, and its lockout lifted.
@@ -220,7 +174,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse409 | ConfirmResetResponse413 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut]
+        Response[Problem | SessionsRevokedOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -238,16 +192,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: ResetConfirmIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ConfirmResetResponse400
-    | ConfirmResetResponse401
-    | ConfirmResetResponse409
-    | ConfirmResetResponse413
-    | ConfirmResetResponse422
-    | ConfirmResetResponse429
-    | SessionsRevokedOut
-    | None
-):
+) -> Problem | SessionsRevokedOut | ValidationProblem | None:
     """Set a new password with a reset link
 
      Every session of the account is revoked, and its lockout lifted.
@@ -262,7 +207,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConfirmResetResponse400 | ConfirmResetResponse401 | ConfirmResetResponse409 | ConfirmResetResponse413 | ConfirmResetResponse422 | ConfirmResetResponse429 | SessionsRevokedOut
+        Problem | SessionsRevokedOut | ValidationProblem
     """
 
     return (

@@ -5,15 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.confirm_totp_response_400 import ConfirmTotpResponse400
-from ...models.confirm_totp_response_401 import ConfirmTotpResponse401
-from ...models.confirm_totp_response_403 import ConfirmTotpResponse403
-from ...models.confirm_totp_response_404 import ConfirmTotpResponse404
-from ...models.confirm_totp_response_409 import ConfirmTotpResponse409
-from ...models.confirm_totp_response_413 import ConfirmTotpResponse413
-from ...models.confirm_totp_response_422 import ConfirmTotpResponse422
+from ...models.problem import Problem
 from ...models.recovery_codes_out import RecoveryCodesOut
 from ...models.totp_confirm_in import TotpConfirmIn
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -41,54 +36,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    ConfirmTotpResponse400
-    | ConfirmTotpResponse401
-    | ConfirmTotpResponse403
-    | ConfirmTotpResponse404
-    | ConfirmTotpResponse409
-    | ConfirmTotpResponse413
-    | ConfirmTotpResponse422
-    | RecoveryCodesOut
-    | None
-):
+) -> Problem | RecoveryCodesOut | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = RecoveryCodesOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ConfirmTotpResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ConfirmTotpResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ConfirmTotpResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
-    if response.status_code == 404:
-        response_404 = ConfirmTotpResponse404.from_dict(response.json())
-
-        return response_404
-
     if response.status_code == 409:
-        response_409 = ConfirmTotpResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ConfirmTotpResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = ConfirmTotpResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -100,16 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    ConfirmTotpResponse400
-    | ConfirmTotpResponse401
-    | ConfirmTotpResponse403
-    | ConfirmTotpResponse404
-    | ConfirmTotpResponse409
-    | ConfirmTotpResponse413
-    | ConfirmTotpResponse422
-    | RecoveryCodesOut
-]:
+) -> Response[Problem | RecoveryCodesOut | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -123,16 +94,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: TotpConfirmIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ConfirmTotpResponse400
-    | ConfirmTotpResponse401
-    | ConfirmTotpResponse403
-    | ConfirmTotpResponse404
-    | ConfirmTotpResponse409
-    | ConfirmTotpResponse413
-    | ConfirmTotpResponse422
-    | RecoveryCodesOut
-]:
+) -> Response[Problem | RecoveryCodesOut | ValidationProblem]:
     """Confirm TOTP enrolment
 
      From now on login needs a code; keep the recovery codes safe. The user's other
@@ -147,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse409 | ConfirmTotpResponse413 | ConfirmTotpResponse422 | RecoveryCodesOut]
+        Response[Problem | RecoveryCodesOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -167,17 +129,7 @@ def sync(
     client: AuthenticatedClient,
     body: TotpConfirmIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ConfirmTotpResponse400
-    | ConfirmTotpResponse401
-    | ConfirmTotpResponse403
-    | ConfirmTotpResponse404
-    | ConfirmTotpResponse409
-    | ConfirmTotpResponse413
-    | ConfirmTotpResponse422
-    | RecoveryCodesOut
-    | None
-):
+) -> Problem | RecoveryCodesOut | ValidationProblem | None:
     """Confirm TOTP enrolment
 
      From now on login needs a code; keep the recovery codes safe. The user's other
@@ -192,7 +144,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse409 | ConfirmTotpResponse413 | ConfirmTotpResponse422 | RecoveryCodesOut
+        Problem | RecoveryCodesOut | ValidationProblem
     """
 
     return sync_detailed(
@@ -207,16 +159,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: TotpConfirmIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ConfirmTotpResponse400
-    | ConfirmTotpResponse401
-    | ConfirmTotpResponse403
-    | ConfirmTotpResponse404
-    | ConfirmTotpResponse409
-    | ConfirmTotpResponse413
-    | ConfirmTotpResponse422
-    | RecoveryCodesOut
-]:
+) -> Response[Problem | RecoveryCodesOut | ValidationProblem]:
     """Confirm TOTP enrolment
 
      From now on login needs a code; keep the recovery codes safe. The user's other
@@ -231,7 +174,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse409 | ConfirmTotpResponse413 | ConfirmTotpResponse422 | RecoveryCodesOut]
+        Response[Problem | RecoveryCodesOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -249,17 +192,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: TotpConfirmIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ConfirmTotpResponse400
-    | ConfirmTotpResponse401
-    | ConfirmTotpResponse403
-    | ConfirmTotpResponse404
-    | ConfirmTotpResponse409
-    | ConfirmTotpResponse413
-    | ConfirmTotpResponse422
-    | RecoveryCodesOut
-    | None
-):
+) -> Problem | RecoveryCodesOut | ValidationProblem | None:
     """Confirm TOTP enrolment
 
      From now on login needs a code; keep the recovery codes safe. The user's other
@@ -274,7 +207,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ConfirmTotpResponse400 | ConfirmTotpResponse401 | ConfirmTotpResponse403 | ConfirmTotpResponse404 | ConfirmTotpResponse409 | ConfirmTotpResponse413 | ConfirmTotpResponse422 | RecoveryCodesOut
+        Problem | RecoveryCodesOut | ValidationProblem
     """
 
     return (

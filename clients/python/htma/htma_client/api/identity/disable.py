@@ -5,15 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.disable_response_400 import DisableResponse400
-from ...models.disable_response_401 import DisableResponse401
-from ...models.disable_response_403 import DisableResponse403
-from ...models.disable_response_404 import DisableResponse404
-from ...models.disable_response_409 import DisableResponse409
-from ...models.disable_response_413 import DisableResponse413
-from ...models.disable_response_422 import DisableResponse422
 from ...models.mfa_disable_in import MfaDisableIn
+from ...models.problem import Problem
 from ...models.sessions_revoked_out import SessionsRevokedOut
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -41,54 +36,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    DisableResponse400
-    | DisableResponse401
-    | DisableResponse403
-    | DisableResponse404
-    | DisableResponse409
-    | DisableResponse413
-    | DisableResponse422
-    | SessionsRevokedOut
-    | None
-):
+) -> Problem | SessionsRevokedOut | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = SessionsRevokedOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = DisableResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = DisableResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = DisableResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
-    if response.status_code == 404:
-        response_404 = DisableResponse404.from_dict(response.json())
-
-        return response_404
-
     if response.status_code == 409:
-        response_409 = DisableResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = DisableResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = DisableResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -100,16 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    DisableResponse400
-    | DisableResponse401
-    | DisableResponse403
-    | DisableResponse404
-    | DisableResponse409
-    | DisableResponse413
-    | DisableResponse422
-    | SessionsRevokedOut
-]:
+) -> Response[Problem | SessionsRevokedOut | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -123,16 +94,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: MfaDisableIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    DisableResponse400
-    | DisableResponse401
-    | DisableResponse403
-    | DisableResponse404
-    | DisableResponse409
-    | DisableResponse413
-    | DisableResponse422
-    | SessionsRevokedOut
-]:
+) -> Response[Problem | SessionsRevokedOut | ValidationProblem]:
     """Disable TOTP
 
      Needs a current code or a recovery code. The caller's other sessions are revoked.
@@ -146,7 +108,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse409 | DisableResponse413 | DisableResponse422 | SessionsRevokedOut]
+        Response[Problem | SessionsRevokedOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -166,17 +128,7 @@ def sync(
     client: AuthenticatedClient,
     body: MfaDisableIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    DisableResponse400
-    | DisableResponse401
-    | DisableResponse403
-    | DisableResponse404
-    | DisableResponse409
-    | DisableResponse413
-    | DisableResponse422
-    | SessionsRevokedOut
-    | None
-):
+) -> Problem | SessionsRevokedOut | ValidationProblem | None:
     """Disable TOTP
 
      Needs a current code or a recovery code. The caller's other sessions are revoked.
@@ -190,7 +142,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse409 | DisableResponse413 | DisableResponse422 | SessionsRevokedOut
+        Problem | SessionsRevokedOut | ValidationProblem
     """
 
     return sync_detailed(
@@ -205,16 +157,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: MfaDisableIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    DisableResponse400
-    | DisableResponse401
-    | DisableResponse403
-    | DisableResponse404
-    | DisableResponse409
-    | DisableResponse413
-    | DisableResponse422
-    | SessionsRevokedOut
-]:
+) -> Response[Problem | SessionsRevokedOut | ValidationProblem]:
     """Disable TOTP
 
      Needs a current code or a recovery code. The caller's other sessions are revoked.
@@ -228,7 +171,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse409 | DisableResponse413 | DisableResponse422 | SessionsRevokedOut]
+        Response[Problem | SessionsRevokedOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -246,17 +189,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: MfaDisableIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    DisableResponse400
-    | DisableResponse401
-    | DisableResponse403
-    | DisableResponse404
-    | DisableResponse409
-    | DisableResponse413
-    | DisableResponse422
-    | SessionsRevokedOut
-    | None
-):
+) -> Problem | SessionsRevokedOut | ValidationProblem | None:
     """Disable TOTP
 
      Needs a current code or a recovery code. The caller's other sessions are revoked.
@@ -270,7 +203,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DisableResponse400 | DisableResponse401 | DisableResponse403 | DisableResponse404 | DisableResponse409 | DisableResponse413 | DisableResponse422 | SessionsRevokedOut
+        Problem | SessionsRevokedOut | ValidationProblem
     """
 
     return (

@@ -5,8 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.list_sessions_response_401 import ListSessionsResponse401
-from ...models.list_sessions_response_403 import ListSessionsResponse403
+from ...models.problem import Problem
 from ...models.session_out import SessionOut
 from ...types import Response
 
@@ -23,7 +22,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut] | None:
+) -> Problem | list[SessionOut] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -35,12 +34,12 @@ def _parse_response(
         return response_200
 
     if response.status_code == 401:
-        response_401 = ListSessionsResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ListSessionsResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
@@ -52,7 +51,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut]]:
+) -> Response[Problem | list[SessionOut]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -64,7 +63,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut]]:
+) -> Response[Problem | list[SessionOut]]:
     """List Sessions
 
      The caller's active sessions (device, address, last use).
@@ -74,7 +73,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut]]
+        Response[Problem | list[SessionOut]]
     """
 
     kwargs = _get_kwargs()
@@ -89,7 +88,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut] | None:
+) -> Problem | list[SessionOut] | None:
     """List Sessions
 
      The caller's active sessions (device, address, last use).
@@ -99,7 +98,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut]
+        Problem | list[SessionOut]
     """
 
     return sync_detailed(
@@ -110,7 +109,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut]]:
+) -> Response[Problem | list[SessionOut]]:
     """List Sessions
 
      The caller's active sessions (device, address, last use).
@@ -120,7 +119,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut]]
+        Response[Problem | list[SessionOut]]
     """
 
     kwargs = _get_kwargs()
@@ -133,7 +132,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut] | None:
+) -> Problem | list[SessionOut] | None:
     """List Sessions
 
      The caller's active sessions (device, address, last use).
@@ -143,7 +142,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListSessionsResponse401 | ListSessionsResponse403 | list[SessionOut]
+        Problem | list[SessionOut]
     """
 
     return (

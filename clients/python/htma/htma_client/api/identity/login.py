@@ -7,12 +7,8 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.log_in_in import LogInIn
 from ...models.log_in_out import LogInOut
-from ...models.login_response_400 import LoginResponse400
-from ...models.login_response_401 import LoginResponse401
-from ...models.login_response_409 import LoginResponse409
-from ...models.login_response_413 import LoginResponse413
-from ...models.login_response_422 import LoginResponse422
-from ...models.login_response_429 import LoginResponse429
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -40,48 +36,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    LogInOut
-    | LoginResponse400
-    | LoginResponse401
-    | LoginResponse409
-    | LoginResponse413
-    | LoginResponse422
-    | LoginResponse429
-    | None
-):
+) -> LogInOut | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = LogInOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = LoginResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = LoginResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 409:
-        response_409 = LoginResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = LoginResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = LoginResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = LoginResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -93,15 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    LogInOut
-    | LoginResponse400
-    | LoginResponse401
-    | LoginResponse409
-    | LoginResponse413
-    | LoginResponse422
-    | LoginResponse429
-]:
+) -> Response[LogInOut | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -115,15 +94,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: LogInIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    LogInOut
-    | LoginResponse400
-    | LoginResponse401
-    | LoginResponse409
-    | LoginResponse413
-    | LoginResponse422
-    | LoginResponse429
-]:
+) -> Response[LogInOut | Problem | ValidationProblem]:
     """Log in (password, then TOTP when enabled)
 
      Repeated failures lock the account with an escalating cooldown (429, Retry-After);
@@ -138,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse409 | LoginResponse413 | LoginResponse422 | LoginResponse429]
+        Response[LogInOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -158,16 +129,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: LogInIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    LogInOut
-    | LoginResponse400
-    | LoginResponse401
-    | LoginResponse409
-    | LoginResponse413
-    | LoginResponse422
-    | LoginResponse429
-    | None
-):
+) -> LogInOut | Problem | ValidationProblem | None:
     """Log in (password, then TOTP when enabled)
 
      Repeated failures lock the account with an escalating cooldown (429, Retry-After);
@@ -182,7 +144,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse409 | LoginResponse413 | LoginResponse422 | LoginResponse429
+        LogInOut | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -197,15 +159,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: LogInIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    LogInOut
-    | LoginResponse400
-    | LoginResponse401
-    | LoginResponse409
-    | LoginResponse413
-    | LoginResponse422
-    | LoginResponse429
-]:
+) -> Response[LogInOut | Problem | ValidationProblem]:
     """Log in (password, then TOTP when enabled)
 
      Repeated failures lock the account with an escalating cooldown (429, Retry-After);
@@ -220,7 +174,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse409 | LoginResponse413 | LoginResponse422 | LoginResponse429]
+        Response[LogInOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -238,16 +192,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: LogInIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    LogInOut
-    | LoginResponse400
-    | LoginResponse401
-    | LoginResponse409
-    | LoginResponse413
-    | LoginResponse422
-    | LoginResponse429
-    | None
-):
+) -> LogInOut | Problem | ValidationProblem | None:
     """Log in (password, then TOTP when enabled)
 
      Repeated failures lock the account with an escalating cooldown (429, Retry-After);
@@ -262,7 +207,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        LogInOut | LoginResponse400 | LoginResponse401 | LoginResponse409 | LoginResponse413 | LoginResponse422 | LoginResponse429
+        LogInOut | Problem | ValidationProblem
     """
 
     return (

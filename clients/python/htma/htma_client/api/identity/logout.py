@@ -5,12 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.logout_response_400 import LogoutResponse400
-from ...models.logout_response_401 import LogoutResponse401
-from ...models.logout_response_403 import LogoutResponse403
-from ...models.logout_response_409 import LogoutResponse409
-from ...models.logout_response_413 import LogoutResponse413
-from ...models.logout_response_422 import LogoutResponse422
+from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
@@ -31,49 +26,38 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    Any
-    | LogoutResponse400
-    | LogoutResponse401
-    | LogoutResponse403
-    | LogoutResponse409
-    | LogoutResponse413
-    | LogoutResponse422
-    | None
-):
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
 
     if response.status_code == 400:
-        response_400 = LogoutResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = LogoutResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = LogoutResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 409:
-        response_409 = LogoutResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = LogoutResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = LogoutResponse422.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
@@ -83,17 +67,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    Any
-    | LogoutResponse400
-    | LogoutResponse401
-    | LogoutResponse403
-    | LogoutResponse409
-    | LogoutResponse413
-    | LogoutResponse422
-]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -106,15 +80,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    Any
-    | LogoutResponse400
-    | LogoutResponse401
-    | LogoutResponse403
-    | LogoutResponse409
-    | LogoutResponse413
-    | LogoutResponse422
-]:
+) -> Response[Any | Problem]:
     """Logout
 
      End the caller's session: its refresh token stops working.
@@ -127,7 +93,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | LogoutResponse400 | LogoutResponse401 | LogoutResponse403 | LogoutResponse409 | LogoutResponse413 | LogoutResponse422]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -145,16 +111,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    Any
-    | LogoutResponse400
-    | LogoutResponse401
-    | LogoutResponse403
-    | LogoutResponse409
-    | LogoutResponse413
-    | LogoutResponse422
-    | None
-):
+) -> Any | Problem | None:
     """Logout
 
      End the caller's session: its refresh token stops working.
@@ -167,7 +124,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | LogoutResponse400 | LogoutResponse401 | LogoutResponse403 | LogoutResponse409 | LogoutResponse413 | LogoutResponse422
+        Any | Problem
     """
 
     return sync_detailed(
@@ -180,15 +137,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    Any
-    | LogoutResponse400
-    | LogoutResponse401
-    | LogoutResponse403
-    | LogoutResponse409
-    | LogoutResponse413
-    | LogoutResponse422
-]:
+) -> Response[Any | Problem]:
     """Logout
 
      End the caller's session: its refresh token stops working.
@@ -201,7 +150,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | LogoutResponse400 | LogoutResponse401 | LogoutResponse403 | LogoutResponse409 | LogoutResponse413 | LogoutResponse422]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -217,16 +166,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    Any
-    | LogoutResponse400
-    | LogoutResponse401
-    | LogoutResponse403
-    | LogoutResponse409
-    | LogoutResponse413
-    | LogoutResponse422
-    | None
-):
+) -> Any | Problem | None:
     """Logout
 
      End the caller's session: its refresh token stops working.
@@ -239,7 +179,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | LogoutResponse400 | LogoutResponse401 | LogoutResponse403 | LogoutResponse409 | LogoutResponse413 | LogoutResponse422
+        Any | Problem
     """
 
     return (

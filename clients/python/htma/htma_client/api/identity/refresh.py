@@ -5,15 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
 from ...models.refresh_request import RefreshRequest
-from ...models.refresh_response_400 import RefreshResponse400
-from ...models.refresh_response_401 import RefreshResponse401
-from ...models.refresh_response_403 import RefreshResponse403
-from ...models.refresh_response_404 import RefreshResponse404
-from ...models.refresh_response_409 import RefreshResponse409
-from ...models.refresh_response_413 import RefreshResponse413
-from ...models.refresh_response_422 import RefreshResponse422
 from ...models.token_response import TokenResponse
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -41,54 +36,34 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    RefreshResponse400
-    | RefreshResponse401
-    | RefreshResponse403
-    | RefreshResponse404
-    | RefreshResponse409
-    | RefreshResponse413
-    | RefreshResponse422
-    | TokenResponse
-    | None
-):
+) -> Problem | TokenResponse | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = TokenResponse.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = RefreshResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = RefreshResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
-    if response.status_code == 403:
-        response_403 = RefreshResponse403.from_dict(response.json())
-
-        return response_403
-
-    if response.status_code == 404:
-        response_404 = RefreshResponse404.from_dict(response.json())
-
-        return response_404
-
     if response.status_code == 409:
-        response_409 = RefreshResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = RefreshResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = RefreshResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -100,16 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    RefreshResponse400
-    | RefreshResponse401
-    | RefreshResponse403
-    | RefreshResponse404
-    | RefreshResponse409
-    | RefreshResponse413
-    | RefreshResponse422
-    | TokenResponse
-]:
+) -> Response[Problem | TokenResponse | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -120,19 +86,10 @@ def _build_response(
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     body: RefreshRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    RefreshResponse400
-    | RefreshResponse401
-    | RefreshResponse403
-    | RefreshResponse404
-    | RefreshResponse409
-    | RefreshResponse413
-    | RefreshResponse422
-    | TokenResponse
-]:
+) -> Response[Problem | TokenResponse | ValidationProblem]:
     """Refresh
 
      Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
@@ -146,7 +103,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse409 | RefreshResponse413 | RefreshResponse422 | TokenResponse]
+        Response[Problem | TokenResponse | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -163,20 +120,10 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     body: RefreshRequest,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    RefreshResponse400
-    | RefreshResponse401
-    | RefreshResponse403
-    | RefreshResponse404
-    | RefreshResponse409
-    | RefreshResponse413
-    | RefreshResponse422
-    | TokenResponse
-    | None
-):
+) -> Problem | TokenResponse | ValidationProblem | None:
     """Refresh
 
      Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
@@ -190,7 +137,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse409 | RefreshResponse413 | RefreshResponse422 | TokenResponse
+        Problem | TokenResponse | ValidationProblem
     """
 
     return sync_detailed(
@@ -202,19 +149,10 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     body: RefreshRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    RefreshResponse400
-    | RefreshResponse401
-    | RefreshResponse403
-    | RefreshResponse404
-    | RefreshResponse409
-    | RefreshResponse413
-    | RefreshResponse422
-    | TokenResponse
-]:
+) -> Response[Problem | TokenResponse | ValidationProblem]:
     """Refresh
 
      Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
@@ -228,7 +166,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse409 | RefreshResponse413 | RefreshResponse422 | TokenResponse]
+        Response[Problem | TokenResponse | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -243,20 +181,10 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient,
+    client: AuthenticatedClient | Client,
     body: RefreshRequest,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    RefreshResponse400
-    | RefreshResponse401
-    | RefreshResponse403
-    | RefreshResponse404
-    | RefreshResponse409
-    | RefreshResponse413
-    | RefreshResponse422
-    | TokenResponse
-    | None
-):
+) -> Problem | TokenResponse | ValidationProblem | None:
     """Refresh
 
      Trade a refresh token for a new pair; the old one stops working (reuse revokes the whole session).
@@ -270,7 +198,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RefreshResponse400 | RefreshResponse401 | RefreshResponse403 | RefreshResponse404 | RefreshResponse409 | RefreshResponse413 | RefreshResponse422 | TokenResponse
+        Problem | TokenResponse | ValidationProblem
     """
 
     return (

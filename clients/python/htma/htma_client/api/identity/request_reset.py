@@ -5,13 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.request_reset_response_400 import RequestResetResponse400
-from ...models.request_reset_response_409 import RequestResetResponse409
-from ...models.request_reset_response_413 import RequestResetResponse413
-from ...models.request_reset_response_422 import RequestResetResponse422
-from ...models.request_reset_response_429 import RequestResetResponse429
+from ...models.problem import Problem
 from ...models.reset_request_in import ResetRequestIn
 from ...models.reset_requested_out import ResetRequestedOut
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -39,42 +36,34 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    RequestResetResponse400
-    | RequestResetResponse409
-    | RequestResetResponse413
-    | RequestResetResponse422
-    | RequestResetResponse429
-    | ResetRequestedOut
-    | None
-):
+) -> Problem | ResetRequestedOut | ValidationProblem | None:
     if response.status_code == 202:
         response_202 = ResetRequestedOut.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = RequestResetResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 409:
-        response_409 = RequestResetResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = RequestResetResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = RequestResetResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = RequestResetResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -86,14 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    RequestResetResponse400
-    | RequestResetResponse409
-    | RequestResetResponse413
-    | RequestResetResponse422
-    | RequestResetResponse429
-    | ResetRequestedOut
-]:
+) -> Response[Problem | ResetRequestedOut | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -107,14 +89,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: ResetRequestIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    RequestResetResponse400
-    | RequestResetResponse409
-    | RequestResetResponse413
-    | RequestResetResponse422
-    | RequestResetResponse429
-    | ResetRequestedOut
-]:
+) -> Response[Problem | ResetRequestedOut | ValidationProblem]:
     """E-mail a password-reset link
 
      Always 202: whether the address belongs to an account is not revealed. The link
@@ -129,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RequestResetResponse400 | RequestResetResponse409 | RequestResetResponse413 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]
+        Response[Problem | ResetRequestedOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -149,15 +124,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: ResetRequestIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    RequestResetResponse400
-    | RequestResetResponse409
-    | RequestResetResponse413
-    | RequestResetResponse422
-    | RequestResetResponse429
-    | ResetRequestedOut
-    | None
-):
+) -> Problem | ResetRequestedOut | ValidationProblem | None:
     """E-mail a password-reset link
 
      Always 202: whether the address belongs to an account is not revealed. The link
@@ -172,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RequestResetResponse400 | RequestResetResponse409 | RequestResetResponse413 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut
+        Problem | ResetRequestedOut | ValidationProblem
     """
 
     return sync_detailed(
@@ -187,14 +154,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: ResetRequestIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    RequestResetResponse400
-    | RequestResetResponse409
-    | RequestResetResponse413
-    | RequestResetResponse422
-    | RequestResetResponse429
-    | ResetRequestedOut
-]:
+) -> Response[Problem | ResetRequestedOut | ValidationProblem]:
     """E-mail a password-reset link
 
      Always 202: whether the address belongs to an account is not revealed. The link
@@ -209,7 +169,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RequestResetResponse400 | RequestResetResponse409 | RequestResetResponse413 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut]
+        Response[Problem | ResetRequestedOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -227,15 +187,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: ResetRequestIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    RequestResetResponse400
-    | RequestResetResponse409
-    | RequestResetResponse413
-    | RequestResetResponse422
-    | RequestResetResponse429
-    | ResetRequestedOut
-    | None
-):
+) -> Problem | ResetRequestedOut | ValidationProblem | None:
     """E-mail a password-reset link
 
      Always 202: whether the address belongs to an account is not revealed. The link
@@ -250,7 +202,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RequestResetResponse400 | RequestResetResponse409 | RequestResetResponse413 | RequestResetResponse422 | RequestResetResponse429 | ResetRequestedOut
+        Problem | ResetRequestedOut | ValidationProblem
     """
 
     return (

@@ -6,10 +6,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.revoke_session_response_401 import RevokeSessionResponse401
-from ...models.revoke_session_response_403 import RevokeSessionResponse403
-from ...models.revoke_session_response_404 import RevokeSessionResponse404
-from ...models.revoke_session_response_422 import RevokeSessionResponse422
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -29,35 +27,28 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    Any
-    | RevokeSessionResponse401
-    | RevokeSessionResponse403
-    | RevokeSessionResponse404
-    | RevokeSessionResponse422
-    | None
-):
+) -> Any | Problem | ValidationProblem | None:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
 
     if response.status_code == 401:
-        response_401 = RevokeSessionResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = RevokeSessionResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = RevokeSessionResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = RevokeSessionResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -69,9 +60,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    Any | RevokeSessionResponse401 | RevokeSessionResponse403 | RevokeSessionResponse404 | RevokeSessionResponse422
-]:
+) -> Response[Any | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -84,9 +73,7 @@ def sync_detailed(
     session_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    Any | RevokeSessionResponse401 | RevokeSessionResponse403 | RevokeSessionResponse404 | RevokeSessionResponse422
-]:
+) -> Response[Any | Problem | ValidationProblem]:
     """Revoke Session
 
      End one of the caller's sessions.
@@ -99,7 +86,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | RevokeSessionResponse401 | RevokeSessionResponse403 | RevokeSessionResponse404 | RevokeSessionResponse422]
+        Response[Any | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -117,14 +104,7 @@ def sync(
     session_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    Any
-    | RevokeSessionResponse401
-    | RevokeSessionResponse403
-    | RevokeSessionResponse404
-    | RevokeSessionResponse422
-    | None
-):
+) -> Any | Problem | ValidationProblem | None:
     """Revoke Session
 
      End one of the caller's sessions.
@@ -137,7 +117,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | RevokeSessionResponse401 | RevokeSessionResponse403 | RevokeSessionResponse404 | RevokeSessionResponse422
+        Any | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -150,9 +130,7 @@ async def asyncio_detailed(
     session_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    Any | RevokeSessionResponse401 | RevokeSessionResponse403 | RevokeSessionResponse404 | RevokeSessionResponse422
-]:
+) -> Response[Any | Problem | ValidationProblem]:
     """Revoke Session
 
      End one of the caller's sessions.
@@ -165,7 +143,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | RevokeSessionResponse401 | RevokeSessionResponse403 | RevokeSessionResponse404 | RevokeSessionResponse422]
+        Response[Any | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -181,14 +159,7 @@ async def asyncio(
     session_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    Any
-    | RevokeSessionResponse401
-    | RevokeSessionResponse403
-    | RevokeSessionResponse404
-    | RevokeSessionResponse422
-    | None
-):
+) -> Any | Problem | ValidationProblem | None:
     """Revoke Session
 
      End one of the caller's sessions.
@@ -201,7 +172,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | RevokeSessionResponse401 | RevokeSessionResponse403 | RevokeSessionResponse404 | RevokeSessionResponse422
+        Any | Problem | ValidationProblem
     """
 
     return (

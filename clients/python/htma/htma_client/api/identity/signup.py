@@ -5,14 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
 from ...models.sign_up_in import SignUpIn
 from ...models.sign_up_out import SignUpOut
-from ...models.signup_response_400 import SignupResponse400
-from ...models.signup_response_403 import SignupResponse403
-from ...models.signup_response_409 import SignupResponse409
-from ...models.signup_response_413 import SignupResponse413
-from ...models.signup_response_422 import SignupResponse422
-from ...models.signup_response_429 import SignupResponse429
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -40,48 +36,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    SignUpOut
-    | SignupResponse400
-    | SignupResponse403
-    | SignupResponse409
-    | SignupResponse413
-    | SignupResponse422
-    | SignupResponse429
-    | None
-):
+) -> Problem | SignUpOut | ValidationProblem | None:
     if response.status_code == 201:
         response_201 = SignUpOut.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = SignupResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 403:
-        response_403 = SignupResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 409:
-        response_409 = SignupResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = SignupResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = SignupResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = SignupResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -93,15 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    SignUpOut
-    | SignupResponse400
-    | SignupResponse403
-    | SignupResponse409
-    | SignupResponse413
-    | SignupResponse422
-    | SignupResponse429
-]:
+) -> Response[Problem | SignUpOut | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -115,15 +94,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: SignUpIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    SignUpOut
-    | SignupResponse400
-    | SignupResponse403
-    | SignupResponse409
-    | SignupResponse413
-    | SignupResponse422
-    | SignupResponse429
-]:
+) -> Response[Problem | SignUpOut | ValidationProblem]:
     """Create a clinic and its lab admin
 
      The clinic becomes a tenant; its first user is a lab admin, logged in at once.
@@ -139,7 +110,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse413 | SignupResponse422 | SignupResponse429]
+        Response[Problem | SignUpOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -159,16 +130,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: SignUpIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    SignUpOut
-    | SignupResponse400
-    | SignupResponse403
-    | SignupResponse409
-    | SignupResponse413
-    | SignupResponse422
-    | SignupResponse429
-    | None
-):
+) -> Problem | SignUpOut | ValidationProblem | None:
     """Create a clinic and its lab admin
 
      The clinic becomes a tenant; its first user is a lab admin, logged in at once.
@@ -184,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse413 | SignupResponse422 | SignupResponse429
+        Problem | SignUpOut | ValidationProblem
     """
 
     return sync_detailed(
@@ -199,15 +161,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: SignUpIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    SignUpOut
-    | SignupResponse400
-    | SignupResponse403
-    | SignupResponse409
-    | SignupResponse413
-    | SignupResponse422
-    | SignupResponse429
-]:
+) -> Response[Problem | SignUpOut | ValidationProblem]:
     """Create a clinic and its lab admin
 
      The clinic becomes a tenant; its first user is a lab admin, logged in at once.
@@ -223,7 +177,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse413 | SignupResponse422 | SignupResponse429]
+        Response[Problem | SignUpOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -241,16 +195,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: SignUpIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    SignUpOut
-    | SignupResponse400
-    | SignupResponse403
-    | SignupResponse409
-    | SignupResponse413
-    | SignupResponse422
-    | SignupResponse429
-    | None
-):
+) -> Problem | SignUpOut | ValidationProblem | None:
     """Create a clinic and its lab admin
 
      The clinic becomes a tenant; its first user is a lab admin, logged in at once.
@@ -266,7 +211,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        SignUpOut | SignupResponse400 | SignupResponse403 | SignupResponse409 | SignupResponse413 | SignupResponse422 | SignupResponse429
+        Problem | SignUpOut | ValidationProblem
     """
 
     return (

@@ -5,11 +5,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.inbox_response_401 import InboxResponse401
-from ...models.inbox_response_403 import InboxResponse403
-from ...models.inbox_response_422 import InboxResponse422
-from ...models.inbox_response_429 import InboxResponse429
 from ...models.message_out import MessageOut
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -38,7 +36,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut] | None:
+) -> Problem | ValidationProblem | list[MessageOut] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -50,22 +48,22 @@ def _parse_response(
         return response_200
 
     if response.status_code == 401:
-        response_401 = InboxResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = InboxResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 422:
-        response_422 = InboxResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = InboxResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -77,7 +75,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut]]:
+) -> Response[Problem | ValidationProblem | list[MessageOut]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -91,7 +89,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     offset: int | Unset = 0,
-) -> Response[InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut]]:
+) -> Response[Problem | ValidationProblem | list[MessageOut]]:
     """The caller's messages
 
      Sent and received, newest first.
@@ -105,7 +103,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut]]
+        Response[Problem | ValidationProblem | list[MessageOut]]
     """
 
     kwargs = _get_kwargs(
@@ -125,7 +123,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     offset: int | Unset = 0,
-) -> InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut] | None:
+) -> Problem | ValidationProblem | list[MessageOut] | None:
     """The caller's messages
 
      Sent and received, newest first.
@@ -139,7 +137,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut]
+        Problem | ValidationProblem | list[MessageOut]
     """
 
     return sync_detailed(
@@ -154,7 +152,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     offset: int | Unset = 0,
-) -> Response[InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut]]:
+) -> Response[Problem | ValidationProblem | list[MessageOut]]:
     """The caller's messages
 
      Sent and received, newest first.
@@ -168,7 +166,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut]]
+        Response[Problem | ValidationProblem | list[MessageOut]]
     """
 
     kwargs = _get_kwargs(
@@ -186,7 +184,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     offset: int | Unset = 0,
-) -> InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut] | None:
+) -> Problem | ValidationProblem | list[MessageOut] | None:
     """The caller's messages
 
      Sent and received, newest first.
@@ -200,7 +198,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InboxResponse401 | InboxResponse403 | InboxResponse422 | InboxResponse429 | list[MessageOut]
+        Problem | ValidationProblem | list[MessageOut]
     """
 
     return (

@@ -7,14 +7,8 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.message_in import MessageIn
 from ...models.message_out import MessageOut
-from ...models.send_message_response_400 import SendMessageResponse400
-from ...models.send_message_response_401 import SendMessageResponse401
-from ...models.send_message_response_403 import SendMessageResponse403
-from ...models.send_message_response_404 import SendMessageResponse404
-from ...models.send_message_response_409 import SendMessageResponse409
-from ...models.send_message_response_413 import SendMessageResponse413
-from ...models.send_message_response_422 import SendMessageResponse422
-from ...models.send_message_response_429 import SendMessageResponse429
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -42,60 +36,49 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    MessageOut
-    | SendMessageResponse400
-    | SendMessageResponse401
-    | SendMessageResponse403
-    | SendMessageResponse404
-    | SendMessageResponse409
-    | SendMessageResponse413
-    | SendMessageResponse422
-    | SendMessageResponse429
-    | None
-):
+) -> MessageOut | Problem | ValidationProblem | None:
     if response.status_code == 201:
         response_201 = MessageOut.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = SendMessageResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = SendMessageResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = SendMessageResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = SendMessageResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = SendMessageResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = SendMessageResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = SendMessageResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = SendMessageResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -107,17 +90,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    MessageOut
-    | SendMessageResponse400
-    | SendMessageResponse401
-    | SendMessageResponse403
-    | SendMessageResponse404
-    | SendMessageResponse409
-    | SendMessageResponse413
-    | SendMessageResponse422
-    | SendMessageResponse429
-]:
+) -> Response[MessageOut | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -131,17 +104,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: MessageIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    MessageOut
-    | SendMessageResponse400
-    | SendMessageResponse401
-    | SendMessageResponse403
-    | SendMessageResponse404
-    | SendMessageResponse409
-    | SendMessageResponse413
-    | SendMessageResponse422
-    | SendMessageResponse429
-]:
+) -> Response[MessageOut | Problem | ValidationProblem]:
     """Send a secure message
 
      Stored encrypted (AES-256-GCM, bound to its row).
@@ -156,7 +119,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse409 | SendMessageResponse413 | SendMessageResponse422 | SendMessageResponse429]
+        Response[MessageOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -176,18 +139,7 @@ def sync(
     client: AuthenticatedClient,
     body: MessageIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    MessageOut
-    | SendMessageResponse400
-    | SendMessageResponse401
-    | SendMessageResponse403
-    | SendMessageResponse404
-    | SendMessageResponse409
-    | SendMessageResponse413
-    | SendMessageResponse422
-    | SendMessageResponse429
-    | None
-):
+) -> MessageOut | Problem | ValidationProblem | None:
     """Send a secure message
 
      Stored encrypted (AES-256-GCM, bound to its row).
@@ -202,7 +154,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse409 | SendMessageResponse413 | SendMessageResponse422 | SendMessageResponse429
+        MessageOut | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -217,17 +169,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: MessageIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    MessageOut
-    | SendMessageResponse400
-    | SendMessageResponse401
-    | SendMessageResponse403
-    | SendMessageResponse404
-    | SendMessageResponse409
-    | SendMessageResponse413
-    | SendMessageResponse422
-    | SendMessageResponse429
-]:
+) -> Response[MessageOut | Problem | ValidationProblem]:
     """Send a secure message
 
      Stored encrypted (AES-256-GCM, bound to its row).
@@ -242,7 +184,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse409 | SendMessageResponse413 | SendMessageResponse422 | SendMessageResponse429]
+        Response[MessageOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -260,18 +202,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: MessageIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    MessageOut
-    | SendMessageResponse400
-    | SendMessageResponse401
-    | SendMessageResponse403
-    | SendMessageResponse404
-    | SendMessageResponse409
-    | SendMessageResponse413
-    | SendMessageResponse422
-    | SendMessageResponse429
-    | None
-):
+) -> MessageOut | Problem | ValidationProblem | None:
     """Send a secure message
 
      Stored encrypted (AES-256-GCM, bound to its row).
@@ -286,7 +217,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MessageOut | SendMessageResponse400 | SendMessageResponse401 | SendMessageResponse403 | SendMessageResponse404 | SendMessageResponse409 | SendMessageResponse413 | SendMessageResponse422 | SendMessageResponse429
+        MessageOut | Problem | ValidationProblem
     """
 
     return (

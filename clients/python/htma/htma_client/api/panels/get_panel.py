@@ -6,12 +6,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.get_panel_response_401 import GetPanelResponse401
-from ...models.get_panel_response_403 import GetPanelResponse403
-from ...models.get_panel_response_404 import GetPanelResponse404
-from ...models.get_panel_response_422 import GetPanelResponse422
-from ...models.get_panel_response_429 import GetPanelResponse429
 from ...models.panel_out import PanelOut
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -31,42 +28,34 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    GetPanelResponse401
-    | GetPanelResponse403
-    | GetPanelResponse404
-    | GetPanelResponse422
-    | GetPanelResponse429
-    | PanelOut
-    | None
-):
+) -> PanelOut | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = PanelOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 401:
-        response_401 = GetPanelResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = GetPanelResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = GetPanelResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = GetPanelResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = GetPanelResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -78,14 +67,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    GetPanelResponse401
-    | GetPanelResponse403
-    | GetPanelResponse404
-    | GetPanelResponse422
-    | GetPanelResponse429
-    | PanelOut
-]:
+) -> Response[PanelOut | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -98,14 +80,7 @@ def sync_detailed(
     panel_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    GetPanelResponse401
-    | GetPanelResponse403
-    | GetPanelResponse404
-    | GetPanelResponse422
-    | GetPanelResponse429
-    | PanelOut
-]:
+) -> Response[PanelOut | Problem | ValidationProblem]:
     """One panel
 
      A panel of the clinic (patients: their own).
@@ -118,7 +93,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetPanelResponse401 | GetPanelResponse403 | GetPanelResponse404 | GetPanelResponse422 | GetPanelResponse429 | PanelOut]
+        Response[PanelOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -136,15 +111,7 @@ def sync(
     panel_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    GetPanelResponse401
-    | GetPanelResponse403
-    | GetPanelResponse404
-    | GetPanelResponse422
-    | GetPanelResponse429
-    | PanelOut
-    | None
-):
+) -> PanelOut | Problem | ValidationProblem | None:
     """One panel
 
      A panel of the clinic (patients: their own).
@@ -157,7 +124,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetPanelResponse401 | GetPanelResponse403 | GetPanelResponse404 | GetPanelResponse422 | GetPanelResponse429 | PanelOut
+        PanelOut | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -170,14 +137,7 @@ async def asyncio_detailed(
     panel_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    GetPanelResponse401
-    | GetPanelResponse403
-    | GetPanelResponse404
-    | GetPanelResponse422
-    | GetPanelResponse429
-    | PanelOut
-]:
+) -> Response[PanelOut | Problem | ValidationProblem]:
     """One panel
 
      A panel of the clinic (patients: their own).
@@ -190,7 +150,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetPanelResponse401 | GetPanelResponse403 | GetPanelResponse404 | GetPanelResponse422 | GetPanelResponse429 | PanelOut]
+        Response[PanelOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -206,15 +166,7 @@ async def asyncio(
     panel_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    GetPanelResponse401
-    | GetPanelResponse403
-    | GetPanelResponse404
-    | GetPanelResponse422
-    | GetPanelResponse429
-    | PanelOut
-    | None
-):
+) -> PanelOut | Problem | ValidationProblem | None:
     """One panel
 
      A panel of the clinic (patients: their own).
@@ -227,7 +179,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetPanelResponse401 | GetPanelResponse403 | GetPanelResponse404 | GetPanelResponse422 | GetPanelResponse429 | PanelOut
+        PanelOut | Problem | ValidationProblem
     """
 
     return (

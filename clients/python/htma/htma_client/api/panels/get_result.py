@@ -6,13 +6,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.get_result_response_401 import GetResultResponse401
-from ...models.get_result_response_403 import GetResultResponse403
-from ...models.get_result_response_404 import GetResultResponse404
-from ...models.get_result_response_409 import GetResultResponse409
-from ...models.get_result_response_422 import GetResultResponse422
-from ...models.get_result_response_429 import GetResultResponse429
+from ...models.problem import Problem
 from ...models.result_out import ResultOut
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -32,48 +28,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    GetResultResponse401
-    | GetResultResponse403
-    | GetResultResponse404
-    | GetResultResponse409
-    | GetResultResponse422
-    | GetResultResponse429
-    | ResultOut
-    | None
-):
+) -> Problem | ResultOut | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = ResultOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 401:
-        response_401 = GetResultResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = GetResultResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = GetResultResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = GetResultResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 422:
-        response_422 = GetResultResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = GetResultResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -85,15 +72,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    GetResultResponse401
-    | GetResultResponse403
-    | GetResultResponse404
-    | GetResultResponse409
-    | GetResultResponse422
-    | GetResultResponse429
-    | ResultOut
-]:
+) -> Response[Problem | ResultOut | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -106,15 +85,7 @@ def sync_detailed(
     panel_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    GetResultResponse401
-    | GetResultResponse403
-    | GetResultResponse404
-    | GetResultResponse409
-    | GetResultResponse422
-    | GetResultResponse429
-    | ResultOut
-]:
+) -> Response[Problem | ResultOut | ValidationProblem]:
     """The result of a panel
 
      Ratios against the reference ranges, deficient minerals, food recommendations.
@@ -127,7 +98,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetResultResponse401 | GetResultResponse403 | GetResultResponse404 | GetResultResponse409 | GetResultResponse422 | GetResultResponse429 | ResultOut]
+        Response[Problem | ResultOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -145,16 +116,7 @@ def sync(
     panel_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    GetResultResponse401
-    | GetResultResponse403
-    | GetResultResponse404
-    | GetResultResponse409
-    | GetResultResponse422
-    | GetResultResponse429
-    | ResultOut
-    | None
-):
+) -> Problem | ResultOut | ValidationProblem | None:
     """The result of a panel
 
      Ratios against the reference ranges, deficient minerals, food recommendations.
@@ -167,7 +129,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetResultResponse401 | GetResultResponse403 | GetResultResponse404 | GetResultResponse409 | GetResultResponse422 | GetResultResponse429 | ResultOut
+        Problem | ResultOut | ValidationProblem
     """
 
     return sync_detailed(
@@ -180,15 +142,7 @@ async def asyncio_detailed(
     panel_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    GetResultResponse401
-    | GetResultResponse403
-    | GetResultResponse404
-    | GetResultResponse409
-    | GetResultResponse422
-    | GetResultResponse429
-    | ResultOut
-]:
+) -> Response[Problem | ResultOut | ValidationProblem]:
     """The result of a panel
 
      Ratios against the reference ranges, deficient minerals, food recommendations.
@@ -201,7 +155,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetResultResponse401 | GetResultResponse403 | GetResultResponse404 | GetResultResponse409 | GetResultResponse422 | GetResultResponse429 | ResultOut]
+        Response[Problem | ResultOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -217,16 +171,7 @@ async def asyncio(
     panel_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    GetResultResponse401
-    | GetResultResponse403
-    | GetResultResponse404
-    | GetResultResponse409
-    | GetResultResponse422
-    | GetResultResponse429
-    | ResultOut
-    | None
-):
+) -> Problem | ResultOut | ValidationProblem | None:
     """The result of a panel
 
      Ratios against the reference ranges, deficient minerals, food recommendations.
@@ -239,7 +184,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetResultResponse401 | GetResultResponse403 | GetResultResponse404 | GetResultResponse409 | GetResultResponse422 | GetResultResponse429 | ResultOut
+        Problem | ResultOut | ValidationProblem
     """
 
     return (

@@ -5,11 +5,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.list_panels_response_401 import ListPanelsResponse401
-from ...models.list_panels_response_403 import ListPanelsResponse403
-from ...models.list_panels_response_422 import ListPanelsResponse422
-from ...models.list_panels_response_429 import ListPanelsResponse429
 from ...models.panel_out import PanelOut
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -46,14 +44,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    ListPanelsResponse401
-    | ListPanelsResponse403
-    | ListPanelsResponse422
-    | ListPanelsResponse429
-    | list[PanelOut]
-    | None
-):
+) -> Problem | ValidationProblem | list[PanelOut] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -65,22 +56,22 @@ def _parse_response(
         return response_200
 
     if response.status_code == 401:
-        response_401 = ListPanelsResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ListPanelsResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 422:
-        response_422 = ListPanelsResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = ListPanelsResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -92,9 +83,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
-]:
+) -> Response[Problem | ValidationProblem | list[PanelOut]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -109,9 +98,7 @@ def sync_detailed(
     patient_id: None | str | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
-) -> Response[
-    ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
-]:
+) -> Response[Problem | ValidationProblem | list[PanelOut]]:
     """Panels visible to the caller
 
      Staff see the clinic's panels (optionally one patient's); patients their own.
@@ -126,7 +113,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]]
+        Response[Problem | ValidationProblem | list[PanelOut]]
     """
 
     kwargs = _get_kwargs(
@@ -148,14 +135,7 @@ def sync(
     patient_id: None | str | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
-) -> (
-    ListPanelsResponse401
-    | ListPanelsResponse403
-    | ListPanelsResponse422
-    | ListPanelsResponse429
-    | list[PanelOut]
-    | None
-):
+) -> Problem | ValidationProblem | list[PanelOut] | None:
     """Panels visible to the caller
 
      Staff see the clinic's panels (optionally one patient's); patients their own.
@@ -170,7 +150,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
+        Problem | ValidationProblem | list[PanelOut]
     """
 
     return sync_detailed(
@@ -187,9 +167,7 @@ async def asyncio_detailed(
     patient_id: None | str | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
-) -> Response[
-    ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
-]:
+) -> Response[Problem | ValidationProblem | list[PanelOut]]:
     """Panels visible to the caller
 
      Staff see the clinic's panels (optionally one patient's); patients their own.
@@ -204,7 +182,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]]
+        Response[Problem | ValidationProblem | list[PanelOut]]
     """
 
     kwargs = _get_kwargs(
@@ -224,14 +202,7 @@ async def asyncio(
     patient_id: None | str | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
-) -> (
-    ListPanelsResponse401
-    | ListPanelsResponse403
-    | ListPanelsResponse422
-    | ListPanelsResponse429
-    | list[PanelOut]
-    | None
-):
+) -> Problem | ValidationProblem | list[PanelOut] | None:
     """Panels visible to the caller
 
      Staff see the clinic's panels (optionally one patient's); patients their own.
@@ -246,7 +217,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListPanelsResponse401 | ListPanelsResponse403 | ListPanelsResponse422 | ListPanelsResponse429 | list[PanelOut]
+        Problem | ValidationProblem | list[PanelOut]
     """
 
     return (

@@ -7,14 +7,8 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.panel_in import PanelIn
 from ...models.panel_out import PanelOut
-from ...models.submit_panel_response_400 import SubmitPanelResponse400
-from ...models.submit_panel_response_401 import SubmitPanelResponse401
-from ...models.submit_panel_response_403 import SubmitPanelResponse403
-from ...models.submit_panel_response_404 import SubmitPanelResponse404
-from ...models.submit_panel_response_409 import SubmitPanelResponse409
-from ...models.submit_panel_response_413 import SubmitPanelResponse413
-from ...models.submit_panel_response_422 import SubmitPanelResponse422
-from ...models.submit_panel_response_429 import SubmitPanelResponse429
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -42,60 +36,49 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    PanelOut
-    | SubmitPanelResponse400
-    | SubmitPanelResponse401
-    | SubmitPanelResponse403
-    | SubmitPanelResponse404
-    | SubmitPanelResponse409
-    | SubmitPanelResponse413
-    | SubmitPanelResponse422
-    | SubmitPanelResponse429
-    | None
-):
+) -> PanelOut | Problem | ValidationProblem | None:
     if response.status_code == 202:
         response_202 = PanelOut.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = SubmitPanelResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = SubmitPanelResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = SubmitPanelResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = SubmitPanelResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = SubmitPanelResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = SubmitPanelResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = SubmitPanelResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = SubmitPanelResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -107,17 +90,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    PanelOut
-    | SubmitPanelResponse400
-    | SubmitPanelResponse401
-    | SubmitPanelResponse403
-    | SubmitPanelResponse404
-    | SubmitPanelResponse409
-    | SubmitPanelResponse413
-    | SubmitPanelResponse422
-    | SubmitPanelResponse429
-]:
+) -> Response[PanelOut | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -131,17 +104,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: PanelIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    PanelOut
-    | SubmitPanelResponse400
-    | SubmitPanelResponse401
-    | SubmitPanelResponse403
-    | SubmitPanelResponse404
-    | SubmitPanelResponse409
-    | SubmitPanelResponse413
-    | SubmitPanelResponse422
-    | SubmitPanelResponse429
-]:
+) -> Response[PanelOut | Problem | ValidationProblem]:
     """Submit a mineral panel for a patient
 
      Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
@@ -155,7 +118,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse409 | SubmitPanelResponse413 | SubmitPanelResponse422 | SubmitPanelResponse429]
+        Response[PanelOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -175,18 +138,7 @@ def sync(
     client: AuthenticatedClient,
     body: PanelIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    PanelOut
-    | SubmitPanelResponse400
-    | SubmitPanelResponse401
-    | SubmitPanelResponse403
-    | SubmitPanelResponse404
-    | SubmitPanelResponse409
-    | SubmitPanelResponse413
-    | SubmitPanelResponse422
-    | SubmitPanelResponse429
-    | None
-):
+) -> PanelOut | Problem | ValidationProblem | None:
     """Submit a mineral panel for a patient
 
      Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
@@ -200,7 +152,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse409 | SubmitPanelResponse413 | SubmitPanelResponse422 | SubmitPanelResponse429
+        PanelOut | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -215,17 +167,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: PanelIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    PanelOut
-    | SubmitPanelResponse400
-    | SubmitPanelResponse401
-    | SubmitPanelResponse403
-    | SubmitPanelResponse404
-    | SubmitPanelResponse409
-    | SubmitPanelResponse413
-    | SubmitPanelResponse422
-    | SubmitPanelResponse429
-]:
+) -> Response[PanelOut | Problem | ValidationProblem]:
     """Submit a mineral panel for a patient
 
      Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
@@ -239,7 +181,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse409 | SubmitPanelResponse413 | SubmitPanelResponse422 | SubmitPanelResponse429]
+        Response[PanelOut | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -257,18 +199,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: PanelIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    PanelOut
-    | SubmitPanelResponse400
-    | SubmitPanelResponse401
-    | SubmitPanelResponse403
-    | SubmitPanelResponse404
-    | SubmitPanelResponse409
-    | SubmitPanelResponse413
-    | SubmitPanelResponse422
-    | SubmitPanelResponse429
-    | None
-):
+) -> PanelOut | Problem | ValidationProblem | None:
     """Submit a mineral panel for a patient
 
      Accepted for analysis: poll ``GET /v1/panels/{id}/result`` or wait for ``result.ready``.
@@ -282,7 +213,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PanelOut | SubmitPanelResponse400 | SubmitPanelResponse401 | SubmitPanelResponse403 | SubmitPanelResponse404 | SubmitPanelResponse409 | SubmitPanelResponse413 | SubmitPanelResponse422 | SubmitPanelResponse429
+        PanelOut | Problem | ValidationProblem
     """
 
     return (

@@ -5,16 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.add_user_response_400 import AddUserResponse400
-from ...models.add_user_response_401 import AddUserResponse401
-from ...models.add_user_response_403 import AddUserResponse403
-from ...models.add_user_response_404 import AddUserResponse404
-from ...models.add_user_response_409 import AddUserResponse409
-from ...models.add_user_response_413 import AddUserResponse413
-from ...models.add_user_response_422 import AddUserResponse422
-from ...models.add_user_response_429 import AddUserResponse429
+from ...models.problem import Problem
 from ...models.user_in import UserIn
 from ...models.user_out import UserOut
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -42,60 +36,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    AddUserResponse400
-    | AddUserResponse401
-    | AddUserResponse403
-    | AddUserResponse404
-    | AddUserResponse409
-    | AddUserResponse413
-    | AddUserResponse422
-    | AddUserResponse429
-    | UserOut
-    | None
-):
+) -> Problem | UserOut | ValidationProblem | None:
     if response.status_code == 201:
         response_201 = UserOut.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = AddUserResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = AddUserResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = AddUserResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
-    if response.status_code == 404:
-        response_404 = AddUserResponse404.from_dict(response.json())
-
-        return response_404
-
     if response.status_code == 409:
-        response_409 = AddUserResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = AddUserResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = AddUserResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = AddUserResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -107,17 +85,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    AddUserResponse400
-    | AddUserResponse401
-    | AddUserResponse403
-    | AddUserResponse404
-    | AddUserResponse409
-    | AddUserResponse413
-    | AddUserResponse422
-    | AddUserResponse429
-    | UserOut
-]:
+) -> Response[Problem | UserOut | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -131,17 +99,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: UserIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    AddUserResponse400
-    | AddUserResponse401
-    | AddUserResponse403
-    | AddUserResponse404
-    | AddUserResponse409
-    | AddUserResponse413
-    | AddUserResponse422
-    | AddUserResponse429
-    | UserOut
-]:
+) -> Response[Problem | UserOut | ValidationProblem]:
     """Add a user to the caller's clinic
 
      Lab admins add practitioners, patients and other admins to their clinic.
@@ -155,7 +113,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse413 | AddUserResponse422 | AddUserResponse429 | UserOut]
+        Response[Problem | UserOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -175,18 +133,7 @@ def sync(
     client: AuthenticatedClient,
     body: UserIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    AddUserResponse400
-    | AddUserResponse401
-    | AddUserResponse403
-    | AddUserResponse404
-    | AddUserResponse409
-    | AddUserResponse413
-    | AddUserResponse422
-    | AddUserResponse429
-    | UserOut
-    | None
-):
+) -> Problem | UserOut | ValidationProblem | None:
     """Add a user to the caller's clinic
 
      Lab admins add practitioners, patients and other admins to their clinic.
@@ -200,7 +147,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse413 | AddUserResponse422 | AddUserResponse429 | UserOut
+        Problem | UserOut | ValidationProblem
     """
 
     return sync_detailed(
@@ -215,17 +162,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: UserIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    AddUserResponse400
-    | AddUserResponse401
-    | AddUserResponse403
-    | AddUserResponse404
-    | AddUserResponse409
-    | AddUserResponse413
-    | AddUserResponse422
-    | AddUserResponse429
-    | UserOut
-]:
+) -> Response[Problem | UserOut | ValidationProblem]:
     """Add a user to the caller's clinic
 
      Lab admins add practitioners, patients and other admins to their clinic.
@@ -239,7 +176,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse413 | AddUserResponse422 | AddUserResponse429 | UserOut]
+        Response[Problem | UserOut | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -257,18 +194,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: UserIn,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    AddUserResponse400
-    | AddUserResponse401
-    | AddUserResponse403
-    | AddUserResponse404
-    | AddUserResponse409
-    | AddUserResponse413
-    | AddUserResponse422
-    | AddUserResponse429
-    | UserOut
-    | None
-):
+) -> Problem | UserOut | ValidationProblem | None:
     """Add a user to the caller's clinic
 
      Lab admins add practitioners, patients and other admins to their clinic.
@@ -282,7 +208,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AddUserResponse400 | AddUserResponse401 | AddUserResponse403 | AddUserResponse404 | AddUserResponse409 | AddUserResponse413 | AddUserResponse422 | AddUserResponse429 | UserOut
+        Problem | UserOut | ValidationProblem
     """
 
     return (

@@ -5,12 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.list_users_response_401 import ListUsersResponse401
-from ...models.list_users_response_403 import ListUsersResponse403
-from ...models.list_users_response_422 import ListUsersResponse422
-from ...models.list_users_response_429 import ListUsersResponse429
 from ...models.list_users_role_type_0 import ListUsersRoleType0
+from ...models.problem import Problem
 from ...models.user_out import UserOut
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -43,7 +41,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut] | None:
+) -> Problem | ValidationProblem | list[UserOut] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -55,22 +53,22 @@ def _parse_response(
         return response_200
 
     if response.status_code == 401:
-        response_401 = ListUsersResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ListUsersResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 422:
-        response_422 = ListUsersResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = ListUsersResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -82,9 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut]
-]:
+) -> Response[Problem | ValidationProblem | list[UserOut]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -97,9 +93,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     role: ListUsersRoleType0 | None | Unset = UNSET,
-) -> Response[
-    ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut]
-]:
+) -> Response[Problem | ValidationProblem | list[UserOut]]:
     """Users of the caller's clinic
 
      Only the caller's clinic, optionally one role, ordered by name.
@@ -112,7 +106,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut]]
+        Response[Problem | ValidationProblem | list[UserOut]]
     """
 
     kwargs = _get_kwargs(
@@ -130,7 +124,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     role: ListUsersRoleType0 | None | Unset = UNSET,
-) -> ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut] | None:
+) -> Problem | ValidationProblem | list[UserOut] | None:
     """Users of the caller's clinic
 
      Only the caller's clinic, optionally one role, ordered by name.
@@ -143,7 +137,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut]
+        Problem | ValidationProblem | list[UserOut]
     """
 
     return sync_detailed(
@@ -156,9 +150,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     role: ListUsersRoleType0 | None | Unset = UNSET,
-) -> Response[
-    ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut]
-]:
+) -> Response[Problem | ValidationProblem | list[UserOut]]:
     """Users of the caller's clinic
 
      Only the caller's clinic, optionally one role, ordered by name.
@@ -171,7 +163,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut]]
+        Response[Problem | ValidationProblem | list[UserOut]]
     """
 
     kwargs = _get_kwargs(
@@ -187,7 +179,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     role: ListUsersRoleType0 | None | Unset = UNSET,
-) -> ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut] | None:
+) -> Problem | ValidationProblem | list[UserOut] | None:
     """Users of the caller's clinic
 
      Only the caller's clinic, optionally one role, ordered by name.
@@ -200,7 +192,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListUsersResponse401 | ListUsersResponse403 | ListUsersResponse422 | ListUsersResponse429 | list[UserOut]
+        Problem | ValidationProblem | list[UserOut]
     """
 
     return (

@@ -5,9 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.me_response_401 import MeResponse401
-from ...models.me_response_403 import MeResponse403
-from ...models.me_response_429 import MeResponse429
+from ...models.problem import Problem
 from ...models.user_out import UserOut
 from ...types import Response
 
@@ -22,26 +20,24 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> MeResponse401 | MeResponse403 | MeResponse429 | UserOut | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | UserOut | None:
     if response.status_code == 200:
         response_200 = UserOut.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 401:
-        response_401 = MeResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = MeResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 429:
-        response_429 = MeResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -51,9 +47,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[MeResponse401 | MeResponse403 | MeResponse429 | UserOut]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | UserOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,7 +59,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[MeResponse401 | MeResponse403 | MeResponse429 | UserOut]:
+) -> Response[Problem | UserOut]:
     """The caller
 
      The authenticated user.
@@ -75,7 +69,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MeResponse401 | MeResponse403 | MeResponse429 | UserOut]
+        Response[Problem | UserOut]
     """
 
     kwargs = _get_kwargs()
@@ -90,7 +84,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> MeResponse401 | MeResponse403 | MeResponse429 | UserOut | None:
+) -> Problem | UserOut | None:
     """The caller
 
      The authenticated user.
@@ -100,7 +94,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MeResponse401 | MeResponse403 | MeResponse429 | UserOut
+        Problem | UserOut
     """
 
     return sync_detailed(
@@ -111,7 +105,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[MeResponse401 | MeResponse403 | MeResponse429 | UserOut]:
+) -> Response[Problem | UserOut]:
     """The caller
 
      The authenticated user.
@@ -121,7 +115,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MeResponse401 | MeResponse403 | MeResponse429 | UserOut]
+        Response[Problem | UserOut]
     """
 
     kwargs = _get_kwargs()
@@ -134,7 +128,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> MeResponse401 | MeResponse403 | MeResponse429 | UserOut | None:
+) -> Problem | UserOut | None:
     """The caller
 
      The authenticated user.
@@ -144,7 +138,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MeResponse401 | MeResponse403 | MeResponse429 | UserOut
+        Problem | UserOut
     """
 
     return (

@@ -5,15 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.create_endpoint_response_400 import CreateEndpointResponse400
-from ...models.create_endpoint_response_401 import CreateEndpointResponse401
-from ...models.create_endpoint_response_403 import CreateEndpointResponse403
-from ...models.create_endpoint_response_404 import CreateEndpointResponse404
-from ...models.create_endpoint_response_409 import CreateEndpointResponse409
-from ...models.create_endpoint_response_413 import CreateEndpointResponse413
-from ...models.create_endpoint_response_422 import CreateEndpointResponse422
 from ...models.endpoint_create import EndpointCreate
 from ...models.endpoint_with_secret import EndpointWithSecret
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -41,54 +36,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    CreateEndpointResponse400
-    | CreateEndpointResponse401
-    | CreateEndpointResponse403
-    | CreateEndpointResponse404
-    | CreateEndpointResponse409
-    | CreateEndpointResponse413
-    | CreateEndpointResponse422
-    | EndpointWithSecret
-    | None
-):
+) -> EndpointWithSecret | Problem | ValidationProblem | None:
     if response.status_code == 201:
         response_201 = EndpointWithSecret.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = CreateEndpointResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = CreateEndpointResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = CreateEndpointResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
-    if response.status_code == 404:
-        response_404 = CreateEndpointResponse404.from_dict(response.json())
-
-        return response_404
-
     if response.status_code == 409:
-        response_409 = CreateEndpointResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = CreateEndpointResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = CreateEndpointResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -100,16 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    CreateEndpointResponse400
-    | CreateEndpointResponse401
-    | CreateEndpointResponse403
-    | CreateEndpointResponse404
-    | CreateEndpointResponse409
-    | CreateEndpointResponse413
-    | CreateEndpointResponse422
-    | EndpointWithSecret
-]:
+) -> Response[EndpointWithSecret | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -123,16 +94,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: EndpointCreate,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    CreateEndpointResponse400
-    | CreateEndpointResponse401
-    | CreateEndpointResponse403
-    | CreateEndpointResponse404
-    | CreateEndpointResponse409
-    | CreateEndpointResponse413
-    | CreateEndpointResponse422
-    | EndpointWithSecret
-]:
+) -> Response[EndpointWithSecret | Problem | ValidationProblem]:
     """Create Endpoint
 
      Register an endpoint; the answer shows its signing secret once.
@@ -146,7 +108,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse409 | CreateEndpointResponse413 | CreateEndpointResponse422 | EndpointWithSecret]
+        Response[EndpointWithSecret | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -166,17 +128,7 @@ def sync(
     client: AuthenticatedClient,
     body: EndpointCreate,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    CreateEndpointResponse400
-    | CreateEndpointResponse401
-    | CreateEndpointResponse403
-    | CreateEndpointResponse404
-    | CreateEndpointResponse409
-    | CreateEndpointResponse413
-    | CreateEndpointResponse422
-    | EndpointWithSecret
-    | None
-):
+) -> EndpointWithSecret | Problem | ValidationProblem | None:
     """Create Endpoint
 
      Register an endpoint; the answer shows its signing secret once.
@@ -190,7 +142,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse409 | CreateEndpointResponse413 | CreateEndpointResponse422 | EndpointWithSecret
+        EndpointWithSecret | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -205,16 +157,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: EndpointCreate,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    CreateEndpointResponse400
-    | CreateEndpointResponse401
-    | CreateEndpointResponse403
-    | CreateEndpointResponse404
-    | CreateEndpointResponse409
-    | CreateEndpointResponse413
-    | CreateEndpointResponse422
-    | EndpointWithSecret
-]:
+) -> Response[EndpointWithSecret | Problem | ValidationProblem]:
     """Create Endpoint
 
      Register an endpoint; the answer shows its signing secret once.
@@ -228,7 +171,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse409 | CreateEndpointResponse413 | CreateEndpointResponse422 | EndpointWithSecret]
+        Response[EndpointWithSecret | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -246,17 +189,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: EndpointCreate,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    CreateEndpointResponse400
-    | CreateEndpointResponse401
-    | CreateEndpointResponse403
-    | CreateEndpointResponse404
-    | CreateEndpointResponse409
-    | CreateEndpointResponse413
-    | CreateEndpointResponse422
-    | EndpointWithSecret
-    | None
-):
+) -> EndpointWithSecret | Problem | ValidationProblem | None:
     """Create Endpoint
 
      Register an endpoint; the answer shows its signing secret once.
@@ -270,7 +203,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CreateEndpointResponse400 | CreateEndpointResponse401 | CreateEndpointResponse403 | CreateEndpointResponse404 | CreateEndpointResponse409 | CreateEndpointResponse413 | CreateEndpointResponse422 | EndpointWithSecret
+        EndpointWithSecret | Problem | ValidationProblem
     """
 
     return (

@@ -6,10 +6,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.delete_endpoint_response_401 import DeleteEndpointResponse401
-from ...models.delete_endpoint_response_403 import DeleteEndpointResponse403
-from ...models.delete_endpoint_response_404 import DeleteEndpointResponse404
-from ...models.delete_endpoint_response_422 import DeleteEndpointResponse422
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -29,35 +27,28 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    Any
-    | DeleteEndpointResponse401
-    | DeleteEndpointResponse403
-    | DeleteEndpointResponse404
-    | DeleteEndpointResponse422
-    | None
-):
+) -> Any | Problem | ValidationProblem | None:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
 
     if response.status_code == 401:
-        response_401 = DeleteEndpointResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = DeleteEndpointResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = DeleteEndpointResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = DeleteEndpointResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -69,9 +60,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
-]:
+) -> Response[Any | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -84,9 +73,7 @@ def sync_detailed(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
-]:
+) -> Response[Any | Problem | ValidationProblem]:
     """Delete Endpoint
 
      Remove an endpoint; pending deliveries to it are dropped.
@@ -99,7 +86,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422]
+        Response[Any | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -117,14 +104,7 @@ def sync(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    Any
-    | DeleteEndpointResponse401
-    | DeleteEndpointResponse403
-    | DeleteEndpointResponse404
-    | DeleteEndpointResponse422
-    | None
-):
+) -> Any | Problem | ValidationProblem | None:
     """Delete Endpoint
 
      Remove an endpoint; pending deliveries to it are dropped.
@@ -137,7 +117,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
+        Any | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -150,9 +130,7 @@ async def asyncio_detailed(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
-]:
+) -> Response[Any | Problem | ValidationProblem]:
     """Delete Endpoint
 
      Remove an endpoint; pending deliveries to it are dropped.
@@ -165,7 +143,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422]
+        Response[Any | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -181,14 +159,7 @@ async def asyncio(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    Any
-    | DeleteEndpointResponse401
-    | DeleteEndpointResponse403
-    | DeleteEndpointResponse404
-    | DeleteEndpointResponse422
-    | None
-):
+) -> Any | Problem | ValidationProblem | None:
     """Delete Endpoint
 
      Remove an endpoint; pending deliveries to it are dropped.
@@ -201,7 +172,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | DeleteEndpointResponse401 | DeleteEndpointResponse403 | DeleteEndpointResponse404 | DeleteEndpointResponse422
+        Any | Problem | ValidationProblem
     """
 
     return (

@@ -6,14 +6,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.disable_endpoint_response_400 import DisableEndpointResponse400
-from ...models.disable_endpoint_response_401 import DisableEndpointResponse401
-from ...models.disable_endpoint_response_403 import DisableEndpointResponse403
-from ...models.disable_endpoint_response_404 import DisableEndpointResponse404
-from ...models.disable_endpoint_response_409 import DisableEndpointResponse409
-from ...models.disable_endpoint_response_413 import DisableEndpointResponse413
-from ...models.disable_endpoint_response_422 import DisableEndpointResponse422
 from ...models.endpoint import Endpoint
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -39,54 +34,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    DisableEndpointResponse400
-    | DisableEndpointResponse401
-    | DisableEndpointResponse403
-    | DisableEndpointResponse404
-    | DisableEndpointResponse409
-    | DisableEndpointResponse413
-    | DisableEndpointResponse422
-    | Endpoint
-    | None
-):
+) -> Endpoint | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = Endpoint.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = DisableEndpointResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = DisableEndpointResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = DisableEndpointResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = DisableEndpointResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = DisableEndpointResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = DisableEndpointResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = DisableEndpointResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -98,16 +83,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    DisableEndpointResponse400
-    | DisableEndpointResponse401
-    | DisableEndpointResponse403
-    | DisableEndpointResponse404
-    | DisableEndpointResponse409
-    | DisableEndpointResponse413
-    | DisableEndpointResponse422
-    | Endpoint
-]:
+) -> Response[Endpoint | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -121,16 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    DisableEndpointResponse400
-    | DisableEndpointResponse401
-    | DisableEndpointResponse403
-    | DisableEndpointResponse404
-    | DisableEndpointResponse409
-    | DisableEndpointResponse413
-    | DisableEndpointResponse422
-    | Endpoint
-]:
+) -> Response[Endpoint | Problem | ValidationProblem]:
     """Disable Endpoint
 
      Stop deliveries to an endpoint.
@@ -144,7 +111,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DisableEndpointResponse400 | DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse409 | DisableEndpointResponse413 | DisableEndpointResponse422 | Endpoint]
+        Response[Endpoint | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -164,17 +131,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    DisableEndpointResponse400
-    | DisableEndpointResponse401
-    | DisableEndpointResponse403
-    | DisableEndpointResponse404
-    | DisableEndpointResponse409
-    | DisableEndpointResponse413
-    | DisableEndpointResponse422
-    | Endpoint
-    | None
-):
+) -> Endpoint | Problem | ValidationProblem | None:
     """Disable Endpoint
 
      Stop deliveries to an endpoint.
@@ -188,7 +145,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DisableEndpointResponse400 | DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse409 | DisableEndpointResponse413 | DisableEndpointResponse422 | Endpoint
+        Endpoint | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -203,16 +160,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    DisableEndpointResponse400
-    | DisableEndpointResponse401
-    | DisableEndpointResponse403
-    | DisableEndpointResponse404
-    | DisableEndpointResponse409
-    | DisableEndpointResponse413
-    | DisableEndpointResponse422
-    | Endpoint
-]:
+) -> Response[Endpoint | Problem | ValidationProblem]:
     """Disable Endpoint
 
      Stop deliveries to an endpoint.
@@ -226,7 +174,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DisableEndpointResponse400 | DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse409 | DisableEndpointResponse413 | DisableEndpointResponse422 | Endpoint]
+        Response[Endpoint | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -244,17 +192,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    DisableEndpointResponse400
-    | DisableEndpointResponse401
-    | DisableEndpointResponse403
-    | DisableEndpointResponse404
-    | DisableEndpointResponse409
-    | DisableEndpointResponse413
-    | DisableEndpointResponse422
-    | Endpoint
-    | None
-):
+) -> Endpoint | Problem | ValidationProblem | None:
     """Disable Endpoint
 
      Stop deliveries to an endpoint.
@@ -268,7 +206,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DisableEndpointResponse400 | DisableEndpointResponse401 | DisableEndpointResponse403 | DisableEndpointResponse404 | DisableEndpointResponse409 | DisableEndpointResponse413 | DisableEndpointResponse422 | Endpoint
+        Endpoint | Problem | ValidationProblem
     """
 
     return (

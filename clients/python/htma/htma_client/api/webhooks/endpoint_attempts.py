@@ -7,10 +7,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.attempt import Attempt
-from ...models.endpoint_attempts_response_401 import EndpointAttemptsResponse401
-from ...models.endpoint_attempts_response_403 import EndpointAttemptsResponse403
-from ...models.endpoint_attempts_response_404 import EndpointAttemptsResponse404
-from ...models.endpoint_attempts_response_422 import EndpointAttemptsResponse422
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -39,14 +37,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    EndpointAttemptsResponse401
-    | EndpointAttemptsResponse403
-    | EndpointAttemptsResponse404
-    | EndpointAttemptsResponse422
-    | list[Attempt]
-    | None
-):
+) -> Problem | ValidationProblem | list[Attempt] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -58,22 +49,22 @@ def _parse_response(
         return response_200
 
     if response.status_code == 401:
-        response_401 = EndpointAttemptsResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = EndpointAttemptsResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = EndpointAttemptsResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = EndpointAttemptsResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -85,13 +76,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    EndpointAttemptsResponse401
-    | EndpointAttemptsResponse403
-    | EndpointAttemptsResponse404
-    | EndpointAttemptsResponse422
-    | list[Attempt]
-]:
+) -> Response[Problem | ValidationProblem | list[Attempt]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -105,13 +90,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = 100,
-) -> Response[
-    EndpointAttemptsResponse401
-    | EndpointAttemptsResponse403
-    | EndpointAttemptsResponse404
-    | EndpointAttemptsResponse422
-    | list[Attempt]
-]:
+) -> Response[Problem | ValidationProblem | list[Attempt]]:
     """Endpoint Attempts
 
      The endpoint's recent delivery attempts.
@@ -125,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EndpointAttemptsResponse401 | EndpointAttemptsResponse403 | EndpointAttemptsResponse404 | EndpointAttemptsResponse422 | list[Attempt]]
+        Response[Problem | ValidationProblem | list[Attempt]]
     """
 
     kwargs = _get_kwargs(
@@ -145,14 +124,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = 100,
-) -> (
-    EndpointAttemptsResponse401
-    | EndpointAttemptsResponse403
-    | EndpointAttemptsResponse404
-    | EndpointAttemptsResponse422
-    | list[Attempt]
-    | None
-):
+) -> Problem | ValidationProblem | list[Attempt] | None:
     """Endpoint Attempts
 
      The endpoint's recent delivery attempts.
@@ -166,7 +138,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EndpointAttemptsResponse401 | EndpointAttemptsResponse403 | EndpointAttemptsResponse404 | EndpointAttemptsResponse422 | list[Attempt]
+        Problem | ValidationProblem | list[Attempt]
     """
 
     return sync_detailed(
@@ -181,13 +153,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = 100,
-) -> Response[
-    EndpointAttemptsResponse401
-    | EndpointAttemptsResponse403
-    | EndpointAttemptsResponse404
-    | EndpointAttemptsResponse422
-    | list[Attempt]
-]:
+) -> Response[Problem | ValidationProblem | list[Attempt]]:
     """Endpoint Attempts
 
      The endpoint's recent delivery attempts.
@@ -201,7 +167,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EndpointAttemptsResponse401 | EndpointAttemptsResponse403 | EndpointAttemptsResponse404 | EndpointAttemptsResponse422 | list[Attempt]]
+        Response[Problem | ValidationProblem | list[Attempt]]
     """
 
     kwargs = _get_kwargs(
@@ -219,14 +185,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     limit: int | Unset = 100,
-) -> (
-    EndpointAttemptsResponse401
-    | EndpointAttemptsResponse403
-    | EndpointAttemptsResponse404
-    | EndpointAttemptsResponse422
-    | list[Attempt]
-    | None
-):
+) -> Problem | ValidationProblem | list[Attempt] | None:
     """Endpoint Attempts
 
      The endpoint's recent delivery attempts.
@@ -240,7 +199,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EndpointAttemptsResponse401 | EndpointAttemptsResponse403 | EndpointAttemptsResponse404 | EndpointAttemptsResponse422 | list[Attempt]
+        Problem | ValidationProblem | list[Attempt]
     """
 
     return (

@@ -7,10 +7,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.endpoint import Endpoint
-from ...models.get_endpoint_response_401 import GetEndpointResponse401
-from ...models.get_endpoint_response_403 import GetEndpointResponse403
-from ...models.get_endpoint_response_404 import GetEndpointResponse404
-from ...models.get_endpoint_response_422 import GetEndpointResponse422
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -30,31 +28,29 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422 | None
-):
+) -> Endpoint | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = Endpoint.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 401:
-        response_401 = GetEndpointResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = GetEndpointResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = GetEndpointResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = GetEndpointResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -66,9 +62,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422
-]:
+) -> Response[Endpoint | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -81,9 +75,7 @@ def sync_detailed(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422
-]:
+) -> Response[Endpoint | Problem | ValidationProblem]:
     """Get Endpoint
 
      One webhook endpoint.
@@ -96,7 +88,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422]
+        Response[Endpoint | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -114,9 +106,7 @@ def sync(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422 | None
-):
+) -> Endpoint | Problem | ValidationProblem | None:
     """Get Endpoint
 
      One webhook endpoint.
@@ -129,7 +119,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422
+        Endpoint | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -142,9 +132,7 @@ async def asyncio_detailed(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422
-]:
+) -> Response[Endpoint | Problem | ValidationProblem]:
     """Get Endpoint
 
      One webhook endpoint.
@@ -157,7 +145,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422]
+        Response[Endpoint | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -173,9 +161,7 @@ async def asyncio(
     endpoint_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422 | None
-):
+) -> Endpoint | Problem | ValidationProblem | None:
     """Get Endpoint
 
      One webhook endpoint.
@@ -188,7 +174,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Endpoint | GetEndpointResponse401 | GetEndpointResponse403 | GetEndpointResponse404 | GetEndpointResponse422
+        Endpoint | Problem | ValidationProblem
     """
 
     return (

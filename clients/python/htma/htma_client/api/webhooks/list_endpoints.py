@@ -6,8 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.endpoint import Endpoint
-from ...models.list_endpoints_response_401 import ListEndpointsResponse401
-from ...models.list_endpoints_response_403 import ListEndpointsResponse403
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -23,7 +22,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint] | None:
+) -> Problem | list[Endpoint] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -35,12 +34,12 @@ def _parse_response(
         return response_200
 
     if response.status_code == 401:
-        response_401 = ListEndpointsResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ListEndpointsResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
@@ -52,7 +51,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint]]:
+) -> Response[Problem | list[Endpoint]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -64,7 +63,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint]]:
+) -> Response[Problem | list[Endpoint]]:
     """List Endpoints
 
      The clinic's webhook endpoints.
@@ -74,7 +73,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint]]
+        Response[Problem | list[Endpoint]]
     """
 
     kwargs = _get_kwargs()
@@ -89,7 +88,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint] | None:
+) -> Problem | list[Endpoint] | None:
     """List Endpoints
 
      The clinic's webhook endpoints.
@@ -99,7 +98,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint]
+        Problem | list[Endpoint]
     """
 
     return sync_detailed(
@@ -110,7 +109,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint]]:
+) -> Response[Problem | list[Endpoint]]:
     """List Endpoints
 
      The clinic's webhook endpoints.
@@ -120,7 +119,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint]]
+        Response[Problem | list[Endpoint]]
     """
 
     kwargs = _get_kwargs()
@@ -133,7 +132,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint] | None:
+) -> Problem | list[Endpoint] | None:
     """List Endpoints
 
      The clinic's webhook endpoints.
@@ -143,7 +142,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListEndpointsResponse401 | ListEndpointsResponse403 | list[Endpoint]
+        Problem | list[Endpoint]
     """
 
     return (

@@ -7,10 +7,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.attempt import Attempt
-from ...models.message_attempts_response_401 import MessageAttemptsResponse401
-from ...models.message_attempts_response_403 import MessageAttemptsResponse403
-from ...models.message_attempts_response_404 import MessageAttemptsResponse404
-from ...models.message_attempts_response_422 import MessageAttemptsResponse422
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -30,14 +28,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    MessageAttemptsResponse401
-    | MessageAttemptsResponse403
-    | MessageAttemptsResponse404
-    | MessageAttemptsResponse422
-    | list[Attempt]
-    | None
-):
+) -> Problem | ValidationProblem | list[Attempt] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -49,22 +40,22 @@ def _parse_response(
         return response_200
 
     if response.status_code == 401:
-        response_401 = MessageAttemptsResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = MessageAttemptsResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = MessageAttemptsResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = MessageAttemptsResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -76,13 +67,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    MessageAttemptsResponse401
-    | MessageAttemptsResponse403
-    | MessageAttemptsResponse404
-    | MessageAttemptsResponse422
-    | list[Attempt]
-]:
+) -> Response[Problem | ValidationProblem | list[Attempt]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -95,13 +80,7 @@ def sync_detailed(
     message_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    MessageAttemptsResponse401
-    | MessageAttemptsResponse403
-    | MessageAttemptsResponse404
-    | MessageAttemptsResponse422
-    | list[Attempt]
-]:
+) -> Response[Problem | ValidationProblem | list[Attempt]]:
     """Message Attempts
 
      Every delivery attempt of an event message.
@@ -114,7 +93,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MessageAttemptsResponse401 | MessageAttemptsResponse403 | MessageAttemptsResponse404 | MessageAttemptsResponse422 | list[Attempt]]
+        Response[Problem | ValidationProblem | list[Attempt]]
     """
 
     kwargs = _get_kwargs(
@@ -132,14 +111,7 @@ def sync(
     message_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    MessageAttemptsResponse401
-    | MessageAttemptsResponse403
-    | MessageAttemptsResponse404
-    | MessageAttemptsResponse422
-    | list[Attempt]
-    | None
-):
+) -> Problem | ValidationProblem | list[Attempt] | None:
     """Message Attempts
 
      Every delivery attempt of an event message.
@@ -152,7 +124,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MessageAttemptsResponse401 | MessageAttemptsResponse403 | MessageAttemptsResponse404 | MessageAttemptsResponse422 | list[Attempt]
+        Problem | ValidationProblem | list[Attempt]
     """
 
     return sync_detailed(
@@ -165,13 +137,7 @@ async def asyncio_detailed(
     message_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    MessageAttemptsResponse401
-    | MessageAttemptsResponse403
-    | MessageAttemptsResponse404
-    | MessageAttemptsResponse422
-    | list[Attempt]
-]:
+) -> Response[Problem | ValidationProblem | list[Attempt]]:
     """Message Attempts
 
      Every delivery attempt of an event message.
@@ -184,7 +150,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MessageAttemptsResponse401 | MessageAttemptsResponse403 | MessageAttemptsResponse404 | MessageAttemptsResponse422 | list[Attempt]]
+        Response[Problem | ValidationProblem | list[Attempt]]
     """
 
     kwargs = _get_kwargs(
@@ -200,14 +166,7 @@ async def asyncio(
     message_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    MessageAttemptsResponse401
-    | MessageAttemptsResponse403
-    | MessageAttemptsResponse404
-    | MessageAttemptsResponse422
-    | list[Attempt]
-    | None
-):
+) -> Problem | ValidationProblem | list[Attempt] | None:
     """Message Attempts
 
      Every delivery attempt of an event message.
@@ -220,7 +179,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MessageAttemptsResponse401 | MessageAttemptsResponse403 | MessageAttemptsResponse404 | MessageAttemptsResponse422 | list[Attempt]
+        Problem | ValidationProblem | list[Attempt]
     """
 
     return (

@@ -7,10 +7,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.delivery import Delivery
-from ...models.message_deliveries_response_401 import MessageDeliveriesResponse401
-from ...models.message_deliveries_response_403 import MessageDeliveriesResponse403
-from ...models.message_deliveries_response_404 import MessageDeliveriesResponse404
-from ...models.message_deliveries_response_422 import MessageDeliveriesResponse422
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -30,14 +28,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    MessageDeliveriesResponse401
-    | MessageDeliveriesResponse403
-    | MessageDeliveriesResponse404
-    | MessageDeliveriesResponse422
-    | list[Delivery]
-    | None
-):
+) -> Problem | ValidationProblem | list[Delivery] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -49,22 +40,22 @@ def _parse_response(
         return response_200
 
     if response.status_code == 401:
-        response_401 = MessageDeliveriesResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = MessageDeliveriesResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = MessageDeliveriesResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = MessageDeliveriesResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -76,13 +67,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    MessageDeliveriesResponse401
-    | MessageDeliveriesResponse403
-    | MessageDeliveriesResponse404
-    | MessageDeliveriesResponse422
-    | list[Delivery]
-]:
+) -> Response[Problem | ValidationProblem | list[Delivery]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -95,13 +80,7 @@ def sync_detailed(
     message_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    MessageDeliveriesResponse401
-    | MessageDeliveriesResponse403
-    | MessageDeliveriesResponse404
-    | MessageDeliveriesResponse422
-    | list[Delivery]
-]:
+) -> Response[Problem | ValidationProblem | list[Delivery]]:
     """Message Deliveries
 
      Where an event message was delivered, and how it went.
@@ -114,7 +93,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MessageDeliveriesResponse401 | MessageDeliveriesResponse403 | MessageDeliveriesResponse404 | MessageDeliveriesResponse422 | list[Delivery]]
+        Response[Problem | ValidationProblem | list[Delivery]]
     """
 
     kwargs = _get_kwargs(
@@ -132,14 +111,7 @@ def sync(
     message_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    MessageDeliveriesResponse401
-    | MessageDeliveriesResponse403
-    | MessageDeliveriesResponse404
-    | MessageDeliveriesResponse422
-    | list[Delivery]
-    | None
-):
+) -> Problem | ValidationProblem | list[Delivery] | None:
     """Message Deliveries
 
      Where an event message was delivered, and how it went.
@@ -152,7 +124,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MessageDeliveriesResponse401 | MessageDeliveriesResponse403 | MessageDeliveriesResponse404 | MessageDeliveriesResponse422 | list[Delivery]
+        Problem | ValidationProblem | list[Delivery]
     """
 
     return sync_detailed(
@@ -165,13 +137,7 @@ async def asyncio_detailed(
     message_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    MessageDeliveriesResponse401
-    | MessageDeliveriesResponse403
-    | MessageDeliveriesResponse404
-    | MessageDeliveriesResponse422
-    | list[Delivery]
-]:
+) -> Response[Problem | ValidationProblem | list[Delivery]]:
     """Message Deliveries
 
      Where an event message was delivered, and how it went.
@@ -184,7 +150,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[MessageDeliveriesResponse401 | MessageDeliveriesResponse403 | MessageDeliveriesResponse404 | MessageDeliveriesResponse422 | list[Delivery]]
+        Response[Problem | ValidationProblem | list[Delivery]]
     """
 
     kwargs = _get_kwargs(
@@ -200,14 +166,7 @@ async def asyncio(
     message_id: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    MessageDeliveriesResponse401
-    | MessageDeliveriesResponse403
-    | MessageDeliveriesResponse404
-    | MessageDeliveriesResponse422
-    | list[Delivery]
-    | None
-):
+) -> Problem | ValidationProblem | list[Delivery] | None:
     """Message Deliveries
 
      Where an event message was delivered, and how it went.
@@ -220,7 +179,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        MessageDeliveriesResponse401 | MessageDeliveriesResponse403 | MessageDeliveriesResponse404 | MessageDeliveriesResponse422 | list[Delivery]
+        Problem | ValidationProblem | list[Delivery]
     """
 
     return (

@@ -6,14 +6,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.replay_message_response_400 import ReplayMessageResponse400
-from ...models.replay_message_response_401 import ReplayMessageResponse401
-from ...models.replay_message_response_403 import ReplayMessageResponse403
-from ...models.replay_message_response_404 import ReplayMessageResponse404
-from ...models.replay_message_response_409 import ReplayMessageResponse409
-from ...models.replay_message_response_413 import ReplayMessageResponse413
-from ...models.replay_message_response_422 import ReplayMessageResponse422
+from ...models.problem import Problem
 from ...models.replay_message_response_replay_message import ReplayMessageResponseReplayMessage
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -52,54 +47,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    ReplayMessageResponse400
-    | ReplayMessageResponse401
-    | ReplayMessageResponse403
-    | ReplayMessageResponse404
-    | ReplayMessageResponse409
-    | ReplayMessageResponse413
-    | ReplayMessageResponse422
-    | ReplayMessageResponseReplayMessage
-    | None
-):
+) -> Problem | ReplayMessageResponseReplayMessage | ValidationProblem | None:
     if response.status_code == 202:
         response_202 = ReplayMessageResponseReplayMessage.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = ReplayMessageResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ReplayMessageResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ReplayMessageResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ReplayMessageResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = ReplayMessageResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ReplayMessageResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = ReplayMessageResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -111,16 +96,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    ReplayMessageResponse400
-    | ReplayMessageResponse401
-    | ReplayMessageResponse403
-    | ReplayMessageResponse404
-    | ReplayMessageResponse409
-    | ReplayMessageResponse413
-    | ReplayMessageResponse422
-    | ReplayMessageResponseReplayMessage
-]:
+) -> Response[Problem | ReplayMessageResponseReplayMessage | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -135,16 +111,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     endpoint_id: None | str | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ReplayMessageResponse400
-    | ReplayMessageResponse401
-    | ReplayMessageResponse403
-    | ReplayMessageResponse404
-    | ReplayMessageResponse409
-    | ReplayMessageResponse413
-    | ReplayMessageResponse422
-    | ReplayMessageResponseReplayMessage
-]:
+) -> Response[Problem | ReplayMessageResponseReplayMessage | ValidationProblem]:
     """Replay Message
 
      Deliver an event message again to its endpoints.
@@ -159,7 +126,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ReplayMessageResponse400 | ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse409 | ReplayMessageResponse413 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage]
+        Response[Problem | ReplayMessageResponseReplayMessage | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -181,17 +148,7 @@ def sync(
     client: AuthenticatedClient,
     endpoint_id: None | str | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ReplayMessageResponse400
-    | ReplayMessageResponse401
-    | ReplayMessageResponse403
-    | ReplayMessageResponse404
-    | ReplayMessageResponse409
-    | ReplayMessageResponse413
-    | ReplayMessageResponse422
-    | ReplayMessageResponseReplayMessage
-    | None
-):
+) -> Problem | ReplayMessageResponseReplayMessage | ValidationProblem | None:
     """Replay Message
 
      Deliver an event message again to its endpoints.
@@ -206,7 +163,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ReplayMessageResponse400 | ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse409 | ReplayMessageResponse413 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage
+        Problem | ReplayMessageResponseReplayMessage | ValidationProblem
     """
 
     return sync_detailed(
@@ -223,16 +180,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     endpoint_id: None | str | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ReplayMessageResponse400
-    | ReplayMessageResponse401
-    | ReplayMessageResponse403
-    | ReplayMessageResponse404
-    | ReplayMessageResponse409
-    | ReplayMessageResponse413
-    | ReplayMessageResponse422
-    | ReplayMessageResponseReplayMessage
-]:
+) -> Response[Problem | ReplayMessageResponseReplayMessage | ValidationProblem]:
     """Replay Message
 
      Deliver an event message again to its endpoints.
@@ -247,7 +195,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ReplayMessageResponse400 | ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse409 | ReplayMessageResponse413 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage]
+        Response[Problem | ReplayMessageResponseReplayMessage | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -267,17 +215,7 @@ async def asyncio(
     client: AuthenticatedClient,
     endpoint_id: None | str | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ReplayMessageResponse400
-    | ReplayMessageResponse401
-    | ReplayMessageResponse403
-    | ReplayMessageResponse404
-    | ReplayMessageResponse409
-    | ReplayMessageResponse413
-    | ReplayMessageResponse422
-    | ReplayMessageResponseReplayMessage
-    | None
-):
+) -> Problem | ReplayMessageResponseReplayMessage | ValidationProblem | None:
     """Replay Message
 
      Deliver an event message again to its endpoints.
@@ -292,7 +230,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ReplayMessageResponse400 | ReplayMessageResponse401 | ReplayMessageResponse403 | ReplayMessageResponse404 | ReplayMessageResponse409 | ReplayMessageResponse413 | ReplayMessageResponse422 | ReplayMessageResponseReplayMessage
+        Problem | ReplayMessageResponseReplayMessage | ValidationProblem
     """
 
     return (

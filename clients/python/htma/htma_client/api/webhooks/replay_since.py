@@ -5,15 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
 from ...models.replay_request import ReplayRequest
-from ...models.replay_since_response_400 import ReplaySinceResponse400
-from ...models.replay_since_response_401 import ReplaySinceResponse401
-from ...models.replay_since_response_403 import ReplaySinceResponse403
-from ...models.replay_since_response_404 import ReplaySinceResponse404
-from ...models.replay_since_response_409 import ReplaySinceResponse409
-from ...models.replay_since_response_413 import ReplaySinceResponse413
-from ...models.replay_since_response_422 import ReplaySinceResponse422
 from ...models.replay_since_response_replay_since import ReplaySinceResponseReplaySince
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -41,54 +36,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    ReplaySinceResponse400
-    | ReplaySinceResponse401
-    | ReplaySinceResponse403
-    | ReplaySinceResponse404
-    | ReplaySinceResponse409
-    | ReplaySinceResponse413
-    | ReplaySinceResponse422
-    | ReplaySinceResponseReplaySince
-    | None
-):
+) -> Problem | ReplaySinceResponseReplaySince | ValidationProblem | None:
     if response.status_code == 202:
         response_202 = ReplaySinceResponseReplaySince.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = ReplaySinceResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ReplaySinceResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ReplaySinceResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ReplaySinceResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = ReplaySinceResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ReplaySinceResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = ReplaySinceResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -100,16 +85,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    ReplaySinceResponse400
-    | ReplaySinceResponse401
-    | ReplaySinceResponse403
-    | ReplaySinceResponse404
-    | ReplaySinceResponse409
-    | ReplaySinceResponse413
-    | ReplaySinceResponse422
-    | ReplaySinceResponseReplaySince
-]:
+) -> Response[Problem | ReplaySinceResponseReplaySince | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -123,16 +99,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ReplayRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ReplaySinceResponse400
-    | ReplaySinceResponse401
-    | ReplaySinceResponse403
-    | ReplaySinceResponse404
-    | ReplaySinceResponse409
-    | ReplaySinceResponse413
-    | ReplaySinceResponse422
-    | ReplaySinceResponseReplaySince
-]:
+) -> Response[Problem | ReplaySinceResponseReplaySince | ValidationProblem]:
     """Replay Since
 
      Deliver again every message since a time (optionally failed ones only).
@@ -146,7 +113,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse409 | ReplaySinceResponse413 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince]
+        Response[Problem | ReplaySinceResponseReplaySince | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -166,17 +133,7 @@ def sync(
     client: AuthenticatedClient,
     body: ReplayRequest,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ReplaySinceResponse400
-    | ReplaySinceResponse401
-    | ReplaySinceResponse403
-    | ReplaySinceResponse404
-    | ReplaySinceResponse409
-    | ReplaySinceResponse413
-    | ReplaySinceResponse422
-    | ReplaySinceResponseReplaySince
-    | None
-):
+) -> Problem | ReplaySinceResponseReplaySince | ValidationProblem | None:
     """Replay Since
 
      Deliver again every message since a time (optionally failed ones only).
@@ -190,7 +147,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse409 | ReplaySinceResponse413 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince
+        Problem | ReplaySinceResponseReplaySince | ValidationProblem
     """
 
     return sync_detailed(
@@ -205,16 +162,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ReplayRequest,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    ReplaySinceResponse400
-    | ReplaySinceResponse401
-    | ReplaySinceResponse403
-    | ReplaySinceResponse404
-    | ReplaySinceResponse409
-    | ReplaySinceResponse413
-    | ReplaySinceResponse422
-    | ReplaySinceResponseReplaySince
-]:
+) -> Response[Problem | ReplaySinceResponseReplaySince | ValidationProblem]:
     """Replay Since
 
      Deliver again every message since a time (optionally failed ones only).
@@ -228,7 +176,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse409 | ReplaySinceResponse413 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince]
+        Response[Problem | ReplaySinceResponseReplaySince | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -246,17 +194,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ReplayRequest,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    ReplaySinceResponse400
-    | ReplaySinceResponse401
-    | ReplaySinceResponse403
-    | ReplaySinceResponse404
-    | ReplaySinceResponse409
-    | ReplaySinceResponse413
-    | ReplaySinceResponse422
-    | ReplaySinceResponseReplaySince
-    | None
-):
+) -> Problem | ReplaySinceResponseReplaySince | ValidationProblem | None:
     """Replay Since
 
      Deliver again every message since a time (optionally failed ones only).
@@ -270,7 +208,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ReplaySinceResponse400 | ReplaySinceResponse401 | ReplaySinceResponse403 | ReplaySinceResponse404 | ReplaySinceResponse409 | ReplaySinceResponse413 | ReplaySinceResponse422 | ReplaySinceResponseReplaySince
+        Problem | ReplaySinceResponseReplaySince | ValidationProblem
     """
 
     return (

@@ -7,14 +7,9 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.endpoint_with_secret import EndpointWithSecret
+from ...models.problem import Problem
 from ...models.rotate_request import RotateRequest
-from ...models.rotate_secret_response_400 import RotateSecretResponse400
-from ...models.rotate_secret_response_401 import RotateSecretResponse401
-from ...models.rotate_secret_response_403 import RotateSecretResponse403
-from ...models.rotate_secret_response_404 import RotateSecretResponse404
-from ...models.rotate_secret_response_409 import RotateSecretResponse409
-from ...models.rotate_secret_response_413 import RotateSecretResponse413
-from ...models.rotate_secret_response_422 import RotateSecretResponse422
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -48,54 +43,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    EndpointWithSecret
-    | RotateSecretResponse400
-    | RotateSecretResponse401
-    | RotateSecretResponse403
-    | RotateSecretResponse404
-    | RotateSecretResponse409
-    | RotateSecretResponse413
-    | RotateSecretResponse422
-    | None
-):
+) -> EndpointWithSecret | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = EndpointWithSecret.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = RotateSecretResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = RotateSecretResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = RotateSecretResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = RotateSecretResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = RotateSecretResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = RotateSecretResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = RotateSecretResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -107,16 +92,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    EndpointWithSecret
-    | RotateSecretResponse400
-    | RotateSecretResponse401
-    | RotateSecretResponse403
-    | RotateSecretResponse404
-    | RotateSecretResponse409
-    | RotateSecretResponse413
-    | RotateSecretResponse422
-]:
+) -> Response[EndpointWithSecret | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -131,16 +107,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: None | RotateRequest | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    EndpointWithSecret
-    | RotateSecretResponse400
-    | RotateSecretResponse401
-    | RotateSecretResponse403
-    | RotateSecretResponse404
-    | RotateSecretResponse409
-    | RotateSecretResponse413
-    | RotateSecretResponse422
-]:
+) -> Response[EndpointWithSecret | Problem | ValidationProblem]:
     """Rotate Secret
 
      A new signing key; the old one stays valid.
@@ -155,7 +122,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse409 | RotateSecretResponse413 | RotateSecretResponse422]
+        Response[EndpointWithSecret | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -177,17 +144,7 @@ def sync(
     client: AuthenticatedClient,
     body: None | RotateRequest | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    EndpointWithSecret
-    | RotateSecretResponse400
-    | RotateSecretResponse401
-    | RotateSecretResponse403
-    | RotateSecretResponse404
-    | RotateSecretResponse409
-    | RotateSecretResponse413
-    | RotateSecretResponse422
-    | None
-):
+) -> EndpointWithSecret | Problem | ValidationProblem | None:
     """Rotate Secret
 
      A new signing key; the old one stays valid.
@@ -202,7 +159,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse409 | RotateSecretResponse413 | RotateSecretResponse422
+        EndpointWithSecret | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -219,16 +176,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: None | RotateRequest | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    EndpointWithSecret
-    | RotateSecretResponse400
-    | RotateSecretResponse401
-    | RotateSecretResponse403
-    | RotateSecretResponse404
-    | RotateSecretResponse409
-    | RotateSecretResponse413
-    | RotateSecretResponse422
-]:
+) -> Response[EndpointWithSecret | Problem | ValidationProblem]:
     """Rotate Secret
 
      A new signing key; the old one stays valid.
@@ -243,7 +191,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse409 | RotateSecretResponse413 | RotateSecretResponse422]
+        Response[EndpointWithSecret | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -263,17 +211,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: None | RotateRequest | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    EndpointWithSecret
-    | RotateSecretResponse400
-    | RotateSecretResponse401
-    | RotateSecretResponse403
-    | RotateSecretResponse404
-    | RotateSecretResponse409
-    | RotateSecretResponse413
-    | RotateSecretResponse422
-    | None
-):
+) -> EndpointWithSecret | Problem | ValidationProblem | None:
     """Rotate Secret
 
      A new signing key; the old one stays valid.
@@ -288,7 +226,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EndpointWithSecret | RotateSecretResponse400 | RotateSecretResponse401 | RotateSecretResponse403 | RotateSecretResponse404 | RotateSecretResponse409 | RotateSecretResponse413 | RotateSecretResponse422
+        EndpointWithSecret | Problem | ValidationProblem
     """
 
     return (

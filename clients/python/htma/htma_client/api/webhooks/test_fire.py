@@ -7,13 +7,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.fire_result import FireResult
-from ...models.test_fire_response_400 import TestFireResponse400
-from ...models.test_fire_response_401 import TestFireResponse401
-from ...models.test_fire_response_403 import TestFireResponse403
-from ...models.test_fire_response_404 import TestFireResponse404
-from ...models.test_fire_response_409 import TestFireResponse409
-from ...models.test_fire_response_413 import TestFireResponse413
-from ...models.test_fire_response_422 import TestFireResponse422
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -39,54 +34,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    FireResult
-    | TestFireResponse400
-    | TestFireResponse401
-    | TestFireResponse403
-    | TestFireResponse404
-    | TestFireResponse409
-    | TestFireResponse413
-    | TestFireResponse422
-    | None
-):
+) -> FireResult | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = FireResult.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = TestFireResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = TestFireResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = TestFireResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = TestFireResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = TestFireResponse409.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = TestFireResponse413.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 422:
-        response_422 = TestFireResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -98,16 +83,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    FireResult
-    | TestFireResponse400
-    | TestFireResponse401
-    | TestFireResponse403
-    | TestFireResponse404
-    | TestFireResponse409
-    | TestFireResponse413
-    | TestFireResponse422
-]:
+) -> Response[FireResult | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -121,16 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    FireResult
-    | TestFireResponse400
-    | TestFireResponse401
-    | TestFireResponse403
-    | TestFireResponse404
-    | TestFireResponse409
-    | TestFireResponse413
-    | TestFireResponse422
-]:
+) -> Response[FireResult | Problem | ValidationProblem]:
     """Test Fire
 
      Send a test event to the endpoint now and report the attempt.
@@ -144,7 +111,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[FireResult | TestFireResponse400 | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse409 | TestFireResponse413 | TestFireResponse422]
+        Response[FireResult | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -164,17 +131,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    FireResult
-    | TestFireResponse400
-    | TestFireResponse401
-    | TestFireResponse403
-    | TestFireResponse404
-    | TestFireResponse409
-    | TestFireResponse413
-    | TestFireResponse422
-    | None
-):
+) -> FireResult | Problem | ValidationProblem | None:
     """Test Fire
 
      Send a test event to the endpoint now and report the attempt.
@@ -188,7 +145,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        FireResult | TestFireResponse400 | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse409 | TestFireResponse413 | TestFireResponse422
+        FireResult | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -203,16 +160,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> Response[
-    FireResult
-    | TestFireResponse400
-    | TestFireResponse401
-    | TestFireResponse403
-    | TestFireResponse404
-    | TestFireResponse409
-    | TestFireResponse413
-    | TestFireResponse422
-]:
+) -> Response[FireResult | Problem | ValidationProblem]:
     """Test Fire
 
      Send a test event to the endpoint now and report the attempt.
@@ -226,7 +174,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[FireResult | TestFireResponse400 | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse409 | TestFireResponse413 | TestFireResponse422]
+        Response[FireResult | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -244,17 +192,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     idempotency_key: str | Unset = UNSET,
-) -> (
-    FireResult
-    | TestFireResponse400
-    | TestFireResponse401
-    | TestFireResponse403
-    | TestFireResponse404
-    | TestFireResponse409
-    | TestFireResponse413
-    | TestFireResponse422
-    | None
-):
+) -> FireResult | Problem | ValidationProblem | None:
     """Test Fire
 
      Send a test event to the endpoint now and report the attempt.
@@ -268,7 +206,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        FireResult | TestFireResponse400 | TestFireResponse401 | TestFireResponse403 | TestFireResponse404 | TestFireResponse409 | TestFireResponse413 | TestFireResponse422
+        FireResult | Problem | ValidationProblem
     """
 
     return (

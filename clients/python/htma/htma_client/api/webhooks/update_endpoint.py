@@ -8,11 +8,8 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.endpoint import Endpoint
 from ...models.endpoint_update import EndpointUpdate
-from ...models.update_endpoint_response_400 import UpdateEndpointResponse400
-from ...models.update_endpoint_response_401 import UpdateEndpointResponse401
-from ...models.update_endpoint_response_403 import UpdateEndpointResponse403
-from ...models.update_endpoint_response_404 import UpdateEndpointResponse404
-from ...models.update_endpoint_response_422 import UpdateEndpointResponse422
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -40,42 +37,34 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    Endpoint
-    | UpdateEndpointResponse400
-    | UpdateEndpointResponse401
-    | UpdateEndpointResponse403
-    | UpdateEndpointResponse404
-    | UpdateEndpointResponse422
-    | None
-):
+) -> Endpoint | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = Endpoint.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = UpdateEndpointResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = UpdateEndpointResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = UpdateEndpointResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = UpdateEndpointResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = UpdateEndpointResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
@@ -87,14 +76,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    Endpoint
-    | UpdateEndpointResponse400
-    | UpdateEndpointResponse401
-    | UpdateEndpointResponse403
-    | UpdateEndpointResponse404
-    | UpdateEndpointResponse422
-]:
+) -> Response[Endpoint | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -108,14 +90,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: EndpointUpdate,
-) -> Response[
-    Endpoint
-    | UpdateEndpointResponse400
-    | UpdateEndpointResponse401
-    | UpdateEndpointResponse403
-    | UpdateEndpointResponse404
-    | UpdateEndpointResponse422
-]:
+) -> Response[Endpoint | Problem | ValidationProblem]:
     """Update Endpoint
 
      Change an endpoint's URL, event types, description or state.
@@ -129,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Endpoint | UpdateEndpointResponse400 | UpdateEndpointResponse401 | UpdateEndpointResponse403 | UpdateEndpointResponse404 | UpdateEndpointResponse422]
+        Response[Endpoint | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -149,15 +124,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: EndpointUpdate,
-) -> (
-    Endpoint
-    | UpdateEndpointResponse400
-    | UpdateEndpointResponse401
-    | UpdateEndpointResponse403
-    | UpdateEndpointResponse404
-    | UpdateEndpointResponse422
-    | None
-):
+) -> Endpoint | Problem | ValidationProblem | None:
     """Update Endpoint
 
      Change an endpoint's URL, event types, description or state.
@@ -171,7 +138,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Endpoint | UpdateEndpointResponse400 | UpdateEndpointResponse401 | UpdateEndpointResponse403 | UpdateEndpointResponse404 | UpdateEndpointResponse422
+        Endpoint | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -186,14 +153,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: EndpointUpdate,
-) -> Response[
-    Endpoint
-    | UpdateEndpointResponse400
-    | UpdateEndpointResponse401
-    | UpdateEndpointResponse403
-    | UpdateEndpointResponse404
-    | UpdateEndpointResponse422
-]:
+) -> Response[Endpoint | Problem | ValidationProblem]:
     """Update Endpoint
 
      Change an endpoint's URL, event types, description or state.
@@ -207,7 +167,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Endpoint | UpdateEndpointResponse400 | UpdateEndpointResponse401 | UpdateEndpointResponse403 | UpdateEndpointResponse404 | UpdateEndpointResponse422]
+        Response[Endpoint | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -225,15 +185,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: EndpointUpdate,
-) -> (
-    Endpoint
-    | UpdateEndpointResponse400
-    | UpdateEndpointResponse401
-    | UpdateEndpointResponse403
-    | UpdateEndpointResponse404
-    | UpdateEndpointResponse422
-    | None
-):
+) -> Endpoint | Problem | ValidationProblem | None:
     """Update Endpoint
 
      Change an endpoint's URL, event types, description or state.
@@ -247,7 +199,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Endpoint | UpdateEndpointResponse400 | UpdateEndpointResponse401 | UpdateEndpointResponse403 | UpdateEndpointResponse404 | UpdateEndpointResponse422
+        Endpoint | Problem | ValidationProblem
     """
 
     return (

@@ -6,11 +6,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.get_ingredient_response_401 import GetIngredientResponse401
-from ...models.get_ingredient_response_404 import GetIngredientResponse404
-from ...models.get_ingredient_response_422 import GetIngredientResponse422
-from ...models.get_ingredient_response_429 import GetIngredientResponse429
 from ...models.ingredient_detail import IngredientDetail
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import Response
 
 
@@ -30,36 +28,29 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    GetIngredientResponse401
-    | GetIngredientResponse404
-    | GetIngredientResponse422
-    | GetIngredientResponse429
-    | IngredientDetail
-    | None
-):
+) -> IngredientDetail | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = IngredientDetail.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 401:
-        response_401 = GetIngredientResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = GetIngredientResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = GetIngredientResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = GetIngredientResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -71,13 +62,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    GetIngredientResponse401
-    | GetIngredientResponse404
-    | GetIngredientResponse422
-    | GetIngredientResponse429
-    | IngredientDetail
-]:
+) -> Response[IngredientDetail | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -90,13 +75,7 @@ def sync_detailed(
     code: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    GetIngredientResponse401
-    | GetIngredientResponse404
-    | GetIngredientResponse422
-    | GetIngredientResponse429
-    | IngredientDetail
-]:
+) -> Response[IngredientDetail | Problem | ValidationProblem]:
     """One ingredient with its composition
 
      Nutrients and minerals per 100 g edible portion, units spelt out.
@@ -109,7 +88,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetIngredientResponse401 | GetIngredientResponse404 | GetIngredientResponse422 | GetIngredientResponse429 | IngredientDetail]
+        Response[IngredientDetail | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -127,14 +106,7 @@ def sync(
     code: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    GetIngredientResponse401
-    | GetIngredientResponse404
-    | GetIngredientResponse422
-    | GetIngredientResponse429
-    | IngredientDetail
-    | None
-):
+) -> IngredientDetail | Problem | ValidationProblem | None:
     """One ingredient with its composition
 
      Nutrients and minerals per 100 g edible portion, units spelt out.
@@ -147,7 +119,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetIngredientResponse401 | GetIngredientResponse404 | GetIngredientResponse422 | GetIngredientResponse429 | IngredientDetail
+        IngredientDetail | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -160,13 +132,7 @@ async def asyncio_detailed(
     code: str,
     *,
     client: AuthenticatedClient,
-) -> Response[
-    GetIngredientResponse401
-    | GetIngredientResponse404
-    | GetIngredientResponse422
-    | GetIngredientResponse429
-    | IngredientDetail
-]:
+) -> Response[IngredientDetail | Problem | ValidationProblem]:
     """One ingredient with its composition
 
      Nutrients and minerals per 100 g edible portion, units spelt out.
@@ -179,7 +145,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetIngredientResponse401 | GetIngredientResponse404 | GetIngredientResponse422 | GetIngredientResponse429 | IngredientDetail]
+        Response[IngredientDetail | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -195,14 +161,7 @@ async def asyncio(
     code: str,
     *,
     client: AuthenticatedClient,
-) -> (
-    GetIngredientResponse401
-    | GetIngredientResponse404
-    | GetIngredientResponse422
-    | GetIngredientResponse429
-    | IngredientDetail
-    | None
-):
+) -> IngredientDetail | Problem | ValidationProblem | None:
     """One ingredient with its composition
 
      Nutrients and minerals per 100 g edible portion, units spelt out.
@@ -215,7 +174,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetIngredientResponse401 | GetIngredientResponse404 | GetIngredientResponse422 | GetIngredientResponse429 | IngredientDetail
+        IngredientDetail | Problem | ValidationProblem
     """
 
     return (

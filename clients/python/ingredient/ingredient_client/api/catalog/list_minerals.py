@@ -5,9 +5,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.list_minerals_response_401 import ListMineralsResponse401
-from ...models.list_minerals_response_429 import ListMineralsResponse429
 from ...models.mineral_info import MineralInfo
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -23,7 +22,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo] | None:
+) -> Problem | list[MineralInfo] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -35,12 +34,12 @@ def _parse_response(
         return response_200
 
     if response.status_code == 401:
-        response_401 = ListMineralsResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 429:
-        response_429 = ListMineralsResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -52,7 +51,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo]]:
+) -> Response[Problem | list[MineralInfo]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -64,7 +63,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo]]:
+) -> Response[Problem | list[MineralInfo]]:
     """Minerals the catalog records
 
      Every mineral with its unit (mg per 100 g).
@@ -74,7 +73,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo]]
+        Response[Problem | list[MineralInfo]]
     """
 
     kwargs = _get_kwargs()
@@ -89,7 +88,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo] | None:
+) -> Problem | list[MineralInfo] | None:
     """Minerals the catalog records
 
      Every mineral with its unit (mg per 100 g).
@@ -99,7 +98,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo]
+        Problem | list[MineralInfo]
     """
 
     return sync_detailed(
@@ -110,7 +109,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo]]:
+) -> Response[Problem | list[MineralInfo]]:
     """Minerals the catalog records
 
      Every mineral with its unit (mg per 100 g).
@@ -120,7 +119,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo]]
+        Response[Problem | list[MineralInfo]]
     """
 
     kwargs = _get_kwargs()
@@ -133,7 +132,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo] | None:
+) -> Problem | list[MineralInfo] | None:
     """Minerals the catalog records
 
      Every mineral with its unit (mg per 100 g).
@@ -143,7 +142,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ListMineralsResponse401 | ListMineralsResponse429 | list[MineralInfo]
+        Problem | list[MineralInfo]
     """
 
     return (

@@ -6,10 +6,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.ingredient_page import IngredientPage
-from ...models.list_or_search_response_400 import ListOrSearchResponse400
-from ...models.list_or_search_response_401 import ListOrSearchResponse401
-from ...models.list_or_search_response_422 import ListOrSearchResponse422
-from ...models.list_or_search_response_429 import ListOrSearchResponse429
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -54,36 +52,29 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    IngredientPage
-    | ListOrSearchResponse400
-    | ListOrSearchResponse401
-    | ListOrSearchResponse422
-    | ListOrSearchResponse429
-    | None
-):
+) -> IngredientPage | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = IngredientPage.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ListOrSearchResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ListOrSearchResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 422:
-        response_422 = ListOrSearchResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = ListOrSearchResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -95,13 +86,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    IngredientPage
-    | ListOrSearchResponse400
-    | ListOrSearchResponse401
-    | ListOrSearchResponse422
-    | ListOrSearchResponse429
-]:
+) -> Response[IngredientPage | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -117,13 +102,7 @@ def sync_detailed(
     food_group: None | str | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
-) -> Response[
-    IngredientPage
-    | ListOrSearchResponse400
-    | ListOrSearchResponse401
-    | ListOrSearchResponse422
-    | ListOrSearchResponse429
-]:
+) -> Response[IngredientPage | Problem | ValidationProblem]:
     """List or search ingredients
 
      Search by relevance when ``q`` is given, otherwise list alphabetically.
@@ -139,7 +118,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[IngredientPage | ListOrSearchResponse400 | ListOrSearchResponse401 | ListOrSearchResponse422 | ListOrSearchResponse429]
+        Response[IngredientPage | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -163,14 +142,7 @@ def sync(
     food_group: None | str | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
-) -> (
-    IngredientPage
-    | ListOrSearchResponse400
-    | ListOrSearchResponse401
-    | ListOrSearchResponse422
-    | ListOrSearchResponse429
-    | None
-):
+) -> IngredientPage | Problem | ValidationProblem | None:
     """List or search ingredients
 
      Search by relevance when ``q`` is given, otherwise list alphabetically.
@@ -186,7 +158,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        IngredientPage | ListOrSearchResponse400 | ListOrSearchResponse401 | ListOrSearchResponse422 | ListOrSearchResponse429
+        IngredientPage | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -205,13 +177,7 @@ async def asyncio_detailed(
     food_group: None | str | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
-) -> Response[
-    IngredientPage
-    | ListOrSearchResponse400
-    | ListOrSearchResponse401
-    | ListOrSearchResponse422
-    | ListOrSearchResponse429
-]:
+) -> Response[IngredientPage | Problem | ValidationProblem]:
     """List or search ingredients
 
      Search by relevance when ``q`` is given, otherwise list alphabetically.
@@ -227,7 +193,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[IngredientPage | ListOrSearchResponse400 | ListOrSearchResponse401 | ListOrSearchResponse422 | ListOrSearchResponse429]
+        Response[IngredientPage | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -249,14 +215,7 @@ async def asyncio(
     food_group: None | str | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
-) -> (
-    IngredientPage
-    | ListOrSearchResponse400
-    | ListOrSearchResponse401
-    | ListOrSearchResponse422
-    | ListOrSearchResponse429
-    | None
-):
+) -> IngredientPage | Problem | ValidationProblem | None:
     """List or search ingredients
 
      Search by relevance when ``q`` is given, otherwise list alphabetically.
@@ -272,7 +231,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        IngredientPage | ListOrSearchResponse400 | ListOrSearchResponse401 | ListOrSearchResponse422 | ListOrSearchResponse429
+        IngredientPage | Problem | ValidationProblem
     """
 
     return (

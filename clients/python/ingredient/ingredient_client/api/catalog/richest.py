@@ -6,12 +6,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
 from ...models.richest_list import RichestList
-from ...models.richest_response_400 import RichestResponse400
-from ...models.richest_response_401 import RichestResponse401
-from ...models.richest_response_404 import RichestResponse404
-from ...models.richest_response_422 import RichestResponse422
-from ...models.richest_response_429 import RichestResponse429
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -48,42 +45,34 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    RichestList
-    | RichestResponse400
-    | RichestResponse401
-    | RichestResponse404
-    | RichestResponse422
-    | RichestResponse429
-    | None
-):
+) -> Problem | RichestList | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = RichestList.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = RichestResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = RichestResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = RichestResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = RichestResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = RichestResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -95,9 +84,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
-]:
+) -> Response[Problem | RichestList | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -112,9 +99,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 10,
     food_group: None | str | Unset = UNSET,
-) -> Response[
-    RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
-]:
+) -> Response[Problem | RichestList | ValidationProblem]:
     """Foods richest in a mineral
 
      Ingredients with the highest content per 100 g, richest first.
@@ -129,7 +114,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429]
+        Response[Problem | RichestList | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -151,15 +136,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 10,
     food_group: None | str | Unset = UNSET,
-) -> (
-    RichestList
-    | RichestResponse400
-    | RichestResponse401
-    | RichestResponse404
-    | RichestResponse422
-    | RichestResponse429
-    | None
-):
+) -> Problem | RichestList | ValidationProblem | None:
     """Foods richest in a mineral
 
      Ingredients with the highest content per 100 g, richest first.
@@ -174,7 +151,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
+        Problem | RichestList | ValidationProblem
     """
 
     return sync_detailed(
@@ -191,9 +168,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 10,
     food_group: None | str | Unset = UNSET,
-) -> Response[
-    RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
-]:
+) -> Response[Problem | RichestList | ValidationProblem]:
     """Foods richest in a mineral
 
      Ingredients with the highest content per 100 g, richest first.
@@ -208,7 +183,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429]
+        Response[Problem | RichestList | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -228,15 +203,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 10,
     food_group: None | str | Unset = UNSET,
-) -> (
-    RichestList
-    | RichestResponse400
-    | RichestResponse401
-    | RichestResponse404
-    | RichestResponse422
-    | RichestResponse429
-    | None
-):
+) -> Problem | RichestList | ValidationProblem | None:
     """Foods richest in a mineral
 
      Ingredients with the highest content per 100 g, richest first.
@@ -251,7 +218,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        RichestList | RichestResponse400 | RichestResponse401 | RichestResponse404 | RichestResponse422 | RichestResponse429
+        Problem | RichestList | ValidationProblem
     """
 
     return (

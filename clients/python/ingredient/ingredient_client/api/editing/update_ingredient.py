@@ -8,13 +8,8 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.ingredient_detail import IngredientDetail
 from ...models.ingredient_patch import IngredientPatch
-from ...models.update_ingredient_response_400 import UpdateIngredientResponse400
-from ...models.update_ingredient_response_401 import UpdateIngredientResponse401
-from ...models.update_ingredient_response_403 import UpdateIngredientResponse403
-from ...models.update_ingredient_response_404 import UpdateIngredientResponse404
-from ...models.update_ingredient_response_412 import UpdateIngredientResponse412
-from ...models.update_ingredient_response_422 import UpdateIngredientResponse422
-from ...models.update_ingredient_response_429 import UpdateIngredientResponse429
+from ...models.problem import Problem
+from ...models.validation_problem import ValidationProblem
 from ...types import UNSET, Response, Unset
 
 
@@ -45,54 +40,44 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> (
-    IngredientDetail
-    | UpdateIngredientResponse400
-    | UpdateIngredientResponse401
-    | UpdateIngredientResponse403
-    | UpdateIngredientResponse404
-    | UpdateIngredientResponse412
-    | UpdateIngredientResponse422
-    | UpdateIngredientResponse429
-    | None
-):
+) -> IngredientDetail | Problem | ValidationProblem | None:
     if response.status_code == 200:
         response_200 = IngredientDetail.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = UpdateIngredientResponse400.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = UpdateIngredientResponse401.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = UpdateIngredientResponse403.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = UpdateIngredientResponse404.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 412:
-        response_412 = UpdateIngredientResponse412.from_dict(response.json())
+        response_412 = Problem.from_dict(response.json())
 
         return response_412
 
     if response.status_code == 422:
-        response_422 = UpdateIngredientResponse422.from_dict(response.json())
+        response_422 = ValidationProblem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 429:
-        response_429 = UpdateIngredientResponse429.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -104,16 +89,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[
-    IngredientDetail
-    | UpdateIngredientResponse400
-    | UpdateIngredientResponse401
-    | UpdateIngredientResponse403
-    | UpdateIngredientResponse404
-    | UpdateIngredientResponse412
-    | UpdateIngredientResponse422
-    | UpdateIngredientResponse429
-]:
+) -> Response[IngredientDetail | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -128,16 +104,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: IngredientPatch,
     if_match: None | str | Unset = UNSET,
-) -> Response[
-    IngredientDetail
-    | UpdateIngredientResponse400
-    | UpdateIngredientResponse401
-    | UpdateIngredientResponse403
-    | UpdateIngredientResponse404
-    | UpdateIngredientResponse412
-    | UpdateIngredientResponse422
-    | UpdateIngredientResponse429
-]:
+) -> Response[IngredientDetail | Problem | ValidationProblem]:
     """Update an ingredient (catalog editors)
 
      Records the edit (who, when, before, after; an operator can revert it) and
@@ -154,7 +121,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[IngredientDetail | UpdateIngredientResponse400 | UpdateIngredientResponse401 | UpdateIngredientResponse403 | UpdateIngredientResponse404 | UpdateIngredientResponse412 | UpdateIngredientResponse422 | UpdateIngredientResponse429]
+        Response[IngredientDetail | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -176,17 +143,7 @@ def sync(
     client: AuthenticatedClient,
     body: IngredientPatch,
     if_match: None | str | Unset = UNSET,
-) -> (
-    IngredientDetail
-    | UpdateIngredientResponse400
-    | UpdateIngredientResponse401
-    | UpdateIngredientResponse403
-    | UpdateIngredientResponse404
-    | UpdateIngredientResponse412
-    | UpdateIngredientResponse422
-    | UpdateIngredientResponse429
-    | None
-):
+) -> IngredientDetail | Problem | ValidationProblem | None:
     """Update an ingredient (catalog editors)
 
      Records the edit (who, when, before, after; an operator can revert it) and
@@ -203,7 +160,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        IngredientDetail | UpdateIngredientResponse400 | UpdateIngredientResponse401 | UpdateIngredientResponse403 | UpdateIngredientResponse404 | UpdateIngredientResponse412 | UpdateIngredientResponse422 | UpdateIngredientResponse429
+        IngredientDetail | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -220,16 +177,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: IngredientPatch,
     if_match: None | str | Unset = UNSET,
-) -> Response[
-    IngredientDetail
-    | UpdateIngredientResponse400
-    | UpdateIngredientResponse401
-    | UpdateIngredientResponse403
-    | UpdateIngredientResponse404
-    | UpdateIngredientResponse412
-    | UpdateIngredientResponse422
-    | UpdateIngredientResponse429
-]:
+) -> Response[IngredientDetail | Problem | ValidationProblem]:
     """Update an ingredient (catalog editors)
 
      Records the edit (who, when, before, after; an operator can revert it) and
@@ -246,7 +194,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[IngredientDetail | UpdateIngredientResponse400 | UpdateIngredientResponse401 | UpdateIngredientResponse403 | UpdateIngredientResponse404 | UpdateIngredientResponse412 | UpdateIngredientResponse422 | UpdateIngredientResponse429]
+        Response[IngredientDetail | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -266,17 +214,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: IngredientPatch,
     if_match: None | str | Unset = UNSET,
-) -> (
-    IngredientDetail
-    | UpdateIngredientResponse400
-    | UpdateIngredientResponse401
-    | UpdateIngredientResponse403
-    | UpdateIngredientResponse404
-    | UpdateIngredientResponse412
-    | UpdateIngredientResponse422
-    | UpdateIngredientResponse429
-    | None
-):
+) -> IngredientDetail | Problem | ValidationProblem | None:
     """Update an ingredient (catalog editors)
 
      Records the edit (who, when, before, after; an operator can revert it) and
@@ -293,7 +231,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        IngredientDetail | UpdateIngredientResponse400 | UpdateIngredientResponse401 | UpdateIngredientResponse403 | UpdateIngredientResponse404 | UpdateIngredientResponse412 | UpdateIngredientResponse422 | UpdateIngredientResponse429
+        IngredientDetail | Problem | ValidationProblem
     """
 
     return (
