@@ -64,6 +64,10 @@ async def test_schema_declares_problem_answers(
     schemas = spec["components"]["schemas"]
     assert "errors" in schemas["ValidationProblem"]["properties"]
     assert schemas["Problem"]["required"] == ["type", "title", "status", "code"]
+    # the document's own copy: editing one app's document leaves another app's alone
+    schemas["Problem"]["properties"]["shop"] = {"type": "string"}
+    other = build(make_app).openapi()["components"]["schemas"]["Problem"]
+    assert "shop" not in other["properties"]
     assert get_item["409"]["description"] == "Edited meanwhile"
 
     # What the schema says is what the app answers.

@@ -150,7 +150,9 @@ def share_problem_schemas(spec: dict[str, Any]) -> None:
                 for name, schema in PROBLEM_COMPONENTS.items():
                     if media is None or media.get("schema") != schema:
                         continue
-                    if schemas.setdefault(name, schema) == schema:
+                    if name not in schemas:  # a copy: the document may be edited later
+                        schemas[name] = copy.deepcopy(schema)
+                    if schemas[name] == schema:
                         media["schema"] = {"$ref": f"{_REF}{name}"}
 
 
