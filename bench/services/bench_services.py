@@ -43,14 +43,19 @@ layered/v0.4.0 (target >= 1.5x), in requests/s and requests per server CPU-secon
 µs of server CPU per request for each case, so the cost of the stack in front of the
 query reads as (case - bare).
 
+Servers: uvicorn with uvloop and httptools where installed, as the services' ``serve``
+runs (both are the services' dependencies); ``--loop asyncio --http h11`` measures the
+pure-Python alternatives.
+
 Usage: ``python bench/services/bench_services.py [--seconds 5] [--rounds 3] [--quick]
-[--only htma|ingredient] [--method interleaved|sequential]``.
+[--only htma|ingredient] [--method interleaved|sequential] [--loop ...] [--http ...]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import random
@@ -68,6 +73,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import httpx
+import psycopg
 import redis
 from spaps_auth import JsonWebKey
 
@@ -100,6 +106,20 @@ RELEASE_COMMIT = "ba2566751148193377008ba6017e6256f11296cc"  # pragma: allowlist
 CASES = ("layered", "v0.4.0", "template", "bare", "stack")
 ROUTES = {"htma": "/v1/panels", "ingredient": f"/v1/ingredients/{_seed.INGREDIENT_CODE}"}
 MIXES = ("zipf", "uniform")
+#: PostgreSQL pools (connections kept open, more opened under load) of each case's server.
+#: layered, v0.4.0: the services' own (spaps-ops' default, which 0.4.0's settings cannot
+#: change); bare: the same (``BARE_POOL`` in ``_apps.py``), so that the floor it stands
+#: for opens no more connections than the service; template: SQLAlchemy's default, as
+#: templates write it. stack: the services' ``*_DATABASE_POOL_SIZE`` and
+#: ``*_DATABASE_MAX_OVERFLOW`` at SQLAlchemy's default too: its route runs no query, so it
+#: needs connections only while it is primed (each new session read once). With the
+#: services' pool it would keep 20 idle, and one service's five servers would then hold up
+#: to 95 connections, past PostgreSQL's default 100 with other clients ("too many
+#: clients" answered to the loaded server, as in one run).
+POOLS = {
+    "layered": (20, 10), "v0.4.0": (20, 10), "template": (5, 10), "bare": (20, 10),
+    "stack": (5, 10),
+}  # fmt: skip
 #: The ``_apps.py`` factory serving each service's cases (the released and the layered
 #: service run the same factory: PYTHONPATH decides whose code it imports).
 TARGETS = {
@@ -334,6 +354,8 @@ def environments(
     plans = json.dumps({"standard": f"{10**9}/hour"})
     common = {
         **os.environ,
+        "UVICORN_LOOP": args.loop,  # uvicorn's command line reads UVICORN_<OPTION>
+        "UVICORN_HTTP": args.http,
         "BENCH_REDIS_URL": args.redis_url,
         "BENCH_PREFIX": f"bench:services:{run}:",
         "BENCH_CLINIC": _seed.clinic_of(run, 0),
@@ -351,9 +373,16 @@ def environments(
     }
     path = [str(BACKBONE)]
     released = [str(release["htma"]), str(release["ingredient"]), *path]
+    size, overflow = (str(n) for n in POOLS["stack"])
+    stack_pool = {
+        f"{prefix}_DATABASE_{name}": value
+        for prefix in ("HTMA", "INGREDIENT")
+        for name, value in (("POOL_SIZE", size), ("MAX_OVERFLOW", overflow))
+    }
     return {
         **{case: {**common, "PYTHONPATH": os.pathsep.join(path)} for case in CASES},
         "v0.4.0": {**common, "PYTHONPATH": os.pathsep.join(released)},
+        "stack": {**common, **stack_pool, "PYTHONPATH": os.pathsep.join(path)},
     }
 
 
@@ -466,6 +495,14 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="3 s windows, 5 s warm-ups at most, 1 round"
     )
+    parser.add_argument(
+        "--loop", choices=("auto", "uvloop", "asyncio"), default="auto",
+        help="every server's event loop (auto: uvloop where installed, as `serve` runs)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--http", choices=("auto", "httptools", "h11"), default="auto",
+        help="every server's HTTP parser (auto: httptools where installed, as `serve` runs)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds, args.warmup = 3, 1, 5
@@ -476,6 +513,14 @@ def main() -> int:
             print(f"{tool} is not installed", file=sys.stderr)
             return 1
     services = args.only or sorted(ROUTES)
+    room, peak = connection_room(args.postgres_url), peak_connections()
+    if room < peak:
+        print(
+            f"PostgreSQL accepts {room} more connections; the servers can hold {peak} at "
+            "once: raise max_connections or end other clients",
+            file=sys.stderr,
+        )
+        return 1
     run = uuid.uuid4().hex[:8]
     names = {service: f"bench_{service}_{run}" for service in ROUTES}
     started = time.monotonic()
@@ -512,7 +557,8 @@ def main() -> int:
             )
             print(
                 f"seeded in {time.monotonic() - started:.0f} s; {layout}; {args.seconds} s "
-                f"windows, mixes {', '.join(MIXES)}; 0.4.0 from {RELEASE_COMMIT[:12]}",
+                f"windows, mixes {', '.join(MIXES)}; 0.4.0 from {RELEASE_COMMIT[:12]}; "
+                f"uvicorn on {server_stack(args)}",
                 flush=True,
             )
             run_service = (
@@ -528,6 +574,36 @@ def main() -> int:
             deleted = cleanup(args.redis_url, run)
     print(f"\n{deleted} Redis keys of this run deleted; {time.monotonic() - started:.0f} s")
     return 0
+
+
+def peak_connections() -> int:
+    """The most PostgreSQL connections one service's servers hold at once: every server's
+    idle pool, and the loaded one's overflow on top."""
+    pools = [POOLS[case] for case in CASES]
+    return sum(size for size, _ in pools) + max(overflow for _, overflow in pools)
+
+
+def connection_room(postgres_url: str) -> int:
+    """How many more connections the PostgreSQL server accepts now."""
+    with psycopg.connect(postgres_url) as connection:
+        row = connection.execute(
+            "SELECT current_setting('max_connections')::int"
+            " - current_setting('superuser_reserved_connections')::int"
+            " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def server_stack(args: argparse.Namespace) -> str:
+    """The event loop and HTTP parser the servers run, ``auto`` resolved as uvicorn does."""
+    loop = args.loop if args.loop != "auto" else (
+        "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    )  # fmt: skip
+    http = args.http if args.http != "auto" else (
+        "httptools" if importlib.util.find_spec("httptools") else "h11"
+    )  # fmt: skip
+    return f"{loop} and {http}"
 
 
 def cleanup(redis_url: str, run: str) -> int:

@@ -188,3 +188,33 @@ def test_the_image_command_serves_its_probes(
         )
         assert "HTTP Error 404" in unhealthy.stderr
         assert unhealthy.returncode != 0
+
+
+# How `<service> serve` configures uvicorn (`uvicorn.run(app, **server_options(settings))`,
+# loop and parser left at "auto"), resolved in the image's environment.
+SERVER_STACK = """
+from spaps_ops import server_options
+from uvicorn.config import Config
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from {service}.settings import Settings
+
+config = Config("{service}:create_app", **server_options(Settings()))
+loop = config.get_loop_factory()()
+print(type(loop).__module__.partition(".")[0], AutoHTTPProtocol.__name__)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_image_serves_on_uvloop_and_httptools(
+    service: str, image_venv: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # Without them uvicorn falls back to asyncio's loop and h11, its pure-Python parser.
+    venv = image_venv(service)
+    probe = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", SERVER_STACK.format(service=service)],
+        env=kit.clean_environment(venv, kit.image_env(service)), cwd=tmp_path,
+        capture_output=True, text=True, timeout=kit.HANG, check=False,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == ["uvloop", "HttpToolsProtocol"]

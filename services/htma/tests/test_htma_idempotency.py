@@ -105,3 +105,16 @@ async def test_every_post_documents_the_header_and_what_the_middleware_answers(
     assert {k: answered[k] for k in ("type", "title", "status", "code")} == {
         k: documented[k] for k in ("type", "title", "status", "code")
     }
+
+
+def test_the_document_is_completed_once(make_app: Any) -> None:
+    app = make_app()
+    spec = app.openapi()
+    submit = spec["paths"]["/v1/panels"]["post"]
+    assert [p for p in submit["parameters"] if p["name"] == "Idempotency-Key"]
+    # FastAPI hands the cached document back; a second walk would add the header again.
+    submit["parameters"] = [p for p in submit["parameters"] if p["name"] != "Idempotency-Key"]
+    again = app.openapi()
+    assert again is spec
+    assert not [p for p in again["paths"]["/v1/panels"]["post"]["parameters"]
+                if p["name"] == "Idempotency-Key"]  # fmt: skip

@@ -61,6 +61,36 @@ async def test_the_documented_401s_are_the_ones_a_read_answers(
     }  # fmt: skip
 
 
+async def test_a_public_route_documents_the_401s_it_answers(
+    seeded_url: str, make_client: Any, issuer: Any
+) -> None:
+    """``/v1/attribution`` serves a caller without credentials, but credentials that are
+    sent are checked: each refusal's code is documented there, and no other 401 code."""
+    an_hour_ago = TokenIssuer(
+        keys=issuer.keys, issuer="htma", audience="spaps", clock=lambda: time.time() - 3600
+    )
+    expired = an_hour_ago.issue("user-1", roles=["practitioner"])
+    answered = set()
+    async with make_client(database_url=seeded_url) as client:
+        spec = (await client.get("/openapi.json")).json()
+        assert (await client.get("/v1/attribution")).status_code == 200
+        for headers in (
+            {"X-API-Key": "ik_nope_nope"},
+            {"Authorization": "Bearer not-a-token"},
+            {"Authorization": f"Bearer {expired}"},
+        ):
+            refused = await client.get("/v1/attribution", headers=headers)
+            assert refused.status_code == 401, refused.text
+            answered.add(refused.json()["code"])
+    operation = spec["paths"]["/v1/attribution"]["get"]
+    assert operation["security"] == []  # still public: no credentials needed
+    entry = operation["responses"]["401"]
+    documented = set(entry["content"]["application/problem+json"]["examples"])
+    assert answered == documented == {
+        "auth.invalid_api_key", "auth.invalid_token", "auth.token_expired"
+    }  # fmt: skip
+
+
 async def test_plans_limit_each_key(
     seeded_url: str, make_client: Any, make_key: Any, issuer: Any
 ) -> None:

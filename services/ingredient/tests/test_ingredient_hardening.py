@@ -162,6 +162,14 @@ async def test_api_key_guessing_runs_into_a_per_address_budget(
         # While blocked even the right key is refused unchecked: a guess learns nothing.
         blocked = await client.get("/v1/minerals", headers={"X-API-Key": api_key})
         _assert_problem(blocked, 429, "ratelimit.rate_limited")
+        # On the public route too, where the answer is documented.
+        public = await client.get("/v1/attribution", headers={"X-API-Key": api_key})
+        _assert_problem(public, 429, "ratelimit.rate_limited")
+        spec = (await client.get("/openapi.json")).json()
+        entry = spec["paths"]["/v1/attribution"]["get"]["responses"]["429"]
+        assert set(entry["content"]["application/problem+json"]["examples"]) == {
+            "ratelimit.rate_limited"
+        }
         assert "x-request-id" in blocked.headers
         clock.advance(int(blocked.headers["retry-after"]))
         assert (await client.get("/v1/minerals", headers={"X-API-Key": api_key})).status_code == 200

@@ -521,6 +521,24 @@ export interface operations {
                     "application/json": components["schemas"]["Attribution"];
                 };
             };
+            /** @description Invalid or expired credentials (sent to a public route, they are still checked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed API keys from this address; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_or_search: {

@@ -62,7 +62,7 @@ ANSWER_HEADERS: dict[str, Any] = {
 def _document(operation: dict[str, Any]) -> None:
     parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
     if any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
-        return  # done already (the document is built once and cached)
+        return  # a route that declares the header itself
     parameters.append(dict(PARAMETER))
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for status, response in responses.items():
@@ -78,13 +78,18 @@ def document_idempotency(app: FastAPI) -> None:
     build = app.openapi
     methods = {method.lower() for method in IDEMPOTENT_METHODS}
 
+    done: list[dict[str, Any]] = []  # the document completed last (FastAPI caches it)
+
     def openapi() -> dict[str, Any]:
         spec = build()
+        if done and done[0] is spec:
+            return spec
         for operations in spec.get("paths", {}).values():
             for method, operation in operations.items():
                 if method in methods:
                     _document(operation)
         share_problem_schemas(spec)  # the entries added here refer to `Problem` too
+        done[:] = [spec]
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign] # FastAPI's documented way to extend it

@@ -68,7 +68,6 @@ API_KEY_PREFIX = "ik"
 
 #: Open to everyone: the data's attribution and licence.
 PUBLIC_PATHS = frozenset({"/v1/attribution"})
-#: What authentication answers on every other route.
 #: The libraries whose problem codes ingredient can answer with (spaps-ops registers its own).
 LIBRARY_ERRORS = (SpapsAuthError, SpapsRatelimitError)
 TAGS = [
@@ -90,6 +89,7 @@ SECURITY_SCHEMES = {
 #: Reading takes a token or an API key; editing only an htma token (with the editor grant).
 READERS: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKeyAuth": []}]
 EDITORS: dict[str, list[dict[str, list[str]]]] = {"update_ingredient": [{"bearerAuth": []}]}
+#: What the stack answers on every route but the public ones.
 SECURED_ERRORS: dict[int, Any] = {
     401: openapi_problem(
         "Missing, invalid or expired credentials (API key or token)",
@@ -99,6 +99,14 @@ SECURED_ERRORS: dict[int, Any] = {
         "Too many failed API keys from this address; retry after `Retry-After` seconds",
         RateLimitExceeded,
     ),
+}  # fmt: skip
+#: What it answers on the public ones: credentials a request sends are checked there too.
+PUBLIC_ERRORS: dict[int | str, Any] = {
+    401: openapi_problem(
+        "Invalid or expired credentials (sent to a public route, they are still checked)",
+        InvalidApiKeyError, InvalidTokenError, TokenExpiredError,
+    ),
+    429: SECURED_ERRORS[429],
 }  # fmt: skip
 
 
@@ -174,7 +182,7 @@ def create_app(
     ops.add_check("migrations", migration_check(database.engine, MIGRATIONS_DIR))
     ops.add_resource(jwks)
     setup_auth(app, authenticator=authenticator)
-    app.include_router(public_router)
+    app.include_router(public_router, responses=PUBLIC_ERRORS)
     app.include_router(
         catalog_router,
         # ``reader`` answers 401 to a caller without credentials; the plan limit is

@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.attribution import Attribution
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -19,11 +20,21 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Attribution | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Attribution | Problem | None:
     if response.status_code == 200:
         response_200 = Attribution.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -31,7 +42,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Attribution]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Attribution | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -43,7 +56,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Attribution]:
+) -> Response[Attribution | Problem]:
     """Source and licence of the data
 
      The seed catalog's source, its licence and what was changed.
@@ -53,7 +66,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Attribution]
+        Response[Attribution | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -68,7 +81,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Attribution | None:
+) -> Attribution | Problem | None:
     """Source and licence of the data
 
      The seed catalog's source, its licence and what was changed.
@@ -78,7 +91,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Attribution
+        Attribution | Problem
     """
 
     return sync_detailed(
@@ -89,7 +102,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Attribution]:
+) -> Response[Attribution | Problem]:
     """Source and licence of the data
 
      The seed catalog's source, its licence and what was changed.
@@ -99,7 +112,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Attribution]
+        Response[Attribution | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -112,7 +125,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Attribution | None:
+) -> Attribution | Problem | None:
     """Source and licence of the data
 
      The seed catalog's source, its licence and what was changed.
@@ -122,7 +135,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Attribution
+        Attribution | Problem
     """
 
     return (
