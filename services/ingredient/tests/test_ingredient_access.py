@@ -33,11 +33,24 @@ async def test_reading_needs_credentials(seeded_url: str, make_client: Any) -> N
         assert (await client.get("/v1/attribution")).status_code == 200
 
 
-async def test_the_documented_401s_are_the_ones_a_read_answers(
-    seeded_url: str, make_client: Any, issuer: Any
+#: The codes refusing bad credentials; a route that needs credentials adds its own 401.
+BAD_CREDENTIALS = {"auth.invalid_api_key", "auth.invalid_token", "auth.token_expired"}
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        ("/v1/ingredients/A001", "/v1/ingredients/{code}", 401),
+        # Public: served without credentials, but credentials that are sent are checked.
+        ("/v1/attribution", "/v1/attribution", 200),
+    ],
+)
+async def test_the_documented_401s_are_the_ones_a_route_answers(
+    seeded_url: str, make_client: Any, issuer: Any, route: tuple[str, str, int]
 ) -> None:
-    """No credentials, an unknown API key, a malformed token, an expired one: each answer's
+    """No credentials, an unknown API key, a malformed token, an expired one: each 401's
     code is documented on the route, and no other 401 code is."""
+    path, template, without_credentials = route
     an_hour_ago = TokenIssuer(
         keys=issuer.keys, issuer="htma", audience="spaps", clock=lambda: time.time() - 3600
     )
@@ -45,50 +58,24 @@ async def test_the_documented_401s_are_the_ones_a_read_answers(
     answered = set()
     async with make_client(database_url=seeded_url) as client:
         spec = (await client.get("/openapi.json")).json()
-        for headers in (
-            {},
-            {"X-API-Key": "ik_nope_nope"},
-            {"Authorization": "Bearer not-a-token"},
-            {"Authorization": f"Bearer {expired}"},
-        ):
-            refused = await client.get("/v1/ingredients/A001", headers=headers)
-            assert refused.status_code == 401, refused.text
-            answered.add(refused.json()["code"])
-    entry = spec["paths"]["/v1/ingredients/{code}"]["get"]["responses"]["401"]
-    documented = set(entry["content"]["application/problem+json"]["examples"])
-    assert answered == documented == {
-        "auth.unauthenticated", "auth.invalid_api_key", "auth.invalid_token", "auth.token_expired"
-    }  # fmt: skip
-
-
-async def test_a_public_route_documents_the_401s_it_answers(
-    seeded_url: str, make_client: Any, issuer: Any
-) -> None:
-    """``/v1/attribution`` serves a caller without credentials, but credentials that are
-    sent are checked: each refusal's code is documented there, and no other 401 code."""
-    an_hour_ago = TokenIssuer(
-        keys=issuer.keys, issuer="htma", audience="spaps", clock=lambda: time.time() - 3600
-    )
-    expired = an_hour_ago.issue("user-1", roles=["practitioner"])
-    answered = set()
-    async with make_client(database_url=seeded_url) as client:
-        spec = (await client.get("/openapi.json")).json()
-        assert (await client.get("/v1/attribution")).status_code == 200
+        anonymous = await client.get(path)
+        assert anonymous.status_code == without_credentials, anonymous.text
+        if without_credentials == 401:
+            answered.add(anonymous.json()["code"])
         for headers in (
             {"X-API-Key": "ik_nope_nope"},
             {"Authorization": "Bearer not-a-token"},
             {"Authorization": f"Bearer {expired}"},
         ):
-            refused = await client.get("/v1/attribution", headers=headers)
+            refused = await client.get(path, headers=headers)
             assert refused.status_code == 401, refused.text
             answered.add(refused.json()["code"])
-    operation = spec["paths"]["/v1/attribution"]["get"]
-    assert operation["security"] == []  # still public: no credentials needed
+    operation = spec["paths"][template]["get"]
+    assert (operation["security"] == []) == (without_credentials == 200)
     entry = operation["responses"]["401"]
     documented = set(entry["content"]["application/problem+json"]["examples"])
-    assert answered == documented == {
-        "auth.invalid_api_key", "auth.invalid_token", "auth.token_expired"
-    }  # fmt: skip
+    expected = BAD_CREDENTIALS | ({"auth.unauthenticated"} if without_credentials == 401 else set())
+    assert answered == documented == expected
 
 
 async def test_plans_limit_each_key(
