@@ -60,10 +60,7 @@ ANSWER_HEADERS: dict[str, Any] = {
 
 
 def _document(operation: dict[str, Any]) -> None:
-    parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
-    if any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
-        return  # a route that declares the header itself
-    parameters.append(dict(PARAMETER))
+    operation.setdefault("parameters", []).append(dict(PARAMETER))
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for status, response in responses.items():
         if status.startswith("2"):
